@@ -1,0 +1,63 @@
+"""Random tensors. One process-wide generator shared by both backends.
+
+The streams are NumPy's (MT19937 + its normal/uniform algorithms), not yet PyTorch's bit-for-bit.
+"""
+
+import numpy as np
+
+from ._dtype import float32, to_dtype
+
+_default_seed = 67280421310721
+_rng = np.random.Generator(np.random.MT19937(_default_seed))
+_initial = _default_seed
+
+
+def manual_seed(seed):
+    global _rng, _initial
+    seed = int(seed)
+    _initial = seed
+    _rng = np.random.Generator(np.random.MT19937(seed & 0xFFFFFFFFFFFFFFFF))
+    return _rng
+
+
+def seed():
+    s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
+    manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return _initial
+
+
+def generator():
+    return _rng
+
+
+def _shape(size):
+    from .tensor import _shape_arg
+
+    return _shape_arg(size)
+
+
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    from .tensor import tensor
+
+    dt = float32 if dtype is None else to_dtype(dtype)
+    arr = _rng.random(_shape(size), dtype=np.float32)
+    return tensor(arr, dtype=dt, requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    from .tensor import tensor
+
+    dt = float32 if dtype is None else to_dtype(dtype)
+    arr = _rng.standard_normal(_shape(size), dtype=np.float32)
+    return tensor(arr, dtype=dt, requires_grad=requires_grad)
+
+
+def uniform_array(shape, low, high):
+    """float32 samples in [low, high): used by layer init."""
+    return (_rng.random(shape, dtype=np.float32) * np.float32(high - low) + np.float32(low)).astype(
+        np.float32
+    )
