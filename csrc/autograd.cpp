@@ -1,0 +1,233 @@
+#include "autograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "kernels.h"
+
+namespace tg {
+
+namespace {
+thread_local bool tl_grad_enabled = true;
+// One process-wide counter: a node is always numbered after the nodes of its inputs, so
+// decreasing sequence order is a valid reverse topological order even across threads.
+std::atomic<uint64_t> g_seq{0};
+std::atomic<uint64_t> g_mark{0};
+
+struct OpDef {
+  const char* name;
+  const char* grad_name;
+  void (*backward)(Node&, const TensorPtr&, TensorPtr*);
+};
+const OpDef kOps[] = {
+#define TG_DEF(name, gname) {#name, gname, &Op_##name::backward},
+    TG_OPS(TG_DEF)
+#undef TG_DEF
+};
+static_assert(sizeof(kOps) / sizeof(kOps[0]) == size_t(OpCode::count), "op table out of sync");
+
+const char* kSecondBackward =
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.";
+
+// Freeing a long chain of nodes must not recurse once per node: a node that dies while another
+// is being torn down parks its inputs here, and the outermost destructor drains the list.
+thread_local bool tl_tearing_down = false;
+thread_local std::vector<NodePtr>* tl_graveyard = nullptr;
+}  // namespace
+
+bool grad_enabled() { return tl_grad_enabled; }
+void set_grad_enabled(bool on) { tl_grad_enabled = on; }
+
+const char* op_name(OpCode op) { return kOps[int(op)].name; }
+
+std::string grad_fn_name(const Node& node) {
+  std::string n = kOps[int(node.op)].grad_name;
+  // PyTorch names: reductions over everything are *Backward0, matmul by operand ranks.
+  if ((node.op == OpCode::sum || node.op == OpCode::mean) && node.i1 & 2)
+    n.back() = '0';
+  if (node.op == OpCode::matmul) {
+    int ra = node.in_shape[0].n, rb = node.in_shape[1].n;
+    if (ra == 1 && rb == 1) n = "DotBackward0";
+    else if (ra == 2 && rb == 1) n = "MvBackward0";
+    else if (ra > 2 || rb > 2) n = "BmmBackward0";
+  }
+  if (node.op == OpCode::linear && node.n_in == 2) n = "MmBackward0";
+  return n;
+}
+
+Node::~Node() {
+  std::vector<NodePtr> local;
+  bool outer = !tl_tearing_down;
+  if (outer) {
+    tl_tearing_down = true;
+    tl_graveyard = &local;
+  }
+  for (auto& e : next)
+    if (e.node && e.node.use_count() == 1) tl_graveyard->push_back(std::move(e.node));
+  if (outer) {
+    while (!local.empty()) {
+      NodePtr n = std::move(local.back());
+      local.pop_back();
+      n.reset();  // its inputs land in `local`
+    }
+    tl_graveyard = nullptr;
+    tl_tearing_down = false;
+  }
+}
+
+TensorPtr Node::unpack(int i) const {
+  const SavedTensor& s = saved[i];
+  if (!s.st) throw std::runtime_error(kSecondBackward);
+  if (!s.untracked && s.st->version != s.version) {
+    throw std::runtime_error(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: [" +
+        std::string(dtype_name(s.dt)) + " " + s.shape.str() + "] is at version " +
+        std::to_string(s.st->version) + "; expected version " + std::to_string(s.version) +
+        " instead. Hint: the operation that saved it is " + grad_fn_name(*this) +
+        "; make a copy (.clone()) before changing it in place.");
+  }
+  auto t = std::make_shared<TensorImpl>();
+  t->st = s.st;
+  t->shape = s.shape;
+  t->numel = s.shape.numel();
+  t->dt = s.dt;
+  return t;
+}
+
+Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const TensorImpl*> inputs) {
+  if (!tl_grad_enabled) return nullptr;
+  bool any = false;
+  for (const TensorImpl* t : inputs) any |= (t && t->requires_grad);
+  if (!any) return nullptr;
+  auto node = std::make_shared<Node>();
+  node->seq = g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+  node->op = op;
+  int i = 0;
+  for (const TensorImpl* t : inputs) {
+    if (t) {
+      node->in_shape[i] = t->shape;
+      node->in_dt[i] = t->dt;
+      node->in_requires[i] = t->requires_grad;
+      if (t->requires_grad) {
+        if (t->grad_fn) {
+          node->next[i].node = t->grad_fn;
+        } else {
+          node->next[i].leaf = std::const_pointer_cast<TensorImpl>(t->shared_from_this());
+        }
+      }
+    }
+    ++i;
+  }
+  node->n_in = uint8_t(i);
+  node->out_shape = out->shape;
+  node->out_dt = out->dt;
+  out->requires_grad = true;
+  out->grad_fn = node;
+  return node.get();
+}
+
+void check_inplace_leaf(const TensorImpl& a) {
+  if (tl_grad_enabled && a.requires_grad && !a.grad_fn)
+    throw std::runtime_error(
+        "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
+namespace {
+bool exclusive(const TensorPtr& t) { return t.use_count() == 1 && t->st.use_count() == 1; }
+
+// dst <- dst + g (dst owned by us), or a fresh sum when dst's buffer is shared.
+void accumulate(TensorPtr& dst, TensorPtr g) {
+  if (!dst) {
+    dst = std::move(g);
+    return;
+  }
+  if (g->dt != dst->dt) g = convert(*g, dst->dt);
+  if (exclusive(dst)) {
+    add_into(*dst, *g);
+  } else {
+    auto fresh = copy_of(*dst);
+    add_into(*fresh, *g);
+    dst = std::move(fresh);
+  }
+}
+}  // namespace
+
+void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
+  if (!root->requires_grad)
+    throw std::runtime_error(
+        "element 0 of tensors does not require grad and does not have a grad_fn");
+  bool prev_mode = tl_grad_enabled;
+  tl_grad_enabled = false;
+  struct Restore {
+    bool m;
+    ~Restore() { tl_grad_enabled = m; }
+  } restore{prev_mode};
+
+  auto to_leaf = [](TensorImpl& leaf, TensorPtr g) {
+    if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
+    if (!leaf.grad) {
+      leaf.grad = exclusive(g) ? std::move(g) : copy_of(*g);
+    } else {
+      add_into(*leaf.grad, *g);
+      leaf.grad->bump_version();
+    }
+  };
+
+  if (!root->grad_fn) {  // backward on a leaf: its grad is the incoming gradient
+    to_leaf(*root, copy_of(*grad));
+    return;
+  }
+
+  // Collect the nodes reachable from the root, without recursion.
+  uint64_t mark = g_mark.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::vector<Node*> order;
+  std::vector<Node*> stack{root->grad_fn.get()};
+  root->grad_fn->mark = mark;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    order.push_back(n);
+    for (int i = 0; i < n->n_in; ++i) {
+      Node* m = n->next[i].node.get();
+      if (m && m->mark != mark) {
+        m->mark = mark;
+        stack.push_back(m);
+      }
+    }
+  }
+  std::sort(order.begin(), order.end(), [](Node* a, Node* b) { return a->seq > b->seq; });
+
+  root->grad_fn->grad = copy_of(*grad);
+  struct Cleanup {  // pending grads must not outlive a failed sweep
+    std::vector<Node*>& order;
+    ~Cleanup() {
+      for (Node* n : order) n->grad.reset();
+    }
+  } cleanup{order};
+
+  for (Node* n : order) {
+    if (!n->grad) continue;  // no gradient reached this node
+    if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
+    TensorPtr g = std::move(n->grad);
+    TensorPtr grads[kMaxInputs];
+    kOps[int(n->op)].backward(*n, g, grads);
+    for (int i = 0; i < n->n_in; ++i) {
+      if (!grads[i]) continue;
+      Edge& e = n->next[i];
+      if (e.node) accumulate(e.node->grad, std::move(grads[i]));
+      else if (e.leaf) to_leaf(*e.leaf, std::move(grads[i]));
+    }
+    if (!retain_graph) {
+      for (auto& s : n->saved) s.st.reset();
+      n->released = true;
+    }
+  }
+}
+
+}  // namespace tg

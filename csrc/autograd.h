@@ -1,0 +1,75 @@
+// The tape: nodes recorded by ops, and the engine that runs them backwards.
+#pragma once
+#include <initializer_list>
+#include <vector>
+
+#include "ops.h"
+#include "tensor.h"
+
+namespace tg {
+
+bool grad_enabled();
+void set_grad_enabled(bool on);
+
+// What a node keeps of a tensor for its backward: the buffer and the version it had, never the
+// tensor itself (saving an op's own output would make a reference cycle).
+struct SavedTensor {
+  StoragePtr st;
+  Shape shape;
+  DType dt = DType::f32;
+  uint32_t version = 0;
+  bool untracked = false;
+  void save(const TensorImpl& t) {
+    st = t.st;
+    shape = t.shape;
+    dt = t.dt;
+    version = t.st->version;
+    untracked = t.untracked;
+  }
+};
+
+struct Edge {
+  NodePtr node;     // gradient flows on into this node ...
+  TensorPtr leaf;   // ... or is accumulated into this leaf's .grad
+};
+
+constexpr int kMaxInputs = 3;
+
+struct Node {
+  uint64_t seq = 0;
+  OpCode op;
+  uint8_t n_in = 0;
+  bool released = false;
+  bool had_saved = false;
+  uint64_t mark = 0;
+  Edge next[kMaxInputs];
+  Shape in_shape[kMaxInputs];
+  DType in_dt[kMaxInputs] = {};
+  bool in_requires[kMaxInputs] = {};
+  SavedTensor saved[kMaxInputs];
+  double s = 0;      // op-specific scalar
+  Shape a1, a2, a3;  // op-specific int lists (dims, perm, starts/steps/lens, ...)
+  int i1 = 0;        // op-specific int (reduction, keepdim, ...)
+  Shape out_shape;
+  DType out_dt = DType::f32;
+  TensorPtr grad;  // the gradient arriving during a backward sweep
+
+  ~Node();
+  void save(int i, const TensorImpl& t) {
+    saved[i].save(t);
+    had_saved = true;
+  }
+  // The saved tensor i as a tensor again; raises if it was freed or changed in place.
+  TensorPtr unpack(int i) const;
+};
+
+// Record `op` producing `out` from `inputs` if grad mode is on and an input requires grad.
+// Returns the new node (to fill saved tensors and attributes) or nullptr.
+Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const TensorImpl*> inputs);
+
+void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
+
+// In-place bookkeeping shared by every in-place entry point.
+void check_inplace_leaf(const TensorImpl& a);
+
+}  // namespace tg

@@ -1,0 +1,560 @@
+// The Python face of the core. Module functions go through pybind11; the tensor type itself is
+// a small C type (created by `install`, subclassing the Python `tapegrad.Tensor`) whose number
+// slots call the ops directly: `a + b` costs one C call, not a pybind11 dispatch plus a Python
+// wrapper object.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <structmember.h>
+
+#include <cstring>
+#include <new>
+
+#include "autograd.h"
+#include "inplace.h"
+#include "kernels.h"
+#include "optim.h"
+#include "threads.h"
+
+namespace py = pybind11;
+using namespace tg;
+
+namespace {
+
+struct PyTensor {
+  PyObject_HEAD TensorPtr t;
+  PyObject* weakrefs;
+};
+
+PyTypeObject* g_type = nullptr;   // tapegrad._core.CTensor
+PyObject* g_base = nullptr;       // tapegrad.Tensor (Python), for the slow paths
+PyObject* g_dtypes[2] = {};       // tapegrad.float32, tapegrad.float16
+
+bool is_tensor(PyObject* o) { return g_type && PyObject_TypeCheck(o, g_type); }
+
+TensorPtr& T(PyObject* o) { return reinterpret_cast<PyTensor*>(o)->t; }
+
+PyObject* wrap(TensorPtr t) {
+  PyObject* o = g_type->tp_alloc(g_type, 0);
+  if (!o) throw py::error_already_set();
+  new (&reinterpret_cast<PyTensor*>(o)->t) TensorPtr(std::move(t));
+  reinterpret_cast<PyTensor*>(o)->weakrefs = nullptr;
+  return o;
+}
+
+py::object wrap_obj(TensorPtr t) { return py::reinterpret_steal<py::object>(wrap(std::move(t))); }
+
+const TensorPtr& arg(py::handle h, const char* what = "tensor") {
+  if (!is_tensor(h.ptr()))
+    throw py::type_error(std::string("expected a tapegrad cpp tensor for ") + what + ", got " +
+                         Py_TYPE(h.ptr())->tp_name);
+  return T(h.ptr());
+}
+
+Shape to_shape(py::handle seq) {
+  Shape s;
+  for (py::handle v : seq) s.push(v.cast<int64_t>());
+  return s;
+}
+
+// Turn the C++ exception in flight into a Python one (for the raw C slots).
+void set_python_error() {
+  try {
+    throw;
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const py::builtin_exception& e) {
+    e.set_error();
+  } catch (const tg::ValueError& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const tg::TypeError& e) {
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (const tg::IndexError& e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const std::bad_alloc&) {
+    PyErr_SetString(PyExc_MemoryError, "tapegrad: out of memory (or a tensor of over 1 TiB)");
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "tapegrad: unknown C++ error");
+  }
+}
+
+bool is_number(PyObject* o) { return PyFloat_Check(o) || PyLong_Check(o); }
+
+// ---------------------------------------------------------------- number slots
+PyObject* slow(const char* name, PyObject* self, PyObject* other) {
+  PyObject* f = PyObject_GetAttrString(g_base, name);
+  if (!f) return nullptr;
+  PyObject* r = PyObject_CallFunctionObjArgs(f, self, other, nullptr);
+  Py_DECREF(f);
+  return r;
+}
+
+TensorPtr scalar_forward(Binary k, const TensorPtr& t, double s, bool reflected) {
+  switch (k) {
+    case Binary::add:
+      return add_scalar(t, s);
+    case Binary::sub:
+      return reflected ? rsub_scalar(t, s) : add_scalar(t, -s);
+    case Binary::mul:
+      return mul_scalar(t, s);
+    default:
+      return reflected ? rdiv_scalar(t, s) : div_scalar(t, s);
+  }
+}
+
+template <Binary K>
+PyObject* nb_binary(PyObject* a, PyObject* b) {
+  static const char* names[4][2] = {{"__add__", "__radd__"},
+                                    {"__sub__", "__rsub__"},
+                                    {"__mul__", "__rmul__"},
+                                    {"__truediv__", "__rtruediv__"}};
+  try {
+    bool ta = is_tensor(a), tb = is_tensor(b);
+    if (ta && tb) return wrap(binary(K, T(a), T(b)));
+    if (ta && is_number(b)) {
+      double s = PyFloat_AsDouble(b);
+      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      return wrap(scalar_forward(K, T(a), s, false));
+    }
+    if (tb && is_number(a)) {
+      double s = PyFloat_AsDouble(a);
+      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      return wrap(scalar_forward(K, T(b), s, true));
+    }
+    return ta ? slow(names[int(K)][0], a, b) : slow(names[int(K)][1], b, a);
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* nb_power(PyObject* a, PyObject* b, PyObject* mod) {
+  try {
+    if (mod != Py_None) {
+      PyErr_SetString(PyExc_TypeError, "pow() with a modulus is not supported for tensors");
+      return nullptr;
+    }
+    bool ta = is_tensor(a), tb = is_tensor(b);
+    if (ta && is_number(b)) {
+      double s = PyFloat_AsDouble(b);
+      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      return wrap(pow_scalar(T(a), s));
+    }
+    if (tb && is_number(a)) {
+      double s = PyFloat_AsDouble(a);
+      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      return wrap(rpow_scalar(T(b), s));
+    }
+    return ta ? slow("__pow__", a, b) : slow("__rpow__", b, a);
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* nb_matmul(PyObject* a, PyObject* b) {
+  try {
+    if (is_tensor(a) && is_tensor(b)) return wrap(matmul(T(a), T(b)));
+    return is_tensor(a) ? slow("__matmul__", a, b) : slow("__rmatmul__", b, a);
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+template <OpCode Op>
+PyObject* nb_unary(PyObject* a) {
+  try {
+    return wrap(unary(Op, T(a)));
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+template <Binary K>
+PyObject* nb_inplace(PyObject* a, PyObject* b) {
+  static const char* names[4] = {"__iadd__", "__isub__", "__imul__", "__itruediv__"};
+  try {
+    if (is_tensor(b)) {
+      inplace_binary(K, T(a), T(b), 0.0);
+    } else if (is_number(b)) {
+      double s = PyFloat_AsDouble(b);
+      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      inplace_binary(K, T(a), nullptr, s);
+    } else {
+      return slow(names[int(K)], a, b);
+    }
+    Py_INCREF(a);
+    return a;
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+// ---------------------------------------------------------------- attributes
+template <class Fn>
+PyObject* guarded(Fn fn) {
+  try {
+    return fn();
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* get_shape(PyObject* o, void*) {
+  const Shape& s = T(o)->shape;
+  PyObject* tup = PyTuple_New(s.n);
+  if (!tup) return nullptr;
+  for (int i = 0; i < s.n; ++i) PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
+  return tup;
+}
+PyObject* get_dtype(PyObject* o, void*) {
+  PyObject* d = g_dtypes[int(T(o)->dt)];
+  Py_INCREF(d);
+  return d;
+}
+PyObject* get_ndim(PyObject* o, void*) { return PyLong_FromLong(T(o)->shape.n); }
+PyObject* get_requires_grad(PyObject* o, void*) { return PyBool_FromLong(T(o)->requires_grad); }
+int set_requires_grad(PyObject* o, PyObject* v, void*) {
+  if (!v) {
+    PyErr_SetString(PyExc_AttributeError, "cannot delete requires_grad");
+    return -1;
+  }
+  int flag = PyObject_IsTrue(v);
+  if (flag < 0) return -1;
+  TensorImpl& t = *T(o);
+  if (t.grad_fn) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().");
+    return -1;
+  }
+  t.requires_grad = flag;
+  return 0;
+}
+PyObject* get_grad(PyObject* o, void*) {
+  const TensorPtr& g = T(o)->grad;
+  if (!g) Py_RETURN_NONE;
+  return guarded([&] { return wrap(g); });
+}
+int set_grad(PyObject* o, PyObject* v, void*) {
+  TensorImpl& t = *T(o);
+  if (!v || v == Py_None) {
+    t.grad.reset();
+    return 0;
+  }
+  if (!is_tensor(v)) {
+    PyErr_Format(PyExc_TypeError,
+                 "assigned grad expected to be a Tensor or None but got grad of type %s",
+                 Py_TYPE(v)->tp_name);
+    return -1;
+  }
+  const TensorPtr& g = T(v);
+  if (g->shape != t.shape) {
+    PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different size");
+    return -1;
+  }
+  if (g->dt != t.dt) {
+    PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different type");
+    return -1;
+  }
+  t.grad = g;
+  return 0;
+}
+
+struct GradFn {
+  NodePtr node;
+  std::string name() const { return grad_fn_name(*node); }
+};
+
+PyObject* get_grad_fn(PyObject* o, void*) {
+  const NodePtr& n = T(o)->grad_fn;
+  if (!n) Py_RETURN_NONE;
+  return guarded([&] { return py::cast(GradFn{n}).release().ptr(); });
+}
+PyObject* get_is_leaf(PyObject* o, void*) { return PyBool_FromLong(!T(o)->grad_fn); }
+PyObject* get_data(PyObject* o, void*) {
+  return guarded([&] {
+    auto t = alias(*T(o), T(o)->shape);
+    t->untracked = true;
+    return wrap(std::move(t));
+  });
+}
+int set_data(PyObject* o, PyObject* v, void*) {
+  if (!v || !is_tensor(v)) {
+    PyErr_SetString(PyExc_TypeError, "data must be a tapegrad cpp tensor");
+    return -1;
+  }
+  TensorImpl& t = *T(o);
+  const TensorImpl& src = *T(v);
+  t.st = src.st;
+  t.shape = src.shape;
+  t.numel = src.numel;
+  t.dt = src.dt;
+  return 0;
+}
+PyObject* get_version(PyObject* o, void*) { return PyLong_FromUnsignedLong(T(o)->st->version); }
+PyObject* get_is_param(PyObject* o, void*) { return PyBool_FromLong(T(o)->is_param); }
+int set_is_param(PyObject* o, PyObject* v, void*) {
+  int flag = v ? PyObject_IsTrue(v) : 0;
+  if (flag < 0) return -1;
+  T(o)->is_param = flag;
+  return 0;
+}
+
+PyGetSetDef getsets[] = {
+    {"shape", get_shape, nullptr, nullptr, nullptr},
+    {"dtype", get_dtype, nullptr, nullptr, nullptr},
+    {"ndim", get_ndim, nullptr, nullptr, nullptr},
+    {"requires_grad", get_requires_grad, set_requires_grad, nullptr, nullptr},
+    {"grad", get_grad, set_grad, nullptr, nullptr},
+    {"grad_fn", get_grad_fn, nullptr, nullptr, nullptr},
+    {"is_leaf", get_is_leaf, nullptr, nullptr, nullptr},
+    {"data", get_data, set_data, nullptr, nullptr},
+    {"_version", get_version, nullptr, nullptr, nullptr},
+    {"_is_param", get_is_param, set_is_param, nullptr, nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyMemberDef members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(PyTensor, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr}};
+
+void tensor_dealloc(PyObject* o) {
+  PyTypeObject* tp = Py_TYPE(o);
+  PyObject_GC_UnTrack(o);
+  if (reinterpret_cast<PyTensor*>(o)->weakrefs) PyObject_ClearWeakRefs(o);
+  T(o).~TensorPtr();
+  tp->tp_free(o);
+  Py_DECREF(tp);
+}
+
+int tensor_traverse(PyObject* o, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(o));
+  return 0;
+}
+
+PyObject* tensor_new(PyTypeObject*, PyObject*, PyObject*) {
+  PyErr_SetString(PyExc_TypeError,
+                  "use tapegrad.tensor(...) (or zeros, ones, ...) to make a tensor");
+  return nullptr;
+}
+
+py::object install(py::object base, py::tuple dtypes, py::object backend) {
+  if (g_type) return py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject*>(g_type));
+  PyType_Slot slots[] = {
+      {Py_tp_dealloc, reinterpret_cast<void*>(tensor_dealloc)},
+      {Py_tp_traverse, reinterpret_cast<void*>(tensor_traverse)},
+      {Py_tp_new, reinterpret_cast<void*>(tensor_new)},
+      {Py_tp_getset, getsets},
+      {Py_tp_members, members},
+      {Py_nb_add, reinterpret_cast<void*>(nb_binary<Binary::add>)},
+      {Py_nb_subtract, reinterpret_cast<void*>(nb_binary<Binary::sub>)},
+      {Py_nb_multiply, reinterpret_cast<void*>(nb_binary<Binary::mul>)},
+      {Py_nb_true_divide, reinterpret_cast<void*>(nb_binary<Binary::div>)},
+      {Py_nb_power, reinterpret_cast<void*>(nb_power)},
+      {Py_nb_matrix_multiply, reinterpret_cast<void*>(nb_matmul)},
+      {Py_nb_negative, reinterpret_cast<void*>(nb_unary<OpCode::neg>)},
+      {Py_nb_absolute, reinterpret_cast<void*>(nb_unary<OpCode::abs>)},
+      {Py_nb_inplace_add, reinterpret_cast<void*>(nb_inplace<Binary::add>)},
+      {Py_nb_inplace_subtract, reinterpret_cast<void*>(nb_inplace<Binary::sub>)},
+      {Py_nb_inplace_multiply, reinterpret_cast<void*>(nb_inplace<Binary::mul>)},
+      {Py_nb_inplace_true_divide, reinterpret_cast<void*>(nb_inplace<Binary::div>)},
+      {0, nullptr}};
+  PyType_Spec spec = {"tapegrad._core.CTensor", int(sizeof(PyTensor)), 0,
+                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, slots};
+  PyObject* bases = PyTuple_Pack(1, base.ptr());
+  PyObject* type = PyType_FromSpecWithBases(&spec, bases);
+  Py_DECREF(bases);
+  if (!type) throw py::error_already_set();
+  g_type = reinterpret_cast<PyTypeObject*>(type);
+  g_base = base.release().ptr();
+  for (int i = 0; i < 2; ++i) g_dtypes[i] = py::object(dtypes[i]).release().ptr();
+  if (PyObject_SetAttrString(type, "_be", backend.ptr()) < 0) throw py::error_already_set();
+  return py::reinterpret_borrow<py::object>(type);
+}
+
+// ---------------------------------------------------------------- NumPy in and out
+py::object from_numpy(py::array arr, bool requires_grad) {
+  py::dtype dt = arr.dtype();
+  DType d;
+  if (dt.is(py::dtype::of<float>())) d = DType::f32;
+  else if (dt.kind() == 'f' && dt.itemsize() == 2) d = DType::f16;
+  else throw py::type_error("from_numpy: expected a float32 or float16 array");
+  if (!(arr.flags() & py::array::c_style))
+    throw py::value_error("from_numpy: expected a C-contiguous array");
+  Shape s;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) s.push(arr.shape(i));
+  auto t = empty(s, d);
+  if (t->numel) std::memcpy(t->data(), arr.data(), size_t(t->numel) * itemsize(d));
+  t->requires_grad = requires_grad;
+  return wrap_obj(std::move(t));
+}
+
+py::array to_numpy(py::handle h) {
+  const TensorPtr& t = arg(h);
+  auto* keep = new StoragePtr(t->st);
+  py::capsule owner(keep, [](void* p) { delete static_cast<StoragePtr*>(p); });
+  std::vector<py::ssize_t> shape(t->shape.d, t->shape.d + t->shape.n), strides(shape.size());
+  py::ssize_t acc = py::ssize_t(itemsize(t->dt));
+  for (int i = t->shape.n - 1; i >= 0; --i) {
+    strides[size_t(i)] = acc;
+    acc *= shape[size_t(i)];
+  }
+  py::dtype dt = t->dt == DType::f32 ? py::dtype::of<float>() : py::dtype("float16");
+  return py::array(dt, shape, strides, t->data(), owner);
+}
+
+Reduction to_reduction(const std::string& r) {
+  if (r == "mean") return Reduction::mean;
+  if (r == "sum") return Reduction::sum;
+  if (r == "none") return Reduction::none;
+  throw py::value_error(r + " is not a valid value for reduction");
+}
+
+Binary to_binary(const std::string& n) {
+  if (n == "add") return Binary::add;
+  if (n == "sub") return Binary::sub;
+  if (n == "mul") return Binary::mul;
+  if (n == "div") return Binary::div;
+  throw py::value_error("unknown in-place op " + n);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tapegrad's C++ core: tensors, ops, the tape and backward";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const tg::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const tg::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const tg::IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    }
+  });
+
+  py::class_<GradFn>(m, "GradFn")
+      .def("name", &GradFn::name)
+      .def("__repr__", [](const GradFn& g) { return "<" + g.name() + " object>"; });
+
+  m.def("install", &install);
+  m.def("is_grad_enabled", &grad_enabled);
+  m.def("set_grad_enabled", &set_grad_enabled);
+  m.def("set_num_threads", [](int n) { set_num_threads(n); });
+  m.def("get_num_threads", &get_num_threads);
+
+  py::tuple ops(int(OpCode::count));
+  for (int i = 0; i < int(OpCode::count); ++i) ops[size_t(i)] = op_name(OpCode(i));
+  m.attr("OPS") = ops;
+
+  m.def("from_numpy", &from_numpy);
+  m.def("to_numpy", &to_numpy);
+  m.def("item", [](py::handle a) {
+    const TensorPtr& t = arg(a);
+    if (t->numel != 1)
+      throw std::runtime_error("a Tensor with " + std::to_string(t->numel) +
+                               " elements cannot be converted to Scalar");
+    return double(to_f32_any(*t));
+  });
+  m.def("detach", [](py::handle a) {
+    const TensorPtr& t = arg(a);
+    return wrap_obj(alias(*t, t->shape));
+  });
+  m.def("backward", [](py::handle t, py::handle g, bool retain) {
+    tg::backward(arg(t), arg(g, "gradient"), retain);
+  });
+
+  auto bin = [&m](const char* name, Binary k) {
+    m.def(name, [k](py::handle a, py::handle b) { return wrap_obj(binary(k, arg(a), arg(b))); });
+  };
+  bin("add", Binary::add);
+  bin("sub", Binary::sub);
+  bin("mul", Binary::mul);
+  bin("div", Binary::div);
+  using ScalarFn = TensorPtr (*)(const TensorPtr&, double);
+  auto sc = [&m](const char* name, ScalarFn f) {
+    m.def(name, [f](py::handle a, double s) { return wrap_obj(f(arg(a), s)); });
+  };
+  sc("add_scalar", &add_scalar);
+  sc("mul_scalar", &mul_scalar);
+  sc("div_scalar", &div_scalar);
+  sc("rsub_scalar", &rsub_scalar);
+  sc("rdiv_scalar", &rdiv_scalar);
+  sc("pow_scalar", &pow_scalar);
+  sc("rpow_scalar", &rpow_scalar);
+  auto un = [&m](const char* name, OpCode op) {
+    m.def(name, [op](py::handle a) { return wrap_obj(unary(op, arg(a))); });
+  };
+  un("neg", OpCode::neg);
+  un("abs", OpCode::abs);
+  un("exp", OpCode::exp);
+  un("log", OpCode::log);
+  un("tanh", OpCode::tanh);
+  un("relu", OpCode::relu);
+  un("sigmoid", OpCode::sigmoid);
+  m.def("matmul", [](py::handle a, py::handle b) { return wrap_obj(matmul(arg(a), arg(b))); });
+  m.def("linear", [](py::handle x, py::handle w, py::handle b) {
+    return wrap_obj(linear(arg(x), arg(w), b.is_none() ? TensorPtr() : arg(b)));
+  });
+  auto red = [&m](const char* name, OpCode op) {
+    m.def(name, [op](py::handle a, py::handle dims, bool keepdim) {
+      if (dims.is_none()) return wrap_obj(reduce(op, arg(a), nullptr, keepdim));
+      Shape d = to_shape(dims);
+      return wrap_obj(reduce(op, arg(a), &d, keepdim));
+    });
+  };
+  red("sum", OpCode::sum);
+  red("mean", OpCode::mean);
+  m.def("reshape", [](py::handle a, py::handle s) { return wrap_obj(reshape(arg(a), to_shape(s))); });
+  m.def("permute", [](py::handle a, py::handle p) { return wrap_obj(permute(arg(a), to_shape(p))); });
+  m.def("slice", [](py::handle a, py::handle st, py::handle sp, py::handle ln) {
+    return wrap_obj(slice(arg(a), to_shape(st), to_shape(sp), to_shape(ln)));
+  });
+  m.def("mse_loss", [](py::handle a, py::handle b, const std::string& r) {
+    return wrap_obj(mse_loss(arg(a), arg(b), to_reduction(r)));
+  });
+  m.def("l1_loss", [](py::handle a, py::handle b, const std::string& r) {
+    return wrap_obj(l1_loss(arg(a), arg(b), to_reduction(r)));
+  });
+  m.def("cast", [](py::handle a, int code) {
+    if (code != 0 && code != 1) throw py::value_error("unknown dtype code");
+    return wrap_obj(cast(arg(a), DType(code)));
+  });
+
+  m.def("iop", [](const std::string& name, py::handle a, py::handle other) {
+    if (is_tensor(other.ptr())) inplace_binary(to_binary(name), arg(a), T(other.ptr()), 0.0);
+    else inplace_binary(to_binary(name), arg(a), nullptr, other.cast<double>());
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("fill_", [](py::handle a, double v) {
+    fill(arg(a), v);
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("copy_", [](py::handle a, py::handle src) {
+    copy_into(arg(a), arg(src, "src"));
+    return py::reinterpret_borrow<py::object>(a);
+  });
+
+  m.def("sgd_update", [](py::handle p, py::handle g, py::handle buf, double lr, double momentum,
+                         double dampening, double weight_decay, bool nesterov, bool maximize) {
+    TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
+    TensorPtr nb = sgd_update(*arg(p), *arg(g, "grad"), b, {lr, momentum, dampening,
+                                                            weight_decay, nesterov, maximize});
+    if (!nb) return py::object(py::none());
+    if (nb == b) return py::reinterpret_borrow<py::object>(buf);
+    return wrap_obj(nb);
+  });
+  m.def("adam_update", [](py::handle p, py::handle g, py::handle m1, py::handle m2, long step,
+                          double lr, double beta1, double beta2, double eps, double weight_decay,
+                          bool maximize) {
+    adam_update(*arg(p), *arg(g, "grad"), *arg(m1), *arg(m2),
+                {step, lr, beta1, beta2, eps, weight_decay, maximize});
+  });
+}

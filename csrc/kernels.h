@@ -1,0 +1,139 @@
+// Plain loops shared by the ops: every kernel reads its storage type, computes in float32 and
+// rounds once when it stores. Fast SIMD versions come later behind the same signatures.
+#pragma once
+#include <cstring>
+#include <vector>
+
+#include "tensor.h"
+
+namespace tg {
+
+template <class F>
+inline auto dispatch(DType dt, F&& f) {
+  if (dt == DType::f32) return f(float{});
+  return f(half{});
+}
+
+// Element strides of `in` (right-aligned, 0 where broadcast) over `out`.
+inline void bcast_strides(const Shape& in, const Shape& out, int64_t* st) {
+  int64_t acc = 1;
+  int off = out.n - in.n;
+  for (int d = out.n - 1; d >= 0; --d) {
+    int k = d - off;
+    if (k < 0 || in.d[k] == 1) {
+      st[d] = 0;
+    } else {
+      st[d] = acc;
+    }
+    if (k >= 0) acc *= in.d[k];
+  }
+}
+
+// fn(out_index, a_offset, b_offset) over every element of `out`, row-major.
+template <class Fn>
+inline void for_each2(const Shape& out, const int64_t* sa, const int64_t* sb, Fn&& fn) {
+  int nd = out.n;
+  if (nd == 0) {
+    fn(int64_t(0), int64_t(0), int64_t(0));
+    return;
+  }
+  int64_t inner = out.d[nd - 1];
+  int64_t total = out.numel();
+  if (total == 0) return;
+  int64_t sai = sa[nd - 1], sbi = sb[nd - 1];
+  int64_t idx[kMaxDims] = {};
+  int64_t ia = 0, ib = 0;
+  for (int64_t o = 0; o < total; o += inner) {
+    for (int64_t j = 0; j < inner; ++j) fn(o + j, ia + j * sai, ib + j * sbi);
+    for (int d = nd - 2; d >= 0; --d) {
+      ++idx[d];
+      ia += sa[d];
+      ib += sb[d];
+      if (idx[d] < out.d[d]) break;
+      ia -= sa[d] * out.d[d];
+      ib -= sb[d] * out.d[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// out[i] = fn(x[i]); x and out of the same dtype and size.
+template <class Fn>
+inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
+  dispatch(x.dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = x.as<T>();
+    T* q = out.as<T>();
+    for (int64_t i = 0, n = x.numel; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(p[i])));
+    return 0;
+  });
+}
+
+// out = fn(a, b) with broadcasting; a, b, out share one dtype; out has the broadcast shape.
+template <class Fn>
+inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn fn) {
+  dispatch(out.dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = a.as<T>();
+    const T* pb = b.as<T>();
+    T* q = out.as<T>();
+    int64_t n = out.numel;
+    if (a.shape == out.shape && b.shape == out.shape) {
+      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(pa[i]), to_f32(pb[i])));
+    } else if (a.shape == out.shape && b.numel == 1) {
+      float vb = to_f32(pb[0]);
+      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(pa[i]), vb));
+    } else if (b.shape == out.shape && a.numel == 1) {
+      float va = to_f32(pa[0]);
+      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(va, to_f32(pb[i])));
+    } else {
+      int64_t sa[kMaxDims], sb[kMaxDims];
+      bcast_strides(a.shape, out.shape, sa);
+      bcast_strides(b.shape, out.shape, sb);
+      for_each2(out.shape, sa, sb, [&](int64_t o, int64_t ia, int64_t ib) {
+        q[o] = from_f32<T>(fn(to_f32(pa[ia]), to_f32(pb[ib])));
+      });
+    }
+    return 0;
+  });
+}
+
+// out[i] = fn(a[i], b[i], c[i]) for three same-shape tensors of one dtype.
+template <class Fn>
+inline void map3(const TensorImpl& a, const TensorImpl& b, const TensorImpl& c, TensorImpl& out,
+                 Fn fn) {
+  dispatch(out.dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pa = a.as<T>();
+    const T* pb = b.as<T>();
+    const T* pc = c.as<T>();
+    T* q = out.as<T>();
+    for (int64_t i = 0, n = out.numel; i < n; ++i)
+      q[i] = from_f32<T>(fn(to_f32(pa[i]), to_f32(pb[i]), to_f32(pc[i])));
+    return 0;
+  });
+}
+
+// The value of a 1-element tensor as float32.
+float to_f32_any(const TensorImpl& t);
+// dst += src, same shape and dtype, one rounding per element.
+void add_into(TensorImpl& dst, const TensorImpl& src);
+// Load a tensor as float32 values (a copy for f16, a pointer for f32).
+struct F32View {
+  std::vector<float> buf;
+  const float* p = nullptr;
+};
+F32View f32_view(const TensorImpl& t);
+void store_f32(const float* src, TensorImpl& out);  // round into out's dtype
+
+// Sum of `x` over the dims flagged in `reduce_mask` (bit d), accumulated in float32, into
+// `acc` laid out as the kept dims in order.
+void sum_f32(const TensorImpl& x, unsigned reduce_mask, float* acc);
+
+// C[M,N] = A[M,K] @ B[K,N] in float32, row-major with leading dimensions.
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float* C, int64_t ldc);
+// out[N,M] = in[M,N]^T
+void transpose2d(const float* in, int64_t M, int64_t N, float* out);
+
+}  // namespace tg

@@ -1,0 +1,77 @@
+#include "tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "alloc.h"
+
+namespace tg {
+
+std::string Shape::str() const {
+  std::string s = "(";
+  for (int i = 0; i < n; ++i) {
+    if (i) s += ", ";
+    s += std::to_string(d[i]);
+  }
+  if (n == 1) s += ",";
+  return s + ")";
+}
+
+Storage::Storage(size_t nb) : nbytes(nb) { ptr = buffer_alloc(nb); }
+Storage::~Storage() { buffer_free(ptr, nbytes); }
+
+static int64_t checked_numel(const Shape& shape, DType dt) {
+  int64_t n = 1;
+  const int64_t limit = (int64_t(1) << 40) / int64_t(itemsize(dt));
+  for (int i = 0; i < shape.n; ++i) {
+    int64_t s = shape.d[i];
+    if (s < 0)
+      throw ValueError("Trying to create tensor with negative dimension " + std::to_string(s) +
+                       ": " + shape.str());
+    if (s != 0 && n > limit / s) {
+      // Report the size without overflowing: the product is beyond what we allow anyway.
+      throw std::bad_alloc();
+    }
+    n *= s;
+  }
+  return n;
+}
+
+TensorPtr empty(const Shape& shape, DType dt) {
+  int64_t n = checked_numel(shape, dt);
+  auto t = std::make_shared<TensorImpl>();
+  t->st = std::make_shared<Storage>(size_t(n) * itemsize(dt));
+  t->shape = shape;
+  t->numel = n;
+  t->dt = dt;
+  return t;
+}
+
+TensorPtr zeros(const Shape& shape, DType dt) {
+  auto t = empty(shape, dt);
+  if (t->numel) std::memset(t->data(), 0, t->st->nbytes);
+  return t;
+}
+
+TensorPtr alias(const TensorImpl& src, const Shape& shape) {
+  auto t = std::make_shared<TensorImpl>();
+  t->st = src.st;
+  t->shape = shape;
+  t->numel = shape.numel();
+  t->dt = src.dt;
+  t->untracked = src.untracked;
+  return t;
+}
+
+TensorPtr copy_of(const TensorImpl& src) {
+  auto t = empty(src.shape, src.dt);
+  if (t->numel) std::memcpy(t->data(), src.data(), size_t(src.numel) * itemsize(src.dt));
+  return t;
+}
+
+std::string describe(const TensorImpl& t) {
+  return std::string(dtype_name(t.dt)) + " " + t.shape.str();
+}
+
+}  // namespace tg
