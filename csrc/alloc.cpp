@@ -12,7 +12,9 @@ constexpr size_t kAlign = 64;
 constexpr size_t kCacheMaxBlock = size_t(1) << 20;  // blocks above 1 MiB go straight back
 constexpr size_t kCachePerBin = 8;
 
-size_t round_up(size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+size_t round_up(size_t n) {
+  return (n + kAlign - 1) & ~(kAlign - 1);
+}
 
 // Bin by rounded size; the cache lives per thread so no locking is needed. A block freed on
 // another thread simply lands in that thread's cache.
@@ -27,7 +29,8 @@ struct Cache {
   ~Cache() {
     cache_gone = true;
     for (auto& b : bins)
-      for (void* p : b.blocks) std::free(p);
+      for (void* p : b.blocks)
+        std::free(p);
   }
   Bin* find(size_t size) {
     for (auto& b : bins)

@@ -40,21 +40,29 @@ thread_local bool tl_tearing_down = false;
 thread_local std::vector<NodePtr>* tl_graveyard = nullptr;
 }  // namespace
 
-bool grad_enabled() { return tl_grad_enabled; }
-void set_grad_enabled(bool on) { tl_grad_enabled = on; }
+bool grad_enabled() {
+  return tl_grad_enabled;
+}
+void set_grad_enabled(bool on) {
+  tl_grad_enabled = on;
+}
 
-const char* op_name(OpCode op) { return kOps[int(op)].name; }
+const char* op_name(OpCode op) {
+  return kOps[int(op)].name;
+}
 
 std::string grad_fn_name(const Node& node) {
   std::string n = kOps[int(node.op)].grad_name;
   // PyTorch names: reductions over everything are *Backward0, matmul by operand ranks.
-  if ((node.op == OpCode::sum || node.op == OpCode::mean) && node.i1 & 2)
-    n.back() = '0';
+  if ((node.op == OpCode::sum || node.op == OpCode::mean) && node.i1 & 2) n.back() = '0';
   if (node.op == OpCode::matmul) {
     int ra = node.in_shape[0].n, rb = node.in_shape[1].n;
-    if (ra == 1 && rb == 1) n = "DotBackward0";
-    else if (ra == 2 && rb == 1) n = "MvBackward0";
-    else if (ra > 2 || rb > 2) n = "BmmBackward0";
+    if (ra == 1 && rb == 1)
+      n = "DotBackward0";
+    else if (ra == 2 && rb == 1)
+      n = "MvBackward0";
+    else if (ra > 2 || rb > 2)
+      n = "BmmBackward0";
   }
   if (node.op == OpCode::linear && node.n_in == 2) n = "MmBackward0";
   return n;
@@ -103,7 +111,8 @@ TensorPtr Node::unpack(int i) const {
 Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const TensorImpl*> inputs) {
   if (!tl_grad_enabled) return nullptr;
   bool any = false;
-  for (const TensorImpl* t : inputs) any |= (t && t->requires_grad);
+  for (const TensorImpl* t : inputs)
+    any |= (t && t->requires_grad);
   if (!any) return nullptr;
   auto node = std::make_shared<Node>();
   node->seq = g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -139,7 +148,9 @@ void check_inplace_leaf(const TensorImpl& a) {
 }
 
 namespace {
-bool exclusive(const TensorPtr& t) { return t.use_count() == 1 && t->st.use_count() == 1; }
+bool exclusive(const TensorPtr& t) {
+  return t.use_count() == 1 && t->st.use_count() == 1;
+}
 
 // dst <- dst + g (dst owned by us), or a fresh sum when dst's buffer is shared.
 void accumulate(TensorPtr& dst, TensorPtr g) {
@@ -207,7 +218,8 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   struct Cleanup {  // pending grads must not outlive a failed sweep
     std::vector<Node*>& order;
     ~Cleanup() {
-      for (Node* n : order) n->grad.reset();
+      for (Node* n : order)
+        n->grad.reset();
     }
   } cleanup{order};
 
@@ -220,11 +232,14 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     for (int i = 0; i < n->n_in; ++i) {
       if (!grads[i]) continue;
       Edge& e = n->next[i];
-      if (e.node) accumulate(e.node->grad, std::move(grads[i]));
-      else if (e.leaf) to_leaf(*e.leaf, std::move(grads[i]));
+      if (e.node)
+        accumulate(e.node->grad, std::move(grads[i]));
+      else if (e.leaf)
+        to_leaf(*e.leaf, std::move(grads[i]));
     }
     if (!retain_graph) {
-      for (auto& s : n->saved) s.st.reset();
+      for (auto& s : n->saved)
+        s.st.reset();
       n->released = true;
     }
   }

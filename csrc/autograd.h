@@ -29,8 +29,8 @@ struct SavedTensor {
 };
 
 struct Edge {
-  NodePtr node;     // gradient flows on into this node ...
-  TensorPtr leaf;   // ... or is accumulated into this leaf's .grad
+  NodePtr node;    // gradient flows on into this node ...
+  TensorPtr leaf;  // ... or is accumulated into this leaf's .grad
 };
 
 constexpr int kMaxInputs = 3;

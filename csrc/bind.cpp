@@ -25,13 +25,17 @@ struct PyTensor {
   PyObject* weakrefs;
 };
 
-PyTypeObject* g_type = nullptr;   // tapegrad._core.CTensor
-PyObject* g_base = nullptr;       // tapegrad.Tensor (Python), for the slow paths
-PyObject* g_dtypes[2] = {};       // tapegrad.float32, tapegrad.float16
+PyTypeObject* g_type = nullptr;  // tapegrad._core.CTensor
+PyObject* g_base = nullptr;      // tapegrad.Tensor (Python), for the slow paths
+PyObject* g_dtypes[2] = {};      // tapegrad.float32, tapegrad.float16
 
-bool is_tensor(PyObject* o) { return g_type && PyObject_TypeCheck(o, g_type); }
+bool is_tensor(PyObject* o) {
+  return g_type && PyObject_TypeCheck(o, g_type);
+}
 
-TensorPtr& T(PyObject* o) { return reinterpret_cast<PyTensor*>(o)->t; }
+TensorPtr& T(PyObject* o) {
+  return reinterpret_cast<PyTensor*>(o)->t;
+}
 
 PyObject* wrap(TensorPtr t) {
   PyObject* o = g_type->tp_alloc(g_type, 0);
@@ -41,7 +45,9 @@ PyObject* wrap(TensorPtr t) {
   return o;
 }
 
-py::object wrap_obj(TensorPtr t) { return py::reinterpret_steal<py::object>(wrap(std::move(t))); }
+py::object wrap_obj(TensorPtr t) {
+  return py::reinterpret_steal<py::object>(wrap(std::move(t)));
+}
 
 const TensorPtr& arg(py::handle h, const char* what = "tensor") {
   if (!is_tensor(h.ptr()))
@@ -52,7 +58,8 @@ const TensorPtr& arg(py::handle h, const char* what = "tensor") {
 
 Shape to_shape(py::handle seq) {
   Shape s;
-  for (py::handle v : seq) s.push(v.cast<int64_t>());
+  for (py::handle v : seq)
+    s.push(v.cast<int64_t>());
   return s;
 }
 
@@ -79,7 +86,9 @@ void set_python_error() {
   }
 }
 
-bool is_number(PyObject* o) { return PyFloat_Check(o) || PyLong_Check(o); }
+bool is_number(PyObject* o) {
+  return PyFloat_Check(o) || PyLong_Check(o);
+}
 
 // ---------------------------------------------------------------- number slots
 PyObject* slow(const char* name, PyObject* self, PyObject* other) {
@@ -209,7 +218,8 @@ PyObject* get_shape(PyObject* o, void*) {
   const Shape& s = T(o)->shape;
   PyObject* tup = PyTuple_New(s.n);
   if (!tup) return nullptr;
-  for (int i = 0; i < s.n; ++i) PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
+  for (int i = 0; i < s.n; ++i)
+    PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
   return tup;
 }
 PyObject* get_dtype(PyObject* o, void*) {
@@ -217,8 +227,12 @@ PyObject* get_dtype(PyObject* o, void*) {
   Py_INCREF(d);
   return d;
 }
-PyObject* get_ndim(PyObject* o, void*) { return PyLong_FromLong(T(o)->shape.n); }
-PyObject* get_requires_grad(PyObject* o, void*) { return PyBool_FromLong(T(o)->requires_grad); }
+PyObject* get_ndim(PyObject* o, void*) {
+  return PyLong_FromLong(T(o)->shape.n);
+}
+PyObject* get_requires_grad(PyObject* o, void*) {
+  return PyBool_FromLong(T(o)->requires_grad);
+}
 int set_requires_grad(PyObject* o, PyObject* v, void*) {
   if (!v) {
     PyErr_SetString(PyExc_AttributeError, "cannot delete requires_grad");
@@ -277,7 +291,9 @@ PyObject* get_grad_fn(PyObject* o, void*) {
   if (!n) Py_RETURN_NONE;
   return guarded([&] { return py::cast(GradFn{n}).release().ptr(); });
 }
-PyObject* get_is_leaf(PyObject* o, void*) { return PyBool_FromLong(!T(o)->grad_fn); }
+PyObject* get_is_leaf(PyObject* o, void*) {
+  return PyBool_FromLong(!T(o)->grad_fn);
+}
 PyObject* get_data(PyObject* o, void*) {
   return guarded([&] {
     auto t = alias(*T(o), T(o)->shape);
@@ -298,8 +314,12 @@ int set_data(PyObject* o, PyObject* v, void*) {
   t.dt = src.dt;
   return 0;
 }
-PyObject* get_version(PyObject* o, void*) { return PyLong_FromUnsignedLong(T(o)->st->version); }
-PyObject* get_is_param(PyObject* o, void*) { return PyBool_FromLong(T(o)->is_param); }
+PyObject* get_version(PyObject* o, void*) {
+  return PyLong_FromUnsignedLong(T(o)->st->version);
+}
+PyObject* get_is_param(PyObject* o, void*) {
+  return PyBool_FromLong(T(o)->is_param);
+}
 int set_is_param(PyObject* o, PyObject* v, void*) {
   int flag = v ? PyObject_IsTrue(v) : 0;
   if (flag < 0) return -1;
@@ -307,18 +327,17 @@ int set_is_param(PyObject* o, PyObject* v, void*) {
   return 0;
 }
 
-PyGetSetDef getsets[] = {
-    {"shape", get_shape, nullptr, nullptr, nullptr},
-    {"dtype", get_dtype, nullptr, nullptr, nullptr},
-    {"ndim", get_ndim, nullptr, nullptr, nullptr},
-    {"requires_grad", get_requires_grad, set_requires_grad, nullptr, nullptr},
-    {"grad", get_grad, set_grad, nullptr, nullptr},
-    {"grad_fn", get_grad_fn, nullptr, nullptr, nullptr},
-    {"is_leaf", get_is_leaf, nullptr, nullptr, nullptr},
-    {"data", get_data, set_data, nullptr, nullptr},
-    {"_version", get_version, nullptr, nullptr, nullptr},
-    {"_is_param", get_is_param, set_is_param, nullptr, nullptr},
-    {nullptr, nullptr, nullptr, nullptr, nullptr}};
+PyGetSetDef getsets[] = {{"shape", get_shape, nullptr, nullptr, nullptr},
+                         {"dtype", get_dtype, nullptr, nullptr, nullptr},
+                         {"ndim", get_ndim, nullptr, nullptr, nullptr},
+                         {"requires_grad", get_requires_grad, set_requires_grad, nullptr, nullptr},
+                         {"grad", get_grad, set_grad, nullptr, nullptr},
+                         {"grad_fn", get_grad_fn, nullptr, nullptr, nullptr},
+                         {"is_leaf", get_is_leaf, nullptr, nullptr, nullptr},
+                         {"data", get_data, set_data, nullptr, nullptr},
+                         {"_version", get_version, nullptr, nullptr, nullptr},
+                         {"_is_param", get_is_param, set_is_param, nullptr, nullptr},
+                         {nullptr, nullptr, nullptr, nullptr, nullptr}};
 
 PyMemberDef members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(PyTensor, weakrefs), READONLY, nullptr},
@@ -373,7 +392,8 @@ py::object install(py::object base, py::tuple dtypes, py::object backend) {
   if (!type) throw py::error_already_set();
   g_type = reinterpret_cast<PyTypeObject*>(type);
   g_base = base.release().ptr();
-  for (int i = 0; i < 2; ++i) g_dtypes[i] = py::object(dtypes[i]).release().ptr();
+  for (int i = 0; i < 2; ++i)
+    g_dtypes[i] = py::object(dtypes[i]).release().ptr();
   if (PyObject_SetAttrString(type, "_be", backend.ptr()) < 0) throw py::error_already_set();
   return py::reinterpret_borrow<py::object>(type);
 }
@@ -382,13 +402,17 @@ py::object install(py::object base, py::tuple dtypes, py::object backend) {
 py::object from_numpy(py::array arr, bool requires_grad) {
   py::dtype dt = arr.dtype();
   DType d;
-  if (dt.is(py::dtype::of<float>())) d = DType::f32;
-  else if (dt.kind() == 'f' && dt.itemsize() == 2) d = DType::f16;
-  else throw py::type_error("from_numpy: expected a float32 or float16 array");
+  if (dt.is(py::dtype::of<float>()))
+    d = DType::f32;
+  else if (dt.kind() == 'f' && dt.itemsize() == 2)
+    d = DType::f16;
+  else
+    throw py::type_error("from_numpy: expected a float32 or float16 array");
   if (!(arr.flags() & py::array::c_style))
     throw py::value_error("from_numpy: expected a C-contiguous array");
   Shape s;
-  for (py::ssize_t i = 0; i < arr.ndim(); ++i) s.push(arr.shape(i));
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i)
+    s.push(arr.shape(i));
   auto t = empty(s, d);
   if (t->numel) std::memcpy(t->data(), arr.data(), size_t(t->numel) * itemsize(d));
   t->requires_grad = requires_grad;
@@ -440,9 +464,9 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  py::class_<GradFn>(m, "GradFn")
-      .def("name", &GradFn::name)
-      .def("__repr__", [](const GradFn& g) { return "<" + g.name() + " object>"; });
+  py::class_<GradFn>(m, "GradFn").def("name", &GradFn::name).def("__repr__", [](const GradFn& g) {
+    return "<" + g.name() + " object>";
+  });
 
   m.def("install", &install);
   m.def("is_grad_enabled", &grad_enabled);
@@ -451,7 +475,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("get_num_threads", &get_num_threads);
 
   py::tuple ops(int(OpCode::count));
-  for (int i = 0; i < int(OpCode::count); ++i) ops[size_t(i)] = op_name(OpCode(i));
+  for (int i = 0; i < int(OpCode::count); ++i)
+    ops[size_t(i)] = op_name(OpCode(i));
   m.attr("OPS") = ops;
 
   m.def("from_numpy", &from_numpy);
@@ -512,8 +537,10 @@ PYBIND11_MODULE(_core, m) {
   };
   red("sum", OpCode::sum);
   red("mean", OpCode::mean);
-  m.def("reshape", [](py::handle a, py::handle s) { return wrap_obj(reshape(arg(a), to_shape(s))); });
-  m.def("permute", [](py::handle a, py::handle p) { return wrap_obj(permute(arg(a), to_shape(p))); });
+  m.def("reshape",
+        [](py::handle a, py::handle s) { return wrap_obj(reshape(arg(a), to_shape(s))); });
+  m.def("permute",
+        [](py::handle a, py::handle p) { return wrap_obj(permute(arg(a), to_shape(p))); });
   m.def("slice", [](py::handle a, py::handle st, py::handle sp, py::handle ln) {
     return wrap_obj(slice(arg(a), to_shape(st), to_shape(sp), to_shape(ln)));
   });
@@ -529,8 +556,10 @@ PYBIND11_MODULE(_core, m) {
   });
 
   m.def("iop", [](const std::string& name, py::handle a, py::handle other) {
-    if (is_tensor(other.ptr())) inplace_binary(to_binary(name), arg(a), T(other.ptr()), 0.0);
-    else inplace_binary(to_binary(name), arg(a), nullptr, other.cast<double>());
+    if (is_tensor(other.ptr()))
+      inplace_binary(to_binary(name), arg(a), T(other.ptr()), 0.0);
+    else
+      inplace_binary(to_binary(name), arg(a), nullptr, other.cast<double>());
     return py::reinterpret_borrow<py::object>(a);
   });
   m.def("fill_", [](py::handle a, double v) {
@@ -545,16 +574,16 @@ PYBIND11_MODULE(_core, m) {
   m.def("sgd_update", [](py::handle p, py::handle g, py::handle buf, double lr, double momentum,
                          double dampening, double weight_decay, bool nesterov, bool maximize) {
     TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
-    TensorPtr nb = sgd_update(*arg(p), *arg(g, "grad"), b, {lr, momentum, dampening,
-                                                            weight_decay, nesterov, maximize});
+    TensorPtr nb = sgd_update(*arg(p), *arg(g, "grad"), b,
+                              {lr, momentum, dampening, weight_decay, nesterov, maximize});
     if (!nb) return py::object(py::none());
     if (nb == b) return py::reinterpret_borrow<py::object>(buf);
     return wrap_obj(nb);
   });
-  m.def("adam_update", [](py::handle p, py::handle g, py::handle m1, py::handle m2, long step,
-                          double lr, double beta1, double beta2, double eps, double weight_decay,
-                          bool maximize) {
-    adam_update(*arg(p), *arg(g, "grad"), *arg(m1), *arg(m2),
-                {step, lr, beta1, beta2, eps, weight_decay, maximize});
-  });
+  m.def("adam_update",
+        [](py::handle p, py::handle g, py::handle m1, py::handle m2, long step, double lr,
+           double beta1, double beta2, double eps, double weight_decay, bool maximize) {
+          adam_update(*arg(p), *arg(g, "grad"), *arg(m1), *arg(m2),
+                      {step, lr, beta1, beta2, eps, weight_decay, maximize});
+        });
 }

@@ -44,8 +44,8 @@ inline uint16_t float_to_half(float x) {
     return uint16_t(sign | 0x7c00u | man);
   }
   if (absf >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to inf
-  if (absf < 0x38800000u) {                                   // result is subnormal or zero
-    if (absf < 0x33000000u) return uint16_t(sign);            // below half the smallest subnormal
+  if (absf < 0x38800000u) {                                  // result is subnormal or zero
+    if (absf < 0x33000000u) return uint16_t(sign);           // below half the smallest subnormal
     uint32_t e = absf >> 23;
     uint32_t man = (absf & 0x7fffffu) | 0x800000u;
     uint32_t shift = 126 - e;  // 14..24 -> value = man >> (shift) in units of 2^-24
@@ -61,8 +61,12 @@ inline uint16_t float_to_half(float x) {
   return uint16_t(sign | h);
 }
 
-inline float to_f32(float v) { return v; }
-inline float to_f32(half v) { return half_to_float(v.bits); }
+inline float to_f32(float v) {
+  return v;
+}
+inline float to_f32(half v) {
+  return half_to_float(v.bits);
+}
 template <class T>
 inline T from_f32(float v);
 template <>

@@ -66,7 +66,8 @@ void fill(const TensorPtr& a, double v) {
     using T = decltype(tag);
     T val = from_f32<T>(f);
     T* q = a->as<T>();
-    for (int64_t i = 0; i < a->numel; ++i) q[i] = val;
+    for (int64_t i = 0; i < a->numel; ++i)
+      q[i] = val;
     return 0;
   });
   a->bump_version();

@@ -9,7 +9,8 @@ void add_into(TensorImpl& dst, const TensorImpl& src) {
     using T = decltype(tag);
     T* q = dst.as<T>();
     const T* p = src.as<T>();
-    for (int64_t i = 0, n = dst.numel; i < n; ++i) q[i] = from_f32<T>(to_f32(q[i]) + to_f32(p[i]));
+    for (int64_t i = 0, n = dst.numel; i < n; ++i)
+      q[i] = from_f32<T>(to_f32(q[i]) + to_f32(p[i]));
     return 0;
   });
 }
@@ -21,7 +22,8 @@ F32View f32_view(const TensorImpl& t) {
   } else {
     v.buf.resize(size_t(t.numel));
     const half* h = t.as<half>();
-    for (int64_t i = 0; i < t.numel; ++i) v.buf[size_t(i)] = to_f32(h[i]);
+    for (int64_t i = 0; i < t.numel; ++i)
+      v.buf[size_t(i)] = to_f32(h[i]);
     v.p = v.buf.data();
   }
   return v;
@@ -32,7 +34,8 @@ void store_f32(const float* src, TensorImpl& out) {
     if (out.numel) std::memcpy(out.data(), src, size_t(out.numel) * 4);
   } else {
     half* h = out.as<half>();
-    for (int64_t i = 0; i < out.numel; ++i) h[i] = from_f32<half>(src[i]);
+    for (int64_t i = 0; i < out.numel; ++i)
+      h[i] = from_f32<half>(src[i]);
   }
 }
 
@@ -43,9 +46,11 @@ float sum_contig(const T* p, int64_t n) {
   float part[8] = {};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) part[k] += to_f32(p[i + k]);
+    for (int k = 0; k < 8; ++k)
+      part[k] += to_f32(p[i + k]);
   float tail = 0;
-  for (; i < n; ++i) tail += to_f32(p[i]);
+  for (; i < n; ++i)
+    tail += to_f32(p[i]);
   return ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7])) +
          tail;
 }
@@ -71,14 +76,17 @@ void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
     const T* p = x.as<T>();
     // Reducing a contiguous tail of dims: one blocked sum per output element.
     int first_red = s.n;
-    while (first_red > 0 && (mask & (1u << (first_red - 1)))) --first_red;
+    while (first_red > 0 && (mask & (1u << (first_red - 1))))
+      --first_red;
     bool tail_only = true;
     for (int d = 0; d < first_red; ++d)
       if (mask & (1u << d)) tail_only = false;
     if (tail_only) {
       int64_t inner = 1;
-      for (int d = first_red; d < s.n; ++d) inner *= s.d[d];
-      for (int64_t o = 0; o < out_numel; ++o) acc[o] = sum_contig(p + o * inner, inner);
+      for (int d = first_red; d < s.n; ++d)
+        inner *= s.d[d];
+      for (int64_t o = 0; o < out_numel; ++o)
+        acc[o] = sum_contig(p + o * inner, inner);
       return 0;
     }
     for_each2(s, so, unused, [&](int64_t i, int64_t o, int64_t) { acc[o] += to_f32(p[i]); });
@@ -86,23 +94,26 @@ void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
   });
 }
 
-void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-          int64_t ldb, float* C, int64_t ldc) {
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+          float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i) {
     float* __restrict c = C + i * ldc;
-    for (int64_t j = 0; j < N; ++j) c[j] = 0.0f;
+    for (int64_t j = 0; j < N; ++j)
+      c[j] = 0.0f;
     const float* a = A + i * lda;
     for (int64_t k = 0; k < K; ++k) {
       const float av = a[k];
       const float* __restrict b = B + k * ldb;
-      for (int64_t j = 0; j < N; ++j) c[j] += av * b[j];
+      for (int64_t j = 0; j < N; ++j)
+        c[j] += av * b[j];
     }
   }
 }
 
 void transpose2d(const float* in, int64_t M, int64_t N, float* out) {
   for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) out[j * M + i] = in[i * N + j];
+    for (int64_t j = 0; j < N; ++j)
+      out[j * M + i] = in[i * N + j];
 }
 
 }  // namespace tg

@@ -44,7 +44,8 @@ inline void for_each2(const Shape& out, const int64_t* sa, const int64_t* sb, Fn
   int64_t idx[kMaxDims] = {};
   int64_t ia = 0, ib = 0;
   for (int64_t o = 0; o < total; o += inner) {
-    for (int64_t j = 0; j < inner; ++j) fn(o + j, ia + j * sai, ib + j * sbi);
+    for (int64_t j = 0; j < inner; ++j)
+      fn(o + j, ia + j * sai, ib + j * sbi);
     for (int d = nd - 2; d >= 0; --d) {
       ++idx[d];
       ia += sa[d];
@@ -64,7 +65,8 @@ inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
     using T = decltype(tag);
     const T* p = x.as<T>();
     T* q = out.as<T>();
-    for (int64_t i = 0, n = x.numel; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(p[i])));
+    for (int64_t i = 0, n = x.numel; i < n; ++i)
+      q[i] = from_f32<T>(fn(to_f32(p[i])));
     return 0;
   });
 }
@@ -79,13 +81,16 @@ inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn f
     T* q = out.as<T>();
     int64_t n = out.numel;
     if (a.shape == out.shape && b.shape == out.shape) {
-      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(pa[i]), to_f32(pb[i])));
+      for (int64_t i = 0; i < n; ++i)
+        q[i] = from_f32<T>(fn(to_f32(pa[i]), to_f32(pb[i])));
     } else if (a.shape == out.shape && b.numel == 1) {
       float vb = to_f32(pb[0]);
-      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(to_f32(pa[i]), vb));
+      for (int64_t i = 0; i < n; ++i)
+        q[i] = from_f32<T>(fn(to_f32(pa[i]), vb));
     } else if (b.shape == out.shape && a.numel == 1) {
       float va = to_f32(pa[0]);
-      for (int64_t i = 0; i < n; ++i) q[i] = from_f32<T>(fn(va, to_f32(pb[i])));
+      for (int64_t i = 0; i < n; ++i)
+        q[i] = from_f32<T>(fn(va, to_f32(pb[i])));
     } else {
       int64_t sa[kMaxDims], sb[kMaxDims];
       bcast_strides(a.shape, out.shape, sa);
@@ -131,8 +136,8 @@ void store_f32(const float* src, TensorImpl& out);  // round into out's dtype
 void sum_f32(const TensorImpl& x, unsigned reduce_mask, float* acc);
 
 // C[M,N] = A[M,K] @ B[K,N] in float32, row-major with leading dimensions.
-void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-          int64_t ldb, float* C, int64_t ldc);
+void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+          float* C, int64_t ldc);
 // out[N,M] = in[M,N]^T
 void transpose2d(const float* in, int64_t M, int64_t N, float* out);
 

@@ -42,11 +42,13 @@ TensorPtr convert(const TensorImpl& a, DType dt) {
   } else if (dt == DType::f32) {
     const half* p = a.as<half>();
     float* q = out->as<float>();
-    for (int64_t i = 0; i < a.numel; ++i) q[i] = to_f32(p[i]);
+    for (int64_t i = 0; i < a.numel; ++i)
+      q[i] = to_f32(p[i]);
   } else {
     const float* p = a.as<float>();
     half* q = out->as<half>();
-    for (int64_t i = 0; i < a.numel; ++i) q[i] = from_f32<half>(p[i]);
+    for (int64_t i = 0; i < a.numel; ++i)
+      q[i] = from_f32<half>(p[i]);
   }
   return out;
 }
@@ -68,14 +70,18 @@ TensorPtr map2_new(const TensorPtr& a, const TensorPtr& b, float (*fn)(float, fl
   map2(*a, *b, *out, fn);
   return out;
 }
-TensorPtr reduced(const TensorPtr& g, const Node& n, int i) { return sum_to(g, n.in_shape[i]); }
+TensorPtr reduced(const TensorPtr& g, const Node& n, int i) {
+  return sum_to(g, n.in_shape[i]);
+}
 }  // namespace
 
 TensorPtr binary(Binary kind, const TensorPtr& a0, const TensorPtr& b0) {
   TensorPtr a = a0, b = b0;
   if (a->dt != b->dt) {  // float16 op float32 -> float32, the cast on the tape
-    if (a->dt == DType::f16) a = cast(a, DType::f32);
-    else b = cast(b, DType::f32);
+    if (a->dt == DType::f16)
+      a = cast(a, DType::f32);
+    else
+      b = cast(b, DType::f32);
   }
   TensorPtr out;
   OpCode op;
@@ -131,7 +137,8 @@ void Op_mul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 
 void Op_div::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   TensorPtr b = n.unpack(1);
-  if (n.in_requires[0]) gin[0] = reduced(map2_new(g, b, [](float x, float y) { return x / y; }), n, 0);
+  if (n.in_requires[0])
+    gin[0] = reduced(map2_new(g, b, [](float x, float y) { return x / y; }), n, 0);
   if (n.in_requires[1]) {
     TensorPtr a = n.unpack(0);
     // PyTorch's formula -grad * ((a / b) / b), one rounding per tensor op.
@@ -166,7 +173,9 @@ TensorPtr add_scalar(const TensorPtr& a, double s) {
   float c = float(s);
   return scalar_op(OpCode::add_scalar, a, s, [c](float x) { return x + c; }, 0);
 }
-void Op_add_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) { gin[0] = g; }
+void Op_add_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = g;
+}
 
 TensorPtr mul_scalar(const TensorPtr& a, double s) {
   float c = float(s);
@@ -191,14 +200,17 @@ TensorPtr rsub_scalar(const TensorPtr& a, double s) {
   float c = float(s);
   return scalar_op(OpCode::rsub_scalar, a, s, [c](float x) { return c - x; }, 0);
 }
-void Op_rsub_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) { gin[0] = scaled(g, -1.0f); }
+void Op_rsub_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = scaled(g, -1.0f);
+}
 
 TensorPtr rdiv_scalar(const TensorPtr& a, double s) {
   float c = float(s);
   // PyTorch computes s / x as reciprocal(x) * s: two roundings in float16.
   if (a->dt == DType::f16)
-    return scalar_op(OpCode::rdiv_scalar, a, s,
-                     [c](float x) { return half_to_float(float_to_half(1.0f / x)) * c; }, 1);
+    return scalar_op(
+        OpCode::rdiv_scalar, a, s,
+        [c](float x) { return half_to_float(float_to_half(1.0f / x)) * c; }, 1);
   return scalar_op(OpCode::rdiv_scalar, a, s, [c](float x) { return (1.0f / x) * c; }, 1);
 }
 void Op_rdiv_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
@@ -300,7 +312,9 @@ TensorPtr grad_with_saved(const Node& n, const TensorPtr& g, Fn fn) {
 }
 }  // namespace
 
-void Op_neg::backward(Node&, const TensorPtr& g, TensorPtr* gin) { gin[0] = scaled(g, -1.0f); }
+void Op_neg::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = scaled(g, -1.0f);
+}
 void Op_abs::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = grad_with_saved(n, g, [](float gv, float x) {
     return x > 0.0f ? gv : (x < 0.0f ? -gv : 0.0f * gv);  // sign(0) = sign(nan) = 0

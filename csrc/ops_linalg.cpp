@@ -5,7 +5,9 @@
 namespace tg {
 
 namespace {
-std::string dims2(int64_t r, int64_t c) { return std::to_string(r) + "x" + std::to_string(c); }
+std::string dims2(int64_t r, int64_t c) {
+  return std::to_string(r) + "x" + std::to_string(c);
+}
 
 struct MatmulPlan {
   Shape batch, batch_a, batch_b, out;
@@ -31,8 +33,10 @@ MatmulPlan plan(const Shape& sa, const Shape& sb) {
     throw std::runtime_error("matmul: shapes " + sa.str() + " and " + sb.str() +
                              " cannot be multiplied");
   }
-  for (int i = 0; i + 2 < sa.n; ++i) p.batch_a.push(sa.d[i]);
-  for (int i = 0; i + 2 < sb.n; ++i) p.batch_b.push(sb.d[i]);
+  for (int i = 0; i + 2 < sa.n; ++i)
+    p.batch_a.push(sa.d[i]);
+  for (int i = 0; i + 2 < sb.n; ++i)
+    p.batch_b.push(sb.d[i]);
   p.batch = broadcast_shapes(p.batch_a, p.batch_b);
   p.nb = p.batch.numel();
   p.out = p.batch;
@@ -58,14 +62,18 @@ void batch_offsets(const MatmulPlan& p, std::vector<int64_t>& oa, std::vector<in
   });
 }
 
-TensorPtr f32_tensor(const Shape& s) { return empty(s, DType::f32); }
+TensorPtr f32_tensor(const Shape& s) {
+  return empty(s, DType::f32);
+}
 }  // namespace
 
 TensorPtr matmul(const TensorPtr& a0, const TensorPtr& b0) {
   TensorPtr a = a0, b = b0;
   if (a->dt != b->dt) {
-    if (a->dt == DType::f16) a = cast(a, DType::f32);
-    else b = cast(b, DType::f32);
+    if (a->dt == DType::f16)
+      a = cast(a, DType::f32);
+    else
+      b = cast(b, DType::f32);
   }
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
@@ -90,8 +98,7 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   std::vector<int64_t> oa, ob;
   batch_offsets(p, oa, ob);
   const int64_t M = p.M, K = p.K, N = p.N;
-  auto finish = [&](const TensorPtr& full, const Shape& batch_in, int64_t r, int64_t c,
-                    int i) {
+  auto finish = [&](const TensorPtr& full, const Shape& batch_in, int64_t r, int64_t c, int i) {
     Shape target = batch_in;
     target.push(r);
     target.push(c);
@@ -153,7 +160,8 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
     throw std::runtime_error("linear: bias of shape " + b->shape.str() +
                              " does not match out_features " + std::to_string(out_f));
   Shape os;
-  for (int i = 0; i + 1 < x->shape.n; ++i) os.push(x->shape.d[i]);
+  for (int i = 0; i + 1 < x->shape.n; ++i)
+    os.push(x->shape.d[i]);
   os.push(out_f);
   auto out = empty(os, dt);
   F32View vx = f32_view(*x), vw = f32_view(*w);
@@ -163,7 +171,8 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
   if (b) {
     F32View vb = f32_view(*b);
     for (int64_t r = 0; r < R; ++r)
-      for (int64_t j = 0; j < out_f; ++j) y[size_t(r * out_f + j)] += vb.p[b->numel == 1 ? 0 : j];
+      for (int64_t j = 0; j < out_f; ++j)
+        y[size_t(r * out_f + j)] += vb.p[b->numel == 1 ? 0 : j];
   }
   store_f32(y.data(), *out);
   Node* n = b ? record(OpCode::linear, out, {x.get(), w.get(), b.get()})
@@ -202,11 +211,13 @@ void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   if (n.n_in == 3 && n.in_requires[2]) {  // db = column sums of g
     std::vector<float> db(size_t(out_f), 0.0f);
     for (int64_t r = 0; r < R; ++r)
-      for (int64_t j = 0; j < out_f; ++j) db[size_t(j)] += vg.p[r * out_f + j];
+      for (int64_t j = 0; j < out_f; ++j)
+        db[size_t(j)] += vg.p[r * out_f + j];
     auto res = empty(n.in_shape[2], n.in_dt[2]);
     if (res->numel == 1 && out_f != 1) {
       float s = 0;
-      for (float v : db) s += v;
+      for (float v : db)
+        s += v;
       db.assign(1, s);
     }
     store_f32(db.data(), *res);

@@ -8,12 +8,16 @@
 namespace tg {
 
 namespace {
-float rnd(DType dt, float v) { return dt == DType::f16 ? half_to_float(float_to_half(v)) : v; }
+float rnd(DType dt, float v) {
+  return dt == DType::f16 ? half_to_float(float_to_half(v)) : v;
+}
 
 void promote(TensorPtr& a, TensorPtr& b) {
   if (a->dt != b->dt) {
-    if (a->dt == DType::f16) a = cast(a, DType::f32);
-    else b = cast(b, DType::f32);
+    if (a->dt == DType::f16)
+      a = cast(a, DType::f32);
+    else
+      b = cast(b, DType::f32);
   }
 }
 

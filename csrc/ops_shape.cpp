@@ -26,8 +26,10 @@ void strided(const TensorImpl& src, int64_t offset, const int64_t* strides, Tens
     const T* p = src.as<T>();
     T* q = out.as<T>();
     for_each2(s, strides, zero, [&](int64_t i, int64_t o, int64_t) {
-      if (Scatter) q[offset + o] = from_f32<T>(to_f32(q[offset + o]) + to_f32(p[i]));
-      else q[i] = p[offset + o];
+      if (Scatter)
+        q[offset + o] = from_f32<T>(to_f32(q[offset + o]) + to_f32(p[i]));
+      else
+        q[i] = p[offset + o];
     });
     return 0;
   });
@@ -63,7 +65,8 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const Shape* dims, bool keepdim)
   sum_f32(*a, mask, acc.data());
   if (op == OpCode::mean) {
     float c = float(count);
-    for (auto& v : acc) v = count ? v / c : std::numeric_limits<float>::quiet_NaN();
+    for (auto& v : acc)
+      v = count ? v / c : std::numeric_limits<float>::quiet_NaN();
   }
   store_f32(acc.data(), *out);
   if (Node* n = record(op, out, {a.get()})) {
@@ -148,10 +151,12 @@ TensorPtr permute(const TensorPtr& a, const Shape& perm) {
 void Op_permute::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   Shape inv;
   inv.n = n.a1.n;
-  for (int i = 0; i < n.a1.n; ++i) inv.d[n.a1.d[i]] = i;
+  for (int i = 0; i < n.a1.n; ++i)
+    inv.d[n.a1.d[i]] = i;
   int64_t st[kMaxDims], ps[kMaxDims];
   contig_strides(g->shape, st);
-  for (int i = 0; i < inv.n; ++i) ps[i] = st[inv.d[i]];
+  for (int i = 0; i < inv.n; ++i)
+    ps[i] = st[inv.d[i]];
   auto out = empty(n.in_shape[0], g->dt);
   strided<false>(*g, 0, ps, *out);
   gin[0] = out;

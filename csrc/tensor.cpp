@@ -18,8 +18,12 @@ std::string Shape::str() const {
   return s + ")";
 }
 
-Storage::Storage(size_t nb) : nbytes(nb) { ptr = buffer_alloc(nb); }
-Storage::~Storage() { buffer_free(ptr, nbytes); }
+Storage::Storage(size_t nb) : nbytes(nb) {
+  ptr = buffer_alloc(nb);
+}
+Storage::~Storage() {
+  buffer_free(ptr, nbytes);
+}
 
 static int64_t checked_numel(const Shape& shape, DType dt) {
   int64_t n = 1;

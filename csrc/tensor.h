@@ -12,8 +12,12 @@
 namespace tg {
 
 enum class DType : uint8_t { f32 = 0, f16 = 1 };
-inline size_t itemsize(DType d) { return d == DType::f32 ? 4 : 2; }
-inline const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float16"; }
+inline size_t itemsize(DType d) {
+  return d == DType::f32 ? 4 : 2;
+}
+inline const char* dtype_name(DType d) {
+  return d == DType::f32 ? "float32" : "float16";
+}
 
 // Errors that map to Python exception types in bind.cpp.
 struct ValueError : std::runtime_error {
@@ -34,7 +38,8 @@ struct Shape {
 
   Shape() = default;
   Shape(std::initializer_list<int64_t> l) {
-    for (int64_t v : l) push(v);
+    for (int64_t v : l)
+      push(v);
   }
   void push(int64_t v) {
     if (n >= kMaxDims)
@@ -47,7 +52,8 @@ struct Shape {
   int size() const { return n; }
   int64_t numel() const {
     int64_t p = 1;
-    for (int i = 0; i < n; ++i) p *= d[i];
+    for (int i = 0; i < n; ++i)
+      p *= d[i];
     return p;
   }
   bool operator==(const Shape& o) const {
@@ -102,7 +108,7 @@ TensorPtr empty(const Shape& shape, DType dt);
 TensorPtr zeros(const Shape& shape, DType dt);
 // A new TensorImpl over the same storage (no autograd history).
 TensorPtr alias(const TensorImpl& t, const Shape& shape);
-TensorPtr copy_of(const TensorImpl& t);  // deep copy, same dtype, no history
+TensorPtr copy_of(const TensorImpl& t);     // deep copy, same dtype, no history
 std::string describe(const TensorImpl& t);  // "float32 (3,)"
 
 }  // namespace tg
