@@ -1,10 +1,11 @@
 """tapegrad: a small, fast, honest tape-based autograd library with a C++ core."""
 
-from . import _backend
+from . import _backend, nn, optim
 from ._backend import get_backend, set_backend, use_backend
 from ._dtype import dtype, float, float16, float32, half  # noqa: A004
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import initial_seed, manual_seed, rand, randn, seed
+from .serialization import load, save
 from .tensor import (
     Tensor,
     arange,
@@ -58,7 +59,7 @@ def mm(a, b):
 
 
 def pow(input, exponent):  # noqa: A001
-    return input ** exponent
+    return input**exponent
 
 
 def add(a, b):

@@ -1,4 +1,4 @@
-"""Choosing the backend: `use_backend(...)` / `set_backend(...)`, then TAPEGRAD_BACKEND, then cpp."""
+"""Choosing the backend: `use_backend` / `set_backend`, then TAPEGRAD_BACKEND, then cpp."""
 
 import contextlib
 import importlib

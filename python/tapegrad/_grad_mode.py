@@ -8,7 +8,8 @@ import functools
 import threading
 
 try:
-    from tapegrad._core import is_grad_enabled, set_grad_enabled as _set
+    from tapegrad._core import is_grad_enabled
+    from tapegrad._core import set_grad_enabled as _set
 except ImportError:  # the extension did not build: the NumPy backend still works
     _local = threading.local()
 
@@ -51,7 +52,7 @@ class enable_grad(_Mode):
 
 
 class set_grad_enabled(_Mode):
-    """`set_grad_enabled(False)` switches at once (like PyTorch) and restores on exit if used with `with`."""
+    """`set_grad_enabled(False)` switches at once (like PyTorch); used with `with`, it restores."""
 
     def __init__(self, mode):
         self._prev = is_grad_enabled()

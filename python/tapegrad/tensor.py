@@ -1,7 +1,6 @@
 """The user-facing Tensor and the factories. Shapes arguments, never computes (docs/backends.md)."""
 
 import builtins
-import numbers
 
 import numpy as np
 
@@ -34,7 +33,10 @@ def _arith(op, t, other, reflected):
         if op == "pow":
             if b.numel() == 1 and not b.requires_grad:
                 return be.pow_scalar(a, b.item())
-            raise TypeError("tapegrad: the exponent of ** must be a Python number (or a 1-element tensor that does not require grad)")
+            raise TypeError(
+                "tapegrad: the exponent of ** must be a Python number "
+                "(or a 1-element tensor that does not require grad)"
+            )
         return getattr(be, op)(a, b)
     if isinstance(other, (bool, np.bool_)):
         other = int(other)
@@ -80,6 +82,8 @@ def _norm_dims(dim, ndim):
     if dim is None:
         return None
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:  # PyTorch: an empty dim list reduces over everything
+        return None
     out = tuple(sorted({_norm_dim(d, ndim) for d in dims}))
     if len(out) != len(dims):
         raise RuntimeError("dim appears multiple times in the list of dims")
@@ -324,7 +328,11 @@ class Tensor:
             s = tuple(x for x in self.shape if x != 1)
         else:
             d = _norm_dim(dim, self.ndim)
-            s = self.shape[:d] + self.shape[d + 1 :] if self.shape and self.shape[d] == 1 else self.shape
+            s = (
+                self.shape[:d] + self.shape[d + 1 :]
+                if self.shape and self.shape[d] == 1
+                else self.shape
+            )
         return self._be.reshape(self, tuple(s))
 
     def permute(self, *dims):
@@ -350,7 +358,9 @@ class Tensor:
 
     def t(self):
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
         return self.permute(tuple(reversed(range(self.ndim))))
 
     @property
@@ -404,11 +414,13 @@ class Tensor:
     # ---- autograd ----
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
         if create_graph:
-            raise NotImplementedError("tapegrad does not support create_graph=True (higher-order gradients)")
+            raise NotImplementedError(
+                "tapegrad does not support create_graph=True (higher-order gradients)"
+            )
         if gradient is None:
-            if self.numel() != 1:
+            if self.requires_grad and self.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = self._be.from_numpy(np.ones(self.shape, self.dtype.np), False)
+            # the backend makes the ones itself
         else:
             if not isinstance(gradient, Tensor):
                 gradient = tensor(gradient, dtype=self.dtype, backend=self._be)
@@ -442,16 +454,15 @@ class Tensor:
     def numpy(self, force=False):
         if self.requires_grad and not force:
             raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
             )
         return self._be.to_numpy(self)
 
     def item(self):
         n = self.numel()
         if n != 1:
-            raise RuntimeError(
-                f"a Tensor with {n} elements cannot be converted to Scalar"
-            )
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
         return self._be.item(self)
 
     def tolist(self):
@@ -475,9 +486,7 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
-            )
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __format__(self, spec):
@@ -520,7 +529,10 @@ def _np_from(data, dt):
             raise TypeError(f"tensor(): could not convert data to a tensor: {e}") from None
     kind = arr.dtype.kind
     if kind not in "fiub":
-        raise TypeError(f"can't convert np.ndarray of type {arr.dtype} to a tensor: only real numbers are supported")
+        raise TypeError(
+            f"can't convert np.ndarray of type {arr.dtype} to a tensor: "
+            "only real numbers are supported"
+        )
     if dt is None:
         dt = float16 if arr.dtype == np.float16 else float32
     out = np.array(arr, dtype=dt.np, order="C", copy=True)
@@ -531,17 +543,19 @@ def _check_nbytes(shape, dt):
     n = 1
     for s in shape:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(shape)}"
+            )
         n *= s
     nbytes = n * dt.itemsize
     if nbytes > _MAX_BYTES:
-        raise MemoryError(f"tapegrad: refusing to allocate {nbytes} bytes for a tensor of shape {list(shape)}")
+        raise MemoryError(
+            f"tapegrad: refusing to allocate {nbytes} bytes for a tensor of shape {list(shape)}"
+        )
 
 
 def tensor(data, dtype=None, requires_grad=False, backend=None, device=None):
-    be = backend if backend is not None and not isinstance(backend, str) else (
-        _backend.load(backend) if isinstance(backend, str) else _backend.current()
-    )
+    be = _pick_backend(backend)
     arr, dt = _np_from(data, None if dtype is None else to_dtype(dtype))
     return be.from_numpy(arr, bool(requires_grad))
 
@@ -555,31 +569,39 @@ def from_numpy(arr):
     return tensor(arr)
 
 
-def _filled(shape, value, dtype, requires_grad):
+def _pick_backend(backend):
+    if backend is None:
+        return _backend.current()
+    return _backend.load(backend) if isinstance(backend, str) else backend
+
+
+def _filled(shape, value, dtype, requires_grad, backend=None):
     dt = float32 if dtype is None else to_dtype(dtype)
     shape = _shape_arg(shape)
     _check_nbytes(shape, dt)
-    return _backend.current().from_numpy(np.full(shape, value, dtype=dt.np), bool(requires_grad))
+    arr = np.full(shape, value, dtype=dt.np)
+    return _pick_backend(backend).from_numpy(arr, bool(requires_grad))
 
 
-def zeros(*shape, dtype=None, requires_grad=False, device=None):
-    return _filled(shape, 0.0, dtype, requires_grad)
+def zeros(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    return _filled(shape, 0.0, dtype, requires_grad, backend)
 
 
-def ones(*shape, dtype=None, requires_grad=False, device=None):
-    return _filled(shape, 1.0, dtype, requires_grad)
+def ones(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    return _filled(shape, 1.0, dtype, requires_grad, backend)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    return _filled((size,) if isinstance(size, int) else size, fill_value, dtype, requires_grad)
+def full(size, fill_value, dtype=None, requires_grad=False, device=None, backend=None):
+    shape = (size,) if isinstance(size, int) else size
+    return _filled(shape, fill_value, dtype, requires_grad, backend)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return _filled(t.shape, 0.0, dtype or t.dtype, requires_grad)
+    return _filled(t.shape, 0.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return _filled(t.shape, 1.0, dtype or t.dtype, requires_grad)
+    return _filled(t.shape, 1.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):

@@ -1,0 +1,114 @@
+"""tapegrad.nn.functional: PyTorch's names, argument checks and errors; the backend computes."""
+
+from ..tensor import Tensor
+
+__all__ = ["relu", "tanh", "sigmoid", "linear", "mse_loss", "l1_loss"]
+
+_MIX = "expected all tensors to be on the same backend, but found at least two: {} and {}"
+_TORCH_NAMES = {"float32": "Float", "float16": "Half"}
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _need_tensor(fn, argname, pos, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{argname}' (position {pos}) must be Tensor, not {type(x).__name__}"
+        )
+
+
+def relu(input, inplace=False):
+    """max(input, 0), with relu'(0) = 0. `inplace=True` is accepted and computes out of place."""
+    _need_tensor("relu", "input", 1, input)
+    return input._be.relu(input)
+
+
+def tanh(input):
+    _need_tensor("tanh", "input", 1, input)
+    return input._be.tanh(input)
+
+
+def sigmoid(input):
+    _need_tensor("sigmoid", "input", 1, input)
+    return input._be.sigmoid(input)
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias as one fused backend op (one rounding, like PyTorch's addmm)."""
+    _need_tensor("linear", "input", 1, input)
+    _need_tensor("linear", "weight", 2, weight)
+    be = input._be
+    if weight._be is not be:
+        raise RuntimeError(_MIX.format(be.name, weight._be.name))
+    if bias is not None:
+        _need_tensor("linear", "bias", 3, bias)
+        if bias._be is not be:
+            raise RuntimeError(_MIX.format(be.name, bias._be.name))
+    ishape = input.shape
+    wshape = weight.shape
+    if len(ishape) == 0 or len(wshape) != 2:
+        raise RuntimeError(
+            "both arguments to linear need to be at least 1D (and the weight 2D), "
+            f"but they are {len(ishape)}D and {len(wshape)}D"
+        )
+    if ishape[-1] != wshape[1]:
+        rows = 1
+        for s in ishape[:-1]:
+            rows *= s
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied "
+            f"({rows}x{ishape[-1]} and {wshape[1]}x{wshape[0]})"
+        )
+    dt = input.dtype
+    if weight.dtype is not dt or (bias is not None and bias.dtype is not dt):
+        other = weight.dtype if weight.dtype is not dt else bias.dtype
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got "
+            f"{_TORCH_NAMES[dt.name]} and {_TORCH_NAMES[other.name]}"
+        )
+    return be.linear(input, weight, bias)
+
+
+def _legacy_reduction(size_average, reduce):
+    """PyTorch's deprecated size_average/reduce arguments as a reduction string."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def _loss_args(fn, input, target, size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _need_tensor(fn, "input", 1, input)
+    _need_tensor(fn, "target", 2, target)
+    if input._be is not target._be:
+        raise RuntimeError(_MIX.format(input._be.name, target._be.name))
+    if input.shape != target.shape and tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{fn}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
+            "must match (PyTorch would broadcast them with a warning, which is almost always a "
+            "bug; tapegrad refuses. Reshape one of them, e.g. target.view(-1, 1))"
+        )
+    if input.dtype is not target.dtype:  # PyTorch promotes: cast the float16 side to float32
+        if input.dtype.itemsize < target.dtype.itemsize:
+            input = input.to(target.dtype)
+        else:
+            target = target.to(input.dtype)
+    return input, target, reduction
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(input - target)**2, reduced by `reduction` ("mean", "sum" or "none")."""
+    input, target, reduction = _loss_args(
+        "mse_loss", input, target, size_average, reduce, reduction
+    )
+    return input._be.mse_loss(input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """|input - target|, reduced by `reduction` ("mean", "sum" or "none")."""
+    input, target, reduction = _loss_args("l1_loss", input, target, size_average, reduce, reduction)
+    return input._be.l1_loss(input, target, reduction)
