@@ -64,7 +64,13 @@ std::string grad_fn_name(const Node& node) {
     else if (ra > 2 || rb > 2)
       n = "BmmBackward0";
   }
-  if (node.op == OpCode::linear && node.n_in == 2) n = "MmBackward0";
+  if (node.op == OpCode::linear) {
+    // PyTorch runs a 1-D input through a matmul and a view: its grad_fn reads ViewBackward0.
+    if (node.in_shape[0].n == 1)
+      n = "ViewBackward0";
+    else if (node.n_in == 2)
+      n = "MmBackward0";
+  }
   return n;
 }
 

@@ -90,6 +90,32 @@ bool is_number(PyObject* o) {
   return PyFloat_Check(o) || PyLong_Check(o);
 }
 
+// Large kernels run without the GIL so other Python threads go on meanwhile. Ops touch no
+// Python objects, so this is safe; small ops keep the GIL (releasing costs more than they do).
+constexpr int64_t kNoGilElements = int64_t(1) << 16;
+
+template <class Fn>
+TensorPtr nogil_if(bool big, Fn fn) {
+  if (!big) return fn();
+  TensorPtr r;
+  std::exception_ptr err;
+  {
+    py::gil_scoped_release release;
+    try {
+      r = fn();
+    } catch (...) {
+      err = std::current_exception();
+    }
+  }
+  if (err) std::rethrow_exception(err);
+  return r;
+}
+
+bool big_matmul(const TensorImpl& a, const TensorImpl& b) {
+  int64_t n = b.shape.n ? b.shape.d[b.shape.n - 1] : 1;
+  return a.numel * n >= kNoGilElements;
+}
+
 // ---------------------------------------------------------------- number slots
 PyObject* slow(const char* name, PyObject* self, PyObject* other) {
   PyObject* f = PyObject_GetAttrString(g_base, name);
@@ -120,7 +146,10 @@ PyObject* nb_binary(PyObject* a, PyObject* b) {
                                     {"__truediv__", "__rtruediv__"}};
   try {
     bool ta = is_tensor(a), tb = is_tensor(b);
-    if (ta && tb) return wrap(binary(K, T(a), T(b)));
+    if (ta && tb) {
+      const TensorPtr &x = T(a), &y = T(b);
+      return wrap(nogil_if(x->numel + y->numel >= kNoGilElements, [&] { return binary(K, x, y); }));
+    }
     if (ta && is_number(b)) {
       double s = PyFloat_AsDouble(b);
       if (s == -1.0 && PyErr_Occurred()) return nullptr;
@@ -164,7 +193,10 @@ PyObject* nb_power(PyObject* a, PyObject* b, PyObject* mod) {
 
 PyObject* nb_matmul(PyObject* a, PyObject* b) {
   try {
-    if (is_tensor(a) && is_tensor(b)) return wrap(matmul(T(a), T(b)));
+    if (is_tensor(a) && is_tensor(b)) {
+      const TensorPtr &x = T(a), &y = T(b);
+      return wrap(nogil_if(big_matmul(*x, *y), [&] { return matmul(x, y); }));
+    }
     return is_tensor(a) ? slow("__matmul__", a, b) : slow("__rmatmul__", b, a);
   } catch (...) {
     set_python_error();
@@ -175,7 +207,8 @@ PyObject* nb_matmul(PyObject* a, PyObject* b) {
 template <OpCode Op>
 PyObject* nb_unary(PyObject* a) {
   try {
-    return wrap(unary(Op, T(a)));
+    const TensorPtr& x = T(a);
+    return wrap(nogil_if(x->numel >= kNoGilElements, [&] { return unary(Op, x); }));
   } catch (...) {
     set_python_error();
     return nullptr;
@@ -493,11 +526,26 @@ PYBIND11_MODULE(_core, m) {
     return wrap_obj(alias(*t, t->shape));
   });
   m.def("backward", [](py::handle t, py::handle g, bool retain) {
-    tg::backward(arg(t), arg(g, "gradient"), retain);
+    const TensorPtr& root = arg(t);
+    TensorPtr grad;
+    if (g.is_none()) {  // the implicit gradient of a scalar: ones
+      if (root->numel != 1)
+        throw std::runtime_error("grad can be implicitly created only for scalar outputs");
+      grad = empty(root->shape, root->dt);
+      fill(grad, 1.0);
+    } else {
+      grad = arg(g, "gradient");
+    }
+    py::gil_scoped_release release;
+    tg::backward(root, grad, retain);
   });
 
   auto bin = [&m](const char* name, Binary k) {
-    m.def(name, [k](py::handle a, py::handle b) { return wrap_obj(binary(k, arg(a), arg(b))); });
+    m.def(name, [k](py::handle a, py::handle b) {
+      const TensorPtr &x = arg(a), &y = arg(b);
+      return wrap_obj(
+          nogil_if(x->numel + y->numel >= kNoGilElements, [&] { return binary(k, x, y); }));
+    });
   };
   bin("add", Binary::add);
   bin("sub", Binary::sub);
@@ -515,7 +563,10 @@ PYBIND11_MODULE(_core, m) {
   sc("pow_scalar", &pow_scalar);
   sc("rpow_scalar", &rpow_scalar);
   auto un = [&m](const char* name, OpCode op) {
-    m.def(name, [op](py::handle a) { return wrap_obj(unary(op, arg(a))); });
+    m.def(name, [op](py::handle a) {
+      const TensorPtr& x = arg(a);
+      return wrap_obj(nogil_if(x->numel >= kNoGilElements, [&] { return unary(op, x); }));
+    });
   };
   un("neg", OpCode::neg);
   un("abs", OpCode::abs);
@@ -524,9 +575,15 @@ PYBIND11_MODULE(_core, m) {
   un("tanh", OpCode::tanh);
   un("relu", OpCode::relu);
   un("sigmoid", OpCode::sigmoid);
-  m.def("matmul", [](py::handle a, py::handle b) { return wrap_obj(matmul(arg(a), arg(b))); });
+  m.def("matmul", [](py::handle a, py::handle b) {
+    const TensorPtr &x = arg(a), &y = arg(b);
+    return wrap_obj(nogil_if(big_matmul(*x, *y), [&] { return matmul(x, y); }));
+  });
   m.def("linear", [](py::handle x, py::handle w, py::handle b) {
-    return wrap_obj(linear(arg(x), arg(w), b.is_none() ? TensorPtr() : arg(b)));
+    const TensorPtr &xt = arg(x), &wt = arg(w);
+    TensorPtr bt = b.is_none() ? TensorPtr() : arg(b);
+    return wrap_obj(nogil_if(xt->numel * (wt->shape.n ? wt->shape.d[0] : 1) >= kNoGilElements,
+                             [&] { return linear(xt, wt, bt); }));
   });
   auto red = [&m](const char* name, OpCode op) {
     m.def(name, [op](py::handle a, py::handle dims, bool keepdim) {

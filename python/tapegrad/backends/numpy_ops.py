@@ -484,7 +484,14 @@ def linear_check(sx, sw, sb):
         raise RuntimeError(f"linear: bias of shape {tuple(sb)} does not match out_features {out_f}")
 
 
-@kernel("linear", lambda shapes, attrs: "MmBackward0" if shapes[2] is None else "AddmmBackward0")
+def _linear_name(shapes, attrs):
+    # PyTorch runs a 1-D input through a matmul and a view: its grad_fn reads ViewBackward0.
+    if len(shapes[0]) == 1:
+        return "ViewBackward0"
+    return "MmBackward0" if shapes[2] is None else "AddmmBackward0"
+
+
+@kernel("linear", _linear_name)
 class Linear:
     """x @ w.T + b, one rounding (b may be None)"""
 

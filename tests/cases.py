@@ -1,0 +1,7 @@
+"""All op cases (cases_elementwise.py, cases_shape.py), checked by test_ops.py."""
+
+import cases_elementwise
+import cases_shape
+
+CASES = cases_elementwise.CASES + cases_shape.CASES
+assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

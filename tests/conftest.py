@@ -1,0 +1,88 @@
+"""Shared fixtures: the backend and dtype parameters, and the op-case counter.
+
+The cpp backend is never skipped: when the extension is missing, every cpp test fails (CI must
+see a failure, not a skip).
+"""
+
+import zlib
+
+import numpy as np
+import pytest
+import tapegrad as tg
+
+BACKENDS = ("cpp", "numpy")
+DTYPES = (tg.float32, tg.float16)
+
+# The op table of docs/backends.md; test_backends.py checks both backends list exactly these.
+DOC_OPS = frozenset(
+    """add sub mul div add_scalar mul_scalar div_scalar rsub_scalar rdiv_scalar pow_scalar
+    rpow_scalar neg abs exp log tanh relu sigmoid matmul linear sum mean reshape permute slice
+    mse_loss l1_loss cast""".split()
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Backend name; tests build tensors with `tg.tensor(..., backend=backend)`."""
+    return request.param
+
+
+@pytest.fixture(params=DTYPES, ids=lambda d: d.name)
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rng(request):
+    """A NumPy generator seeded from the test's id: deterministic and order-independent."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+# ------------------------------------------------------------------ op-case counter
+
+_passed = set()
+_failed = set()
+_tests = [0]  # passing tests that checked at least one op case
+
+
+@pytest.fixture
+def record_op(request):
+    """Call `record_op(ops, dtype, backend)` at the start of a test that checks those ops."""
+
+    def record(ops, dtype, backend):
+        for op in ops:
+            assert op in DOC_OPS, f"unknown op label {op!r}"
+            request.node.user_properties.append(("op_case", (op, dtype.name, backend)))
+
+    return record
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call":
+        return
+    cases = [value for key, value in report.user_properties if key == "op_case"]
+    (_passed if report.passed else _failed).update(cases)
+    _tests[0] += bool(cases) and report.passed
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not (_passed or _failed):
+        return
+    ok = _passed - _failed
+    total = len(DOC_OPS) * len(DTYPES) * len(BACKENDS)
+    terminalreporter.write_line(
+        f"op cases checked: {len(ok)} (op x dtype x backend) passed, of {total} possible, "
+        f"in {_tests[0]} passing tests; {len(_failed)} with a failure"
+    )
+    ran = {(d, b) for _, d, b in _passed | _failed}  # (dtype, backend) selected in this run
+    missing = sorted(
+        (op, d.name, b)
+        for op in DOC_OPS
+        for d in DTYPES
+        for b in BACKENDS
+        if (d.name, b) in ran and (op, d.name, b) not in ok
+    )
+    if missing:
+        shown = ", ".join("/".join(m) for m in missing[:40])
+        more = f" (+{len(missing) - 40} more)" if len(missing) > 40 else ""
+        terminalreporter.write_line(f"op cases not passed: {shown}{more}")

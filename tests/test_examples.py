@@ -1,0 +1,266 @@
+"""The seed tutorials as tests (the examples' run functions, small sizes), the demo, and the two
+backends training side by side: 100 steps of a small MLP (float32 within tolerance, float16 too)
+and 100 float16 SGD steps of Linear(1, 1) that must agree bit for bit."""
+
+import importlib.util
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tapegrad as tg
+from tapegrad import nn, optim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def _example(name):
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name}", os.path.join(EXAMPLES, name + ".py")
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# ---------------------------------------------------------------- the seed programs
+
+
+def test_linear_fit(backend, tmp_path):
+    ex = _example("linear_fit")
+    with tg.use_backend(backend):
+        r = ex.run(epochs=30, plot=True, out_dir=str(tmp_path), verbose=False)
+    assert r["losses"][-1] < r["losses"][0] / 5
+    assert abs(r["weight"] - 2.0) < 0.1
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert r["plots"] == []
+    else:
+        assert all(os.path.exists(p) for p in r["plots"]) and len(r["plots"]) == 2
+
+
+def test_float16_neuron_reproduces_the_tutorial_table(backend):
+    ex = _example("float16_neuron")
+    with tg.use_backend(backend):
+        r = ex.run(steps=20, verbose=False)
+    assert r["mismatches"] == []
+    rows = r["rows"]
+    assert rows[-1]["loss"] == 0.0 and rows[-1]["weight_grad"] == 0.0  # converged in float16
+    with tg.use_backend(backend):
+        r2 = ex.run(steps=5, init="random", verbose=False)
+    assert r2["rows"][-1]["loss"] < r2["rows"][0]["loss"]
+
+
+def test_float16_neuron_table_format(backend, capsys):
+    ex = _example("float16_neuron")
+    ex.main(["--backend", backend, "--steps", "3"])
+    out = capsys.readouterr().out
+    assert "Model(\n  (linear): Linear(in_features=1, out_features=1, bias=True)\n)" in out
+    assert "linear.weight: tensor([[-0.0075]], dtype=tapegrad.float16)" in out
+    assert "iteration" in out and "weight_grad" in out
+
+
+def test_tanh_neuron(backend):
+    ex = _example("tanh_neuron")
+    with tg.use_backend(backend):
+        r = ex.run(steps=40, verbose=False)
+    n = r["neuron"]
+    assert n["Y"] == pytest.approx(n["expected_Y"], rel=1e-6)
+    for k in ("w1", "w2", "b"):
+        assert n["grads"][k] == pytest.approx(n["by_hand"][k], rel=1e-3, abs=1e-9)
+    losses = r["mlp"]["losses"]
+    assert losses[-1] < 0.05 < losses[0]
+    assert [math.copysign(1, p) for p in r["mlp"]["predictions"]] == [1, -1, -1, 1]
+
+
+def test_simplenet(backend):
+    ex = _example("simplenet")
+    with tg.use_backend(backend):
+        r = ex.run(epochs=10, verbose=False)
+    losses = r["losses"]
+    assert len(losses) == 10 and all(math.isfinite(v) for v in losses)
+    assert all(b <= a + 1e-6 for a, b in zip(losses, losses[1:]))
+
+
+def test_quadratic_mae(backend):
+    ex = _example("quadratic_mae")
+    with tg.use_backend(backend):
+        r = ex.run(steps=10, plot=False, verbose=False)
+    losses = r["losses"]
+    assert losses[-1] < losses[0] and losses[0] == pytest.approx(2.40, abs=0.01)
+    assert all(b < a for a, b in zip(losses, losses[1:]))
+
+
+def test_mlp_classifier_reaches_stated_accuracy(backend):
+    ex = _example("mlp_classifier")
+    with tg.use_backend(backend):
+        r = ex.run(verbose=False)
+    assert r["test_accuracy"] >= ex.STATED_ACCURACY
+    assert r["train_accuracy"] >= ex.STATED_ACCURACY
+
+
+def test_examples_run_as_scripts():
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), TAPEGRAD_BACKEND="numpy")
+    for name, args in [("linear_fit", ["--epochs", "10", "--no-plot"]),
+                       ("float16_neuron", ["--steps", "10"]),
+                       ("quadratic_mae", ["--no-plot"]),
+                       ("simplenet", []), ("tanh_neuron", ["--steps", "5"]),
+                       ("mlp_classifier", ["--steps", "5"])]:  # fmt: skip
+        for backend in ("numpy", "cpp"):
+            res = subprocess.run(
+                [sys.executable, os.path.join(EXAMPLES, name + ".py"), "--backend", backend, *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+            )
+            assert res.returncode == 0, f"{name} on {backend}:\n{res.stderr}"
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def test_demo(capsys):
+    from tapegrad.__main__ import main
+
+    assert main(["--epochs", "30", "--time", "0.05", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "loss (cpp)" in out and "loss (numpy)" in out
+    assert "learned w =" in out and "x faster than the NumPy reference" in out
+
+
+def test_demo_says_when_cpp_is_missing(monkeypatch, capsys):
+    import tapegrad.__main__ as demo
+
+    real = demo._backend.load
+
+    def load(name):
+        if name == "cpp":
+            raise ImportError("tapegrad's C++ extension (tapegrad._core) could not be imported")
+        return real(name)
+
+    monkeypatch.setattr(demo._backend, "load", load)
+    monkeypatch.setattr(demo.tg, "use_backend", _use_backend_via(load))
+    assert demo.main(["--epochs", "10", "--time", "0.02", "--no-plot"]) == 1
+    out = capsys.readouterr().out
+    assert "cpp backend: NOT AVAILABLE" in out
+    assert "ImportError: tapegrad's C++ extension (tapegrad._core) could not be imported" in out
+    assert "loss (numpy)" in out and "loss (cpp)" not in out
+
+
+def _use_backend_via(load):
+    import contextlib
+
+    real = tg.use_backend
+
+    @contextlib.contextmanager
+    def use_backend(name):
+        load(name)
+        with real(name) as be:
+            yield be
+
+    return use_backend
+
+
+def test_python_dash_m_tapegrad():
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    res = subprocess.run(
+        [sys.executable, "-m", "tapegrad", "--epochs", "20", "--time", "0.05", "--no-plot"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "cpp is" in res.stdout
+
+
+# ---------------------------------------------------------------- cpp and numpy side by side
+
+
+def _mlp_pair(dtype, seed=0):
+    models = {}
+    for be in ("cpp", "numpy"):
+        with tg.use_backend(be):
+            tg.manual_seed(seed)
+            models[be] = nn.Sequential(
+                nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 1)
+            ).to(dtype)
+    models["cpp"].load_state_dict(models["numpy"].state_dict())  # identical start, bit for bit
+    return models
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float16], ids=["float32", "float16"])
+def test_backends_agree_on_a_small_mlp(dtype, opt_name):
+    rng = np.random.default_rng(0)
+    x_np = rng.normal(size=(32, 4)).astype(np.float32)
+    y_np = np.sin(x_np.sum(axis=1, keepdims=True)).astype(np.float32)
+    models = _mlp_pair(dtype)
+    runs = {}
+    for be, model in models.items():
+        if opt_name == "sgd":
+            opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        else:
+            opt = optim.Adam(model.parameters(), lr=0.01, eps=1e-4 if dtype is tg.float16 else 1e-8)
+        x = tg.tensor(x_np, dtype=dtype, backend=be)
+        y = tg.tensor(y_np, dtype=dtype, backend=be)
+        losses = []
+        for _ in range(100):
+            loss = nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        runs[be] = (
+            losses,
+            {k: v.numpy().astype(np.float64) for k, v in model.state_dict().items()},
+        )
+    (lc, pc), (ln, pn) = runs["cpp"], runs["numpy"]
+    assert ln[-1] < ln[0] / 2 and all(math.isfinite(v) for v in ln)
+    if dtype is tg.float32:
+        np.testing.assert_allclose(lc, ln, rtol=1e-4, atol=1e-6)
+        for k in pc:
+            np.testing.assert_allclose(pc[k], pn[k], rtol=1e-4, atol=1e-5, err_msg=k)
+    else:
+        # float16: one ulp of difference in a matmul can grow over 100 steps; the runs must stay
+        # close, and they usually stay identical.
+        np.testing.assert_allclose(lc, ln, rtol=3e-2, atol=1e-3)
+        for k in pc:
+            np.testing.assert_allclose(pc[k], pn[k], rtol=3e-2, atol=1e-2, err_msg=k)
+
+
+def _float16_neuron_table(backend, w0, b0, steps=100):
+    with tg.use_backend(backend):
+        model = nn.Linear(1, 1).half()
+        with tg.no_grad():
+            model.weight.copy_(tg.tensor([[w0]], dtype=tg.float16))
+            model.bias.copy_(tg.tensor([b0], dtype=tg.float16))
+        x = tg.tensor([1.0], dtype=tg.float16)
+        y = tg.tensor([1.0], dtype=tg.float16)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss_fn = nn.MSELoss()
+    rows = []
+    for _ in range(steps):
+        out = model(x)
+        loss = loss_fn(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rows.append((out.item(), loss.item(), model.weight.item(), model.bias.item(),
+                     model.weight.grad.item(), model.bias.grad.item()))  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize(
+    "start", [(-0.00750732421875, 0.53662109375), (0.3567, -0.2331), (-1.5, 2.0)]
+)
+def test_float16_linear_sgd_is_bit_identical_on_both_backends(start):
+    a = _float16_neuron_table("cpp", *start)
+    b = _float16_neuron_table("numpy", *start)
+    for i, (ra, rb) in enumerate(zip(a, b)):
+        assert ra == rb, f"step {i}: cpp {ra} != numpy {rb}"

@@ -1,0 +1,123 @@
+"""THE one table of test tolerances (DESIGN.md §3) and the comparison helper.
+
+Every numeric check in the suite compares a backend's result with a float64 oracle evaluated on
+the already-rounded inputs, through `assert_close`. Any widening beyond the base table lives here,
+with the reason next to it.
+"""
+
+import math
+
+import numpy as np
+
+# dtype name -> (rtol, atol). The check is |actual - expected| <= atol + rtol * |expected|.
+# f32: rtol 1.3e-6 is ~11 ulp (half an ulp is 6e-8), so one rounding plus a few-ulp kernel error
+#      (the design allows "2 ulp-ish" vectorised tanh/exp) fits without widening.
+# f16: half an ulp is <= 2**-11 = 4.9e-4 relative, so rtol 1e-3 admits two roundings: the final
+#      one every op does, plus one for a rounded intermediate the oracle does not model.
+TOLERANCES = {
+    "float32": (1.3e-6, 1e-5),
+    "float16": (1e-3, 1e-5),
+}
+
+# Extra factors for f32 transcendental elementwise ops (exp, log, tanh, sigmoid, pow, rpow).
+# Both backends currently meet the base f32 tolerance, so the factor is 1; if a vectorised kernel
+# needs more, raise it here (and only here), with the measured max error in this comment.
+TRANSCENDENTAL = frozenset({"exp", "log", "tanh", "sigmoid", "pow_scalar", "rpow_scalar"})
+TRANSCENDENTAL_F32_FACTOR = 1.0
+
+# Per-op extra factors for f16, forward and backward. The base f16 rtol covers two roundings (see
+# above); the fused losses and several backward formulas round more often, because both backends
+# round exactly where PyTorch's CPU kernels round (docs/backends.md; numpy_ops.py spells out each
+# chain). Each factor is (number of half-ulp roundings in the chain) / 2.
+F16_EXTRA_FORWARD = {
+    # round(round(a - b) ** 2): squaring doubles d's rounding (2) + the final one (1) = 3
+    "mse_loss": 1.5,
+}
+F16_EXTRA_BACKWARD = {
+    # grad_b = -round(g * round(round(a / b) / b)), then summed over broadcast dims: 4
+    "div": 2.0,
+    # round(round(g * s) * -round(rec * rec)), rec = round(1 / a) squared (2): 1 + 2 + 1 + 1 = 5
+    "rdiv_scalar": 2.5,
+    # round(round(norm * round(a - b)) * g), norm = round(2 / n): 4
+    "mse_loss": 2.0,
+}
+
+# Whole chains of ops (test_graphs.py: linear -> relu -> linear -> tanh -> mse_loss, six ops deep,
+# every intermediate rounded), with errors measured relative to each gradient's largest entry
+# (entries are sums that cancel): treated as a reduction of CHAIN_K terms, i.e. 4x the table.
+# Measured: max error 1.6e-3 of the largest entry in float16 (limit 4e-3), 3.4e-7 in float32.
+CHAIN_K = 16
+
+# Finite differences on the reference kernels in float64 (test_finite_diff.py): central
+# differences with step h have truncation error ~h**2 * (third derivative) / 6, ~1e-12 here, and
+# rounding error ~eps * |L| / h, ~1e-9 for the O(1) losses used: far inside these bounds.
+FD_STEP = 1e-6
+FD_RTOL = 1e-6
+FD_ATOL = 1e-7
+
+
+def _name(dtype):
+    """Accept a tapegrad dtype, a NumPy dtype/type or a name."""
+    name = getattr(dtype, "name", None)
+    if isinstance(name, str) and name in TOLERANCES:
+        return name
+    return np.dtype(dtype).name
+
+
+def tolerance(dtype, k=1, op=None, backward=False):
+    """(rtol, atol) for `dtype`; a reduction over `k` terms widens both by sqrt(k)."""
+    name = _name(dtype)
+    rtol, atol = TOLERANCES[name]
+    widen = math.sqrt(max(k, 1))
+    if op in TRANSCENDENTAL and name == "float32":
+        widen *= TRANSCENDENTAL_F32_FACTOR
+    if name == "float16":
+        widen *= (F16_EXTRA_BACKWARD if backward else F16_EXTRA_FORWARD).get(op, 1.0)
+    return rtol * widen, atol * widen
+
+
+def assert_close(
+    actual, expected, dtype, k=1, op=None, backward=False, scale=None, equal_nan=False, what=""
+):
+    """Assert `actual` (a backend result) matches the float64 `expected` within the table.
+
+    `dtype` is the dtype the result is stored in; `k` the number of terms a reduction summed;
+    `op`/`backward` select the documented extra factors above.
+
+    `scale` (default |expected|) is what the relative tolerance is measured against. For a sum
+    whose terms were rounded before being added (a broadcast gradient summed back, a batched
+    matmul gradient), pass the sum of the terms' magnitudes: the rounding error of a sum is
+    relative to that, not to the possibly cancelled result (the textbook summation bound).
+
+    Shapes must match exactly; NaN matches NaN only with `equal_nan`; infinities must coincide.
+    """
+    actual = np.asarray(actual)
+    expected = np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    rtol, atol = tolerance(dtype, k, op, backward)
+    got = actual.astype(np.float64)
+    info = f"{what} [{_name(dtype)}, k={k}, rtol={rtol:.3g}, atol={atol:.3g}]"
+    if scale is None:
+        np.testing.assert_allclose(
+            got, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, err_msg=info
+        )
+        return
+    scale = np.maximum(np.abs(np.asarray(scale, dtype=np.float64)), np.abs(expected))
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(got - expected) <= atol + rtol * scale)
+    if equal_nan:
+        bad &= ~(np.isnan(got) & np.isnan(expected))
+    bad &= ~((got == expected) & np.isinf(expected))
+    if bad.any():
+        i = tuple(int(j) for j in np.unravel_index(np.argmax(bad), bad.shape))
+        raise AssertionError(
+            f"{info}: {int(bad.sum())} of {bad.size} elements differ; first at {i}: "
+            f"got {got[i]!r}, expected {expected[i]!r}, scale {scale[i]!r}\n"
+            f"actual:   {got}\nexpected: {expected}"
+        )
+
+
+def rounded(x, dtype):
+    """float64 view of `x` after rounding it to `dtype` (what the backend stores)."""
+    np_dtype = getattr(dtype, "np", dtype)
+    return np.asarray(x, dtype=np.float64).astype(np_dtype).astype(np.float64)
