@@ -429,12 +429,7 @@ def matmul_shape(sa, sb):
                 f"mat1 and mat2 shapes cannot be multiplied ({_dims(m, k)} and {_dims(k2, n)})"
             )
         raise RuntimeError(f"matmul: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied")
-    try:
-        batch = broadcast_shapes(sa[:-2], sb[:-2])
-    except RuntimeError:
-        raise RuntimeError(
-            f"matmul: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied"
-        ) from None
+    batch = broadcast_shapes(sa[:-2], sb[:-2])  # PyTorch's broadcasting message on a mismatch
     return batch + ((m,) if len(sa) > 1 else ()) + ((n,) if len(sb) > 1 else ())
 
 

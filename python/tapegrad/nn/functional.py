@@ -87,7 +87,7 @@ def _loss_args(fn, input, target, size_average, reduce, reduction):
     if input._be is not target._be:
         raise RuntimeError(_MIX.format(input._be.name, target._be.name))
     if input.shape != target.shape and tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
+        raise RuntimeError(
             f"{fn}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} "
             "must match (PyTorch would broadcast them with a warning, which is almost always a "
             "bug; tapegrad refuses. Reshape one of them, e.g. target.view(-1, 1))"
