@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "capture.h"
 #include "kernels.h"
 
 namespace tg {
@@ -147,6 +148,12 @@ Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const Tensor
   return node.get();
 }
 
+void set_grad(TensorImpl& leaf, TensorPtr g) {
+  leaf.grad = std::move(g);
+  if (tl_capture)  // a replayed step makes the same assignment
+    capture_push([l = &leaf, g = leaf.grad] { l->grad = g; }, {&leaf});
+}
+
 void check_inplace_leaf(const TensorImpl& a) {
   if (tl_grad_enabled && a.requires_grad && !a.grad_fn)
     throw std::runtime_error(
@@ -165,13 +172,8 @@ void accumulate(TensorPtr& dst, TensorPtr g) {
     return;
   }
   if (g->dt != dst->dt) g = convert(*g, dst->dt);
-  if (exclusive(dst)) {
-    add_into(*dst, *g);
-  } else {
-    auto fresh = copy_of(*dst);
-    add_into(*fresh, *g);
-    dst = std::move(fresh);
-  }
+  if (!exclusive(dst)) dst = copy_of(*dst);
+  launch({dst.get(), g.get()}, [d = dst.get(), g = g.get()] { add_into(*d, *g); });
 }
 }  // namespace
 
@@ -189,9 +191,9 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   auto to_leaf = [](TensorImpl& leaf, TensorPtr g) {
     if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
     if (!leaf.grad) {
-      leaf.grad = exclusive(g) ? std::move(g) : copy_of(*g);
+      set_grad(leaf, exclusive(g) ? std::move(g) : copy_of(*g));
     } else {
-      add_into(*leaf.grad, *g);
+      launch({leaf.grad.get(), g.get()}, [d = leaf.grad.get(), g = g.get()] { add_into(*d, *g); });
       leaf.grad->bump_version();
     }
   };

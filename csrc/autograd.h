@@ -69,6 +69,9 @@ Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const Tensor
 
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
 
+// leaf.grad = g (null for None), recorded when a step is being captured.
+void set_grad(TensorImpl& leaf, TensorPtr g);
+
 // In-place bookkeeping shared by every in-place entry point.
 void check_inplace_leaf(const TensorImpl& a);
 

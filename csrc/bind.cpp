@@ -6,10 +6,12 @@
 #include <pybind11/pybind11.h>
 #include <structmember.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
 #include "autograd.h"
+#include "capture.h"
 #include "inplace.h"
 #include "kernels.h"
 #include "optim.h"
@@ -266,7 +268,19 @@ PyObject* get_ndim(PyObject* o, void*) {
 PyObject* get_requires_grad(PyObject* o, void*) {
   return PyBool_FromLong(T(o)->requires_grad);
 }
+// Python-side effects a replayed step could not repeat are refused while capturing.
+bool refuse_in_capture(const char* what) {
+  if (!capturing()) return false;
+  try {
+    capture_refuse(what);
+  } catch (...) {
+    set_python_error();
+  }
+  return true;
+}
+
 int set_requires_grad(PyObject* o, PyObject* v, void*) {
+  if (refuse_in_capture("a change of requires_grad (a new parameter)")) return -1;
   if (!v) {
     PyErr_SetString(PyExc_AttributeError, "cannot delete requires_grad");
     return -1;
@@ -292,7 +306,7 @@ PyObject* get_grad(PyObject* o, void*) {
 int set_grad(PyObject* o, PyObject* v, void*) {
   TensorImpl& t = *T(o);
   if (!v || v == Py_None) {
-    t.grad.reset();
+    tg::set_grad(t, nullptr);
     return 0;
   }
   if (!is_tensor(v)) {
@@ -310,7 +324,7 @@ int set_grad(PyObject* o, PyObject* v, void*) {
     PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different type");
     return -1;
   }
-  t.grad = g;
+  tg::set_grad(t, g);
   return 0;
 }
 
@@ -335,6 +349,7 @@ PyObject* get_data(PyObject* o, void*) {
   });
 }
 int set_data(PyObject* o, PyObject* v, void*) {
+  if (refuse_in_capture("an assignment to .data")) return -1;
   if (!v || !is_tensor(v)) {
     PyErr_SetString(PyExc_TypeError, "data must be a tapegrad cpp tensor");
     return -1;
@@ -433,6 +448,7 @@ py::object install(py::object base, py::tuple dtypes, py::object backend) {
 
 // ---------------------------------------------------------------- NumPy in and out
 py::object from_numpy(py::array arr, bool requires_grad) {
+  if (requires_grad && capturing()) capture_refuse("the creation of a tensor that requires grad");
   py::dtype dt = arr.dtype();
   DType d;
   if (dt.is(py::dtype::of<float>()))
@@ -453,6 +469,7 @@ py::object from_numpy(py::array arr, bool requires_grad) {
 }
 
 py::array to_numpy(py::handle h) {
+  if (capturing()) capture_refuse("reading a tensor's values into Python (.numpy(), repr, ...)");
   const TensorPtr& t = arg(h);
   auto* keep = new StoragePtr(t->st);
   py::capsule owner(keep, [](void* p) { delete static_cast<StoragePtr*>(p); });
@@ -481,6 +498,139 @@ Binary to_binary(const std::string& n) {
   throw py::value_error("unknown in-place op " + n);
 }
 
+// A captured step: the program plus its private input buffers and the outputs it returns.
+struct Captured {
+  std::unique_ptr<Program> prog;
+  std::vector<TensorPtr> inputs, outputs;
+  // Every buffer the program touches, as it was at capture: a replay is refused (and the Python
+  // side re-captures) if one was since given other storage, dtype or shape (e.g. model.half()).
+  struct Snap {
+    TensorImpl* t;
+    Storage* st;
+    DType dt;
+    Shape shape;
+  };
+  std::vector<Snap> snaps;
+
+  bool valid() const {
+    for (const Snap& s : snaps)
+      if (s.t->st.get() != s.st || s.t->dt != s.dt || s.t->shape != s.shape) return false;
+    return true;
+  }
+
+  void load_inputs(const py::sequence& srcs) {
+    if (size_t(py::len(srcs)) != inputs.size())
+      throw py::value_error("compiled step: expected " + std::to_string(inputs.size()) +
+                            " tensor inputs");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const TensorPtr& src = arg(srcs[i], "input");
+      TensorImpl& dst = *inputs[i];
+      if (src->shape != dst.shape || src->dt != dst.dt)
+        throw py::value_error("compiled step: input " + std::to_string(i) + " is " +
+                              describe(*src) + ", the capture used " + describe(dst));
+      if (src.get() != &dst && dst.numel)
+        std::memcpy(dst.data(), src->data(), size_t(dst.numel) * itemsize(dst.dt));
+    }
+  }
+
+  // The signature a call must match to be replayed: per argument either a tensor (shape,
+  // dtype and requires_grad of the captured input) or a constant compared with ==.
+  std::vector<py::object> consts;  // null where the argument is a tensor
+  std::vector<bool> input_requires;
+  bool grad_mode = true;
+  int out_kind = 1;  // 0 None, 1 one tensor, 2 tuple, 3 list
+
+  // Replays if `args` match the capture; returns null (no Python error) if they do not.
+  PyObject* try_run(PyObject* args) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (size_t(n) != consts.size() || grad_enabled() != grad_mode || !valid()) return nullptr;
+    size_t k = 0;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* a = PyTuple_GET_ITEM(args, i);
+      if (!consts[size_t(i)]) {
+        if (!is_tensor(a)) return nullptr;
+        const TensorImpl &src = *T(a), &dst = *inputs[k];
+        if (src.shape != dst.shape || src.dt != dst.dt || src.requires_grad != input_requires[k])
+          return nullptr;
+        ++k;
+      } else {
+        int eq = PyObject_RichCompareBool(a, consts[size_t(i)].ptr(), Py_EQ);
+        if (eq < 0) PyErr_Clear();
+        if (eq != 1) return nullptr;
+      }
+    }
+    k = 0;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      if (consts[size_t(i)]) continue;
+      const TensorImpl& src = *T(PyTuple_GET_ITEM(args, i));
+      TensorImpl& dst = *inputs[k++];
+      if (&src != &dst && dst.numel)
+        std::memcpy(dst.data(), src.data(), size_t(dst.numel) * itemsize(dst.dt));
+    }
+    replay(1, nullptr);
+    if (out_kind == 0) Py_RETURN_NONE;
+    if (out_kind == 1) return wrap(copy_of(*outputs[0]));
+    PyObject* seq = out_kind == 2 ? PyTuple_New(Py_ssize_t(outputs.size()))
+                                  : PyList_New(Py_ssize_t(outputs.size()));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      PyObject* t = wrap(copy_of(*outputs[i]));
+      if (out_kind == 2)
+        PyTuple_SET_ITEM(seq, Py_ssize_t(i), t);
+      else
+        PyList_SET_ITEM(seq, Py_ssize_t(i), t);
+    }
+    return seq;
+  }
+
+  int64_t work = 0;  // elements the program's buffers hold: small programs keep the GIL
+
+  void replay(int64_t n, float* losses) {
+    if (work * n < kNoGilElements) {
+      for (int64_t i = 0; i < n; ++i) {
+        prog->replay();
+        if (losses) losses[i] = to_f32_any(*outputs[0]);
+      }
+      return;
+    }
+    py::gil_scoped_release release;
+    for (int64_t i = 0; i < n; ++i) {
+      prog->replay();
+      if (losses) losses[i] = to_f32_any(*outputs[0]);
+    }
+  }
+};
+
+std::unique_ptr<Captured> finish_capture(py::sequence inputs, py::sequence outputs,
+                                         py::sequence consts, int out_kind) {
+  auto c = std::make_unique<Captured>();
+  c->grad_mode = grad_enabled();
+  c->out_kind = out_kind;
+  for (py::handle h : consts)
+    c->consts.push_back(h.is_none() ? py::object() : py::reinterpret_borrow<py::object>(h));
+  c->prog = capture_end();
+  if (!c->prog) throw std::runtime_error("tapegrad.compile: no capture is running");
+  for (py::handle h : inputs) {
+    c->inputs.push_back(arg(h, "input"));
+    c->input_requires.push_back(c->inputs.back()->requires_grad);
+  }
+  for (py::handle h : outputs)
+    c->outputs.push_back(arg(h, "output"));
+  std::vector<TensorImpl*> seen;
+  auto snap = [&](const TensorPtr& t) {
+    if (std::find(seen.begin(), seen.end(), t.get()) != seen.end()) return;
+    seen.push_back(t.get());
+    c->snaps.push_back({t.get(), t->st.get(), t->dt, t->shape});
+    c->work += t->numel;
+  };
+  for (const auto& t : c->prog->keep)
+    snap(t);
+  for (const auto& t : c->inputs)
+    snap(t);
+  for (const auto& t : c->outputs)
+    snap(t);
+  return c;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -501,6 +651,40 @@ PYBIND11_MODULE(_core, m) {
     return "<" + g.name() + " object>";
   });
 
+  py::class_<Captured>(m, "Captured")
+      .def("valid", &Captured::valid)
+      .def("try_run",
+           [](Captured& c, py::args args) -> py::object {
+             PyObject* r = c.try_run(args.ptr());
+             if (!r) {
+               if (PyErr_Occurred()) throw py::error_already_set();
+               return py::reinterpret_borrow<py::object>(Py_NotImplemented);  // a miss
+             }
+             return py::reinterpret_steal<py::object>(r);
+           })
+      .def_property_readonly("num_launches", [](const Captured& c) { return c.prog->steps.size(); })
+      .def("run",
+           [](Captured& c, py::sequence srcs) {
+             c.load_inputs(srcs);
+             c.replay(1, nullptr);
+             py::list out;
+             for (const auto& t : c.outputs)
+               out.append(wrap_obj(copy_of(*t)));
+             return out;
+           })
+      .def("run_n", [](Captured& c, int64_t n, py::sequence srcs) {
+        if (n < 0) throw py::value_error("run: n must be >= 0");
+        if (c.outputs.empty() || c.outputs[0]->numel != 1)
+          throw py::value_error("run: the compiled function must return a 1-element tensor");
+        c.load_inputs(srcs);
+        py::array_t<float> losses(n);
+        c.replay(n, losses.mutable_data());
+        return losses;
+      });
+  m.def("capture_begin", &capture_begin);
+  m.def("capturing", &capturing);
+  m.def("capture_abort", [] { capture_end(); });
+  m.def("capture_end", &finish_capture);
   m.def("install", &install);
   m.def("is_grad_enabled", &grad_enabled);
   m.def("set_grad_enabled", &set_grad_enabled);
@@ -515,6 +699,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("from_numpy", &from_numpy);
   m.def("to_numpy", &to_numpy);
   m.def("item", [](py::handle a) {
+    if (capturing()) capture_refuse("reading a tensor's value into Python (.item())");
     const TensorPtr& t = arg(a);
     if (t->numel != 1)
       throw std::runtime_error("a Tensor with " + std::to_string(t->numel) +
@@ -630,17 +815,23 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("sgd_update", [](py::handle p, py::handle g, py::handle buf, double lr, double momentum,
                          double dampening, double weight_decay, bool nesterov, bool maximize) {
+    const TensorPtr &pt = arg(p), &gt = arg(g, "grad");
     TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
-    TensorPtr nb = sgd_update(*arg(p), *arg(g, "grad"), b,
-                              {lr, momentum, dampening, weight_decay, nesterov, maximize});
+    const SgdOpts o{lr, momentum, dampening, weight_decay, nesterov, maximize};
+    TensorPtr nb = sgd_update(*pt, *gt, b, o);
+    if (tl_capture)  // a replay finds the buffer the captured (first) step made
+      capture_push([pt = pt.get(), gt = gt.get(), nb, o] { sgd_update(*pt, *gt, nb, o); },
+                   {pt.get(), gt.get()});
     if (!nb) return py::object(py::none());
     if (nb == b) return py::reinterpret_borrow<py::object>(buf);
     return wrap_obj(nb);
   });
   m.def("adam_update",
-        [](py::handle p, py::handle g, py::handle m1, py::handle m2, long step, double lr,
+        [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step, double lr,
            double beta1, double beta2, double eps, double weight_decay, bool maximize) {
-          adam_update(*arg(p), *arg(g, "grad"), *arg(m1), *arg(m2),
-                      {step, lr, beta1, beta2, eps, weight_decay, maximize});
+          TensorImpl *pt = arg(p).get(), *gt = arg(g, "grad").get(), *mt = arg(m1).get(),
+                     *vt = arg(m2).get(), *st = arg(step, "step").get();
+          const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
+          launch({pt, gt, mt, vt, st}, [=] { adam_update(*pt, *gt, *mt, *vt, *st, o); });
         });
 }

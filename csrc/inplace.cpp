@@ -25,8 +25,7 @@ void overwrite(const TensorPtr& a, TensorPtr r) {
   if (r->shape != a->shape)
     throw std::runtime_error("output with shape " + a->shape.str() +
                              " doesn't match the broadcast shape " + r->shape.str());
-  if (r->dt != a->dt) r = convert(*r, a->dt);
-  if (a->numel) std::memcpy(a->data(), r->data(), size_t(a->numel) * itemsize(a->dt));
+  launch({a.get(), r.get()}, [a = a.get(), r = r.get()] { convert_into(*r, *a); });
   a->bump_version();
 }
 
@@ -61,14 +60,16 @@ void fill(const TensorPtr& a, double v) {
     check_inplace_leaf(*a);
     drop_history(*a);
   }
-  float f = float(v);
-  dispatch(a->dt, [&](auto tag) {
-    using T = decltype(tag);
-    T val = from_f32<T>(f);
-    T* q = a->as<T>();
-    for (int64_t i = 0; i < a->numel; ++i)
-      q[i] = val;
-    return 0;
+  const float f = float(v);
+  launch({a.get()}, [a = a.get(), f] {
+    dispatch(a->dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T val = from_f32<T>(f);
+      T* q = a->as<T>();
+      for (int64_t i = 0; i < a->numel; ++i)
+        q[i] = val;
+      return 0;
+    });
   });
   a->bump_version();
 }

@@ -1,7 +1,10 @@
-// Plain loops shared by the ops: every kernel reads its storage type, computes in float32 and
-// rounds once when it stores. Fast SIMD versions come later behind the same signatures.
+// What every op's compute goes through: plain loops and the fast kernels (vec.h, gemm.h), the
+// launch() wrapper that also records the work when a training step is being captured, and
+// thread-local scratch buffers (so neither eager ops nor replays call malloc for temporaries).
 #pragma once
 #include <cstring>
+#include <functional>
+#include <initializer_list>
 #include <vector>
 
 #include "tensor.h"
@@ -14,17 +17,41 @@ inline auto dispatch(DType dt, F&& f) {
   return f(half{});
 }
 
+// ---------------------------------------------------------------- capture
+// While a step is captured (capture.h), every kernel launch is also appended to the program:
+// the closure must capture only values and pointers to the TensorImpls listed in `keep`, which
+// the program keeps alive. Replaying the program reruns the closures in order.
+struct Program;
+extern thread_local Program* tl_capture;
+void capture_push(std::function<void()> fn, std::initializer_list<const TensorImpl*> keep);
+
+template <class F>
+inline void launch(std::initializer_list<const TensorImpl*> keep, F&& f) {
+  f();
+  if (tl_capture) capture_push(std::function<void()>(std::forward<F>(f)), keep);
+}
+
+// A float32 buffer from a per-thread pool: grow-only, returned on destruction.
+class Scratch {
+ public:
+  explicit Scratch(int64_t n);
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  float* data() { return buf_->data(); }
+
+ private:
+  std::vector<float>* buf_;
+};
+
+// ---------------------------------------------------------------- loops
 // Element strides of `in` (right-aligned, 0 where broadcast) over `out`.
 inline void bcast_strides(const Shape& in, const Shape& out, int64_t* st) {
   int64_t acc = 1;
   int off = out.n - in.n;
   for (int d = out.n - 1; d >= 0; --d) {
     int k = d - off;
-    if (k < 0 || in.d[k] == 1) {
-      st[d] = 0;
-    } else {
-      st[d] = acc;
-    }
+    st[d] = (k < 0 || in.d[k] == 1) ? 0 : acc;
     if (k >= 0) acc *= in.d[k];
   }
 }
@@ -58,7 +85,7 @@ inline void for_each2(const Shape& out, const int64_t* sa, const int64_t* sb, Fn
   }
 }
 
-// out[i] = fn(x[i]); x and out of the same dtype and size.
+// out[i] = fn(x[i]); x and out of the same dtype and size. (Runs now; callers launch it.)
 template <class Fn>
 inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
   dispatch(x.dt, [&](auto tag) {
@@ -123,22 +150,14 @@ inline void map3(const TensorImpl& a, const TensorImpl& b, const TensorImpl& c, 
 float to_f32_any(const TensorImpl& t);
 // dst += src, same shape and dtype, one rounding per element.
 void add_into(TensorImpl& dst, const TensorImpl& src);
-// Load a tensor as float32 values (a copy for f16, a pointer for f32).
-struct F32View {
-  std::vector<float> buf;
-  const float* p = nullptr;
-};
-F32View f32_view(const TensorImpl& t);
-void store_f32(const float* src, TensorImpl& out);  // round into out's dtype
+// Widen t into dst (t.numel floats) / round src into out's dtype.
+void load_f32(const TensorImpl& t, float* dst);
+void store_f32(const float* src, TensorImpl& out);
+// dst <- src converted to dst's dtype (same numel).
+void convert_into(const TensorImpl& src, TensorImpl& dst);
 
 // Sum of `x` over the dims flagged in `reduce_mask` (bit d), accumulated in float32, into
 // `acc` laid out as the kept dims in order.
 void sum_f32(const TensorImpl& x, unsigned reduce_mask, float* acc);
-
-// C[M,N] = A[M,K] @ B[K,N] in float32, row-major with leading dimensions.
-void gemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-          float* C, int64_t ldc);
-// out[N,M] = in[M,N]^T
-void transpose2d(const float* in, int64_t M, int64_t N, float* out);
 
 }  // namespace tg

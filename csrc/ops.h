@@ -67,7 +67,8 @@ TensorPtr rsub_scalar(const TensorPtr& a, double s);
 TensorPtr rdiv_scalar(const TensorPtr& a, double s);
 TensorPtr pow_scalar(const TensorPtr& a, double s);
 TensorPtr rpow_scalar(const TensorPtr& a, double s);
-TensorPtr unary(OpCode op, const TensorPtr& a);  // neg abs exp log tanh relu sigmoid
+TensorPtr unary(OpCode op, const TensorPtr& a);      // neg abs exp log tanh relu sigmoid
+TensorPtr unary_raw(OpCode op, const TensorPtr& a);  // the same, never recorded on the tape
 TensorPtr matmul(const TensorPtr& a, const TensorPtr& b);
 TensorPtr linear(const TensorPtr& x, const TensorPtr& w, const TensorPtr& b);      // b may be null
 TensorPtr reduce(OpCode op, const TensorPtr& a, const Shape* dims, bool keepdim);  // sum/mean

@@ -1,5 +1,7 @@
-// matmul (NumPy's rules: 1-D operands, broadcast batch dims) and the fused linear layer.
+// matmul (NumPy's rules: 1-D operands, broadcast batch dims) and the fused linear layer. Both go
+// through gemm(), which reads transposed operands through strides and float16 while packing.
 #include "autograd.h"
+#include "gemm.h"
 #include "kernels.h"
 
 namespace tg {
@@ -11,8 +13,8 @@ std::string dims2(int64_t r, int64_t c) {
 
 struct MatmulPlan {
   Shape batch, batch_a, batch_b, out;
-  int64_t M, K, N, nb;
-  bool a1d, b1d;
+  int64_t M = 0, K = 0, N = 0, nb = 0;
+  bool a1d = false, b1d = false;
 };
 
 MatmulPlan plan(const Shape& sa, const Shape& sb) {
@@ -46,9 +48,7 @@ MatmulPlan plan(const Shape& sa, const Shape& sb) {
 }
 
 // Offsets (in matrices) of each broadcast batch into a and b.
-void batch_offsets(const MatmulPlan& p, std::vector<int64_t>& oa, std::vector<int64_t>& ob) {
-  oa.resize(size_t(p.nb));
-  ob.resize(size_t(p.nb));
+void batch_offsets(const MatmulPlan& p, int64_t* oa, int64_t* ob) {
   if (p.batch.n == 0) {
     oa[0] = ob[0] = 0;
     return;
@@ -57,13 +57,46 @@ void batch_offsets(const MatmulPlan& p, std::vector<int64_t>& oa, std::vector<in
   bcast_strides(p.batch_a, p.batch, sa);
   bcast_strides(p.batch_b, p.batch, sb);
   for_each2(p.batch, sa, sb, [&](int64_t o, int64_t ia, int64_t ib) {
-    oa[size_t(o)] = ia;
-    ob[size_t(o)] = ib;
+    oa[o] = ia;
+    ob[o] = ib;
   });
 }
 
-TensorPtr f32_tensor(const Shape& s) {
-  return empty(s, DType::f32);
+const void* at(const TensorImpl& t, int64_t elems) {
+  return static_cast<const char*>(t.data()) + size_t(elems) * itemsize(t.dt);
+}
+
+// C (float32, M x N per batch) = op(A) @ op(B) for every batch; A and B are read as the plan's
+// matrices, transposed when asked (tA: read A^T from a buffer laid out M x K, etc).
+struct Batched {
+  const TensorImpl* a;
+  const TensorImpl* b;
+  int64_t M, N, K;         // of the product
+  int64_t a_rows, a_cols;  // a's matrix layout in memory
+  int64_t b_rows, b_cols;
+  bool ta, tb;
+};
+
+void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t nb, float* c) {
+  for (int64_t i = 0; i < nb; ++i) {
+    MatRef A{at(*m.a, oa[i] * m.a_rows * m.a_cols), m.a->dt, m.ta ? 1 : m.a_cols,
+             m.ta ? m.a_cols : 1};
+    MatRef B{at(*m.b, ob[i] * m.b_rows * m.b_cols), m.b->dt, m.tb ? 1 : m.b_cols,
+             m.tb ? m.b_cols : 1};
+    gemm(m.M, m.N, m.K, A, B, c + i * m.M * m.N, m.N, false);
+  }
+}
+
+// Run a float32-producing kernel into `out`: directly when out is float32, else via scratch.
+template <class F>
+void into_f32(TensorImpl& out, int64_t n, F&& f) {
+  if (out.dt == DType::f32) {
+    f(out.as<float>());
+  } else {
+    Scratch c(n);
+    f(c.data());
+    store_f32(c.data(), out);
+  }
 }
 }  // namespace
 
@@ -77,14 +110,13 @@ TensorPtr matmul(const TensorPtr& a0, const TensorPtr& b0) {
   }
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
-  F32View va = f32_view(*a), vb = f32_view(*b);
-  std::vector<float> c(size_t(p.nb * p.M * p.N));
-  std::vector<int64_t> oa, ob;
-  batch_offsets(p, oa, ob);
-  for (int64_t i = 0; i < p.nb; ++i)
-    gemm(p.M, p.N, p.K, va.p + oa[size_t(i)] * p.M * p.K, p.K, vb.p + ob[size_t(i)] * p.K * p.N,
-         p.N, c.data() + i * p.M * p.N, p.N);
-  store_f32(c.data(), *out);
+  launch({a.get(), b.get(), out.get()}, [p, a = a.get(), b = b.get(), out = out.get()] {
+    std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+    batch_offsets(p, offs.data(), offs.data() + p.nb);
+    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false};
+    into_f32(*out, out->numel,
+             [&](float* c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
+  });
   if (Node* n = record(OpCode::matmul, out, {a.get(), b.get()})) {
     if (b->requires_grad) n->save(0, *a);
     if (a->requires_grad) n->save(1, *b);
@@ -94,47 +126,40 @@ TensorPtr matmul(const TensorPtr& a0, const TensorPtr& b0) {
 
 void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   MatmulPlan p = plan(n.in_shape[0], n.in_shape[1]);
-  F32View vg = f32_view(*g);
-  std::vector<int64_t> oa, ob;
-  batch_offsets(p, oa, ob);
-  const int64_t M = p.M, K = p.K, N = p.N;
-  auto finish = [&](const TensorPtr& full, const Shape& batch_in, int64_t r, int64_t c, int i) {
-    Shape target = batch_in;
-    target.push(r);
-    target.push(c);
-    TensorPtr red = sum_to(full, target);  // float32, summed over broadcast batches
-    auto res = convert(*red, n.in_dt[i]);
-    res->shape = n.in_shape[i];  // same numel: drop the 1-D operand's unit dim
+  // The gradient of each operand over the full broadcast batch (float32), then summed back to
+  // the operand's own batch shape and rounded once into its dtype.
+  auto grad_for = [&](int i, const TensorPtr& other) {
+    const bool for_a = i == 0;
+    Shape fs = p.batch;
+    fs.push(for_a ? p.M : p.K);
+    fs.push(for_a ? p.K : p.N);
+    auto full = empty(fs, DType::f32);
+    launch({g.get(), other.get(), full.get()},
+           [p, for_a, g = g.get(), o = other.get(), full = full.get()] {
+             std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+             batch_offsets(p, offs.data(), offs.data() + p.nb);
+             std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
+             for (int64_t j = 0; j < p.nb; ++j)
+               seq[size_t(j)] = j;
+             if (for_a) {  // dA[M,K] = g[M,N] @ B^T
+               Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true};
+               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, full->as<float>());
+             } else {  // dB[K,N] = A^T @ g[M,N]
+               Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false};
+               run_batched(m, offs.data(), seq.data(), p.nb, full->as<float>());
+             }
+           });
+    Shape target = for_a ? p.batch_a : p.batch_b;
+    target.push(for_a ? p.M : p.K);
+    target.push(for_a ? p.K : p.N);
+    TensorPtr red = sum_to(full, target);
+    auto res = empty(n.in_shape[i], n.in_dt[i]);  // same numel: drops a 1-D operand's unit dim
+    launch({red.get(), res.get()},
+           [red = red.get(), res = res.get()] { store_f32(red->as<float>(), *res); });
     return res;
   };
-  if (n.in_requires[0]) {  // dA = g @ B^T
-    TensorPtr b = n.unpack(1);
-    F32View vb = f32_view(*b);
-    Shape fs = p.batch;
-    fs.push(M);
-    fs.push(K);
-    auto full = f32_tensor(fs);
-    std::vector<float> bt(size_t(K * N));
-    for (int64_t i = 0; i < p.nb; ++i) {
-      transpose2d(vb.p + ob[size_t(i)] * K * N, K, N, bt.data());
-      gemm(M, K, N, vg.p + i * M * N, N, bt.data(), K, full->as<float>() + i * M * K, K);
-    }
-    gin[0] = finish(full, p.batch_a, M, K, 0);
-  }
-  if (n.in_requires[1]) {  // dB = A^T @ g
-    TensorPtr a = n.unpack(0);
-    F32View va = f32_view(*a);
-    Shape fs = p.batch;
-    fs.push(K);
-    fs.push(N);
-    auto full = f32_tensor(fs);
-    std::vector<float> at(size_t(M * K));
-    for (int64_t i = 0; i < p.nb; ++i) {
-      transpose2d(va.p + oa[size_t(i)] * M * K, M, K, at.data());
-      gemm(K, N, M, at.data(), M, vg.p + i * M * N, N, full->as<float>() + i * K * N, N);
-    }
-    gin[1] = finish(full, p.batch_b, K, N, 1);
-  }
+  if (n.in_requires[0]) gin[0] = grad_for(0, n.unpack(1));
+  if (n.in_requires[1]) gin[1] = grad_for(1, n.unpack(0));
 }
 
 // ---------------------------------------------------------------- linear: x @ w.T + b
@@ -152,11 +177,13 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
   if (x->shape.n == 0)
     throw std::runtime_error("linear: input must be at least 1-D, got a 0-d tensor");
   const int64_t in = x->shape.d[x->shape.n - 1], out_f = w->shape.d[0];
-  const int64_t R = in ? x->numel / in : 0;
+  int64_t R = 1;  // rows: the product of the leading dims
+  for (int i = 0; i + 1 < x->shape.n; ++i)
+    R *= x->shape.d[i];
   if (w->shape.d[1] != in)
     throw std::runtime_error("mat1 and mat2 shapes cannot be multiplied (" + dims2(R, in) +
                              " and " + dims2(w->shape.d[1], out_f) + ")");
-  if (b && !(b->shape.n == 1 && b->shape.d[0] == out_f) && !(b->shape.n == 0))
+  if (b && !(b->shape.n == 1 && b->shape.d[0] == out_f))
     throw std::runtime_error("linear: bias of shape " + b->shape.str() +
                              " does not match out_features " + std::to_string(out_f));
   Shape os;
@@ -164,17 +191,20 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
     os.push(x->shape.d[i]);
   os.push(out_f);
   auto out = empty(os, dt);
-  F32View vx = f32_view(*x), vw = f32_view(*w);
-  std::vector<float> wt(size_t(in * out_f)), y(size_t(R * out_f));
-  transpose2d(vw.p, out_f, in, wt.data());
-  gemm(R, out_f, in, vx.p, in, wt.data(), out_f, y.data(), out_f);
-  if (b) {
-    F32View vb = f32_view(*b);
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t j = 0; j < out_f; ++j)
-        y[size_t(r * out_f + j)] += vb.p[b->numel == 1 ? 0 : j];
-  }
-  store_f32(y.data(), *out);
+  launch({x.get(), w.get(), b.get(), out.get()},
+         [x = x.get(), w = w.get(), b = b.get(), out = out.get(), R, in, out_f] {
+           into_f32(*out, R * out_f, [&](float* y) {
+             if (b) {  // start from the bias rows, then accumulate x @ w.T: one rounding
+               Scratch bias(out_f);
+               load_f32(*b, bias.data());
+               const float* bv = bias.data();
+               for (int64_t r = 0; r < R; ++r)
+                 for (int64_t j = 0; j < out_f; ++j) y[r * out_f + j] = bv[j];
+             }
+             gemm(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in}, y,
+                  out_f, b != nullptr);
+           });
+         });
   Node* n = b ? record(OpCode::linear, out, {x.get(), w.get(), b.get()})
               : record(OpCode::linear, out, {x.get(), w.get()});
   if (n) {
@@ -187,41 +217,38 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
 void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const Shape& xs = n.in_shape[0];
   const int64_t in = xs.d[xs.n - 1], out_f = n.in_shape[1].d[0];
-  const int64_t R = in ? xs.numel() / in : 0;
-  F32View vg = f32_view(*g);
-  if (n.in_requires[0]) {  // dX = g @ W
+  int64_t R = 1;
+  for (int i = 0; i + 1 < xs.n; ++i)
+    R *= xs.d[i];
+  if (n.in_requires[0]) {  // dX[R,in] = g[R,out] @ W[out,in]
     TensorPtr w = n.unpack(1);
-    F32View vw = f32_view(*w);
-    std::vector<float> dx(size_t(R * in));
-    gemm(R, in, out_f, vg.p, out_f, vw.p, in, dx.data(), in);
     auto res = empty(xs, n.in_dt[0]);
-    store_f32(dx.data(), *res);
+    launch({g.get(), w.get(), res.get()},
+           [g = g.get(), w = w.get(), res = res.get(), R, in, out_f] {
+             into_f32(*res, R * in, [&](float* c) {
+               gemm(R, in, out_f, MatRef{g->data(), g->dt, out_f, 1},
+                    MatRef{w->data(), w->dt, in, 1}, c, in, false);
+             });
+           });
     gin[0] = res;
   }
-  if (n.in_requires[1]) {  // dW = g^T @ X
+  if (n.in_requires[1]) {  // dW[out,in] = g^T @ X[R,in]
     TensorPtr x = n.unpack(0);
-    F32View vx = f32_view(*x);
-    std::vector<float> gt(size_t(R * out_f)), dw(size_t(out_f * in));
-    transpose2d(vg.p, R, out_f, gt.data());
-    gemm(out_f, in, R, gt.data(), R, vx.p, in, dw.data(), in);
     auto res = empty(n.in_shape[1], n.in_dt[1]);
-    store_f32(dw.data(), *res);
+    launch({g.get(), x.get(), res.get()},
+           [g = g.get(), x = x.get(), res = res.get(), R, in, out_f] {
+             into_f32(*res, out_f * in, [&](float* c) {
+               gemm(out_f, in, R, MatRef{g->data(), g->dt, 1, out_f},
+                    MatRef{x->data(), x->dt, in, 1}, c, in, false);
+             });
+           });
     gin[1] = res;
   }
   if (n.n_in == 3 && n.in_requires[2]) {  // db = column sums of g
-    std::vector<float> db(size_t(out_f), 0.0f);
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t j = 0; j < out_f; ++j)
-        db[size_t(j)] += vg.p[r * out_f + j];
-    auto res = empty(n.in_shape[2], n.in_dt[2]);
-    if (res->numel == 1 && out_f != 1) {
-      float s = 0;
-      for (float v : db)
-        s += v;
-      db.assign(1, s);
-    }
-    store_f32(db.data(), *res);
-    gin[2] = res;
+    Shape gs{R, out_f};
+    auto g2 = alias(*g, gs);
+    gin[2] = sum_to(g2, Shape{out_f});
+    if (gin[2]->dt != n.in_dt[2]) gin[2] = convert(*gin[2], n.in_dt[2]);
   }
 }
 

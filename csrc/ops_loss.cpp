@@ -29,16 +29,31 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
     throw std::runtime_error(std::string(name) + ": input shape " + a->shape.str() +
                              " and target shape " + b->shape.str() + " must match");
   const DType dt = a->dt;
-  auto e = empty(a->shape, dt);
-  map2(*a, *b, *e, [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); });
-  TensorPtr out = e;
-  if (r != Reduction::none) {
-    out = empty(Shape{}, dt);
+  auto out = empty(r == Reduction::none ? a->shape : Shape{}, dt);
+  launch({a.get(), b.get(), out.get()}, [a = a.get(), b = b.get(), out = out.get(), r, dt, elem] {
+    auto e = [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); };
+    if (r == Reduction::none) return map2(*a, *b, *out, e);
+    // Each element is rounded to the dtype (as PyTorch's elementwise kernel stores it), then
+    // summed in float32.
     float acc = 0;
-    sum_f32(*e, (1u << e->shape.n) - 1, &acc);
-    if (r == Reduction::mean) acc = acc / float(e->numel);  // n = 0 gives nan, as in PyTorch
+    dispatch(dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* pa = a->as<T>();
+      const T* pb = b->as<T>();
+      float part[8] = {};
+      int64_t i = 0;
+      for (; i + 8 <= a->numel; i += 8)
+        for (int k = 0; k < 8; ++k)
+          part[k] += rnd(dt, e(to_f32(pa[i + k]), to_f32(pb[i + k])));
+      for (; i < a->numel; ++i)
+        acc += rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
+      acc +=
+          ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+      return 0;
+    });
+    if (r == Reduction::mean) acc = acc / float(a->numel);  // n = 0 gives nan, as in PyTorch
     store_f32(&acc, *out);
-  }
+  });
   if (Node* n = record(op, out, {a.get(), b.get()})) {
     n->save(0, *a);
     n->save(1, *b);
@@ -47,41 +62,31 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
   return out;
 }
 
-// Per-element upstream gradient: g itself for 'none', else its single value (divided by n for
-// l1 'mean', which PyTorch computes as a separate rounded step).
+// grad_of(x, y, g_elem) per element; the upstream g is per element for 'none', else one value.
 template <class Fn>
 void loss_backward(Node& n, const TensorPtr& g, TensorPtr* gin, Fn grad_of) {
   TensorPtr a = n.unpack(0), b = n.unpack(1);
-  const DType dt = a->dt;
-  auto ga = empty(a->shape, dt);
-  Reduction r = Reduction(n.i1);
-  if (r == Reduction::none) {
-    map3(*a, *b, *g, *ga, [&](float x, float y, float gv) { return grad_of(x, y, gv); });
-  } else {
-    float gv = to_f32_any(*g);
-    map2(*a, *b, *ga, [&](float x, float y) { return grad_of(x, y, gv); });
-  }
+  auto ga = empty(a->shape, a->dt);
+  const Reduction r = Reduction(n.i1);
+  launch({a.get(), b.get(), g.get(), ga.get()},
+         [a = a.get(), b = b.get(), g = g.get(), ga = ga.get(), r, grad_of] {
+           if (r == Reduction::none) return map3(*a, *b, *g, *ga, grad_of);
+           const float gv = to_f32_any(*g);
+           map2(*a, *b, *ga, [&](float x, float y) { return grad_of(x, y, gv); });
+         });
   if (n.in_requires[0]) gin[0] = ga;
-  if (n.in_requires[1]) {
-    auto gb = empty(a->shape, dt);
-    map1(*ga, *gb, [](float v) { return -v; });
-    gin[1] = gb;
-  }
+  if (n.in_requires[1]) gin[1] = unary_raw(OpCode::neg, ga);
 }
 }  // namespace
-
-float to_f32_any(const TensorImpl& t) {
-  return t.dt == DType::f32 ? t.as<float>()[0] : to_f32(t.as<half>()[0]);
-}
 
 TensorPtr mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
   return loss_forward(OpCode::mse_loss, "mse_loss", a, b, r, [](float d) { return d * d; });
 }
 void Op_mse_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const DType dt = n.in_dt[0];
-  Reduction r = Reduction(n.i1);
-  int64_t count = n.in_shape[0].numel();
-  float norm = rnd(dt, r == Reduction::mean ? float(2.0 / double(count)) : 2.0f);
+  const Reduction r = Reduction(n.i1);
+  const int64_t count = n.in_shape[0].numel();
+  const float norm = rnd(dt, r == Reduction::mean ? float(2.0 / double(count)) : 2.0f);
   loss_backward(n, g, gin, [dt, norm](float x, float y, float gv) {
     return rnd(dt, norm * rnd(dt, x - y)) * gv;
   });
@@ -92,11 +97,11 @@ TensorPtr l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
 }
 void Op_l1_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const DType dt = n.in_dt[0];
-  Reduction r = Reduction(n.i1);
-  float count = float(n.in_shape[0].numel());
+  const Reduction r = Reduction(n.i1);
+  const float count = float(n.in_shape[0].numel());
   loss_backward(n, g, gin, [dt, r, count](float x, float y, float gv) {
-    float ge = r == Reduction::mean ? rnd(dt, gv / count) : gv;
-    float d = rnd(dt, x - y);
+    const float ge = r == Reduction::mean ? rnd(dt, gv / count) : gv;
+    const float d = rnd(dt, x - y);
     return d > 0.0f ? ge : (d < 0.0f ? -ge : 0.0f * ge);
   });
 }

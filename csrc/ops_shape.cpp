@@ -16,16 +16,21 @@ void contig_strides(const Shape& s, int64_t* st) {
   }
 }
 
-// out[i] = src[offset + sum_d idx_d * strides_d] over out's shape (or the reverse: scatter-add).
+struct Strides {
+  int64_t v[kMaxDims];
+};
+
+// Gather: out[i] = src[offset + sum_d idx_d * strides_d] over out's shape. Scatter (the
+// reverse): dst[offset + ...] += src[i] over src's shape.
 template <bool Scatter>
-void strided(const TensorImpl& src, int64_t offset, const int64_t* strides, TensorImpl& out) {
+void strided(const TensorImpl& src, int64_t offset, const Strides& st, TensorImpl& out) {
   int64_t zero[kMaxDims] = {};
   const Shape& s = Scatter ? src.shape : out.shape;
   dispatch(src.dt, [&](auto tag) {
     using T = decltype(tag);
     const T* p = src.as<T>();
     T* q = out.as<T>();
-    for_each2(s, strides, zero, [&](int64_t i, int64_t o, int64_t) {
+    for_each2(s, st.v, zero, [&](int64_t i, int64_t o, int64_t) {
       if (Scatter)
         q[offset + o] = from_f32<T>(to_f32(q[offset + o]) + to_f32(p[i]));
       else
@@ -33,6 +38,13 @@ void strided(const TensorImpl& src, int64_t offset, const int64_t* strides, Tens
     });
     return 0;
   });
+}
+
+TensorPtr gather_new(const TensorPtr& a, const Shape& out_shape, int64_t off, const Strides& st) {
+  auto out = empty(out_shape, a->dt);
+  launch({a.get(), out.get()},
+         [a = a.get(), out = out.get(), off, st] { strided<false>(*a, off, st, *out); });
+  return out;
 }
 }  // namespace
 
@@ -61,14 +73,18 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const Shape* dims, bool keepdim)
     }
   }
   auto out = empty(os, a->dt);
-  std::vector<float> acc(size_t(std::max<int64_t>(out->numel, 1)));
-  sum_f32(*a, mask, acc.data());
-  if (op == OpCode::mean) {
-    float c = float(count);
-    for (auto& v : acc)
-      v = count ? v / c : std::numeric_limits<float>::quiet_NaN();
-  }
-  store_f32(acc.data(), *out);
+  const bool mean = op == OpCode::mean;
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), mask, mean, count] {
+    Scratch acc(std::max<int64_t>(out->numel, 1));
+    float* v = acc.data();
+    sum_f32(*a, mask, v);
+    if (mean) {
+      const float c = float(count);
+      for (int64_t i = 0; i < out->numel; ++i)
+        v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
+    }
+    store_f32(v, *out);
+  });
   if (Node* n = record(op, out, {a.get()})) {
     n->a1.push(int64_t(mask));
     n->s = double(count);
@@ -81,27 +97,30 @@ namespace {
 // Spread g (the reduced shape) back over the input shape, optionally dividing by the count.
 TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
   const Shape& in = n.in_shape[0];
-  unsigned mask = unsigned(n.a1.d[0]);
-  int64_t sg[kMaxDims], zero[kMaxDims] = {};
+  const unsigned mask = unsigned(n.a1.d[0]);
+  Strides sg;
   int64_t acc = 1;
   for (int d = in.n - 1; d >= 0; --d) {
     if (mask & (1u << d)) {
-      sg[d] = 0;
+      sg.v[d] = 0;
     } else {
-      sg[d] = acc;
+      sg.v[d] = acc;
       acc *= in.d[d];
     }
   }
   auto out = empty(in, g->dt);
-  float c = float(n.s);
-  dispatch(g->dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = g->as<T>();
-    T* q = out->as<T>();
-    for_each2(in, sg, zero, [&](int64_t i, int64_t o, int64_t) {
-      q[i] = divide ? from_f32<T>(to_f32(p[o]) / c) : p[o];
+  const float c = float(n.s);
+  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
+    int64_t zero[kMaxDims] = {};
+    dispatch(g->dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = g->as<T>();
+      T* q = out->as<T>();
+      for_each2(out->shape, sg.v, zero, [&](int64_t i, int64_t o, int64_t) {
+        q[i] = divide ? from_f32<T>(to_f32(p[o]) / c) : p[o];
+      });
+      return 0;
     });
-    return 0;
   });
   return out;
 }
@@ -131,7 +150,8 @@ void Op_reshape::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 TensorPtr permute(const TensorPtr& a, const Shape& perm) {
   const Shape& s = a->shape;
   if (perm.n != s.n) throw std::runtime_error("permute: wrong number of dims");
-  int64_t st[kMaxDims], ps[kMaxDims];
+  int64_t st[kMaxDims];
+  Strides ps;
   contig_strides(s, st);
   Shape os;
   unsigned seen = 0;
@@ -141,10 +161,9 @@ TensorPtr permute(const TensorPtr& a, const Shape& perm) {
       throw std::runtime_error("permute(): invalid dims " + perm.str());
     seen |= 1u << d;
     os.push(s.d[d]);
-    ps[i] = st[d];
+    ps.v[i] = st[d];
   }
-  auto out = empty(os, a->dt);
-  strided<false>(*a, 0, ps, *out);
+  auto out = gather_new(a, os, 0, ps);
   if (Node* n = record(OpCode::permute, out, {a.get()})) n->a1 = perm;
   return out;
 }
@@ -153,19 +172,18 @@ void Op_permute::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   inv.n = n.a1.n;
   for (int i = 0; i < n.a1.n; ++i)
     inv.d[n.a1.d[i]] = i;
-  int64_t st[kMaxDims], ps[kMaxDims];
+  int64_t st[kMaxDims];
+  Strides ps;
   contig_strides(g->shape, st);
   for (int i = 0; i < inv.n; ++i)
-    ps[i] = st[inv.d[i]];
-  auto out = empty(n.in_shape[0], g->dt);
-  strided<false>(*g, 0, ps, *out);
-  gin[0] = out;
+    ps.v[i] = st[inv.d[i]];
+  gin[0] = gather_new(g, n.in_shape[0], 0, ps);
 }
 
 // ---------------------------------------------------------------- slice (copies)
 namespace {
 int64_t slice_layout(const Shape& s, const Shape& starts, const Shape& steps, const Shape& lens,
-                     int64_t* strides) {
+                     Strides& strides) {
   if (starts.n != s.n || steps.n != s.n || lens.n != s.n)
     throw std::runtime_error("slice: one (start, step, length) per dim is required");
   int64_t st[kMaxDims];
@@ -177,17 +195,16 @@ int64_t slice_layout(const Shape& s, const Shape& starts, const Shape& steps, co
       throw IndexError("slice out of range for dimension " + std::to_string(d) + " of size " +
                        std::to_string(s.d[d]));
     off += start * st[d];
-    strides[d] = step * st[d];
+    strides.v[d] = step * st[d];
   }
   return off;
 }
 }  // namespace
 
 TensorPtr slice(const TensorPtr& a, const Shape& starts, const Shape& steps, const Shape& lens) {
-  int64_t strides[kMaxDims];
-  int64_t off = slice_layout(a->shape, starts, steps, lens, strides);
-  auto out = empty(lens, a->dt);
-  if (out->numel) strided<false>(*a, off, strides, *out);
+  Strides st;
+  int64_t off = slice_layout(a->shape, starts, steps, lens, st);
+  auto out = gather_new(a, lens, off, st);
   if (Node* n = record(OpCode::slice, out, {a.get()})) {
     n->a1 = starts;
     n->a2 = steps;
@@ -195,10 +212,13 @@ TensorPtr slice(const TensorPtr& a, const Shape& starts, const Shape& steps, con
   return out;
 }
 void Op_slice::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  int64_t strides[kMaxDims];
-  int64_t off = slice_layout(n.in_shape[0], n.a1, n.a2, g->shape, strides);
-  auto out = zeros(n.in_shape[0], g->dt);
-  if (g->numel) strided<true>(*g, off, strides, *out);
+  Strides st;
+  int64_t off = slice_layout(n.in_shape[0], n.a1, n.a2, g->shape, st);
+  auto out = empty(n.in_shape[0], g->dt);
+  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), off, st] {
+    if (out->numel) std::memset(out->data(), 0, size_t(out->numel) * itemsize(out->dt));
+    strided<true>(*g, off, st, *out);
+  });
   gin[0] = out;
 }
 

@@ -65,14 +65,19 @@ TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const Sg
   return buf;
 }
 
-void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v,
+void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
                  const AdamOpts& o) {
   check_same(p, g, "grad");
   check_same(p, m, "exp_avg");
   check_same(p, v, "exp_avg_sq");
-  if (o.step < 1) throw ValueError("adam_update: step must be >= 1 (the incremented count)");
-  const double bc1 = 1.0 - std::pow(o.beta1, double(o.step));
-  const double bc2 = 1.0 - std::pow(o.beta2, double(o.step));
+  if (step.dt != DType::f32 || step.numel != 1)
+    throw ValueError("adam_update: step must be a 1-element float32 tensor");
+  float& count = step.as<float>()[0];
+  count += 1.0f;
+  step.bump_version();
+  const double t = double(count);
+  const double bc1 = 1.0 - std::pow(o.beta1, t);
+  const double bc2 = 1.0 - std::pow(o.beta2, t);
   const float step_size = float(-(o.lr / bc1));
   const float bc2_sqrt = float(std::sqrt(bc2));
   const float w = float(1.0 - o.beta1), b2 = float(o.beta2), one_m_b2 = float(1.0 - o.beta2);

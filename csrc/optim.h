@@ -14,11 +14,11 @@ struct SgdOpts {
 TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const SgdOpts& o);
 
 struct AdamOpts {
-  long step;
   double lr, beta1, beta2, eps, weight_decay;
   bool maximize;
 };
-void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v,
+// `step` is the float32 0-d step count (PyTorch's state['step']): incremented, then used.
+void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
                  const AdamOpts& o);
 
 }  // namespace tg

@@ -5,6 +5,7 @@
 #include <new>
 
 #include "alloc.h"
+#include "kernels.h"
 
 namespace tg {
 
@@ -54,7 +55,9 @@ TensorPtr empty(const Shape& shape, DType dt) {
 
 TensorPtr zeros(const Shape& shape, DType dt) {
   auto t = empty(shape, dt);
-  if (t->numel) std::memset(t->data(), 0, t->st->nbytes);
+  launch({t.get()}, [t = t.get()] {
+    if (t->numel) std::memset(t->data(), 0, size_t(t->numel) * itemsize(t->dt));
+  });
   return t;
 }
 
@@ -70,7 +73,9 @@ TensorPtr alias(const TensorImpl& src, const Shape& shape) {
 
 TensorPtr copy_of(const TensorImpl& src) {
   auto t = empty(src.shape, src.dt);
-  if (t->numel) std::memcpy(t->data(), src.data(), size_t(src.numel) * itemsize(src.dt));
+  launch({&src, t.get()}, [src = &src, t = t.get()] {
+    if (t->numel) std::memcpy(t->data(), src->data(), size_t(src->numel) * itemsize(src->dt));
+  });
   return t;
 }
 

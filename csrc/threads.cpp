@@ -1,12 +1,13 @@
 #include "threads.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
-#include <pthread.h>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -33,7 +34,8 @@ class Pool {
       stop_ = true;
     }
     cv_work_.notify_all();
-    for (auto& t : workers_) t.join();
+    for (auto& t : workers_)
+      t.join();
   }
 
   // Runs chunks 1..nchunks-1 on workers and chunk 0 here.
@@ -67,7 +69,8 @@ class Pool {
 
  private:
   void grow(int n) {
-    while (int(workers_.size()) < n) workers_.emplace_back([this] { loop(); });
+    while (int(workers_.size()) < n)
+      workers_.emplace_back([this] { loop(); });
   }
 
   void loop() {
@@ -121,7 +124,9 @@ void set_num_threads(int n) {
   if (n < 1) throw std::invalid_argument("set_num_threads expects a positive integer");
   g_threads = n;
 }
-int get_num_threads() { return g_threads; }
+int get_num_threads() {
+  return g_threads;
+}
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;

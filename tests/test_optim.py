@@ -108,7 +108,7 @@ def test_adam_matches_hand_computed(backend, case):
     for got, want in zip(hist, adam_ref(GRADS, **kw)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     st = opt.state[opt.param_groups[0]["params"][0]]
-    assert st["step"] == len(GRADS)
+    assert st["step"].item() == len(GRADS)
     assert st["exp_avg"].shape == (3,) and st["exp_avg_sq"].dtype is tg.float32
 
 

@@ -6,6 +6,7 @@ from ._dtype import dtype, float, float16, float32, half  # noqa: A004
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import initial_seed, manual_seed, rand, randn, seed
 from .serialization import load, save
+from ._compile import compile  # noqa: A004
 from .tensor import (
     Tensor,
     arange,

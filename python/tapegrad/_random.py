@@ -34,6 +34,18 @@ def generator():
     return _rng
 
 
+def _refuse_in_capture(what):
+    try:
+        from ._core import capturing
+    except ImportError:
+        return
+    if capturing():
+        raise RuntimeError(
+            f"tapegrad.compile: cannot capture {what}: a replayed step would reuse the same "
+            "numbers every time. Draw them outside the compiled function and pass them in."
+        )
+
+
 def _shape(size):
     from .tensor import _shape_arg
 
@@ -43,6 +55,7 @@ def _shape(size):
 def rand(*size, dtype=None, requires_grad=False, device=None):
     from .tensor import tensor
 
+    _refuse_in_capture("rand()")
     dt = float32 if dtype is None else to_dtype(dtype)
     arr = _rng.random(_shape(size), dtype=np.float32)
     return tensor(arr, dtype=dt, requires_grad=requires_grad)
@@ -51,6 +64,7 @@ def rand(*size, dtype=None, requires_grad=False, device=None):
 def randn(*size, dtype=None, requires_grad=False, device=None):
     from .tensor import tensor
 
+    _refuse_in_capture("randn()")
     dt = float32 if dtype is None else to_dtype(dtype)
     arr = _rng.standard_normal(_shape(size), dtype=np.float32)
     return tensor(arr, dtype=dt, requires_grad=requires_grad)

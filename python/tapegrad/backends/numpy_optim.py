@@ -123,7 +123,7 @@ def sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maxim
 
 def adam_update(p, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, maximize):
     """One torch.optim.Adam step (amsgrad=False) on `p`, `exp_avg` and `exp_avg_sq` (in place).
-    `step` is the already-incremented step count."""
+    `step` is the float32 0-d step-count tensor; it is incremented first, as in PyTorch."""
     P = _arr(p, "param")
     G = _arr(g, "grad")
     M = _arr(exp_avg, "exp_avg")
@@ -131,9 +131,10 @@ def adam_update(p, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_d
     _same(P, G, "grad")
     _same(P, M, "exp_avg")
     _same(P, V, "exp_avg_sq")
-    step = int(step)
-    if step < 1:
-        raise ValueError(f"adam_update: step must be >= 1 (the incremented count), got {step}")
+    S = _arr(step, "step")  # the float32 0-d step count: incremented here, as PyTorch does
+    S[...] += np.float32(1.0)
+    _bump(step)
+    step = float(S)
     R, H, add = _rounding(P.dtype)
     bc1 = 1.0 - beta1**step
     bc2 = 1.0 - beta2**step

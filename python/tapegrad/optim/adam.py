@@ -1,5 +1,7 @@
 """Adam; the update runs in the backend."""
 
+import numpy as np
+
 from .optimizer import Optimizer, _zeros_like
 
 
@@ -81,10 +83,11 @@ class Adam(Optimizer):
                     continue
                 st = state[p]
                 if not st:
-                    st["step"] = 0
+                    # The step count is a float32 0-d tensor, as in PyTorch; the backend
+                    # increments it, so a captured step (tg.compile) counts on its own.
+                    st["step"] = p._be.from_numpy(np.zeros((), np.float32), False)
                     st["exp_avg"] = _zeros_like(p)
                     st["exp_avg_sq"] = _zeros_like(p)
-                st["step"] += 1
                 p._be.adam_update(
                     p, g, st["exp_avg"], st["exp_avg_sq"], st["step"], lr, beta1, beta2, eps,
                     weight_decay, maximize,

@@ -175,8 +175,9 @@ class Optimizer:
     @staticmethod
     def _cast_state(p, key, value):
         """State tensors follow the parameter's backend and dtype (PyTorch casts them too)."""
-        if key == "step":
-            return int(value.item()) if isinstance(value, Tensor) else int(value)
+        if key == "step":  # a float32 0-d tensor on the parameter's backend
+            v = value.item() if isinstance(value, Tensor) else float(value)
+            return p._be.from_numpy(np.array(v, dtype=np.float32), False)
         if isinstance(value, (Tensor, np.ndarray)):
             arr = value._be.to_numpy(value) if isinstance(value, Tensor) else value
             return p._be.from_numpy(np.array(arr, dtype=p.dtype.np, order="C"), False)
