@@ -218,7 +218,7 @@ def _build(lib, sizes, relu_last, dtype):
     return model
 
 
-def _step_fn(lib, sizes, batch, relu_last, dtype, seed=0):
+def _step_fn(lib, sizes, batch, relu_last, dtype, seed=0, compiled=False):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = rng.standard_normal((batch, sizes[-1])).astype(dtype)
@@ -230,11 +230,17 @@ def _step_fn(lib, sizes, batch, relu_last, dtype, seed=0):
     crit = lib.nn.MSELoss()
     opt = lib.optim.SGD(model.parameters(), lr=1e-4)
 
-    def step():
+    def train_step(x, y):
         opt.zero_grad()
-        loss = crit(model(X), Y)
+        loss = crit(model(x), y)
         loss.backward()
         opt.step()
+        return loss
+
+    fn = lib.compile(train_step) if compiled else train_step
+
+    def step():
+        fn(X, Y)
 
     return step
 
@@ -300,7 +306,18 @@ def train_steps(quick):
                     timed(_step_fn(torch, sizes, batch, relu_last, dtype), budget, 3) * 1e6
                 )
             rows.append(row(f"train step {name}, {dtype}", "µs", "lower", vals))
+            if name in COMPILED:
+                comp = {"tapegrad": None, "tapegrad-eager": vals["tapegrad"]}
+                with tg.use_backend("cpp"):
+                    step = _step_fn(tg, sizes, batch, relu_last, dtype, compiled=True)
+                    comp["tapegrad"] = timed(step, budget, 5) * 1e6
+                if "torch" in vals:
+                    comp["torch"] = vals["torch"]
+                rows.append(row(f"train step {name}, {dtype}, tg.compile", "µs", "lower", comp))
     return rows
+
+
+COMPILED = ("Linear(1,1), 50 points", "MLP 784-256-10, batch 64")
 
 
 # ---------------------------------------------------------------- import time

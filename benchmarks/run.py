@@ -93,15 +93,16 @@ def markdown(results, info):
             f"**{threads} thread(s)**",
             "",
             "| figure | unit | tapegrad | tapegrad (NumPy ref) | NumPy | PyTorch "
-            "| vs PyTorch | vs NumPy | target |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| vs PyTorch | vs NumPy | vs tapegrad eager | target |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
             v = r["values"]
             out.append(
                 f"| {r['figure']} | {r['unit']} | "
                 + " | ".join(fmt(v.get(p)) for p in PEERS)
-                + f" | {ratio(r, 'torch')} | {ratio(r, 'numpy')} | {r.get('target', '')} |"
+                + f" | {ratio(r, 'torch')} | {ratio(r, 'numpy')} | {ratio(r, 'tapegrad-eager')}"
+                + f" | {r.get('target', '')} |"
             )
         out.append("")
     return "\n".join(out)

@@ -603,12 +603,12 @@ struct Captured {
 std::unique_ptr<Captured> finish_capture(py::sequence inputs, py::sequence outputs,
                                          py::sequence consts, int out_kind) {
   auto c = std::make_unique<Captured>();
+  c->prog = capture_end();  // first: whatever fails below, the capture is over
+  if (!c->prog) throw std::runtime_error("tapegrad.compile: no capture is running");
   c->grad_mode = grad_enabled();
   c->out_kind = out_kind;
-  for (py::handle h : consts)
-    c->consts.push_back(h.is_none() ? py::object() : py::reinterpret_borrow<py::object>(h));
-  c->prog = capture_end();
-  if (!c->prog) throw std::runtime_error("tapegrad.compile: no capture is running");
+  for (py::handle h : consts)  // a tensor marks a tensor argument, anything else a constant
+    c->consts.push_back(is_tensor(h.ptr()) ? py::object() : py::reinterpret_borrow<py::object>(h));
   for (py::handle h : inputs) {
     c->inputs.push_back(arg(h, "input"));
     c->input_requires.push_back(c->inputs.back()->requires_grad);

@@ -249,8 +249,10 @@ inline double tile_use(int64_t m, int64_t n) {
 // The packed path over one tile of C, on the calling thread, with its own packing buffers.
 void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRef& A,
                  const MatRef& B, float* C, int64_t rsc, int64_t csc, bool accumulate) {
-  const int64_t kc_max = block_size(K, kKC, 8);
-  const int64_t mc_max = block_size(M, kMC, kMR);
+  static const int64_t kcx = std::getenv("KC") ? std::atoi(std::getenv("KC")) : kKC;
+  static const int64_t mcx = std::getenv("MC") ? std::atoi(std::getenv("MC")) : kMC;
+  const int64_t kc_max = block_size(K, kcx, 8);
+  const int64_t mc_max = block_size(M, mcx, kMR);
   const int64_t nc_max = block_size(N, kNC, kNR);
   float* bp = tl_bpack.get(size_t(round_up(nc_max, kNR) * kc_max));
   float* ap = tl_apack.get(size_t(round_up(mc_max, kMR) * kc_max + 8));
@@ -264,7 +266,7 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
       // When that is all of M, the packed panel is not needed afterwards, so one L1-resident
       // slot is reused for every panel.
       const int64_t mc0 = std::min(mc_max, M);
-      const bool one_block = mc0 == M && !std::getenv("NOSLOT");
+      const bool one_block = mc0 == M;
       kr.pack_a(mc0, kc, elem(A, 0, pc), A.dt, A.rs, A.cs, ap);
       for (int64_t jr = 0; jr < nc; jr += kNR) {
         const int64_t nr = std::min<int64_t>(kNR, nc - jr);

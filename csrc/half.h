@@ -10,15 +10,13 @@ struct half {
   uint16_t bits;
 };
 
-inline float half_to_float(uint16_t h) {
+inline float half_to_float_slow(uint16_t h) {
   uint32_t sign = uint32_t(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu;
   uint32_t man = h & 0x3ffu;
   uint32_t f;
   if (exp == 0x1f) {
     f = sign | 0x7f800000u | (man << 13);
-  } else if (exp != 0) {
-    f = sign | ((exp + 112) << 23) | (man << 13);
   } else if (man == 0) {
     f = sign;
   } else {  // subnormal: normalise
@@ -34,9 +32,16 @@ inline float half_to_float(uint16_t h) {
   return out;
 }
 
-inline uint16_t float_to_half(float x) {
-  uint32_t f;
-  std::memcpy(&f, &x, 4);
+inline float half_to_float(uint16_t h) {
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  if (exp == 0 || exp == 0x1f) return half_to_float_slow(h);
+  const uint32_t f = (uint32_t(h & 0x8000u) << 16) | ((uint32_t(h & 0x7fffu) << 13) + 0x38000000u);
+  float out;
+  std::memcpy(&out, &f, 4);
+  return out;
+}
+
+inline uint16_t float_to_half_slow(uint32_t f) {
   uint32_t sign = (f >> 16) & 0x8000u;
   uint32_t absf = f & 0x7fffffffu;
   if (absf >= 0x7f800000u) {  // inf or nan (keep nan quiet and non-zero)
@@ -59,6 +64,27 @@ inline uint16_t float_to_half(float x) {
   uint32_t rem = absf & 0x1fffu;
   if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
   return uint16_t(sign | h);
+}
+
+inline uint16_t float_to_half(float x) {
+  uint32_t f;
+  std::memcpy(&f, &x, 4);
+  const uint32_t absf = f & 0x7fffffffu;
+  if (absf - 0x38800000u >= 0x477ff000u - 0x38800000u) return float_to_half_slow(f);
+  // A normal result: round the 13 dropped bits to nearest even, then rebias the exponent.
+  const uint32_t r = absf + 0x0fffu + ((absf >> 13) & 1u);
+  return uint16_t(((f >> 16) & 0x8000u) | ((r - 0x38000000u) >> 13));
+}
+
+// x rounded to the nearest float16 value, as a float (the "compute in f32, round once" step).
+inline float round_f16(float x) {
+  uint32_t f;
+  std::memcpy(&f, &x, 4);
+  const uint32_t absf = f & 0x7fffffffu;
+  if (absf - 0x38800000u >= 0x477ff000u - 0x38800000u) return half_to_float(float_to_half(x));
+  f = (f + 0x0fffu + ((f >> 13) & 1u)) & ~0x1fffu;
+  std::memcpy(&x, &f, 4);
+  return x;
 }
 
 inline float to_f32(float v) {

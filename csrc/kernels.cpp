@@ -33,6 +33,13 @@ Scratch::~Scratch() {
   tl_scratch_free.push_back(buf_);
 }
 
+void widen_block(const uint16_t* x, float* y, int64_t n) {
+  vec::f16_to_f32(x, y, n);
+}
+void narrow_block(const float* x, uint16_t* y, int64_t n) {
+  vec::f32_to_f16(x, y, n);
+}
+
 float to_f32_any(const TensorImpl& t) {
   return t.dt == DType::f32 ? t.as<float>()[0] : to_f32(t.as<half>()[0]);
 }
@@ -83,9 +90,11 @@ void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
   if (x.numel == 0) return;
   int64_t lead = 1, tail = 1;  // reduced leading block / reduced trailing block
   int k = 0;
-  while (k < s.n && (m & (1u << k))) lead *= s.d[k++];
+  while (k < s.n && (m & (1u << k)))
+    lead *= s.d[k++];
   int j = s.n;
-  while (j > k && (m & (1u << (j - 1)))) tail *= s.d[--j];
+  while (j > k && (m & (1u << (j - 1))))
+    tail *= s.d[--j];
   bool middle_kept = true;  // everything between the two blocks is kept
   for (int d = k; d < j; ++d)
     if (m & (1u << d)) middle_kept = false;
@@ -97,7 +106,8 @@ void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
     // Reducing a contiguous tail: one blocked vector sum per output element.
     const char* base = static_cast<const char*>(x.data());
     const size_t row = size_t(tail) * itemsize(x.dt);
-    for (int64_t o = 0; o < out_numel; ++o) acc[o] = vec::sum(x.dt, base + size_t(o) * row, tail);
+    for (int64_t o = 0; o < out_numel; ++o)
+      acc[o] = vec::sum(x.dt, base + size_t(o) * row, tail);
     return;
   }
   if (middle_kept && tail == 1) {
@@ -107,7 +117,8 @@ void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
       const T* p = x.as<T>();
       for (int64_t r = 0; r < lead; ++r) {
         const T* row = p + r * out_numel;
-        for (int64_t i = 0; i < out_numel; ++i) acc[i] += to_f32(row[i]);
+        for (int64_t i = 0; i < out_numel; ++i)
+          acc[i] += to_f32(row[i]);
       }
       return 0;
     });

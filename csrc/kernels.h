@@ -2,9 +2,11 @@
 // launch() wrapper that also records the work when a training step is being captured, and
 // thread-local scratch buffers (so neither eager ops nor replays call malloc for temporaries).
 #pragma once
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <type_traits>
 #include <vector>
 
 #include "tensor.h"
@@ -85,9 +87,49 @@ inline void for_each2(const Shape& out, const int64_t* sa, const int64_t* sb, Fn
   }
 }
 
+// float16 <-> float32 for a block (F16C when the CPU has it; defined with the vector kernels).
+void widen_block(const uint16_t* x, float* y, int64_t n);
+void narrow_block(const float* x, uint16_t* y, int64_t n);
+constexpr int64_t kBlock = 512;
+
+// float16 elementwise work in blocks: widen the inputs with the vector conversions, run fn on
+// float32 (where the compiler vectorises it), narrow the result once.
+template <int N, class Fn>
+inline void blocked_f16(const uint16_t* const* in, const bool* scalar, uint16_t* out, int64_t n,
+                        Fn fn) {
+  float buf[N + 1][kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, n - i0);
+    for (int k = 0; k < N; ++k) {
+      if (scalar[k]) {
+        const float v = half_to_float(in[k][0]);
+        for (int64_t i = 0; i < m; ++i)
+          buf[k][i] = v;
+      } else {
+        widen_block(in[k] + i0, buf[k], m);
+      }
+    }
+    float* r = buf[N];
+    for (int64_t i = 0; i < m; ++i) {
+      if constexpr (N == 1)
+        r[i] = fn(buf[0][i]);
+      else if constexpr (N == 2)
+        r[i] = fn(buf[0][i], buf[1][i]);
+      else
+        r[i] = fn(buf[0][i], buf[1][i], buf[2][i]);
+    }
+    narrow_block(r, out + i0, m);
+  }
+}
+
 // out[i] = fn(x[i]); x and out of the same dtype and size. (Runs now; callers launch it.)
 template <class Fn>
 inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
+  if (x.dt == DType::f16) {
+    const uint16_t* in[1] = {x.as<uint16_t>()};
+    const bool sc[1] = {false};
+    return blocked_f16<1>(in, sc, out.as<uint16_t>(), x.numel, fn);
+  }
   dispatch(x.dt, [&](auto tag) {
     using T = decltype(tag);
     const T* p = x.as<T>();
@@ -107,7 +149,13 @@ inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn f
     const T* pb = b.as<T>();
     T* q = out.as<T>();
     int64_t n = out.numel;
-    if (a.shape == out.shape && b.shape == out.shape) {
+    const bool sa = a.shape != out.shape && a.numel == 1, sb = b.shape != out.shape && b.numel == 1;
+    if (std::is_same<T, half>::value && (a.shape == out.shape || sa) &&
+        (b.shape == out.shape || sb)) {
+      const uint16_t* in[2] = {a.as<uint16_t>(), b.as<uint16_t>()};
+      const bool sc[2] = {sa, sb};
+      blocked_f16<2>(in, sc, out.as<uint16_t>(), n, fn);
+    } else if (a.shape == out.shape && b.shape == out.shape) {
       for (int64_t i = 0; i < n; ++i)
         q[i] = from_f32<T>(fn(to_f32(pa[i]), to_f32(pb[i])));
     } else if (a.shape == out.shape && b.numel == 1) {
@@ -134,6 +182,11 @@ inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn f
 template <class Fn>
 inline void map3(const TensorImpl& a, const TensorImpl& b, const TensorImpl& c, TensorImpl& out,
                  Fn fn) {
+  if (out.dt == DType::f16) {
+    const uint16_t* in[3] = {a.as<uint16_t>(), b.as<uint16_t>(), c.as<uint16_t>()};
+    const bool sc[3] = {false, false, false};
+    return blocked_f16<3>(in, sc, out.as<uint16_t>(), out.numel, fn);
+  }
   dispatch(out.dt, [&](auto tag) {
     using T = decltype(tag);
     const T* pa = a.as<T>();

@@ -22,43 +22,93 @@ void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
 }
 }  // namespace
 
-// Every line below is one PyTorch tensor op: computed in float32, rounded to the parameter dtype
-// (r). In float16, `a.add(b, alpha=s)` rounds alpha and the product to float16 (PyTorch's
+// Every step below is one PyTorch tensor op: computed in float32 and rounded to the parameter
+// dtype (R). In float16, `a.add(b, alpha=s)` rounds alpha and the product to float16 (PyTorch's
 // element-wise path); in float32 it is one fused multiply-add. backends/numpy_optim.py reads
-// the same, line for line.
-template <class T>
-float add_alpha(float a, float b, double alpha) {
-  if (std::is_same<T, float>::value) return fused(float(alpha), b, a);
-  auto r = [](float x) { return to_f32(from_f32<T>(x)); };
-  return r(a + r(r(float(alpha)) * b));
+// the same, step for step. The work goes block by block so float16 loads, stores and roundings
+// use the vector conversions.
+namespace {
+constexpr int64_t kB = 256;
+
+struct Block {
+  DType dt;
+  int64_t i0, m;
+  void load(const TensorImpl& t, float* dst) const {
+    if (dt == DType::f32)
+      std::memcpy(dst, t.as<float>() + i0, size_t(m) * 4);
+    else
+      widen_block(t.as<uint16_t>() + i0, dst, m);
+  }
+  void store(const float* src, TensorImpl& t) const {
+    if (dt == DType::f32)
+      std::memcpy(t.as<float>() + i0, src, size_t(m) * 4);
+    else
+      narrow_block(src, t.as<uint16_t>() + i0, m);
+  }
+  void round(float* x) const {  // to the dtype and back (nothing to do for float32)
+    if (dt == DType::f32) return;
+    uint16_t tmp[kB];
+    narrow_block(x, tmp, m);
+    widen_block(tmp, x, m);
+  }
+  // a <- a + alpha * b, as PyTorch's add(b, alpha=alpha) on this dtype.
+  void add(float* a, const float* b, double alpha) const {
+    if (dt == DType::f32) {
+      const float s = float(alpha);
+      for (int64_t i = 0; i < m; ++i)
+        a[i] = fused(s, b[i], a[i]);
+      return;
+    }
+    float t[kB];
+    const float s = round_f16(float(alpha));
+    for (int64_t i = 0; i < m; ++i)
+      t[i] = s * b[i];
+    round(t);
+    for (int64_t i = 0; i < m; ++i)
+      a[i] += t[i];
+    round(a);
+  }
+};
+
+template <class Fn>
+void blocks(const TensorImpl& p, Fn fn) {
+  for (int64_t i0 = 0; i0 < p.numel; i0 += kB)
+    fn(Block{p.dt, i0, std::min(kB, p.numel - i0)});
 }
+}  // namespace
 
 TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const SgdOpts& o) {
   check_same(p, g, "grad");
   if (buf) check_same(p, *buf, "momentum buffer");
   const bool first = o.momentum != 0 && !buf;
   if (first) buf = empty(p.shape, p.dt);
-  dispatch(p.dt, [&](auto tag) {
-    using T = decltype(tag);
-    auto r = [](float x) { return to_f32(from_f32<T>(x)); };
-    auto add = add_alpha<T>;
-    const float mom = float(o.momentum);
-    T* pp = p.as<T>();
-    const T* gp = g.as<T>();
-    T* bp = buf ? buf->as<T>() : nullptr;
-    for (int64_t i = 0; i < p.numel; ++i) {
-      float d = to_f32(gp[i]);
-      if (o.maximize) d = -d;
-      const float pv = to_f32(pp[i]);
-      if (o.weight_decay != 0) d = add(d, pv, o.weight_decay);
-      if (o.momentum != 0) {
-        float b = first ? d : add(r(to_f32(bp[i]) * mom), d, 1.0 - o.dampening);
-        bp[i] = from_f32<T>(b);
-        d = o.nesterov ? add(d, b, o.momentum) : b;
+  const float mom = float(o.momentum);
+  blocks(p, [&](const Block& k) {
+    float P[kB], D[kB], B[kB];
+    k.load(p, P);
+    k.load(g, D);
+    if (o.maximize)
+      for (int64_t i = 0; i < k.m; ++i)
+        D[i] = -D[i];
+    if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
+    if (o.momentum != 0) {
+      if (first) {
+        std::memcpy(B, D, size_t(k.m) * 4);
+      } else {
+        k.load(*buf, B);
+        for (int64_t i = 0; i < k.m; ++i)
+          B[i] *= mom;
+        k.round(B);
+        k.add(B, D, 1.0 - o.dampening);
       }
-      pp[i] = from_f32<T>(add(pv, d, -o.lr));
+      k.store(B, *buf);
+      if (o.nesterov)
+        k.add(D, B, o.momentum);
+      else
+        std::memcpy(D, B, size_t(k.m) * 4);
     }
-    return 0;
+    k.add(P, D, -o.lr);
+    k.store(P, p);
   });
   p.bump_version();
   if (buf) buf->bump_version();
@@ -81,32 +131,40 @@ void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
   const float step_size = float(-(o.lr / bc1));
   const float bc2_sqrt = float(std::sqrt(bc2));
   const float w = float(1.0 - o.beta1), b2 = float(o.beta2), one_m_b2 = float(1.0 - o.beta2);
-  dispatch(p.dt, [&](auto tag) {
-    using T = decltype(tag);
-    auto r = [](float x) { return to_f32(from_f32<T>(x)); };
-    auto add = add_alpha<T>;
-    const float eps = r(float(o.eps));
-    T* pp = p.as<T>();
-    const T* gp = g.as<T>();
-    T* mp = m.as<T>();
-    T* vp = v.as<T>();
-    for (int64_t i = 0; i < p.numel; ++i) {
-      const float pv = to_f32(pp[i]);
-      float d = to_f32(gp[i]);
-      if (o.maximize) d = -d;
-      if (o.weight_decay != 0) d = add(d, pv, o.weight_decay);
-      float mv = to_f32(mp[i]);
-      mv = std::fabs(w) < 0.5f ? r(fused(w, d - mv, mv)) : r(fused(w - 1.0f, d - mv, d));  // lerp_
-      float vv = r(to_f32(vp[i]) * b2);
-      vv = r(fused(one_m_b2 * d, d, vv));  // addcmul_
-      float den = r(std::sqrt(vv));
-      den = r(den / bc2_sqrt);
-      den = r(den + eps);
-      mp[i] = from_f32<T>(mv);
-      vp[i] = from_f32<T>(vv);
-      pp[i] = from_f32<T>((pv + (step_size * mv) / den));  // addcdiv_
-    }
-    return 0;
+  const float eps = p.dt == DType::f16 ? round_f16(float(o.eps)) : float(o.eps);
+  blocks(p, [&](const Block& k) {
+    float P[kB], D[kB], M[kB], V[kB], E[kB];
+    k.load(p, P);
+    k.load(g, D);
+    k.load(m, M);
+    k.load(v, V);
+    if (o.maximize)
+      for (int64_t i = 0; i < k.m; ++i)
+        D[i] = -D[i];
+    if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
+    for (int64_t i = 0; i < k.m; ++i)  // lerp_(d, w), PyTorch's two-sided formula, fused
+      M[i] = std::fabs(w) < 0.5f ? fused(w, D[i] - M[i], M[i]) : fused(w - 1.0f, D[i] - M[i], D[i]);
+    k.round(M);
+    for (int64_t i = 0; i < k.m; ++i)
+      V[i] *= b2;  // mul_(beta2)
+    k.round(V);
+    for (int64_t i = 0; i < k.m; ++i)
+      V[i] = fused(one_m_b2 * D[i], D[i], V[i]);  // addcmul_
+    k.round(V);
+    for (int64_t i = 0; i < k.m; ++i)
+      E[i] = std::sqrt(V[i]);
+    k.round(E);
+    for (int64_t i = 0; i < k.m; ++i)
+      E[i] /= bc2_sqrt;
+    k.round(E);
+    for (int64_t i = 0; i < k.m; ++i)
+      E[i] += eps;
+    k.round(E);
+    for (int64_t i = 0; i < k.m; ++i)
+      P[i] += (step_size * M[i]) / E[i];  // addcdiv_
+    k.store(M, m);
+    k.store(V, v);
+    k.store(P, p);
   });
   p.bump_version();
   m.bump_version();

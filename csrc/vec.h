@@ -5,9 +5,9 @@
 //
 // Two implementations sit behind each entry point, chosen once at run time:
 //   - AVX2 + FMA + F16C (vec_avx2.cpp), when the CPU has all three;
-//   - portable C++ (vec.cpp), everywhere else. It calls std::exp/log/tanh, so it is also the
-//     accuracy reference for the approximations.
-// Set the environment variable TAPEGRAD_NO_SIMD=1 (read once, at the first call) to force the
+//   - portable C++ (vec.cpp), everywhere else. It evaluates exp/log/tanh/sigmoid in float64
+//     (std::exp etc.) and rounds once, so it is also the accuracy reference (<= 0.5 ulp).
+// Set the environment variable TAPEGRAD_NO_SIMD=1 (read once, when the library loads) to force the
 // portable path. set_simd() switches at run time (tests and benchmarks compare both paths).
 //
 // Numerics:
@@ -20,8 +20,9 @@
 //     float32): exp, log < 1 ulp, sigmoid < 1.5 ulp, tanh < 2.5 ulp (abs error < 1e-7).
 //     Special values follow IEEE/NumPy: exp(-inf)=0, exp(+inf)=inf, exp overflows to inf for
 //     x > 88.7228 and underflows through the subnormals to 0; log(0)=-inf, log(x<0)=NaN,
-//     log(inf)=inf, subnormal inputs are exact; tanh(±large)=±1, tanh(-0)=-0; sigmoid(-inf)=0,
-//     sigmoid(+inf)=1, sigmoid(-large) goes through the subnormals; NaN in gives NaN out.
+//     log(inf)=inf, log of subnormals as accurate as of normals; tanh(±large)=±1, tanh(-0)=-0;
+//     sigmoid(-inf)=0, sigmoid(+inf)=1, sigmoid(-large) goes through the subnormals; NaN in gives
+//     NaN out.
 //   - sum accumulates in float32 with 32 interleaved partial sums per 4096-element block and
 //     combines the blocks pairwise; the result does not depend on the thread count or path.
 //

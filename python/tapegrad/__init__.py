@@ -2,11 +2,11 @@
 
 from . import _backend, nn, optim
 from ._backend import get_backend, set_backend, use_backend
+from ._compile import compile  # noqa: A004
 from ._dtype import dtype, float, float16, float32, half  # noqa: A004
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import initial_seed, manual_seed, rand, randn, seed
 from .serialization import load, save
-from ._compile import compile  # noqa: A004
 from .tensor import (
     Tensor,
     arange,

@@ -106,9 +106,15 @@ class CompiledStep:
         except BaseException:
             core.capture_abort()
             raise
-        consts = [None if isinstance(a, Tensor) else a for a in args]
-        kind = 0 if out is None else 1 if isinstance(out, Tensor) else 2 if isinstance(out, tuple) else 3
-        captured = core.capture_end(private, outs, consts, kind)
+        # The call signature: tensor positions hold the tensor, others the frozen value.
+        signature = list(args)
+        if out is None:
+            kind = 0
+        elif isinstance(out, Tensor):
+            kind = 1
+        else:
+            kind = 2 if isinstance(out, tuple) else 3
+        captured = core.capture_end(private, outs, signature, kind)
         self._captures[key] = self._last = captured
         self.captures += 1
         return rebuild([o.detach().clone() for o in outs])
