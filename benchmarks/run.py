@@ -3,8 +3,9 @@
     python benchmarks/run.py            # full run, 1 and 2 threads (several minutes)
     python benchmarks/run.py --quick    # small sizes, seconds (CI runs this so it cannot rot)
 
-Each thread count runs in its own process, so NumPy's and PyTorch's thread pools are sized before
-they start (OMP/OPENBLAS/MKL_NUM_THREADS) and tapegrad's with set_num_threads. Results go to
+Each (thread count, peer) pair runs in a process of its own, so no thread pool spins against
+another's, and each pool is sized before it starts (OMP/OPENBLAS/MKL_NUM_THREADS, and tapegrad's
+set_num_threads). Results go to
 --out (default benchmarks/results/) as results.json and results.md; the table is also printed.
 Ratios are "how many times better than the peer" (time: peer / ours; throughput: ours / peer).
 """
@@ -25,24 +26,37 @@ PEERS = ["tapegrad", "tapegrad-numpy", "numpy", "torch"]
 def worker(args):
     sys.path.insert(0, str(HERE))
     import figures
-    import tapegrad as tg
 
-    tg.set_num_threads(args.threads)
-    try:
+    if args.peer == "torch":
         import torch
 
         torch.set_num_threads(args.threads)
-    except ImportError:
-        pass
+    else:
+        import tapegrad as tg
+
+        tg.set_num_threads(args.threads)
+        if args.peer == "tapegrad-numpy":
+            tg.set_backend("numpy")
     rows = []
     for group in args.groups.split(","):
         t0 = time.perf_counter()
-        rows += figures.ALL[group](args.quick)
-        print(
-            f"  [{args.threads} thread(s)] {group}: {time.perf_counter() - t0:.1f} s",
-            file=sys.stderr,
-        )
+        rows += figures.ALL[group](args.quick, args.peer)
+        took = time.perf_counter() - t0
+        print(f"  [{args.threads}T {args.peer}] {group}: {took:.1f} s", file=sys.stderr)
     json.dump(rows, sys.stdout)
+
+
+def merge(parts):
+    """Rows of the same figure from the peers' processes, in first-seen order."""
+    rows, index = [], {}
+    for part in parts:
+        for r in part:
+            if r["figure"] in index:
+                index[r["figure"]]["values"].update(r["values"])
+            else:
+                index[r["figure"]] = r
+                rows.append(r)
+    return rows
 
 
 def machine():
@@ -117,22 +131,30 @@ def main():
     p.add_argument("--groups", default="overhead,gemm,elementwise,train,import")
     p.add_argument("--out", default=str(HERE / "results"))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--peer", default="tapegrad", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         args.threads = int(args.threads)
         return worker(args)
 
+    try:
+        import torch  # noqa: F401
+
+        peers = PEERS
+    except ImportError:
+        peers = [p for p in PEERS if p != "torch"]
     results = {}
     for t in [int(x) for x in args.threads.split(",")]:
         env = dict(os.environ)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(t)
-        cmd = [sys.executable, __file__, "--worker", "--threads", str(t), "--groups", args.groups]
-        if args.quick:
-            cmd.append("--quick")
-        print(f"running {t} thread(s)...", file=sys.stderr)
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, check=True)
-        results[str(t)] = json.loads(proc.stdout)
+        parts = []
+        for peer in peers:
+            cmd = [sys.executable, __file__, "--worker", "--threads", str(t), "--peer", peer]
+            cmd += ["--groups", args.groups] + (["--quick"] if args.quick else [])
+            proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, check=True)
+            parts.append(json.loads(proc.stdout))
+        results[str(t)] = merge(parts)
     info = machine()
     info["date"] = time.strftime("%Y-%m-%d")
     info["quick"] = args.quick

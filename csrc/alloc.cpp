@@ -9,7 +9,11 @@ namespace tg {
 
 namespace {
 constexpr size_t kAlign = 64;
-constexpr size_t kCacheMaxBlock = size_t(1) << 20;  // blocks above 1 MiB go straight back
+// Freed blocks are kept per thread for reuse, up to kCacheBytes in all (so large tensors made
+// and dropped every step do not go back to mmap and page faults each time); beyond that, and
+// for blocks over kCacheMaxBlock, memory goes straight back to the system.
+constexpr size_t kCacheMaxBlock = size_t(64) << 20;
+constexpr size_t kCacheBytes = size_t(256) << 20;
 constexpr size_t kCachePerBin = 8;
 
 size_t round_up(size_t n) {
@@ -26,6 +30,7 @@ struct Cache {
     std::vector<void*> blocks;
   };
   std::vector<Bin> bins;
+  size_t bytes = 0;
   ~Cache() {
     cache_gone = true;
     for (auto& b : bins)
@@ -47,6 +52,7 @@ void* buffer_alloc(size_t nbytes) {
     if (Cache::Bin* b = cache.find(n); b && !b->blocks.empty()) {
       void* p = b->blocks.back();
       b->blocks.pop_back();
+      cache.bytes -= n;
       return p;
     }
   }
@@ -64,8 +70,9 @@ void buffer_free(void* p, size_t nbytes) {
       cache.bins.push_back({n, {}});
       b = &cache.bins.back();
     }
-    if (b && b->blocks.size() < kCachePerBin) {
+    if (b && b->blocks.size() < kCachePerBin && cache.bytes + n <= kCacheBytes) {
       b->blocks.push_back(p);
+      cache.bytes += n;
       return;
     }
   }

@@ -177,6 +177,10 @@ void accumulate(TensorPtr& dst, TensorPtr g) {
 }
 }  // namespace
 
+void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads) {
+  kOps[int(node.op)].backward(node, grad, grads);
+}
+
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   if (!root->requires_grad)
     throw std::runtime_error(

@@ -68,6 +68,8 @@ struct Node {
 Node* record(OpCode op, const TensorPtr& out, std::initializer_list<const TensorImpl*> inputs);
 
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
+// One node's backward alone (what `backward` runs per node), for tools that step through it.
+void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads);
 
 // leaf.grad = g (null for None), recorded when a step is being captured.
 void set_grad(TensorImpl& leaf, TensorPtr g);

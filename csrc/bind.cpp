@@ -28,8 +28,11 @@ struct PyTensor {
 };
 
 PyTypeObject* g_type = nullptr;  // tapegrad._core.CTensor
-PyObject* g_base = nullptr;      // tapegrad.Tensor (Python), for the slow paths
-PyObject* g_dtypes[2] = {};      // tapegrad.float32, tapegrad.float16
+// When set, the number slots take the Python path (tapegrad.Tensor's methods, which call the
+// backend module's functions), so tools that wrap those functions see every op.
+bool g_python_dispatch = false;
+PyObject* g_base = nullptr;  // tapegrad.Tensor (Python), for the slow paths
+PyObject* g_dtypes[2] = {};  // tapegrad.float32, tapegrad.float16
 
 bool is_tensor(PyObject* o) {
   return g_type && PyObject_TypeCheck(o, g_type);
@@ -148,6 +151,7 @@ PyObject* nb_binary(PyObject* a, PyObject* b) {
                                     {"__truediv__", "__rtruediv__"}};
   try {
     bool ta = is_tensor(a), tb = is_tensor(b);
+    if (g_python_dispatch) return ta ? slow(names[int(K)][0], a, b) : slow(names[int(K)][1], b, a);
     if (ta && tb) {
       const TensorPtr &x = T(a), &y = T(b);
       return wrap(nogil_if(x->numel + y->numel >= kNoGilElements, [&] { return binary(K, x, y); }));
@@ -176,6 +180,7 @@ PyObject* nb_power(PyObject* a, PyObject* b, PyObject* mod) {
       return nullptr;
     }
     bool ta = is_tensor(a), tb = is_tensor(b);
+    if (g_python_dispatch) return ta ? slow("__pow__", a, b) : slow("__rpow__", b, a);
     if (ta && is_number(b)) {
       double s = PyFloat_AsDouble(b);
       if (s == -1.0 && PyErr_Occurred()) return nullptr;
@@ -195,7 +200,7 @@ PyObject* nb_power(PyObject* a, PyObject* b, PyObject* mod) {
 
 PyObject* nb_matmul(PyObject* a, PyObject* b) {
   try {
-    if (is_tensor(a) && is_tensor(b)) {
+    if (is_tensor(a) && is_tensor(b) && !g_python_dispatch) {
       const TensorPtr &x = T(a), &y = T(b);
       return wrap(nogil_if(big_matmul(*x, *y), [&] { return matmul(x, y); }));
     }
@@ -208,6 +213,13 @@ PyObject* nb_matmul(PyObject* a, PyObject* b) {
 
 template <OpCode Op>
 PyObject* nb_unary(PyObject* a) {
+  if (g_python_dispatch) {
+    PyObject* f = PyObject_GetAttrString(g_base, Op == OpCode::neg ? "__neg__" : "__abs__");
+    if (!f) return nullptr;
+    PyObject* r = PyObject_CallOneArg(f, a);
+    Py_DECREF(f);
+    return r;
+  }
   try {
     const TensorPtr& x = T(a);
     return wrap(nogil_if(x->numel >= kNoGilElements, [&] { return unary(Op, x); }));
@@ -220,6 +232,7 @@ PyObject* nb_unary(PyObject* a) {
 template <Binary K>
 PyObject* nb_inplace(PyObject* a, PyObject* b) {
   static const char* names[4] = {"__iadd__", "__isub__", "__imul__", "__itruediv__"};
+  if (g_python_dispatch) return slow(names[int(K)], a, b);
   try {
     if (is_tensor(b)) {
       inplace_binary(K, T(a), T(b), 0.0);
@@ -332,6 +345,78 @@ struct GradFn {
   NodePtr node;
   std::string name() const { return grad_fn_name(*node); }
 };
+
+// What an edge to a leaf looks like from Python (PyTorch's AccumulateGrad node).
+struct AccumulateGrad {
+  TensorPtr leaf;
+};
+
+py::tuple shape_tuple(const Shape& s) {
+  py::tuple t(s.n);
+  for (int i = 0; i < s.n; ++i)
+    t[size_t(i)] = s.d[i];
+  return t;
+}
+
+py::tuple next_functions(const Node& n) {
+  py::tuple out(n.n_in);
+  for (int i = 0; i < n.n_in; ++i) {
+    const Edge& e = n.next[i];
+    py::object f = e.node   ? py::cast(GradFn{e.node})
+                   : e.leaf ? py::cast(AccumulateGrad{e.leaf})
+                            : py::object(py::none());
+    out[size_t(i)] = py::make_tuple(f, 0);
+  }
+  return out;
+}
+
+// The node's own backward on `grad`, nothing else: no accumulation, nothing freed.
+py::tuple apply_node(const Node& n, py::handle grad) {
+  const TensorPtr& g = arg(grad, "grad");
+  if (g->shape != n.out_shape || g->dt != n.out_dt)
+    throw py::value_error("apply: grad must be " + std::string(dtype_name(n.out_dt)) + " " +
+                          n.out_shape.str() + ", got " + describe(*g));
+  if (n.released && n.had_saved) n.unpack(0);  // raises PyTorch's second-backward error
+  TensorPtr grads[kMaxInputs];
+  bool prev = grad_enabled();
+  set_grad_enabled(false);
+  try {
+    node_backward(const_cast<Node&>(n), g, grads);
+  } catch (...) {
+    set_grad_enabled(prev);
+    throw;
+  }
+  set_grad_enabled(prev);
+  py::tuple out(n.n_in);
+  for (int i = 0; i < n.n_in; ++i)
+    out[size_t(i)] = grads[i] ? wrap_obj(grads[i]) : py::object(py::none());
+  return out;
+}
+
+py::list saved_info(const Node& n) {
+  py::list out;
+  for (int i = 0; i < kMaxInputs; ++i) {
+    const SavedTensor& s = n.saved[i];
+    if (!s.st && !(n.released && n.had_saved)) continue;
+    py::dict d;
+    d["index"] = i;
+    d["freed"] = !s.st;
+    if (s.st) {
+      d["shape"] = shape_tuple(s.shape);
+      d["dtype"] = dtype_name(s.dt);
+      d["version"] = s.version;
+      d["current_version"] = s.st->version;
+      auto t = std::make_shared<TensorImpl>();
+      t->st = s.st;
+      t->shape = s.shape;
+      t->numel = s.shape.numel();
+      t->dt = s.dt;
+      d["value"] = wrap_obj(t);
+    }
+    out.append(d);
+  }
+  return out;
+}
 
 PyObject* get_grad_fn(PyObject* o, void*) {
   const NodePtr& n = T(o)->grad_fn;
@@ -647,9 +732,45 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
-  py::class_<GradFn>(m, "GradFn").def("name", &GradFn::name).def("__repr__", [](const GradFn& g) {
-    return "<" + g.name() + " object>";
-  });
+  py::class_<GradFn>(m, "GradFn")
+      .def("name", &GradFn::name)
+      .def("__repr__", [](const GradFn& g) { return "<" + g.name() + " object>"; })
+      .def("__eq__",
+           [](const GradFn& a, py::object b) {
+             return py::isinstance<GradFn>(b) && b.cast<const GradFn&>().node == a.node;
+           })
+      .def("__hash__", [](const GradFn& g) { return std::hash<const Node*>()(g.node.get()); })
+      .def_property_readonly("seq", [](const GradFn& g) { return g.node->seq; })
+      .def_property_readonly("op", [](const GradFn& g) { return op_name(g.node->op); })
+      .def_property_readonly("next_functions",
+                             [](const GradFn& g) { return next_functions(*g.node); })
+      .def_property_readonly("input_shapes",
+                             [](const GradFn& g) {
+                               py::list l;
+                               for (int i = 0; i < g.node->n_in; ++i)
+                                 l.append(shape_tuple(g.node->in_shape[i]));
+                               return py::tuple(l);
+                             })
+      .def_property_readonly("input_dtypes",
+                             [](const GradFn& g) {
+                               py::list l;
+                               for (int i = 0; i < g.node->n_in; ++i)
+                                 l.append(dtype_name(g.node->in_dt[i]));
+                               return py::tuple(l);
+                             })
+      .def_property_readonly("output_shape",
+                             [](const GradFn& g) { return shape_tuple(g.node->out_shape); })
+      .def_property_readonly("output_dtype",
+                             [](const GradFn& g) { return dtype_name(g.node->out_dt); })
+      .def_property_readonly("scalar", [](const GradFn& g) { return g.node->s; })
+      .def_property_readonly("released", [](const GradFn& g) { return g.node->released; })
+      .def("saved", [](const GradFn& g) { return saved_info(*g.node); })
+      .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
+  py::class_<AccumulateGrad>(m, "AccumulateGrad")
+      .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })
+      .def("__repr__", [](const AccumulateGrad&) { return std::string("<AccumulateGrad object>"); })
+      .def_property_readonly("variable", [](const AccumulateGrad& a) { return wrap_obj(a.leaf); })
+      .def_property_readonly("next_functions", [](const AccumulateGrad&) { return py::tuple(); });
 
   py::class_<Captured>(m, "Captured")
       .def("valid", &Captured::valid)
@@ -686,6 +807,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("capture_abort", [] { capture_end(); });
   m.def("capture_end", &finish_capture);
   m.def("install", &install);
+  m.def("set_python_dispatch", [](bool on) {
+    bool prev = g_python_dispatch;
+    g_python_dispatch = on;
+    return prev;
+  });
   m.def("is_grad_enabled", &grad_enabled);
   m.def("set_grad_enabled", &set_grad_enabled);
   m.def("set_num_threads", [](int n) { set_num_threads(n); });

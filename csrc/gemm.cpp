@@ -35,58 +35,91 @@ constexpr double kParallelFlops = 3e6;
 inline float ld(const float* p) {
   return *p;
 }
+// float16 -> float32 without branches (exact for every input, NaN payloads kept), so that loops
+// over it vectorise: normal values by rebiasing the exponent with one multiply, subnormals by a
+// magic-number subtraction.
+inline float bits_f32(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint32_t f32_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
 inline float ld(const uint16_t* p) {
-  return half_to_float(*p);
+  const uint32_t w = uint32_t(*p) << 16;
+  const uint32_t sign = w & 0x80000000u;
+  const uint32_t two_w = w + w;
+  const float normalized = bits_f32((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
+  const float denormalized = bits_f32((two_w >> 17) | (126u << 23)) - 0.5f;
+  return bits_f32(sign | (two_w < (1u << 27) ? f32_bits(denormalized) : f32_bits(normalized)));
 }
 
 // ---------------------------------------------------------------------------------------------
-// Direct path: C = (acc ? C : 0) + A @ B by plain loops, for tiny shapes.
-template <class TA, class TB>
-void direct(int64_t M, int64_t N, int64_t K, const TA* a, int64_t ars, int64_t acs, const TB* b,
-            int64_t brs, int64_t bcs, float* c, int64_t ldc, bool accumulate) {
-  for (int64_t i = 0; i < M; ++i) {
-    float* crow = c + i * ldc;
-    if (!accumulate)
-      for (int64_t j = 0; j < N; ++j)
-        crow[j] = 0.0f;
-    const TA* arow = a + i * ars;
-    if (N == 1) {
-      float s = 0.0f;
-      for (int64_t k = 0; k < K; ++k)
-        s += ld(arow + k * acs) * ld(b + k * brs);
-      crow[0] += s;
-      continue;
-    }
-    for (int64_t k = 0; k < K; ++k) {
-      const float av = ld(arow + k * acs);
-      const TB* brow = b + k * brs;
-      if (bcs == 1) {
-        for (int64_t j = 0; j < N; ++j)
-          crow[j] += av * ld(brow + j);
-      } else {
-        for (int64_t j = 0; j < N; ++j)
-          crow[j] += av * ld(brow + j * bcs);
-      }
-    }
-  }
+// Direct path for tiny shapes (M*N*K <= kDirectMax, so M*K and K*N fit the stack buffers below):
+// operands that are float16 or not laid out as wanted are first copied into float32 buffers on the
+// stack (each element converted once), then plain loops run on contiguous data. No allocation.
+template <class T>
+const float* gather(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, float* buf) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) buf[i * cols + j] = ld(p + i * rs + j * cs);
+  return buf;
 }
 
-template <class TA>
-void direct_b(int64_t M, int64_t N, int64_t K, const TA* a, const MatRef& A, const MatRef& B,
-              float* c, int64_t ldc, bool accumulate) {
-  if (B.dt == DType::f16)
-    direct(M, N, K, a, A.rs, A.cs, static_cast<const uint16_t*>(B.p), B.rs, B.cs, c, ldc,
-           accumulate);
-  else
-    direct(M, N, K, a, A.rs, A.cs, static_cast<const float*>(B.p), B.rs, B.cs, c, ldc, accumulate);
+// Returns the rows x cols operand m as a contiguous row-major float32 array (m itself when it
+// already is one).
+const float* contiguous(const MatRef& m, int64_t rows, int64_t cols, float* buf) {
+  if (m.dt == DType::f32) {
+    const float* p = static_cast<const float*>(m.p);
+    if ((m.cs == 1 || cols == 1) && (m.rs == cols || rows == 1)) return p;
+    return gather(p, rows, cols, m.rs, m.cs, buf);
+  }
+  return gather(static_cast<const uint16_t*>(m.p), rows, cols, m.rs, m.cs, buf);
 }
 
 void direct_gemm(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* c,
                  int64_t ldc, bool accumulate) {
-  if (A.dt == DType::f16)
-    direct_b(M, N, K, static_cast<const uint16_t*>(A.p), A, B, c, ldc, accumulate);
-  else
-    direct_b(M, N, K, static_cast<const float*>(A.p), A, B, c, ldc, accumulate);
+  float abuf[kDirectMax], bbuf[kDirectMax];
+  if (N == 1) {  // dot products: B as a K-vector
+    const float* a = contiguous(A, M, K, abuf);
+    const float* b = contiguous(B, K, 1, bbuf);
+    for (int64_t i = 0; i < M; ++i) {
+      const float* ar = a + i * K;
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k) s += ar[k] * b[k];
+      c[i * ldc] = accumulate ? c[i * ldc] + s : s;
+    }
+    return;
+  }
+  const float* a = contiguous(A, M, K, abuf);
+  const float* b = contiguous(B, K, N, bbuf);
+  if (K == 1) {  // outer product
+    for (int64_t i = 0; i < M; ++i) {
+      float* __restrict cr = c + i * ldc;
+      const float av = a[i];
+      if (accumulate)
+        for (int64_t j = 0; j < N; ++j) cr[j] += av * b[j];
+      else
+        for (int64_t j = 0; j < N; ++j) cr[j] = av * b[j];
+    }
+    return;
+  }
+  for (int64_t i = 0; i < M; ++i) {
+    float* __restrict cr = c + i * ldc;
+    const float* ar = a + i * K;
+    const float a0 = ar[0];
+    if (accumulate)
+      for (int64_t j = 0; j < N; ++j) cr[j] += a0 * b[j];
+    else
+      for (int64_t j = 0; j < N; ++j) cr[j] = a0 * b[j];
+    for (int64_t k = 1; k < K; ++k) {
+      const float av = ar[k];
+      const float* __restrict br = b + k * N;
+      for (int64_t j = 0; j < N; ++j) cr[j] += av * br[j];
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +327,8 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
         std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
     return;
   }
-  if (M <= kDirectMax && N <= kDirectMax && K <= kDirectMax && M * N * K <= kDirectMax) {
+  static const int64_t dmax = std::getenv("DMAX") ? std::atoi(std::getenv("DMAX")) : kDirectMax;
+  if (M <= dmax && N <= dmax && K <= dmax && M * N * K <= dmax) {
     direct_gemm(M, N, K, A, B, C, ldc, accumulate);
     return;
   }

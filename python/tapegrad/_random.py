@@ -8,7 +8,7 @@ import numpy as np
 from ._dtype import float32, to_dtype
 
 _default_seed = 67280421310721
-_rng = np.random.Generator(np.random.MT19937(_default_seed))
+_rng = None  # made on first use: seeding MT19937 costs ~10 ms, too much for import
 _initial = _default_seed
 
 
@@ -31,6 +31,9 @@ def initial_seed():
 
 
 def generator():
+    global _rng
+    if _rng is None:
+        manual_seed(_initial)
     return _rng
 
 
@@ -57,7 +60,7 @@ def rand(*size, dtype=None, requires_grad=False, device=None):
 
     _refuse_in_capture("rand()")
     dt = float32 if dtype is None else to_dtype(dtype)
-    arr = _rng.random(_shape(size), dtype=np.float32)
+    arr = generator().random(_shape(size), dtype=np.float32)
     return tensor(arr, dtype=dt, requires_grad=requires_grad)
 
 
@@ -66,12 +69,12 @@ def randn(*size, dtype=None, requires_grad=False, device=None):
 
     _refuse_in_capture("randn()")
     dt = float32 if dtype is None else to_dtype(dtype)
-    arr = _rng.standard_normal(_shape(size), dtype=np.float32)
+    arr = generator().standard_normal(_shape(size), dtype=np.float32)
     return tensor(arr, dtype=dt, requires_grad=requires_grad)
 
 
 def uniform_array(shape, low, high):
     """float32 samples in [low, high): used by layer init."""
-    return (_rng.random(shape, dtype=np.float32) * np.float32(high - low) + np.float32(low)).astype(
-        np.float32
-    )
+    return (
+        generator().random(shape, dtype=np.float32) * np.float32(high - low) + np.float32(low)
+    ).astype(np.float32)
