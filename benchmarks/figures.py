@@ -336,9 +336,8 @@ def train_steps(quick, peer):
 def import_time(quick, peer):
     if peer not in ("tapegrad", "torch"):
         return []
-    code = (
-        "import time, numpy; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
-    ).format(m=peer)
+    code = "import time, numpy; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+    code = code.format(peer)
     best = min(
         float(
             subprocess.run(

@@ -75,6 +75,5 @@ def randn(*size, dtype=None, requires_grad=False, device=None):
 
 def uniform_array(shape, low, high):
     """float32 samples in [low, high): used by layer init."""
-    return (
-        generator().random(shape, dtype=np.float32) * np.float32(high - low) + np.float32(low)
-    ).astype(np.float32)
+    u = generator().random(shape, dtype=np.float32)
+    return (u * np.float32(high - low) + np.float32(low)).astype(np.float32)
