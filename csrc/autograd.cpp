@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "capture.h"
+#include "interrupt.h"
 #include "kernels.h"
 
 namespace tg {
@@ -236,6 +237,7 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   } cleanup{order};
 
   for (Node* n : order) {
+    check_interrupt();
     if (!n->grad) continue;  // no gradient reached this node
     if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
     TensorPtr g = std::move(n->grad);

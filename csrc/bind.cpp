@@ -13,6 +13,7 @@
 #include "autograd.h"
 #include "capture.h"
 #include "inplace.h"
+#include "interrupt.h"
 #include "kernels.h"
 #include "optim.h"
 #include "threads.h"
@@ -99,21 +100,37 @@ bool is_number(PyObject* o) {
 // Python objects, so this is safe; small ops keep the GIL (releasing costs more than they do).
 constexpr int64_t kNoGilElements = int64_t(1) << 16;
 
+// Runs fn without the GIL. A Ctrl-C meanwhile stops the kernel at its next check
+// (interrupt.h) and surfaces here as Python's KeyboardInterrupt.
 template <class Fn>
-TensorPtr nogil_if(bool big, Fn fn) {
-  if (!big) return fn();
-  TensorPtr r;
+auto without_gil(Fn fn) -> decltype(fn()) {
+  install_sigint_hook();
+  g_interrupted = false;
   std::exception_ptr err;
+  decltype(fn()) r{};
+  bool interrupted = false;
   {
     py::gil_scoped_release release;
     try {
       r = fn();
+    } catch (const Interrupted&) {
+      interrupted = true;
     } catch (...) {
       err = std::current_exception();
     }
   }
+  if (interrupted) {
+    if (PyErr_CheckSignals() == 0) PyErr_SetNone(PyExc_KeyboardInterrupt);
+    throw py::error_already_set();
+  }
   if (err) std::rethrow_exception(err);
   return r;
+}
+
+template <class Fn>
+TensorPtr nogil_if(bool big, Fn fn) {
+  if (!big) return fn();
+  return without_gil(fn);
 }
 
 bool big_matmul(const TensorImpl& a, const TensorImpl& b) {
@@ -677,11 +694,14 @@ struct Captured {
       }
       return;
     }
-    py::gil_scoped_release release;
-    for (int64_t i = 0; i < n; ++i) {
-      prog->replay();
-      if (losses) losses[i] = to_f32_any(*outputs[0]);
-    }
+    without_gil([&] {
+      for (int64_t i = 0; i < n; ++i) {
+        prog->replay();
+        if (losses) losses[i] = to_f32_any(*outputs[0]);
+        check_interrupt();
+      }
+      return 0;
+    });
   }
 };
 
@@ -847,8 +867,10 @@ PYBIND11_MODULE(_core, m) {
     } else {
       grad = arg(g, "gradient");
     }
-    py::gil_scoped_release release;
-    tg::backward(root, grad, retain);
+    without_gil([&] {
+      tg::backward(root, grad, retain);
+      return 0;
+    });
   });
 
   auto bin = [&m](const char* name, Binary k) {
