@@ -228,6 +228,7 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   std::sort(order.begin(), order.end(), [](Node* a, Node* b) { return a->seq > b->seq; });
 
   root->grad_fn->grad = copy_of(*grad);
+  std::vector<std::pair<TensorImpl*, TensorPtr>> leaves;  // pending leaf gradients
   struct Cleanup {  // pending grads must not outlive a failed sweep
     std::vector<Node*>& order;
     ~Cleanup() {
@@ -246,10 +247,16 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     for (int i = 0; i < n->n_in; ++i) {
       if (!grads[i]) continue;
       Edge& e = n->next[i];
-      if (e.node)
+      if (e.node) {
         accumulate(e.node->grad, std::move(grads[i]));
-      else if (e.leaf)
-        to_leaf(*e.leaf, std::move(grads[i]));
+      } else if (e.leaf) {  // summed over all its uses first, added to .grad once (as PyTorch)
+        auto it = std::find_if(leaves.begin(), leaves.end(),
+                               [&](const auto& l) { return l.first == e.leaf.get(); });
+        if (it == leaves.end())
+          leaves.emplace_back(e.leaf.get(), std::move(grads[i]));
+        else
+          accumulate(it->second, std::move(grads[i]));
+      }
     }
     if (!retain_graph) {
       for (auto& s : n->saved)
@@ -257,6 +264,8 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
       n->released = true;
     }
   }
+  for (auto& [leaf, g] : leaves)
+    to_leaf(*leaf, std::move(g));
 }
 
 }  // namespace tg

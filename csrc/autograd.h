@@ -19,7 +19,9 @@ struct SavedTensor {
   DType dt = DType::f32;
   uint32_t version = 0;
   bool untracked = false;
+  bool used = false;  // this slot was saved (stays true after the buffer is freed)
   void save(const TensorImpl& t) {
+    used = true;
     st = t.st;
     shape = t.shape;
     dt = t.dt;

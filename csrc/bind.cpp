@@ -414,7 +414,7 @@ py::list saved_info(const Node& n) {
   py::list out;
   for (int i = 0; i < kMaxInputs; ++i) {
     const SavedTensor& s = n.saved[i];
-    if (!s.st && !(n.released && n.had_saved)) continue;
+    if (!s.used) continue;
     py::dict d;
     d["index"] = i;
     d["freed"] = !s.st;
@@ -782,7 +782,21 @@ PYBIND11_MODULE(_core, m) {
                              [](const GradFn& g) { return shape_tuple(g.node->out_shape); })
       .def_property_readonly("output_dtype",
                              [](const GradFn& g) { return dtype_name(g.node->out_dt); })
-      .def_property_readonly("scalar", [](const GradFn& g) { return g.node->s; })
+      .def_property_readonly("scalar",
+                             [](const GradFn& g) -> py::object {
+                               switch (g.node->op) {
+                                 case OpCode::add_scalar:
+                                 case OpCode::mul_scalar:
+                                 case OpCode::div_scalar:
+                                 case OpCode::rsub_scalar:
+                                 case OpCode::rdiv_scalar:
+                                 case OpCode::pow_scalar:
+                                 case OpCode::rpow_scalar:
+                                   return py::float_(g.node->s);
+                                 default:
+                                   return py::none();
+                               }
+                             })
       .def_property_readonly("released", [](const GradFn& g) { return g.node->released; })
       .def("saved", [](const GradFn& g) { return saved_info(*g.node); })
       .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
