@@ -16,6 +16,7 @@
 #include "interrupt.h"
 #include "kernels.h"
 #include "optim.h"
+#include "rng.h"
 #include "threads.h"
 
 namespace py = pybind11;
@@ -840,6 +841,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("capturing", &capturing);
   m.def("capture_abort", [] { capture_end(); });
   m.def("capture_end", &finish_capture);
+  register_rng(m);
   m.def("install", &install);
   m.def("set_python_dispatch", [](bool on) {
     bool prev = g_python_dispatch;

@@ -3,11 +3,13 @@
 // micro-panels, and run a register-tiled micro-kernel over them). The AVX2+FMA+F16C kernels in
 // gemm_avx2.cpp are picked at run time; the portable kernels below use the same packed layout.
 #include "gemm.h"
+#include "interrupt.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "half.h"
@@ -57,14 +59,36 @@ inline float ld(const uint16_t* p) {
   return bits_f32(sign | (two_w < (1u << 27) ? f32_bits(denormalized) : f32_bits(normalized)));
 }
 
+void widen_port(const uint16_t* src, int64_t n, float* dst) {
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = ld(src + i);
+}
+
+struct Kernels {
+  gemm_detail::PackAFn pack_a;
+  gemm_detail::PackBFn pack_b;
+  gemm_detail::MacroFn macro;
+  gemm_detail::WidenFn widen;
+};
+const Kernels& kernels();
+
 // ---------------------------------------------------------------------------------------------
 // Direct path for tiny shapes (M*N*K <= kDirectMax, so M*K and K*N fit the stack buffers below):
 // operands that are float16 or not laid out as wanted are first copied into float32 buffers on the
 // stack (each element converted once), then plain loops run on contiguous data. No allocation.
 template <class T>
 const float* gather(const T* p, int64_t rows, int64_t cols, int64_t rs, int64_t cs, float* buf) {
+  if ((cs == 1 || cols == 1) && (rs == cols || rows == 1)) {  // contiguous: one flat loop
+    if constexpr (std::is_same_v<T, uint16_t>)
+      kernels().widen(p, rows * cols, buf);
+    else
+      for (int64_t i = 0; i < rows * cols; ++i)
+        buf[i] = p[i];
+    return buf;
+  }
   for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j) buf[i * cols + j] = ld(p + i * rs + j * cs);
+    for (int64_t j = 0; j < cols; ++j)
+      buf[i * cols + j] = ld(p + i * rs + j * cs);
   return buf;
 }
 
@@ -88,7 +112,8 @@ void direct_gemm(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef&
     for (int64_t i = 0; i < M; ++i) {
       const float* ar = a + i * K;
       float s = 0.0f;
-      for (int64_t k = 0; k < K; ++k) s += ar[k] * b[k];
+      for (int64_t k = 0; k < K; ++k)
+        s += ar[k] * b[k];
       c[i * ldc] = accumulate ? c[i * ldc] + s : s;
     }
     return;
@@ -100,9 +125,11 @@ void direct_gemm(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef&
       float* __restrict cr = c + i * ldc;
       const float av = a[i];
       if (accumulate)
-        for (int64_t j = 0; j < N; ++j) cr[j] += av * b[j];
+        for (int64_t j = 0; j < N; ++j)
+          cr[j] += av * b[j];
       else
-        for (int64_t j = 0; j < N; ++j) cr[j] = av * b[j];
+        for (int64_t j = 0; j < N; ++j)
+          cr[j] = av * b[j];
     }
     return;
   }
@@ -111,13 +138,16 @@ void direct_gemm(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef&
     const float* ar = a + i * K;
     const float a0 = ar[0];
     if (accumulate)
-      for (int64_t j = 0; j < N; ++j) cr[j] += a0 * b[j];
+      for (int64_t j = 0; j < N; ++j)
+        cr[j] += a0 * b[j];
     else
-      for (int64_t j = 0; j < N; ++j) cr[j] = a0 * b[j];
+      for (int64_t j = 0; j < N; ++j)
+        cr[j] = a0 * b[j];
     for (int64_t k = 1; k < K; ++k) {
       const float av = ar[k];
       const float* __restrict br = b + k * N;
-      for (int64_t j = 0; j < N; ++j) cr[j] += av * br[j];
+      for (int64_t j = 0; j < N; ++j)
+        cr[j] += av * br[j];
     }
   }
 }
@@ -213,11 +243,6 @@ void macro_port(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float
 }
 
 // ---------------------------------------------------------------------------------------------
-struct Kernels {
-  gemm_detail::PackAFn pack_a;
-  gemm_detail::PackBFn pack_b;
-  gemm_detail::MacroFn macro;
-};
 
 const Kernels& kernels() {
   static const Kernels k = [] {
@@ -225,9 +250,10 @@ const Kernels& kernels() {
     __builtin_cpu_init();
     if (std::getenv("TAPEGRAD_GEMM_PORTABLE") == nullptr && __builtin_cpu_supports("avx2") &&
         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-      return Kernels{gemm_detail::pack_a_avx2, gemm_detail::pack_b_avx2, gemm_detail::macro_avx2};
+      return Kernels{gemm_detail::pack_a_avx2, gemm_detail::pack_b_avx2, gemm_detail::macro_avx2,
+                     gemm_detail::widen_avx2};
 #endif
-    return Kernels{pack_a_port, pack_b_port, macro_port};
+    return Kernels{pack_a_port, pack_b_port, macro_port, widen_port};
   }();
   return k;
 }
@@ -282,16 +308,15 @@ inline double tile_use(int64_t m, int64_t n) {
 // The packed path over one tile of C, on the calling thread, with its own packing buffers.
 void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRef& A,
                  const MatRef& B, float* C, int64_t rsc, int64_t csc, bool accumulate) {
-  static const int64_t kcx = std::getenv("KC") ? std::atoi(std::getenv("KC")) : kKC;
-  static const int64_t mcx = std::getenv("MC") ? std::atoi(std::getenv("MC")) : kMC;
-  const int64_t kc_max = block_size(K, kcx, 8);
-  const int64_t mc_max = block_size(M, mcx, kMR);
+  const int64_t kc_max = block_size(K, kKC, 8);
+  const int64_t mc_max = block_size(M, kMC, kMR);
   const int64_t nc_max = block_size(N, kNC, kNR);
   float* bp = tl_bpack.get(size_t(round_up(nc_max, kNR) * kc_max));
   float* ap = tl_apack.get(size_t(round_up(mc_max, kMR) * kc_max + 8));
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
+      check_interrupt();
       const int64_t kc = std::min(kc_max, K - pc);
       const bool first = pc == 0 && !accumulate;
       // The first A block is multiplied by each B micro-panel right after packing it, while
@@ -308,6 +333,7 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
         kr.macro(mc0, nr, kc, ap, bpanel, C + (jc + jr) * csc, rsc, csc, first);
       }
       for (int64_t ic = mc0; ic < M; ic += mc_max) {
+        check_interrupt();  // a block is ~1 ms at most: Ctrl-C stays prompt
         const int64_t mc = std::min(mc_max, M - ic);
         kr.pack_a(mc, kc, elem(A, ic, pc), A.dt, A.rs, A.cs, ap);
         kr.macro(mc, nc, kc, ap, bp, C + ic * rsc + jc * csc, rsc, csc, first);
@@ -327,8 +353,7 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
         std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
     return;
   }
-  static const int64_t dmax = std::getenv("DMAX") ? std::atoi(std::getenv("DMAX")) : kDirectMax;
-  if (M <= dmax && N <= dmax && K <= dmax && M * N * K <= dmax) {
+  if (M <= kDirectMax && N <= kDirectMax && K <= kDirectMax && M * N * K <= kDirectMax) {
     direct_gemm(M, N, K, A, B, C, ldc, accumulate);
     return;
   }

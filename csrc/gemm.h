@@ -43,7 +43,11 @@ using PackBFn = void (*)(int64_t kc, int64_t nc, const void* b, DType dt, int64_
 using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp,
                          float* c, int64_t rsc, int64_t csc, bool first);
 
+// dst[0, n) = float16 src[0, n) widened to float32.
+using WidenFn = void (*)(const uint16_t* src, int64_t n, float* dst);
+
 // The AVX2+FMA+F16C kernels (gemm_avx2.cpp); call only where the CPU has all three.
+void widen_avx2(const uint16_t* src, int64_t n, float* dst);
 void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,
                  float* dst);
 void pack_b_avx2(int64_t kc, int64_t nc, const void* b, DType dt, int64_t rs, int64_t cs,

@@ -394,6 +394,14 @@ inline void tile(int64_t mr, int64_t nr, int64_t kc, const float* a, const float
 
 }  // namespace
 
+void widen_avx2(const uint16_t* src, int64_t n, float* dst) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, load8(src + i));
+  for (; i < n; ++i)
+    dst[i] = _cvtsh_ss(src[i]);
+}
+
 void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,
                  float* dst) {
   if (dt == DType::f16)

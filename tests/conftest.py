@@ -4,6 +4,7 @@ The cpp backend is never skipped: when the extension is missing, every cpp test 
 see a failure, not a skip).
 """
 
+import sys
 import zlib
 
 import numpy as np
@@ -57,15 +58,39 @@ def record_op(request):
     return record
 
 
+# bad-input cases (test_bad_inputs.py): (case id, backend) of every passing case; the ids of
+# the cases that ran
+_bad_passed = set()
+_bad_ran = set()
+
+
 def pytest_runtest_logreport(report):
     if report.when != "call":
         return
     cases = [value for key, value in report.user_properties if key == "op_case"]
     (_passed if report.passed else _failed).update(cases)
     _tests[0] += bool(cases) and report.passed
+    if report.nodeid.split("::")[0].endswith("test_bad_inputs.py") and "[" in report.nodeid:
+        _bad_ran.add(report.nodeid)
+        _bad_passed.update(v for k, v in report.user_properties if k == "bad_input_case")
 
 
 def pytest_terminal_summary(terminalreporter):
+    props = sys.modules.get("test_properties")
+    if props is not None and props.EXAMPLES:
+        ex = props.EXAMPLES
+        terminalreporter.write_line(
+            f"hypothesis examples run: {sum(ex.values())} (cpp vs reference, forward and "
+            f"backward; " + ", ".join(f"{k} {v}" for k, v in sorted(ex.items())) + ")"
+        )
+    if _bad_ran:
+        ids = {cid for cid, _ in _bad_passed}
+        failed = len(_bad_ran) - len(_bad_passed)
+        terminalreporter.write_line(
+            f"bad-input cases checked: {len(ids)} distinct cases passed "
+            f"({len(_bad_passed)} case x backend runs), {failed} runs failed, 0 crashes "
+            "(a crash would have ended this run)"
+        )
     if not (_passed or _failed):
         return
     ok = _passed - _failed

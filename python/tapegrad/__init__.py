@@ -5,7 +5,18 @@ from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
 from ._dtype import dtype, float, float16, float32, half  # noqa: A004
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from ._random import initial_seed, manual_seed, rand, randn, seed
+from ._random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    rand,
+    randint,
+    randn,
+    randperm,
+    seed,
+    set_rng_state,
+)
 from .serialization import load, save
 from .tensor import (
     Tensor,
@@ -24,9 +35,31 @@ from .tensor import (
 
 __version__ = "0.1.0"
 
+_LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def _need_tensor(fn, *xs):
+    """PyTorch's TypeError for a function given no tensor where it needs one."""
+    for x in xs:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(x).__name__}")
+
 
 def _unary(name):
     def f(input):
+        _need_tensor(name, input)
         return getattr(input, name)()
 
     f.__name__ = name
@@ -44,42 +77,52 @@ sqrt = _unary("sqrt")
 
 
 def sum(input, dim=None, keepdim=False):  # noqa: A001
+    _need_tensor("sum", input)
     return input.sum(dim, keepdim)
 
 
 def mean(input, dim=None, keepdim=False):
+    _need_tensor("mean", input)
     return input.mean(dim, keepdim)
 
 
 def matmul(a, b):
+    _need_tensor("matmul", a)
     return a @ b
 
 
 def mm(a, b):
+    _need_tensor("mm", a)
     return a @ b
 
 
 def pow(input, exponent):  # noqa: A001
+    _need_tensor("pow", input)
     return input**exponent
 
 
 def add(a, b):
+    _need_tensor("add", a)
     return a + b
 
 
 def mul(a, b):
+    _need_tensor("mul", a)
     return a * b
 
 
 def reshape(input, shape):
+    _need_tensor("reshape", input)
     return input.reshape(shape)
 
 
 def transpose(input, dim0, dim1):
+    _need_tensor("transpose", input)
     return input.transpose(dim0, dim1)
 
 
 def permute(input, dims):
+    _need_tensor("permute", input)
     return input.permute(dims)
 
 
@@ -91,3 +134,17 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _backend.current().get_num_threads()
+
+
+def _env_tools():
+    """TAPEGRAD_CHECK=1 (raise) or =warn: lockstep backend checking for the whole process."""
+    import os
+
+    mode = os.environ.get("TAPEGRAD_CHECK", "").strip().lower()
+    if mode and mode not in ("0", "false", "no", "off"):
+        from .autograd import _lockstep
+
+        _lockstep.enable_from_env(mode)
+
+
+_env_tools()

@@ -47,7 +47,7 @@ def apply_index(t, index):
             start, stop, step = it.indices(size)
             n = max(0, (stop - start + step - 1) // step)
             starts.append(start if n else 0)
-            steps.append(step)
+            steps.append(step if n > 1 else 1)  # a huge step must not reach the backend
             lens.append(n)
             out_shape.append(n)
         else:

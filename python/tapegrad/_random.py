@@ -1,40 +1,413 @@
-"""Random tensors. One process-wide generator shared by both backends.
+"""Random numbers that match PyTorch's CPU generator bit for bit (see docs/random.md).
 
-The streams are NumPy's (MT19937 + its normal/uniform algorithms), not yet PyTorch's bit-for-bit.
+One engine type, two implementations with identical output: the C++ `tapegrad._core.CPUGenerator`
+(csrc/rng.cpp) when the extension is present, else `_NumpyEngine` below (NumPy's MT19937 with
+PyTorch's seeding and transformations, vectorized). Both backends draw from the same default
+generator, so `manual_seed(s)` fixes the numbers whichever backend builds the tensors.
+
+An engine fills float32 / int64 NumPy arrays; this module turns them into tensors and applies the
+float16 rules PyTorch follows (uniform values rounded, a value that rounds up to `to` replaced by
+`from`; normal values computed in float32 blocks, then rounded).
 """
+
+import math
+import os
+import struct
 
 import numpy as np
 
-from ._dtype import float32, to_dtype
+from ._dtype import float16, float32, to_dtype
 
-_default_seed = 67280421310721
-_rng = None  # made on first use: seeding MT19937 costs ~10 ms, too much for import
-_initial = _default_seed
+DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val, the seed of a new Generator
+STATE_BYTES = 5056  # PyTorch's CPUGeneratorImplState
+_U64 = 0xFFFFFFFFFFFFFFFF
+_MT_N = 624
+
+_default = None  # the default generator, made on first use
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _core_engine_type():
+    try:
+        from . import _core
+    except ImportError:
+        return None
+    return getattr(_core, "CPUGenerator", None)
+
+
+def _nondeterministic_seed():
+    return int.from_bytes(os.urandom(8), "little")
+
+
+def _new_engine(impl=None):
+    """impl: None (C++ when available), "cpp" or "numpy"."""
+    if impl not in (None, "cpp", "numpy"):
+        raise ValueError(f"unknown generator implementation {impl!r}")
+    if impl != "numpy":
+        cls = _core_engine_type()
+        if cls is not None:
+            return cls(DEFAULT_SEED)
+        if impl == "cpp":
+            raise ImportError("tapegrad._core with CPUGenerator is not available")
+    return _NumpyEngine(DEFAULT_SEED)
+
+
+def _temper(y):
+    y = y ^ (y >> np.uint32(11))
+    y = y ^ ((y << np.uint32(7)) & np.uint32(0x9D2C5680))
+    y = y ^ ((y << np.uint32(15)) & np.uint32(0xEFC60000))
+    return y ^ (y >> np.uint32(18))
+
+
+def _fmaf(a, b, c):
+    """Correctly rounded float32 fma, elementwise: the float64 sum of the exact product and c,
+    rounded to odd (TwoSum), then rounded once to float32."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    c = np.asarray(c, np.float64)
+    s = a * b  # exact: 24-bit times 24-bit significands
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = s + c
+        bb = t - s
+        err = (s - (t - bb)) + (c - bb)
+        odd = (np.asarray(t).view(np.int64) & 1) == 1
+        fix = (err != 0) & ~odd & np.isfinite(t)
+    if np.any(fix):
+        t = np.where(fix, np.nextafter(t, np.where(err > 0, np.inf, -np.inf)), t)
+    return np.asarray(t).astype(np.float32)
+
+
+def _fma64(a, b, c):
+    """Correctly rounded float64 fma of Python floats."""
+    if hasattr(math, "fma"):  # Python 3.13+
+        return math.fma(a, b, c)
+    from fractions import Fraction
+
+    if not all(math.isfinite(v) for v in (a, b, c)):
+        return a * b + c
+    return float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+_F = np.float32
+_LOG_P = [_F(v) for v in (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
+                          1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
+                          3.3333331174e-1)]  # fmt: skip
+_LOG_Q1, _LOG_Q2, _SQRT_HALF = _F(-2.12194440e-4), _F(0.693359375), _F(0.707106781186547524)
+_DP = (_F(-0.78515625), _F(-2.4187564849853515625e-4), _F(-3.77489497744594108e-8))
+_SIN = (_F(-1.9515295891e-4), _F(8.3321608736e-3), _F(-1.6666654611e-1))
+_COS = (_F(2.443315711809948e-005), _F(-1.388731625493765e-003), _F(4.166664568298827e-002))
+_FOUR_OVER_PI = _F(1.27323954473516)
+_TWO_PI = _F(2.0 * math.pi)
+
+
+def _cephes_log(x):
+    """The float32 log of PyTorch's AVX2 normal fill (see cephes_logf in csrc/rng.cpp)."""
+    x = np.maximum(x, _F(1.17549435e-38))
+    bits = x.view(np.uint32)
+    e = ((bits >> np.uint32(23)).astype(np.int32) - 0x7F).astype(np.float32) + _F(1)
+    m = ((bits & np.uint32(0x807FFFFF)) | np.uint32(0x3F000000)).view(np.float32)
+    small = m < _SQRT_HALF
+    extra = np.where(small, m, _F(0))
+    m = m - _F(1)
+    e = np.where(small, e - _F(1), e)
+    m = m + extra
+    z = m * m
+    y = np.full_like(m, _LOG_P[0])
+    for p in _LOG_P[1:]:
+        y = _fmaf(y, m, p)
+    y = y * m
+    y = _fmaf(y, z, e * _LOG_Q1)
+    y = y - z * _F(0.5)
+    m = m + y
+    return np.where(x > 0, _fmaf(e, _LOG_Q2, m), _F(np.nan))
+
+
+def _cephes_sincos(x):
+    """The float32 sin and cos of PyTorch's AVX2 normal fill (cephes_sincosf in csrc/rng.cpp)."""
+    sin_neg = np.signbit(x)
+    x = np.abs(x)
+    j = (x * _FOUR_OVER_PI).astype(np.int32)
+    j = (j + 1) & ~1
+    y = j.astype(np.float32)
+    sin_neg = sin_neg != ((j & 4) != 0)
+    first_is_cos = (j & 2) == 0
+    cos_neg = (~(j - 2) & 4) != 0
+    for d in _DP:
+        x = _fmaf(y, d, x)
+    z = x * x
+    pc = _fmaf(_fmaf(np.full_like(z, _COS[0]), z, _COS[1]), z, _COS[2])
+    pc = pc * z
+    pc = _fmaf(pc, z, -(z * _F(0.5)))
+    pc = pc + _F(1)
+    ps = _fmaf(_fmaf(np.full_like(z, _SIN[0]), z, _SIN[1]), z, _SIN[2])
+    ps = ps * z
+    ps = _fmaf(ps, x, x)
+    zero = np.zeros_like(z)
+    s = np.where(first_is_cos, zero + ps, pc + zero)
+    c = np.where(first_is_cos, pc + zero, zero + ps)
+    return np.where(sin_neg, -s, s), np.where(cos_neg, -c, c)
+
+
+def _normal_fill16(blocks, mean, std):
+    """In place on a (k, 16) float32 array of uniforms: PyTorch's 16-wide Box-Muller."""
+    u1 = _F(1) - blocks[:, :8]
+    u2 = blocks[:, 8:]
+    radius = np.sqrt(_F(-2) * _cephes_log(u1))
+    s, c = _cephes_sincos(_TWO_PI * u2)
+    blocks[:, :8] = _fmaf(radius * c, std, mean)
+    blocks[:, 8:] = _fmaf(radius * s, std, mean)
+
+
+class _NumpyEngine:
+    """The NumPy implementation of tapegrad._core.CPUGenerator (same methods, same numbers)."""
+
+    def __init__(self, seed=DEFAULT_SEED):
+        self._bitgen = None  # np.random.MT19937, made on the first twist
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        seed = int(seed) & _U64
+        self._seed = seed
+        # RandomState's legacy seeding is MT19937's init_genrand, as in PyTorch.
+        self._mt = np.random.RandomState(seed & 0xFFFFFFFF).get_state()[1].astype(np.uint32)
+        self._left, self._next = 1, 0
+        self._has_double, self._double = False, 0.0
+        self._has_float, self._float = False, 0.0
+
+    def initial_seed(self):
+        return self._seed
+
+    def _raw(self, n):
+        out = np.empty(n, np.uint32)
+        m = min(n, self._left - 1)
+        if m > 0:
+            out[:m] = _temper(self._mt[self._next : self._next + m])
+            self._next += m
+            self._left -= m
+        if n > m:
+            if self._bitgen is None:
+                self._bitgen = np.random.MT19937(0)
+            bg = self._bitgen
+            bg.state = {"bit_generator": "MT19937", "state": {"key": self._mt, "pos": _MT_N}}
+            out[m:] = bg.random_raw(n - m)
+            st = bg.state["state"]
+            self._mt = np.asarray(st["key"]).astype(np.uint32)
+            self._next = int(st["pos"])
+            self._left = _MT_N + 1 - self._next
+        return out
+
+    def random(self):
+        return int(self._raw(1)[0])
+
+    def random64(self):
+        r = self._raw(2)
+        return (int(r[0]) << 32) | int(r[1])
+
+    def _unit_floats(self, n):
+        return (self._raw(n) & np.uint32(0xFFFFFF)).astype(np.float32) * _F(2.0**-24)
+
+    def uniform_(self, out, from_, to):
+        f = _F(from_)
+        x = self._unit_floats(out.size)
+        out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f)
+
+    def _normal_double(self):
+        if self._has_double:
+            self._has_double = False
+            return self._double
+        r = self._raw(4).astype(np.uint64)
+        mask = np.uint64((1 << 53) - 1)
+        u1 = float((r[0] << np.uint64(32) | r[1]) & mask) * 2.0**-53
+        u2 = float((r[2] << np.uint64(32) | r[3]) & mask) * 2.0**-53
+        radius = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._double = radius * math.sin(theta)
+        self._has_double = True
+        return radius * math.cos(theta)
+
+    def normal_(self, out, mean, std, half_blocks=False):
+        flat = out.reshape(-1)
+        n = flat.size
+        if n < 16:
+            for i in range(n):
+                flat[i] = _F(_fma64(self._normal_double(), float(std), float(mean)))
+            return
+        m, s = _F(mean), _F(std)
+        full = n - n % 16
+        if not half_blocks:
+            flat[:] = self._unit_floats(n)
+            blocks = flat[:full].reshape(-1, 16)
+            _normal_fill16(blocks, m, s)
+        else:
+            blocks = self._unit_floats(full).reshape(-1, 16)
+            _normal_fill16(blocks, m, s)
+            flat[:full] = blocks.reshape(-1)
+        if n % 16:
+            tail = self._unit_floats(16).reshape(1, 16)
+            _normal_fill16(tail, m, s)
+            flat[n - 16 :] = tail.reshape(-1)
+
+    def randint_(self, out, low, high):
+        if low >= high:
+            raise ValueError("randint_: low must be < high")
+        rng = (high - low) & _U64
+        n = out.size
+        if rng >= 1 << 28:
+            r = self._raw(2 * n).astype(np.uint64)
+            v = (r[0::2] << np.uint64(32)) | r[1::2]
+        else:
+            v = self._raw(n).astype(np.uint64)
+        out.reshape(-1)[:] = ((v % np.uint64(rng)) + np.uint64(low & _U64)).view(np.int64)
+
+    def randperm_(self, out):
+        n = out.size
+        perm = list(range(n))
+        if n > 1:
+            draws = self._raw(n - 1).astype(np.int64) % np.arange(n, 1, -1, dtype=np.int64)
+            for i, z in enumerate(draws.tolist()):
+                perm[i], perm[i + z] = perm[i + z], perm[i]
+        out.reshape(-1)[:] = perm
+
+    def get_state(self):
+        b = bytearray(STATE_BYTES)
+        struct.pack_into("<QiiQ", b, 0, self._seed, self._left, 1, self._next)
+        b[24 : 24 + 8 * _MT_N] = self._mt.astype("<u8").tobytes()
+        if self._has_double:  # PyTorch keeps the cached double sample in normal_y
+            struct.pack_into("<dddi", b, 5016, 0.0, self._double, 0.0, 1)
+        struct.pack_into("<f?", b, 5048, self._float, self._has_float)
+        return np.frombuffer(bytes(b), np.uint8).copy()
+
+    def set_state(self, state):
+        b = np.ascontiguousarray(state, dtype=np.uint8).tobytes()
+        if len(b) != STATE_BYTES:
+            raise ValueError(
+                f"Expected a CPUGeneratorImplState of size {STATE_BYTES} but found the input "
+                f"RNG state size to be {len(b)}"
+            )
+        seed, left, seeded, nxt = struct.unpack_from("<QiiQ", b, 0)
+        if seeded != 1 or not (0 < left <= _MT_N) or nxt > _MT_N:
+            raise ValueError("Invalid mt19937 state")
+        self._seed, self._left, self._next = seed, left, nxt
+        self._mt = np.frombuffer(b, "<u8", _MT_N, 24).astype(np.uint32)
+        _, y, _, valid = struct.unpack_from("<dddi", b, 5016)
+        self._has_double, self._double = bool(valid), (y if valid else 0.0)
+        f, fvalid = struct.unpack_from("<f?", b, 5048)
+        self._has_float, self._float = bool(fvalid), (f if fvalid else 0.0)
+
+
+# ---------------------------------------------------------------- Generator
+
+
+def _seed_arg(seed):
+    seed = int(seed)
+    if not -(1 << 63) <= seed <= _U64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed & _U64
+
+
+def _state_array(state):
+    if isinstance(state, (bytes, bytearray, memoryview)):
+        return np.frombuffer(bytes(state), np.uint8)
+    if hasattr(state, "numpy") and not isinstance(state, np.ndarray):
+        state = state.numpy()  # a torch.ByteTensor from torch.get_rng_state()
+    arr = np.asarray(state)
+    if arr.dtype != np.uint8 or arr.ndim != 1:
+        raise TypeError(
+            f"expected a 1-D uint8 array for the generator state, got {arr.dtype} of shape "
+            f"{arr.shape}"
+        )
+    return np.ascontiguousarray(arr)
+
+
+class Generator:
+    """PyTorch's CPU generator: mt19937 with PyTorch's seeding and sampling algorithms.
+
+    `Generator()` starts from PyTorch's default seed 67280421310721; `get_state()` returns a
+    NumPy uint8 array in PyTorch's own layout (5056 bytes), so `set_state` also accepts
+    `torch.get_rng_state()`.
+    """
+
+    def __init__(self, device="cpu", *, _impl=None):
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"tapegrad runs on the CPU only; got device={device!r}")
+        self._e = _new_engine(_impl)
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def manual_seed(self, seed):
+        self._e.manual_seed(_seed_arg(seed))
+        return self
+
+    def seed(self):
+        s = _nondeterministic_seed()
+        self._e.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._e.initial_seed()
+
+    def get_state(self):
+        return np.array(self._e.get_state(), dtype=np.uint8)
+
+    def set_state(self, new_state):
+        try:
+            self._e.set_state(_state_array(new_state))
+        except ValueError as e:
+            raise RuntimeError(str(e)) from None
+        return self
+
+    def __repr__(self):
+        return f"<tapegrad.Generator object at {id(self):#x}>"
+
+
+def default_generator():
+    """The process-wide generator behind manual_seed, rand, randn and layer init."""
+    global _default
+    if _default is None:
+        g = Generator()
+        g._e.manual_seed(_nondeterministic_seed())  # unseeded runs differ, as in PyTorch
+        _default = g
+    return _default
+
+
+def _gen(generator):
+    if generator is None:
+        return default_generator()
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a tapegrad.Generator, not {type(generator).__name__}")
+    return generator
 
 
 def manual_seed(seed):
-    global _rng, _initial
-    seed = int(seed)
-    _initial = seed
-    _rng = np.random.Generator(np.random.MT19937(seed & 0xFFFFFFFFFFFFFFFF))
-    return _rng
+    """Seed the default generator (all 64 bits are kept; mt19937 uses the low 32)."""
+    s = _seed_arg(seed)
+    g = default_generator()
+    g._e.manual_seed(s)
+    return g
 
 
 def seed():
-    s = int(np.random.SeedSequence().entropy) & 0xFFFFFFFFFFFFFFFF
-    manual_seed(s)
-    return s
+    """Seed the default generator with a non-deterministic 64-bit number and return it."""
+    return default_generator().seed()
 
 
 def initial_seed():
-    return _initial
+    return default_generator().initial_seed()
 
 
-def generator():
-    global _rng
-    if _rng is None:
-        manual_seed(_initial)
-    return _rng
+def get_rng_state():
+    return default_generator().get_state()
+
+
+def set_rng_state(new_state):
+    default_generator().set_state(new_state)
+
+
+# ---------------------------------------------------------------- sampling
 
 
 def _refuse_in_capture(what):
@@ -55,25 +428,153 @@ def _shape(size):
     return _shape_arg(size)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None):
+def _check_nbytes(shape, dt):
+    from .tensor import _check_nbytes
+
+    _check_nbytes(shape, dt)
+
+
+def _uniform_array(g, shape, from_, to, dt):
+    """uniform_(from, to) values for a tensor of dtype dt, as a NumPy array of that dtype."""
+    from_, to = float(from_), float(to)
+    if not from_ <= to:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={_num(from_)} > "
+            f"to={_num(to)}"
+        )
+    if to - from_ > float(np.finfo(np.float32).max):
+        raise RuntimeError(
+            f"uniform_ expects to-from <= std::numeric_limits<float>::max(), but found "
+            f"to={_num(to)} and from={_num(from_)} which result in to-from to exceed the limit"
+        )
+    arr = np.empty(shape, np.float32)
+    g._e.uniform_(arr, from_, to)
+    if dt is float16:
+        h = arr.astype(np.float16)
+        h[h == np.float16(to)] = np.float16(from_)  # PyTorch keeps float16 results below `to`
+        return h
+    return arr
+
+
+def _normal_array(g, shape, mean, std, dt):
+    mean, std = float(mean), float(std)
+    if not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
+    arr = np.empty(shape, np.float32)
+    g._e.normal_(arr, mean, std, dt is float16)
+    return arr.astype(np.float16) if dt is float16 else arr
+
+
+def _num(v):
+    return int(v) if float(v).is_integer() else v
+
+
+def uniform_array(shape, low, high, dtype=float32, generator=None):
+    """PyTorch's uniform_(low, high) values as a NumPy array (float32 or float16): layer init."""
+    return _uniform_array(_gen(generator), tuple(shape), low, high, to_dtype(dtype))
+
+
+def normal_array(shape, mean=0.0, std=1.0, dtype=float32, generator=None):
+    return _normal_array(_gen(generator), tuple(shape), mean, std, to_dtype(dtype))
+
+
+def _make(arr, dt, requires_grad):
     from .tensor import tensor
 
+    return tensor(arr, dtype=dt, requires_grad=requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     _refuse_in_capture("rand()")
     dt = float32 if dtype is None else to_dtype(dtype)
-    arr = generator().random(_shape(size), dtype=np.float32)
-    return tensor(arr, dtype=dt, requires_grad=requires_grad)
+    shape = _shape(size)
+    _check_nbytes(shape, dt)
+    return _make(_uniform_array(_gen(generator), shape, 0.0, 1.0, dt), dt, requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None):
-    from .tensor import tensor
-
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     _refuse_in_capture("randn()")
     dt = float32 if dtype is None else to_dtype(dtype)
-    arr = generator().standard_normal(_shape(size), dtype=np.float32)
-    return tensor(arr, dtype=dt, requires_grad=requires_grad)
+    shape = _shape(size)
+    _check_nbytes(shape, dt)
+    return _make(_normal_array(_gen(generator), shape, 0.0, 1.0, dt), dt, requires_grad)
 
 
-def uniform_array(shape, low, high):
-    """float32 samples in [low, high): used by layer init."""
-    u = generator().random(shape, dtype=np.float32)
-    return (u * np.float32(high - low) + np.float32(low)).astype(np.float32)
+def _int_arg(v, name):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"randint(): argument '{name}' must be int, not {type(v).__name__}")
+    v = int(v)
+    if not -(1 << 63) <= v < (1 << 63):
+        raise RuntimeError(f"randint(): {name}={v} is out of the int64 range")
+    return v
+
+
+def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, device=None):
+    """randint(high, size) or randint(low, high, size): integers in [low, high).
+
+    tapegrad stores float32 and float16 only, so the values come back as float32 by default
+    (exact below 2**24); PyTorch's default would be int64.
+    """
+    _refuse_in_capture("randint()")
+    args = list(args)
+    if size is None:
+        if not args:
+            raise TypeError("randint() missing required argument 'size'")
+        size = args.pop()
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError("randint() takes (high, size) or (low, high, size)")
+    low, high = _int_arg(low, "low"), _int_arg(high, "high")
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    dt = float32 if dtype is None else to_dtype(dtype)
+    shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size))
+    _check_nbytes(shape, dt)
+    out = np.empty(shape, np.int64)
+    _gen(generator)._e.randint_(out, low, high)
+    return _make(out, dt, requires_grad)
+
+
+def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
+    """A random permutation of 0..n-1 (PyTorch's algorithm; float32 values, see randint)."""
+    _refuse_in_capture("randperm()")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
+    n = int(n)
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
+    if n >= (1 << 32) // 20:
+        raise RuntimeError(f"randperm: n={n} is larger than tapegrad supports (PyTorch switches "
+                           "algorithm there)")  # fmt: skip
+    dt = float32 if dtype is None else to_dtype(dtype)
+    _check_nbytes((n,), dt)
+    out = np.empty(n, np.int64)
+    _gen(generator)._e.randperm_(out)
+    return _make(out, dt, requires_grad)
+
+
+def fill_uniform_(t, from_=0.0, to=1.0, generator=None):
+    """Tensor.uniform_: PyTorch's values, written in place without recording on the tape."""
+    _refuse_in_capture("uniform_()")
+    arr = _uniform_array(_gen(generator), tuple(t.shape), from_, to, t.dtype)
+    return _write(t, arr)
+
+
+def fill_normal_(t, mean=0.0, std=1.0, generator=None):
+    _refuse_in_capture("normal_()")
+    arr = _normal_array(_gen(generator), tuple(t.shape), mean, std, t.dtype)
+    return _write(t, arr)
+
+
+def _write(t, arr):
+    from ._grad_mode import no_grad
+    from .tensor import tensor
+
+    with no_grad():
+        t.copy_(tensor(arr, dtype=t.dtype, backend=t._be))
+    return t

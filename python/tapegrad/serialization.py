@@ -59,7 +59,7 @@ def _check_state_dict(obj):
                 "hold tensors and NumPy arrays (nested containers and Python objects would need "
                 "pickle, which tapegrad does not use)"
             )
-        out.append((key, np.ascontiguousarray(arr)))
+        out.append((key, np.asarray(arr, order="C")))  # (ascontiguousarray makes 0-d 1-d)
     return out
 
 
@@ -160,11 +160,10 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
         if arr.dtype.byteorder not in ("=", "|"):
             arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype == np.float32 or arr.dtype == np.float16:
-            arr = np.ascontiguousarray(arr)
-            if arr.size == 0:
-                out[key] = arr
-            else:
-                out[key] = be.from_numpy(arr, False)
+            # the canonical dtype objects: a byte-swapped descriptor compares equal but is not
+            # what the backends' from_numpy checks for
+            canonical = np.float32 if arr.dtype.itemsize == 4 else np.float16
+            out[key] = be.from_numpy(np.asarray(arr, dtype=canonical, order="C"), False)
         else:
             out[key] = arr
     return out

@@ -67,6 +67,44 @@ def _inplace(op, t, other):
     return NotImplemented
 
 
+def _scaled(fn, t, other, alpha):
+    """`other * alpha` for add/sub(other, alpha=), computed as tapegrad does (never as NumPy or
+    Python would: a str times a huge int is a huge str, uint8 arrays overflow)."""
+    if isinstance(alpha, (bool, np.bool_)):
+        alpha = int(alpha)
+    if not _is_scalar(alpha):
+        raise TypeError(f"{fn}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+    if alpha == 1:
+        return other
+    try:
+        alpha = _pyfloat(alpha)
+    except OverflowError:
+        raise RuntimeError(f"{fn}(): alpha={alpha} does not fit a float") from None
+    if isinstance(other, (bool, np.bool_)):
+        other = int(other)
+    if _is_scalar(other):
+        return _pyfloat(other) * alpha
+    if isinstance(other, (np.ndarray, list, tuple)):
+        other = tensor(other, backend=t._be)
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{fn}(): argument 'other' (position 1) must be Tensor or a number, "
+            f"not {type(other).__name__}"
+        )
+    return other * alpha
+
+
+def _inplace_method(op, t, other):
+    """The `add_`/`sub_`/`mul_`/`div_` methods: like `t op= other`, but never NotImplemented."""
+    out = _inplace(op, t, other)
+    if out is NotImplemented:
+        raise TypeError(
+            f"{op}_(): argument 'other' (position 1) must be Tensor or a number, "
+            f"not {type(other).__name__}"
+        )
+    return out
+
+
 def _norm_dim(d, ndim):
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
         raise TypeError(f"dim must be an int, got {type(d).__name__}")
@@ -210,10 +248,10 @@ class Tensor:
 
     # ---- math methods ----
     def add(self, other, alpha=1):
-        return self + (other * alpha if alpha != 1 else other)
+        return self + _scaled("add", self, other, alpha)
 
     def sub(self, other, alpha=1):
-        return self - (other * alpha if alpha != 1 else other)
+        return self - _scaled("sub", self, other, alpha)
 
     def mul(self, other):
         return self * other
@@ -264,16 +302,16 @@ class Tensor:
 
     # ---- in place ----
     def add_(self, other, alpha=1):
-        return _inplace("add", self, other * alpha if alpha != 1 else other)
+        return _inplace_method("add", self, _scaled("add_", self, other, alpha))
 
     def sub_(self, other, alpha=1):
-        return _inplace("sub", self, other * alpha if alpha != 1 else other)
+        return _inplace_method("sub", self, _scaled("sub_", self, other, alpha))
 
     def mul_(self, other):
-        return _inplace("mul", self, other)
+        return _inplace_method("mul", self, other)
 
     def div_(self, other):
-        return _inplace("div", self, other)
+        return _inplace_method("div", self, other)
 
     def zero_(self):
         return self._be.fill_(self, 0.0)
@@ -290,6 +328,21 @@ class Tensor:
             src = tensor(src, dtype=self.dtype, backend=self._be)
         _check_same(self, src)
         return self._be.copy_(self, src)
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
+        """Fill in place with PyTorch's uniform_(from, to) numbers (never recorded on the tape)."""
+        from ._random import fill_uniform_
+
+        from_ = kwargs.pop("from", from_)  # PyTorch's keyword name
+        if kwargs:
+            raise TypeError(f"uniform_() got an unexpected keyword argument {next(iter(kwargs))!r}")
+        return fill_uniform_(self, from_, to, generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill in place with PyTorch's normal_(mean, std) numbers (never recorded on the tape)."""
+        from ._random import fill_normal_
+
+        return fill_normal_(self, mean, std, generator)
 
     # ---- shape ----
     def numel(self):
@@ -312,6 +365,7 @@ class Tensor:
     reshape = view
 
     def view_as(self, other):
+        _need_like("view_as", other)
         return self.view(other.shape)
 
     def flatten(self):
@@ -406,6 +460,7 @@ class Tensor:
         return self.to(float32)
 
     def type_as(self, other):
+        _need_like("type_as", other)
         return self.to(other.dtype)
 
     def is_floating_point(self):
@@ -435,7 +490,12 @@ class Tensor:
         self._be.backward(self, gradient, bool(retain_graph))
 
     def requires_grad_(self, requires_grad=True):
-        self.requires_grad = requires_grad
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, "
+                f"not {type(requires_grad).__name__}"
+            )
+        self.requires_grad = bool(requires_grad)
         return self
 
     def detach(self):
@@ -479,7 +539,10 @@ class Tensor:
         return self.item()
 
     def __int__(self):
-        return int(self.item())
+        v = self.item()
+        if v != v or v in (float("inf"), float("-inf")):
+            raise RuntimeError(f"value cannot be converted to type int without overflow: {v}")
+        return int(v)
 
     def __index__(self):
         raise TypeError("only integer tensors of a single element can be converted to an index")
@@ -534,8 +597,9 @@ def _np_from(data, dt):
             "only real numbers are supported"
         )
     if dt is None:
-        dt = float16 if arr.dtype == np.float16 else float32
-    out = np.array(arr, dtype=dt.np, order="C", copy=True)
+        dt = float16 if kind == "f" and arr.dtype.itemsize == 2 else float32  # any byte order
+    with np.errstate(over="ignore"):  # 1e39 -> inf, silently, as in PyTorch
+        out = np.array(arr, dtype=dt.np, order="C", copy=True)
     return out, dt
 
 
@@ -576,6 +640,12 @@ def _pick_backend(backend):
 
 
 def _filled(shape, value, dtype, requires_grad, backend=None):
+    if isinstance(value, (bool, np.bool_)):
+        value = int(value)
+    if not _is_scalar(value):
+        raise TypeError(
+            f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
+        )
     dt = float32 if dtype is None else to_dtype(dtype)
     shape = _shape_arg(shape)
     _check_nbytes(shape, dt)
@@ -596,23 +666,42 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None, backend
     return _filled(shape, fill_value, dtype, requires_grad, backend)
 
 
+def _need_like(fn, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(t).__name__}")
+
+
 def zeros_like(t, dtype=None, requires_grad=False):
+    _need_like("zeros_like", t)
     return _filled(t.shape, 0.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    _need_like("ones_like", t)
     return _filled(t.shape, 1.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     if end is None:
         start, end = 0, start
+    for v in (start, end, step):
+        if not _is_scalar(v) and not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"arange(): expected numbers, got {type(v).__name__}")
+    lo, hi, st = _pyfloat(start), _pyfloat(end), _pyfloat(step)
+    if st == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(st)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (hi - lo) / st < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    _check_nbytes((int(np.ceil((hi - lo) / st)),), float32 if dtype is None else to_dtype(dtype))
     return tensor(np.arange(start, end, step), dtype=dtype or float32, requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    _check_nbytes((int(steps),), float32 if dtype is None else to_dtype(dtype))
     # PyTorch computes linspace in the output dtype with a symmetric formula; float64 then round
     # gives the same float32 values for the sizes tutorials use.
     arr = np.linspace(_pyfloat(start), _pyfloat(end), int(steps))

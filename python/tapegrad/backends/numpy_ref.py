@@ -222,11 +222,12 @@ class Node:
 
     edges[i] is None (input i needs no gradient), the Node that made input i, or input i
     itself when it is a leaf that requires grad (its gradient accumulates into .grad).
-    checks holds (version counter, expected version, dtype, shape) of the saved tensors.
+    checks holds (index in ctx.saved, version counter, expected version, dtype, shape) of the
+    saved arrays that are an input or the output (their in-place changes are detected).
     """
 
-    __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "checks",
-                 "freed", "_name", "__weakref__")  # fmt: skip
+    __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "out_dtype",
+                 "out_shape", "attrs", "checks", "freed", "_name", "__weakref__")  # fmt: skip
 
     def name(self):
         return self._name
@@ -234,17 +235,71 @@ class Node:
     def __repr__(self):
         return f"<{self._name} object at {id(self):#x}>"
 
+    # ---- introspection, the same surface as the cpp backend's GradFn (tapegrad.autograd uses it)
+
+    @property
+    def op(self):
+        return self.kernel.name
+
+    @property
+    def input_shapes(self):
+        return self.in_shapes
+
+    @property
+    def input_dtypes(self):
+        return tuple(None if d is None else d.name for d in self.in_dtypes)
+
+    @property
+    def output_shape(self):
+        return self.out_shape
+
+    @property
+    def output_dtype(self):
+        return self.out_dtype.name
+
+    @property
+    def scalar(self):
+        return float(self.attrs.get("s", 0.0))
+
+    @property
+    def released(self):
+        return self.freed
+
+    def saved(self):
+        """What backward will read: one dict per saved array (its value as a new tensor)."""
+        if self.freed:
+            return [{"index": i, "freed": True} for i in range(getattr(self.ctx, "n_freed", 0))]
+        versions = {i: (ver, expected) for i, ver, expected, _, _ in self.checks}
+        out = []
+        for i, arr in enumerate(self.ctx.saved):
+            ver, expected = versions.get(i, ([0], 0))
+            d = {"index": i, "freed": False, "shape": arr.shape, "dtype": arr.dtype.name}
+            d.update(version=expected, current_version=ver[0], value=_new(arr))
+            out.append(d)
+        return out
+
+    def apply(self, grad):
+        """Run only this node's backward on `grad` (a tensor of the output's shape and dtype).
+
+        Returns one input gradient per input (a new tensor, or None where the input needs none).
+        The saved tensors are kept (as with retain_graph=True)."""
+        _check(grad)
+        if grad._arr.shape != self.out_shape:
+            raise RuntimeError(f"{self._name}.apply: grad shape {grad.shape} != {self.out_shape}")
+        g = np.asarray(grad._arr, dtype=self.out_dtype)
+        return tuple(None if gi is None else _new(gi) for gi in self._apply(g, True))
+
     @property
     def next_functions(self):
         return tuple(
             (e if e is None or isinstance(e, Node) else _AccumulateGrad(e), 0) for e in self.edges
         )
 
-    def apply(self, g, retain_graph):
+    def _apply(self, g, retain_graph):
         """Input gradients (storage dtypes, None where not needed) for output gradient g."""
         if self.freed:
             raise RuntimeError(_SECOND_BACKWARD)
-        for ver, expected, dt, shape in self.checks:
+        for _, ver, expected, dt, shape in self.checks:
             if ver[0] != expected:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by "
@@ -270,6 +325,7 @@ class Node:
                 )
             out.append(gi)
         if not retain_graph and self.ctx.saved:
+            self.ctx.n_freed = len(self.ctx.saved)
             self.ctx.saved = ()
             self.checks = ()
             self.freed = True
@@ -324,14 +380,14 @@ def _run(op, tensors, attrs, out_dtype=None):
     out = _new(np.asarray(y, dtype=out_dt, order="C"))
     if record:
         checks = []
-        for s in ctx.saved:
+        for i, s in enumerate(ctx.saved):
             for t, x in zip(tensors, arrays):
                 if s is x:
-                    checks.append((t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
+                    checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
                     break
             else:
                 if s is y:
-                    checks.append((out._ver, 0, out_dt, out._arr.shape))
+                    checks.append((i, out._ver, 0, out_dt, out._arr.shape))
         node = Node()
         node.seq = _next_seq()
         node.kernel = k
@@ -341,6 +397,8 @@ def _run(op, tensors, attrs, out_dtype=None):
         )
         node.in_dtypes = tuple(None if t is None else t._arr.dtype for t in tensors)
         node.in_shapes = tuple(None if t is None else t._arr.shape for t in tensors)
+        node.out_dtype, node.out_shape = out._arr.dtype, out._arr.shape
+        node.attrs = attrs
         node.checks = tuple(checks)
         node.freed = False
         gf = k.grad_fn
@@ -419,7 +477,7 @@ def _sweep(root, g, retain_graph):
     while ready:
         node = heappop(ready)[2]
         g = pending.pop(node, None)
-        grads = node.apply(g, retain_graph) if g is not None else (None,) * len(node.edges)
+        grads = node._apply(g, retain_graph) if g is not None else (None,) * len(node.edges)
         for e, gi in zip(node.edges, grads):
             if e is None:
                 continue

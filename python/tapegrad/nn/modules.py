@@ -9,7 +9,7 @@ from .. import _backend
 from .._dtype import float16, float32, to_dtype
 from .._grad_mode import no_grad
 from .._random import uniform_array
-from ..tensor import Tensor
+from ..tensor import Tensor, _check_nbytes
 from . import functional as F
 
 __all__ = [
@@ -101,12 +101,12 @@ def _to_backend_tensor(value, like):
     if isinstance(value, Tensor):
         if value._be is not like._be:
             value = like._be.from_numpy(
-                np.ascontiguousarray(value._be.to_numpy(value), dtype=like.dtype.np), False
+                np.asarray(value._be.to_numpy(value), dtype=like.dtype.np, order="C"), False
             )
         elif value.dtype is not like.dtype:
             value = value.detach().to(like.dtype)
         return value
-    arr = np.ascontiguousarray(np.asarray(value), dtype=like.dtype.np)
+    arr = np.asarray(value, dtype=like.dtype.np, order="C")  # keeps 0-d (ascontiguousarray: 1-d)
     return like._be.from_numpy(arr, False)
 
 
@@ -425,6 +425,8 @@ class Module:
                 dt = a.dtype
             elif isinstance(a, str) and a.split(":")[0] in ("cpu",):
                 device = a
+            elif isinstance(a, str) and a.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+                device = a  # refused below with the CPU-only message
             elif a is not None:
                 dt = a
         if device is not None and str(device).split(":")[0] != "cpu":
@@ -479,6 +481,12 @@ class Module:
                 missing.append(key)
                 continue
             value = state_dict[key]
+            if isinstance(value, np.ndarray) and value.dtype.kind not in "biuf":
+                errors.append(
+                    f'While copying the parameter named "{key}", expected a real-valued array '
+                    f"from checkpoint but received an ndarray of dtype {value.dtype}"
+                )
+                continue
             if not isinstance(value, (Tensor, np.ndarray)):
                 errors.append(
                     f'While copying the parameter named "{key}", expected a tensor or ndarray '
@@ -558,16 +566,19 @@ class Module:
 # ---------------------------------------------------------------- layers
 
 
-def _init_linear(in_features, out_features, bias=True):
-    """PyTorch's Linear init as float32 arrays: weight (out, in) and bias (out,) (or None).
+def _init_linear(in_features, out_features, bias=True, dtype=float32):
+    """PyTorch's Linear init as arrays of `dtype`: weight (out, in) and bias (out,) (or None).
 
-    Both are uniform(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform with a=sqrt(5) for the weight,
-    the bias bound from fan_in), the weight drawn first. Every Linear init goes through here so
-    that making the stream PyTorch-identical later is a change in one place.
+    As Linear.reset_parameters does in PyTorch: kaiming_uniform_(a=sqrt(5)) for the weight, then
+    uniform(-1/sqrt(in), 1/sqrt(in)) for the bias, drawn from the default generator in that
+    order and with PyTorch's own float64 arithmetic for the bounds, so that manual_seed(s)
+    followed by Linear(i, o) gives PyTorch's parameters bit for bit (docs/random.md).
     """
-    bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
-    w = uniform_array((out_features, in_features), -bound, bound)
-    b = uniform_array((out_features,), -bound, bound) if bias else None
+    gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # calculate_gain("leaky_relu", sqrt(5))
+    w_bound = math.sqrt(3.0) * (gain / math.sqrt(in_features))
+    w = uniform_array((out_features, in_features), -w_bound, w_bound, dtype)
+    b_bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+    b = uniform_array((out_features,), -b_bound, b_bound, dtype) if bias else None
     return w, b
 
 
@@ -594,7 +605,8 @@ class Linear(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self._dtype = float32 if dtype is None else to_dtype(dtype)
-        w, b = _init_linear(self.in_features, self.out_features, bias)
+        _check_nbytes((self.out_features, self.in_features), self._dtype)
+        w, b = _init_linear(self.in_features, self.out_features, bias, self._dtype)
         self.weight = _new_param(w, self._dtype)
         if b is not None:
             self.bias = _new_param(b, self._dtype)
@@ -602,7 +614,9 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self):
-        w, b = _init_linear(self.in_features, self.out_features, self.bias is not None)
+        w, b = _init_linear(
+            self.in_features, self.out_features, self.bias is not None, self.weight.dtype
+        )
         with no_grad():
             self.weight.copy_(_to_backend_tensor(w, self.weight))
             if b is not None:

@@ -37,6 +37,8 @@ class Adam(Optimizer):
         differentiable=False,
         fused=None,
     ):
+        if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of floats, got {betas!r}")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:

@@ -1,0 +1,35 @@
+"""`tg.autograd`: see beneath `backward()`.
+
+- `tape(t)`: the recorded ops behind `t`, in order, with shapes, dtypes and what each saved.
+- `backward_steps(t)`: backward one node at a time (a generator of printable steps).
+- `gradcheck(fn, inputs)`: analytic gradients against float64 finite differences.
+- `check_backends()`: run every cpp op also on the NumPy reference and compare (lockstep).
+- `detect_anomaly()`: raise at the first NaN/Inf in forward or backward, naming the op and the
+  source line that created it; count float16 overflow/underflow per op.
+- `record_values()`: keep every op's output while active, so `tape` and `tg.viz.draw` can show
+  the data of intermediate results too.
+
+Nothing here costs anything unless used: the tools that watch ops wrap the backend modules'
+op functions only while they are active (docs/how-backward-works.md).
+"""
+
+from ._anomaly import AnomalyError, detect_anomaly
+from ._gradcheck import GradcheckError, gradcheck
+from ._lockstep import BackendMismatchError, check_backends
+from ._record import record_values
+from ._tape import Step, Tape, TapeEntry, backward_steps, tape
+
+__all__ = [
+    "AnomalyError",
+    "BackendMismatchError",
+    "GradcheckError",
+    "Step",
+    "Tape",
+    "TapeEntry",
+    "backward_steps",
+    "check_backends",
+    "detect_anomaly",
+    "gradcheck",
+    "record_values",
+    "tape",
+]
