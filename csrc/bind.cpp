@@ -45,6 +45,9 @@ TensorPtr& T(PyObject* o) {
 }
 
 PyObject* wrap(TensorPtr t) {
+  if (!g_type)
+    throw std::runtime_error(
+        "tapegrad._core is not set up: import tapegrad (its cpp backend installs the tensor type)");
   PyObject* o = g_type->tp_alloc(g_type, 0);
   if (!o) throw py::error_already_set();
   new (&reinterpret_cast<PyTensor*>(o)->t) TensorPtr(std::move(t));
@@ -84,6 +87,8 @@ void set_python_error() {
     PyErr_SetString(PyExc_TypeError, e.what());
   } catch (const tg::IndexError& e) {
     PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const tg::OutOfMemory& e) {
+    PyErr_SetString(PyExc_MemoryError, e.what());
   } catch (const std::bad_alloc&) {
     PyErr_SetString(PyExc_MemoryError, "tapegrad: out of memory (or a tensor of over 1 TiB)");
   } catch (const std::exception& e) {
@@ -553,13 +558,17 @@ py::object install(py::object base, py::tuple dtypes, py::object backend) {
 py::object from_numpy(py::array arr, bool requires_grad) {
   if (requires_grad && capturing()) capture_refuse("the creation of a tensor that requires grad");
   py::dtype dt = arr.dtype();
+  const uint16_t probe = 1;
+  const bool little = *reinterpret_cast<const uint8_t*>(&probe) == 1;
+  const char order = dt.byteorder();
+  const bool native = order == '=' || order == '|' || (order == '<') == little;
   DType d;
-  if (dt.is(py::dtype::of<float>()))
+  if (dt.kind() == 'f' && dt.itemsize() == 4 && native)
     d = DType::f32;
-  else if (dt.kind() == 'f' && dt.itemsize() == 2)
+  else if (dt.kind() == 'f' && dt.itemsize() == 2 && native)
     d = DType::f16;
   else
-    throw py::type_error("from_numpy: expected a float32 or float16 array");
+    throw py::type_error("from_numpy: expected a native-byte-order float32 or float16 array");
   if (!(arr.flags() & py::array::c_style))
     throw py::value_error("from_numpy: expected a C-contiguous array");
   Shape s;
@@ -750,6 +759,8 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetString(PyExc_TypeError, e.what());
     } catch (const tg::IndexError& e) {
       PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const tg::OutOfMemory& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
     }
   });
 
@@ -882,6 +893,9 @@ PYBIND11_MODULE(_core, m) {
       fill(grad, 1.0);
     } else {
       grad = arg(g, "gradient");
+      if (grad->shape != root->shape || grad->dt != root->dt)
+        throw std::runtime_error("backward: the gradient is " + describe(*grad) +
+                                 ", the tensor is " + describe(*root));
     }
     without_gil([&] {
       tg::backward(root, grad, retain);

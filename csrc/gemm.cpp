@@ -3,7 +3,6 @@
 // micro-panels, and run a register-tiled micro-kernel over them). The AVX2+FMA+F16C kernels in
 // gemm_avx2.cpp are picked at run time; the portable kernels below use the same packed layout.
 #include "gemm.h"
-#include "interrupt.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "half.h"
+#include "interrupt.h"
 #include "threads.h"
 
 namespace tg {

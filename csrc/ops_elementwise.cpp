@@ -264,6 +264,9 @@ float pow_f(float x, float e) {
   if (e == 0.5f) return std::sqrt(x);
   if (e == -1.0f) return 1.0f / x;
   if (e == 3.0f) return x * x * x;
+  // PyTorch's float32 kernel: rsqrt and reciprocal-square (so -0.0 and -inf behave as there).
+  if (e == -0.5f) return 1.0f / std::sqrt(x);
+  if (e == -2.0f) return 1.0f / (x * x);
   return std::pow(x, e);
 }
 }  // namespace

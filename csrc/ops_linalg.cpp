@@ -199,7 +199,8 @@ TensorPtr linear(const TensorPtr& x0, const TensorPtr& w0, const TensorPtr& b0) 
                load_f32(*b, bias.data());
                const float* bv = bias.data();
                for (int64_t r = 0; r < R; ++r)
-                 for (int64_t j = 0; j < out_f; ++j) y[r * out_f + j] = bv[j];
+                 for (int64_t j = 0; j < out_f; ++j)
+                   y[r * out_f + j] = bv[j];
              }
              gemm(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in}, y,
                   out_f, b != nullptr);

@@ -1,5 +1,6 @@
 #include "tensor.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -34,9 +35,14 @@ static int64_t checked_numel(const Shape& shape, DType dt) {
     if (s < 0)
       throw ValueError("Trying to create tensor with negative dimension " + std::to_string(s) +
                        ": " + shape.str());
-    if (s != 0 && n > limit / s) {
-      // Report the size without overflowing: the product is beyond what we allow anyway.
-      throw std::bad_alloc();
+    if (s != 0 && n > limit / s) {  // refused before allocating; the size in long double
+      long double bytes = (long double)itemsize(dt);
+      for (int j = 0; j < shape.n; ++j)
+        bytes *= (long double)shape.d[j];
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0Lf", bytes);
+      throw OutOfMemory(std::string("tapegrad: refusing to allocate ") + buf +
+                        " bytes for a tensor of shape " + shape.str() + " (the limit is 1 TiB)");
     }
     n *= s;
   }

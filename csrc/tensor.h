@@ -29,6 +29,9 @@ struct TypeError : std::runtime_error {
 struct IndexError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+struct OutOfMemory : std::runtime_error {  // Python's MemoryError
+  using std::runtime_error::runtime_error;
+};
 
 constexpr int kMaxDims = 8;
 

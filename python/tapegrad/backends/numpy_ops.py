@@ -49,6 +49,11 @@ import numpy as np
 # ---------------------------------------------------------------- the context an op runs in
 
 
+def _sign(x):
+    """PyTorch's sign for gradients: 0 at 0 and at NaN (NumPy's np.sign gives NaN there)."""
+    return np.where(x > 0, 1, np.where(x < 0, -1, 0)).astype(x.dtype)
+
+
 def _identity(x):
     return x
 
@@ -206,7 +211,7 @@ class Div:
     def backward(ctx, g):
         a, b = ctx.saved
         ga = sum_to(ctx, g / b, a.shape)
-        gb = sum_to(ctx, -g * a / (b * b), b.shape)
+        gb = sum_to(ctx, -g * ((a / b) / b), b.shape)  # PyTorch's order of operations
         return ctx.round(ga), ctx.round(gb)
 
 
@@ -344,7 +349,7 @@ class Abs:
 
     def backward(ctx, g):
         (a,) = ctx.saved
-        return (ctx.round(g * np.sign(a)),)  # abs'(0) = 0
+        return (ctx.round(g * _sign(a)),)  # abs'(0) = 0
 
 
 @kernel("exp", "ExpBackward0")
@@ -668,7 +673,7 @@ class L1Loss:
         a, b = ctx.saved
         if ctx.reduction == "mean":
             g = ctx.round(g / ctx.scalar(a.size))
-        ga = ctx.round(g * np.sign(ctx.round(a - b)))  # sign(0) = 0
+        ga = ctx.round(g * _sign(ctx.round(a - b)))  # sign(0) = 0
         return ga, -ga
 
 

@@ -36,7 +36,7 @@ from tapegrad._grad_mode import is_grad_enabled, no_grad
 from tapegrad.tensor import _MIX
 from tapegrad.tensor import Tensor as _Base
 
-from .numpy_ops import KERNELS, Ctx, broadcast_shapes, vjp
+from .numpy_ops import KERNELS, Ctx, broadcast_shapes, matmul_shape, vjp
 from .numpy_optim import adam_update, sgd_update  # the optimizer kernels (docs/backends.md)
 
 name = "numpy"
@@ -508,9 +508,32 @@ def from_numpy(arr, requires_grad=False):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     if arr.dtype not in _DTYPES:
         raise TypeError(f"unsupported dtype {arr.dtype}: tapegrad stores float32 and float16")
+    _check_rank(arr.shape)
     t = _new(np.array(arr, order="C"))
     t._rg = bool(requires_grad)
     return t
+
+
+_MAX_DIMS = 8  # as the C++ core
+
+
+def _check_rank(shape):
+    if len(shape) > _MAX_DIMS:
+        raise ValueError(f"tapegrad supports tensors of at most {_MAX_DIMS} dimensions")
+
+
+def _refuse_huge(shape, dtype):
+    """Refuse an output over 1 TiB before NumPy tries to allocate it (as the C++ core does)."""
+    n = 1
+    for s in shape:
+        n *= int(s)
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes > 1 << 40:
+        shown = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise MemoryError(
+            f"tapegrad: refusing to allocate {nbytes} bytes for a tensor of shape {shown} "
+            "(the limit is 1 TiB)"
+        )
 
 
 def to_numpy(t):
@@ -662,6 +685,11 @@ def copy_(a, src):
 def _binary(op, a, b, **attrs):
     _check(a)
     _check(b)
+    out_dtype = _F32 if a._arr.dtype != b._arr.dtype else a._arr.dtype
+    if op == "matmul":
+        _refuse_huge(matmul_shape(a._arr.shape, b._arr.shape), out_dtype)
+    elif op in ("add", "sub", "mul", "div"):
+        _refuse_huge(broadcast_shapes(a._arr.shape, b._arr.shape), out_dtype)
     if a._arr.dtype != b._arr.dtype:
         a = cast(a, 0) if a._arr.dtype == _F16 else a
         b = cast(b, 0) if b._arr.dtype == _F16 else b
@@ -757,6 +785,8 @@ def linear(x, w, b=None):
     ts = (x, w, b)
     if len({t._arr.dtype for t in ts if t is not None}) > 1:
         ts = tuple(t if t is None or t._arr.dtype == _F32 else cast(t, 0) for t in ts)
+    if w._arr.ndim == 2 and x._arr.ndim >= 1:
+        _refuse_huge(x._arr.shape[:-1] + (w._arr.shape[0],), ts[0]._arr.dtype)
     return _run("linear", ts, {})
 
 
@@ -774,6 +804,7 @@ def mean(a, dims=None, keepdim=False):
 
 def reshape(a, shape):
     """A view: shares a's storage, version counter and view group."""
+    _check_rank(shape)
     out = _unary("reshape", a, shape=tuple(int(s) for s in shape))
     out._ver = a._ver
     if a._grp is None:
