@@ -13,6 +13,8 @@ import pytest
 import tapegrad as tg
 from tapegrad.autograd import _hooks
 
+# Subprocesses import the same tapegrad as this process (installed or in-tree).
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(tg.__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -470,7 +472,7 @@ def test_check_backends_env_var():
         "KERNELS['exp'].forward = staticmethod(lambda ctx, a: f(ctx, a) + 1.0)\n"
         "x.exp()\n"
     )
-    env = dict(os.environ, TAPEGRAD_CHECK="1", PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, TAPEGRAD_CHECK="1", PYTHONPATH=_PKG_PARENT)
     env.pop("TAPEGRAD_BACKEND", None)
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert "ok {'mul': 1, 'sum': 1}" in r.stdout, r.stdout + r.stderr
@@ -552,7 +554,7 @@ def test_import_is_lazy():
         "assert 'autograd' in dir(tg)\n"
         "print('ok')\n"
     )
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, PYTHONPATH=_PKG_PARENT)
     env.pop("TAPEGRAD_CHECK", None)
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.stdout.strip() == "ok", r.stderr
@@ -561,7 +563,7 @@ def test_import_is_lazy():
 @pytest.mark.parametrize("be", ["cpp", "numpy"])
 def test_see_backward_example(be, tmp_path):
     out = tmp_path / "neuron.svg"
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    env = dict(os.environ, PYTHONPATH=_PKG_PARENT)
     r = subprocess.run(
         [sys.executable, os.path.join(ROOT, "examples", "see_backward.py"), "--backend", be,
          "--out", str(out)],
