@@ -10,7 +10,6 @@ archive, an object array, a non-npz file — is refused with a ValueError that s
 
 import io
 import os
-import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -68,6 +67,8 @@ def save(obj, f):
 
     The file is written under exactly the name given (no ".npz" is appended).
     """
+    import zipfile  # here, not at import: it costs ~10 ms
+
     items = _check_state_dict(obj)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -94,6 +95,8 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
     be None or "cpu"; `weights_only` is accepted for PyTorch compatibility (loading is always
     weights-only here).
     """
+    import zipfile  # here, not at import: it costs ~10 ms
+
     if map_location not in (None, "cpu") and str(map_location) != "cpu":
         raise RuntimeError(f"tapegrad runs on the CPU only; map_location={map_location!r}")
     if hasattr(f, "read"):
