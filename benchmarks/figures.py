@@ -11,6 +11,7 @@ Timings are the best of several repeats: the machines are shared and noisy, and 
 least disturbed run.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -338,14 +339,18 @@ def import_time(quick, peer):
         return []
     code = "import time, numpy; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
     code = code.format(peer)
-    best = min(
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], check=True, capture_output=True, text=True
-            ).stdout
+    # As an installed package would run: with bytecode (the first, warm-up run writes it even
+    # where PYTHONDONTWRITEBYTECODE is set in the environment).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def once():
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
         )
-        for _ in range(3 if quick else 7)
-    )
+        return float(out.stdout)
+
+    once()
+    best = min(once() for _ in range(3 if quick else 7))
     return [row("import time on top of NumPy", "ms", "lower", peer, best * 1e3, "≤ 20 ms")]
 
 
