@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "kernels.h"
+#include "threads.h"
 
 namespace tg {
 
@@ -70,10 +71,18 @@ struct Block {
   }
 };
 
+// Big parameters are split across the thread pool; each block touches only its own elements.
 template <class Fn>
 void blocks(const TensorImpl& p, Fn fn) {
-  for (int64_t i0 = 0; i0 < p.numel; i0 += kB)
-    fn(Block{p.dt, i0, std::min(kB, p.numel - i0)});
+  const int64_t nb = (p.numel + kB - 1) / kB;
+  auto run = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      fn(Block{p.dt, b * kB, std::min(kB, p.numel - b * kB)});
+  };
+  if (p.numel >= (int64_t(1) << 16))
+    parallel_for(nb, 64, run);
+  else
+    run(0, nb);
 }
 }  // namespace
 
