@@ -73,6 +73,18 @@ Shape to_shape(py::handle seq) {
   return s;
 }
 
+// Our exception types (tensor.h) as Python's; false if `e` is not one of them. Shared by the raw
+// C slots (set_python_error) and pybind11's translator.
+bool set_tg_error(const std::exception& e) {
+  PyObject* type = dynamic_cast<const tg::ValueError*>(&e)    ? PyExc_ValueError
+                   : dynamic_cast<const tg::TypeError*>(&e)   ? PyExc_TypeError
+                   : dynamic_cast<const tg::IndexError*>(&e)  ? PyExc_IndexError
+                   : dynamic_cast<const tg::OutOfMemory*>(&e) ? PyExc_MemoryError
+                                                              : nullptr;
+  if (type) PyErr_SetString(type, e.what());
+  return type != nullptr;
+}
+
 // Turn the C++ exception in flight into a Python one (for the raw C slots).
 void set_python_error() {
   try {
@@ -81,18 +93,10 @@ void set_python_error() {
     e.restore();
   } catch (const py::builtin_exception& e) {
     e.set_error();
-  } catch (const tg::ValueError& e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const tg::TypeError& e) {
-    PyErr_SetString(PyExc_TypeError, e.what());
-  } catch (const tg::IndexError& e) {
-    PyErr_SetString(PyExc_IndexError, e.what());
-  } catch (const tg::OutOfMemory& e) {
-    PyErr_SetString(PyExc_MemoryError, e.what());
   } catch (const std::bad_alloc&) {
     PyErr_SetString(PyExc_MemoryError, "tapegrad: out of memory (or a tensor of over 1 TiB)");
   } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
+    if (!set_tg_error(e)) PyErr_SetString(PyExc_RuntimeError, e.what());
   } catch (...) {
     PyErr_SetString(PyExc_RuntimeError, "tapegrad: unknown C++ error");
   }
@@ -753,14 +757,8 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const tg::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
-    } catch (const tg::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
-    } catch (const tg::IndexError& e) {
-      PyErr_SetString(PyExc_IndexError, e.what());
-    } catch (const tg::OutOfMemory& e) {
-      PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const std::exception& e) {
+      if (!set_tg_error(e)) throw;  // not ours: pybind11's own translation
     }
   });
 
