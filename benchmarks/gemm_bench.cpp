@@ -1,14 +1,15 @@
-// Standalone test and benchmark driver for csrc/gemm.cpp (not part of the extension).
+// Standalone test and benchmark driver for csrc/kernels/gemm.cpp (not part of the extension).
 //
-// Build (from the repository root):
-//   g++ -O3 -std=c++17 -Wall -Wextra -Icsrc -c csrc/gemm_avx2.cpp -mavx2 -mfma -mf16c -o /tmp/ga.o
-//   g++ -O3 -std=c++17 -Wall -Wextra -Icsrc benchmarks/gemm_bench.cpp csrc/gemm.cpp
-//     + csrc/threads.cpp /tmp/ga.o -lpthread -o /tmp/gemm_bench
+// Build (from the repository root; CI does this):
+//   cmake -S . -B /tmp/tg-bench -DTAPEGRAD_BENCH_DRIVERS=ON
+//         -Dpybind11_DIR=$(python -m pybind11 --cmakedir)
+//   cmake --build /tmp/tg-bench
 // Run:
-//   /tmp/gemm_bench test            # correctness against a double-precision reference
-//   TAPEGRAD_GEMM_PORTABLE=1 /tmp/gemm_bench test   # the same on the portable kernels
-//   /tmp/gemm_bench bench [threads [seconds [name-filter]]]  # GFLOP/s, best of repeats
-//   /tmp/gemm_bench numpy-script    # prints a Python script timing NumPy on the same shapes
+//   /tmp/tg-bench/gemm_bench test            # correctness against a double-precision reference
+//   TAPEGRAD_NO_SIMD=1 /tmp/tg-bench/gemm_bench test   # the same on the portable kernels
+//   /tmp/tg-bench/gemm_bench bench [threads [seconds [name-filter]]]  # GFLOP/s, best of repeats
+//   /tmp/tg-bench/gemm_bench numpy-script    # prints a Python script timing NumPy on the same
+//   shapes
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -19,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "gemm.h"
-#include "half.h"
-#include "threads.h"
+#include "core/half.h"
+#include "core/threads.h"
+#include "kernels/gemm.h"
 
 using tg::DType;
 using tg::MatRef;

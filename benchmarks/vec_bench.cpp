@@ -1,13 +1,12 @@
-// Standalone driver for the elementwise kernels in csrc/vec*.cpp: exactness checks, accuracy of
-// the approximations against float64, and speed (GB/s) against a STREAM-triad-like loop and
-// NumPy measured in the same run. Not part of the extension. Build (same flags as CMake):
+// Standalone driver for the elementwise kernels in csrc/kernels/vec*.cpp: exactness checks,
+// accuracy of the approximations against float64, and speed (GB/s) against a STREAM-triad-like
+// loop and NumPy measured in the same run. Not part of the extension. Build (CI does this):
 //
-//   F="-O3 -std=c++17 -fno-math-errno -Wall -Wextra -Icsrc"
-//   g++ $F -mavx2 -mfma -mf16c -c csrc/vec_avx2.cpp -o /tmp/vec_avx2.o
-//   S="benchmarks/vec_bench.cpp csrc/vec.cpp csrc/threads.cpp"
-//   g++ $F -o /tmp/vec_bench $S /tmp/vec_avx2.o -lpthread
+//   cmake -S . -B /tmp/tg-bench -DTAPEGRAD_BENCH_DRIVERS=ON
+//         -Dpybind11_DIR=$(python -m pybind11 --cmakedir)
+//   cmake --build /tmp/tg-bench
 //
-// Run: /tmp/vec_bench [check] [accuracy] [speed] [numpy] [--step N] [--portable] [--quick]
+// Run: /tmp/tg-bench/vec_bench [check] [accuracy] [speed] [numpy] [--step N] [--portable] [--quick]
 // (no mode: all of them). --step N sweeps every N-th float32 bit pattern in `accuracy`
 // (default 17; 1 = all 2^32); --portable times the portable path; --quick shrinks everything.
 #include <algorithm>
@@ -24,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "threads.h"
-#include "vec.h"
+#include "core/threads.h"
+#include "kernels/vec.h"
 
 using namespace tg;
 using vec::Bin;
@@ -280,16 +279,16 @@ void check_large() {
     double exact = 0;
     for (size_t i = 0; i < n; ++i)
       exact += a[i];
-    bool simd = vec::simd_enabled();
+    bool simd = cpu::simd();
     float s[4];
     int k = 0;
     for (bool p : {true, false})
       for (int t : {1, 2}) {
-        vec::set_simd(p && simd);
+        cpu::set_simd(p && simd);
         set_num_threads(t);
         s[k++] = vec::sum(DType::f32, a.p, int64_t(n));
       }
-    vec::set_simd(simd);
+    cpu::set_simd(simd);
     CHECK(same(s[0], s[1]) && same(s[0], s[2]) && same(s[0], s[3]), "sum n=%zu paths differ", n);
     double absum = 0;
     for (size_t i = 0; i < n; ++i)
@@ -333,10 +332,10 @@ void check_conversions(uint32_t step) {
 }
 
 void run_checks(uint32_t step) {
-  bool simd = vec::simd_enabled();
+  bool simd = cpu::simd();
   for (bool p : {true, false}) {
     if (p && !simd) continue;
-    vec::set_simd(p);
+    cpu::set_simd(p);
     int before = g_fail;
     check_paths();
     check_large();
@@ -344,7 +343,7 @@ void run_checks(uint32_t step) {
     std::printf("check (%s path): %s\n", p ? "avx2" : "portable",
                 g_fail == before ? "ok" : "FAILED");
   }
-  vec::set_simd(simd);
+  cpu::set_simd(simd);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,17 +472,16 @@ void special_cases() {
     }
   }
   g_fail += bad;
-  std::printf("special cases (%s): %s\n", vec::simd_enabled() ? "avx2" : "portable",
-              bad ? "FAILED" : "ok");
+  std::printf("special cases (%s): %s\n", cpu::simd() ? "avx2" : "portable", bad ? "FAILED" : "ok");
 }
 
 void run_accuracy(uint32_t step, bool also_portable) {
   std::printf("\naccuracy vs float64, every %u-th float32 bit pattern (%" PRId64 " inputs)\n", step,
               (int64_t(1) << 32) / step + 1);
-  bool simd = vec::simd_enabled();
+  bool simd = cpu::simd();
   for (bool p : {true, false}) {
     if ((p && !simd) || (!p && !also_portable)) continue;
-    vec::set_simd(p);
+    cpu::set_simd(p);
     special_cases();
     std::printf("%-8s %-9s %10s %14s %10s %14s %10s %10s %8s\n", "path", "op", "max ulp", "at x",
                 "max abs", "at x", ">1 ulp", ">2 ulp", "special");
@@ -518,7 +516,7 @@ void run_accuracy(uint32_t step, bool also_portable) {
       if (p && maxd > 1) ++g_fail;
     }
   }
-  vec::set_simd(simd);
+  cpu::set_simd(simd);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,8 +545,8 @@ double best_time(F f, double budget) {  // best-of timing, at least 3 batches
 }
 
 void run_speed(bool quick, bool portable) {
-  bool simd = vec::simd_enabled();
-  if (portable) vec::set_simd(false);
+  bool simd = cpu::simd();
+  if (portable) cpu::set_simd(false);
   const double budget = quick ? 0.03 : 0.25;
   const int64_t NMAX = 10000000;
   std::vector<int64_t> sizes = {1000, 100000, NMAX};
@@ -569,7 +567,7 @@ void run_speed(bool quick, bool portable) {
   vec::f32_to_f16(fc.p, hc.p, NMAX);
 
   std::printf("\nspeed (%s path), GB/s = (bytes read + bytes written) / best time\n",
-              vec::simd_enabled() ? "avx2" : "portable");
+              cpu::simd() ? "avx2" : "portable");
   // reference: STREAM triad a = b + s*c, normal stores
   double triad[3] = {0, 0, 0};
   for (int t : {1, 2}) {
@@ -642,7 +640,7 @@ void run_speed(bool quick, bool portable) {
       std::printf("   %5.0f%%\n", 100.0 * last / triad[t]);
     }
   set_num_threads(2);
-  vec::set_simd(simd);
+  cpu::set_simd(simd);
 }
 
 void run_numpy(bool quick) {
@@ -719,7 +717,7 @@ int main(int argc, char** argv) {
     do_check = do_acc = do_speed = do_numpy = true;
   if (quick && step == 17) step = 1001;
   std::printf("tapegrad vec kernels: %s path (TAPEGRAD_NO_SIMD=1 forces portable), %d threads\n",
-              vec::simd_enabled() ? "avx2" : "portable", get_num_threads());
+              cpu::simd() ? "avx2" : "portable", get_num_threads());
   if (do_check) run_checks(quick ? 4099 : 97);
   if (do_acc) run_accuracy(step, !quick);
   if (do_speed) run_speed(quick, portable);

@@ -8,11 +8,10 @@ input needs no gradient), `(node, 0)` or `(AccumulateGrad, 0)` whose `.variable`
 
 import numpy as np
 
+from .. import _oplist
+
 # ops whose `scalar` attribute is meaningful (the others report a placeholder)
-SCALAR_OPS = frozenset(
-    {"add_scalar", "mul_scalar", "div_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar",
-     "rpow_scalar"}
-)  # fmt: skip
+SCALAR_OPS = frozenset(n for n in _oplist.NAMES if _oplist.KIND[n] == "scalar")
 
 SMALL = 6  # tensors with at most this many elements print their values
 

@@ -22,15 +22,10 @@ Tools are process-wide while active (all threads see them). They stand aside whi
 
 import threading
 
-from .. import _backend
+from .. import _backend, _oplist
 
-# the functions of the backend protocol that apply ops (docs/backends.md)
-OP_FUNCS = (
-    "add", "sub", "mul", "div", "add_scalar", "mul_scalar", "div_scalar", "rsub_scalar",
-    "rdiv_scalar", "pow_scalar", "rpow_scalar", "neg", "abs", "exp", "log", "tanh", "relu",
-    "sigmoid", "matmul", "linear", "sum", "mean", "reshape", "permute", "slice", "mse_loss",
-    "l1_loss", "cast",
-)  # fmt: skip
+# the functions of the backend protocol that apply ops: one per op of the op list
+OP_FUNCS = _oplist.NAMES
 INPLACE_FUNCS = ("iop", "fill_", "copy_")
 
 _lock = threading.RLock()

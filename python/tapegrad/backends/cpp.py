@@ -32,31 +32,7 @@ get_num_threads = _core.get_num_threads
 sgd_update = _core.sgd_update
 adam_update = _core.adam_update
 
-add = _core.add
-sub = _core.sub
-mul = _core.mul
-div = _core.div
-add_scalar = _core.add_scalar
-mul_scalar = _core.mul_scalar
-div_scalar = _core.div_scalar
-rsub_scalar = _core.rsub_scalar
-rdiv_scalar = _core.rdiv_scalar
-pow_scalar = _core.pow_scalar
-rpow_scalar = _core.rpow_scalar
-neg = _core.neg
-abs = _core.abs  # noqa: A001
-exp = _core.exp
-log = _core.log
-tanh = _core.tanh
-relu = _core.relu
-sigmoid = _core.sigmoid
-matmul = _core.matmul
-linear = _core.linear
-sum = _core.sum  # noqa: A001
-mean = _core.mean
-reshape = _core.reshape
-permute = _core.permute
-slice = _core.slice  # noqa: A001
-mse_loss = _core.mse_loss
-l1_loss = _core.l1_loss
-cast = _core.cast
+# One function per op of the op list (python/tapegrad/_oplist.py), bound in C++ by a loop.
+for _name in OPS:
+    globals()[_name] = getattr(_core, _name)
+del _name

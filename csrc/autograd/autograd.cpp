@@ -1,0 +1,250 @@
+#include "autograd/autograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "autograd/capture.h"
+#include "core/interrupt.h"
+#include "kernels/kernels.h"
+
+namespace tg {
+
+namespace {
+thread_local bool tl_grad_enabled = true;
+// One process-wide counter: a node is always numbered after the nodes of its inputs, so
+// decreasing sequence order is a valid reverse topological order even across threads.
+std::atomic<uint64_t> g_seq{0};
+std::atomic<uint64_t> g_mark{0};
+
+const char* kSecondBackward =
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward.";
+
+// Freeing a long chain of nodes must not recurse once per node: a node that dies while another
+// is being torn down parks its inputs here, and the outermost destructor drains the list.
+thread_local bool tl_tearing_down = false;
+thread_local std::vector<NodePtr>* tl_graveyard = nullptr;
+}  // namespace
+
+bool grad_enabled() {
+  return tl_grad_enabled;
+}
+void set_grad_enabled(bool on) {
+  tl_grad_enabled = on;
+}
+
+std::string grad_fn_name(const Node& node) {
+  return node.op->refine ? node.op->refine(node) : std::string(node.op->grad_name);
+}
+
+Node::~Node() {
+  std::vector<NodePtr> local;
+  bool outer = !tl_tearing_down;
+  if (outer) {
+    tl_tearing_down = true;
+    tl_graveyard = &local;
+  }
+  for (auto& e : next)
+    if (e.node && e.node.use_count() == 1) tl_graveyard->push_back(std::move(e.node));
+  if (outer) {
+    while (!local.empty()) {
+      NodePtr n = std::move(local.back());
+      local.pop_back();
+      n.reset();  // its inputs land in `local`
+    }
+    tl_graveyard = nullptr;
+    tl_tearing_down = false;
+  }
+}
+
+TensorPtr Node::unpack(int i) const {
+  const SavedTensor& s = saved[i];
+  if (!s.used)  // the op's backward and its `saves` in the op list disagree
+    throw std::logic_error(std::string("tapegrad internal error: the backward of ") + op->name +
+                           " reads saved tensor " + std::to_string(i) +
+                           ", which its row in the op list (python/tapegrad/_oplist.py) does not "
+                           "save");
+  if (!s.st) throw std::runtime_error(kSecondBackward);
+  if (!s.untracked && s.st->version != s.version) {
+    throw std::runtime_error(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: [" +
+        std::string(dtype_name(s.dt)) + " " + s.shape.str() + "] is at version " +
+        std::to_string(s.st->version) + "; expected version " + std::to_string(s.version) +
+        " instead. Hint: the operation that saved it is " + grad_fn_name(*this) +
+        "; make a copy (.clone()) before changing it in place.");
+  }
+  auto t = std::make_shared<TensorImpl>();
+  t->st = s.st;
+  t->shape = s.shape;
+  t->numel = s.shape.numel();
+  t->dt = s.dt;
+  return t;
+}
+
+Node* record(const OpInfo& op, const TensorPtr& out,
+             std::initializer_list<const TensorImpl*> inputs) {
+  if (!tl_grad_enabled) return nullptr;
+  bool any = false;
+  for (const TensorImpl* t : inputs)
+    any |= (t && t->requires_grad);
+  if (!any) return nullptr;
+  auto node = std::make_shared<Node>();
+  node->seq = g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+  node->op = &op;
+  int i = 0;
+  for (const TensorImpl* t : inputs) {
+    if (t) {
+      node->in_shape[i] = t->shape;
+      node->in_dt[i] = t->dt;
+      node->in_requires[i] = t->requires_grad;
+      if (t->requires_grad) {
+        if (t->grad_fn) {
+          node->next[i].node = t->grad_fn;
+        } else {
+          node->next[i].leaf = std::const_pointer_cast<TensorImpl>(t->shared_from_this());
+        }
+      }
+    }
+    ++i;
+  }
+  node->n_in = uint8_t(i);
+  node->out_shape = out->shape;
+  node->out_dt = out->dt;
+  const unsigned sv = op.saves;
+  const TensorImpl* in0 = inputs.size() > 0 ? inputs.begin()[0] : nullptr;
+  const TensorImpl* in1 = inputs.size() > 1 ? inputs.begin()[1] : nullptr;
+  if ((sv & kSaveIn0) || ((sv & kSaveIn0ForGrad1) && in1 && in1->requires_grad))
+    node->save(0, *in0);
+  if ((sv & kSaveIn1) || ((sv & kSaveIn1ForGrad0) && in0 && in0->requires_grad))
+    node->save(1, *in1);
+  if (sv & kSaveOut) node->save(0, *out);
+  out->requires_grad = true;
+  out->grad_fn = node;
+  return node.get();
+}
+
+void set_grad(TensorImpl& leaf, TensorPtr g) {
+  leaf.grad = std::move(g);
+  if (tl_capture)  // a replayed step makes the same assignment
+    capture_push([l = &leaf, g = leaf.grad] { l->grad = g; }, {&leaf});
+}
+
+void check_inplace_leaf(const TensorImpl& a) {
+  if (tl_grad_enabled && a.requires_grad && !a.grad_fn)
+    throw std::runtime_error(
+        "a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
+namespace {
+bool exclusive(const TensorPtr& t) {
+  return t.use_count() == 1 && t->st.use_count() == 1;
+}
+
+// dst <- dst + g (dst owned by us), or a fresh sum when dst's buffer is shared.
+void accumulate(TensorPtr& dst, TensorPtr g) {
+  if (!dst) {
+    dst = std::move(g);
+    return;
+  }
+  if (g->dt != dst->dt) g = convert(*g, dst->dt);
+  if (!exclusive(dst)) dst = copy_of(*dst);
+  launch({dst.get(), g.get()}, [d = dst.get(), g = g.get()] { add_into(*d, *g); });
+}
+}  // namespace
+
+void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads) {
+  node.op->backward(node, grad, grads);
+}
+
+void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
+  if (!root->requires_grad)
+    throw std::runtime_error(
+        "element 0 of tensors does not require grad and does not have a grad_fn");
+  bool prev_mode = tl_grad_enabled;
+  tl_grad_enabled = false;
+  struct Restore {
+    bool m;
+    ~Restore() { tl_grad_enabled = m; }
+  } restore{prev_mode};
+
+  auto to_leaf = [](TensorImpl& leaf, TensorPtr g) {
+    if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
+    if (!leaf.grad) {
+      set_grad(leaf, exclusive(g) ? std::move(g) : copy_of(*g));
+    } else {
+      launch({leaf.grad.get(), g.get()}, [d = leaf.grad.get(), g = g.get()] { add_into(*d, *g); });
+      leaf.grad->bump_version();
+    }
+  };
+
+  if (!root->grad_fn) {  // backward on a leaf: its grad is the incoming gradient
+    to_leaf(*root, copy_of(*grad));
+    return;
+  }
+
+  // Collect the nodes reachable from the root, without recursion.
+  uint64_t mark = g_mark.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::vector<Node*> order;
+  std::vector<Node*> stack{root->grad_fn.get()};
+  root->grad_fn->mark = mark;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    order.push_back(n);
+    for (int i = 0; i < n->n_in; ++i) {
+      Node* m = n->next[i].node.get();
+      if (m && m->mark != mark) {
+        m->mark = mark;
+        stack.push_back(m);
+      }
+    }
+  }
+  std::sort(order.begin(), order.end(), [](Node* a, Node* b) { return a->seq > b->seq; });
+
+  root->grad_fn->grad = copy_of(*grad);
+  std::vector<std::pair<TensorImpl*, TensorPtr>> leaves;  // pending leaf gradients
+  struct Cleanup {  // pending grads must not outlive a failed sweep
+    std::vector<Node*>& order;
+    ~Cleanup() {
+      for (Node* n : order)
+        n->grad.reset();
+    }
+  } cleanup{order};
+
+  for (Node* n : order) {
+    check_interrupt();
+    if (!n->grad) continue;  // no gradient reached this node
+    if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
+    TensorPtr g = std::move(n->grad);
+    TensorPtr grads[kMaxInputs];
+    n->op->backward(*n, g, grads);
+    for (int i = 0; i < n->n_in; ++i) {
+      if (!grads[i]) continue;
+      Edge& e = n->next[i];
+      if (e.node) {
+        accumulate(e.node->grad, std::move(grads[i]));
+      } else if (e.leaf) {  // summed over all its uses first, added to .grad once (as PyTorch)
+        auto it = std::find_if(leaves.begin(), leaves.end(),
+                               [&](const auto& l) { return l.first == e.leaf.get(); });
+        if (it == leaves.end())
+          leaves.emplace_back(e.leaf.get(), std::move(grads[i]));
+        else
+          accumulate(it->second, std::move(grads[i]));
+      }
+    }
+    if (!retain_graph) {
+      for (auto& s : n->saved)
+        s.st.reset();
+      n->released = true;
+    }
+  }
+  for (auto& [leaf, g] : leaves)
+    to_leaf(*leaf, std::move(g));
+}
+
+}  // namespace tg

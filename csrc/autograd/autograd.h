@@ -1,0 +1,104 @@
+// The tape: nodes recorded by ops, and the engine that runs them backwards.
+#pragma once
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg {
+
+bool grad_enabled();
+void set_grad_enabled(bool on);
+
+// What a node keeps of a tensor for its backward: the buffer and the version it had, never the
+// tensor itself (saving an op's own output would make a reference cycle).
+struct SavedTensor {
+  StoragePtr st;
+  Shape shape;
+  DType dt = DType::f32;
+  uint32_t version = 0;
+  bool untracked = false;
+  bool used = false;  // this slot was saved (stays true after the buffer is freed)
+  void save(const TensorImpl& t) {
+    used = true;
+    st = t.st;
+    shape = t.shape;
+    dt = t.dt;
+    version = t.st->version;
+    untracked = t.untracked;
+  }
+};
+
+struct Node;
+
+// What the tape needs to know of an op; the ops layer (ops/oplist.h) has one per op of the list.
+enum SaveFlags : unsigned {
+  kSaveIn0 = 1,          // input 0, always
+  kSaveIn1 = 2,          // input 1, always
+  kSaveIn0ForGrad1 = 4,  // input 0, when input 1 requires grad
+  kSaveIn1ForGrad0 = 8,  // input 1, when input 0 requires grad
+  kSaveOut = 16,         // the output, in slot 0
+};
+struct OpInfo {
+  const char* name;
+  const char* grad_name;               // PyTorch's node name ...
+  std::string (*refine)(const Node&);  // ... or null: that name refined by the node's shapes
+  const char* kind;                    // the op list's kind
+  unsigned saves;                      // SaveFlags
+  void (*backward)(Node& node, const TensorPtr& grad, TensorPtr* grads);
+};
+
+struct Edge {
+  NodePtr node;    // gradient flows on into this node ...
+  TensorPtr leaf;  // ... or is accumulated into this leaf's .grad
+};
+
+constexpr int kMaxInputs = 3;
+
+struct Node {
+  uint64_t seq = 0;
+  const OpInfo* op = nullptr;
+  uint8_t n_in = 0;
+  bool released = false;
+  bool had_saved = false;
+  uint64_t mark = 0;
+  Edge next[kMaxInputs];
+  Shape in_shape[kMaxInputs];
+  DType in_dt[kMaxInputs] = {};
+  bool in_requires[kMaxInputs] = {};
+  SavedTensor saved[kMaxInputs];
+  double s = 0;      // op-specific scalar
+  Shape a1, a2, a3;  // op-specific int lists (dims, perm, starts/steps/lens, ...)
+  int i1 = 0;        // op-specific int (reduction, keepdim, ...)
+  Shape out_shape;
+  DType out_dt = DType::f32;
+  TensorPtr grad;  // the gradient arriving during a backward sweep
+
+  ~Node();
+  void save(int i, const TensorImpl& t) {
+    saved[i].save(t);
+    had_saved = true;
+  }
+  // The saved tensor i as a tensor again; raises if it was freed or changed in place.
+  TensorPtr unpack(int i) const;
+};
+
+std::string grad_fn_name(const Node& node);
+
+// Record `op` producing `out` from `inputs` if grad mode is on and an input requires grad, saving
+// what op.saves names. Returns the new node (to fill in attributes) or nullptr.
+Node* record(const OpInfo& op, const TensorPtr& out,
+             std::initializer_list<const TensorImpl*> inputs);
+
+void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
+// One node's backward alone (what `backward` runs per node), for tools that step through it.
+void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads);
+
+// leaf.grad = g (null for None), recorded when a step is being captured.
+void set_grad(TensorImpl& leaf, TensorPtr g);
+
+// In-place bookkeeping shared by every in-place entry point.
+void check_inplace_leaf(const TensorImpl& a);
+
+}  // namespace tg

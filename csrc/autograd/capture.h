@@ -1,0 +1,49 @@
+// Capture & replay: record a whole training step (forward, backward, optimizer, grad zeroing)
+// as a flat list of kernel launches over fixed buffers, then rerun it without Python.
+#pragma once
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg {
+
+// While a step is captured, every kernel launch is also appended to the program: the closure must
+// capture only values and pointers to the TensorImpls listed in `keep`, which the program keeps
+// alive. Replaying the program reruns the closures in order.
+struct Program;
+extern thread_local Program* tl_capture;
+void capture_push(std::function<void()> fn, std::initializer_list<const TensorImpl*> keep);
+
+template <class F>
+inline void launch(std::initializer_list<const TensorImpl*> keep, F&& f) {
+  f();
+  if (tl_capture) capture_push(std::function<void()>(std::forward<F>(f)), keep);
+}
+
+// Fresh tensors whose contents are written by a launch (so a replay rewrites them too).
+TensorPtr zeros(const Shape& shape, DType dt);
+TensorPtr copy_of(const TensorImpl& t);            // deep copy, same dtype, no history
+TensorPtr convert(const TensorImpl& a, DType dt);  // a copy converted to dt, no history
+
+struct Program {
+  std::vector<std::function<void()>> steps;
+  std::vector<TensorPtr> keep;  // every buffer a step touches, alive as long as the program
+  void replay() const {
+    for (const auto& s : steps)
+      s();
+  }
+};
+
+// Start recording on this thread (one capture at a time per thread).
+void capture_begin();
+// Stop recording and hand over the program (null if none was running).
+std::unique_ptr<Program> capture_end();
+bool capturing();
+// Raise the error that explains why `what` cannot be captured.
+[[noreturn]] void capture_refuse(const std::string& what);
+
+}  // namespace tg

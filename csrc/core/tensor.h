@@ -1,0 +1,115 @@
+// Tensors: a contiguous buffer (Storage) plus shape and dtype (TensorImpl).
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "core/half.h"
+
+namespace tg {
+
+enum class DType : uint8_t { f32 = 0, f16 = 1 };
+inline size_t itemsize(DType d) {
+  return d == DType::f32 ? 4 : 2;
+}
+inline const char* dtype_name(DType d) {
+  return d == DType::f32 ? "float32" : "float16";
+}
+
+// Errors that map to Python exception types in bind.cpp.
+struct ValueError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct TypeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct IndexError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct OutOfMemory : std::runtime_error {  // Python's MemoryError
+  using std::runtime_error::runtime_error;
+};
+
+constexpr int kMaxDims = 8;
+
+struct Shape {
+  int64_t d[kMaxDims] = {};
+  uint8_t n = 0;
+
+  Shape() = default;
+  Shape(std::initializer_list<int64_t> l) {
+    for (int64_t v : l)
+      push(v);
+  }
+  void push(int64_t v) {
+    if (n >= kMaxDims)
+      throw ValueError("tapegrad supports tensors of at most " + std::to_string(kMaxDims) +
+                       " dimensions");
+    d[n++] = v;
+  }
+  int64_t operator[](int i) const { return d[i]; }
+  int64_t& operator[](int i) { return d[i]; }
+  int size() const { return n; }
+  int64_t numel() const {
+    int64_t p = 1;
+    for (int i = 0; i < n; ++i)
+      p *= d[i];
+    return p;
+  }
+  bool operator==(const Shape& o) const {
+    if (n != o.n) return false;
+    for (int i = 0; i < n; ++i)
+      if (d[i] != o.d[i]) return false;
+    return true;
+  }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+  std::string str() const;  // "(2, 3)"
+};
+
+struct Storage {
+  void* ptr = nullptr;
+  size_t nbytes = 0;
+  uint32_t version = 0;
+  explicit Storage(size_t nbytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+using StoragePtr = std::shared_ptr<Storage>;
+
+struct Node;
+struct TensorImpl;
+using TensorPtr = std::shared_ptr<TensorImpl>;
+using NodePtr = std::shared_ptr<Node>;
+
+struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
+  StoragePtr st;
+  Shape shape;
+  int64_t numel = 0;
+  DType dt = DType::f32;
+  bool requires_grad = false;
+  bool is_param = false;
+  bool untracked = false;  // a `.data` alias: its in-place changes do not bump the version
+  NodePtr grad_fn;
+  TensorPtr grad;
+
+  void* data() const { return st->ptr; }
+  template <class T>
+  T* as() const {
+    return static_cast<T*>(st->ptr);
+  }
+  void bump_version() {
+    if (!untracked) ++st->version;
+  }
+};
+
+// A fresh, uninitialised tensor. Checks the size before allocating.
+TensorPtr empty(const Shape& shape, DType dt);
+// A new TensorImpl over the same storage (no autograd history).
+TensorPtr alias(const TensorImpl& t, const Shape& shape);
+std::string describe(const TensorImpl& t);  // "float32 (3,)"
+
+}  // namespace tg

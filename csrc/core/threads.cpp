@@ -1,0 +1,146 @@
+#include "core/threads.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace tg {
+
+namespace {
+int initial_threads() {
+  if (const char* s = std::getenv("OMP_NUM_THREADS")) {
+    int n = std::atoi(s);
+    if (n > 0) return n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? int(hc) : 1;
+}
+std::atomic<int> g_threads{initial_threads()};
+thread_local bool tl_in_job = false;
+
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_work_.notify_all();
+    for (auto& t : workers_)
+      t.join();
+  }
+
+  // Runs chunks 1..nchunks-1 on workers and chunk 0 here.
+  void run(int nchunks, const std::function<void(int)>& chunk) {
+    std::lock_guard<std::mutex> busy(run_mu_);  // one job at a time
+    grow(nchunks - 1);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &chunk;
+      next_ = 1;
+      total_ = nchunks;
+      pending_ = nchunks - 1;
+      error_ = nullptr;
+      ++generation_;
+    }
+    cv_work_.notify_all();
+    std::exception_ptr mine;
+    try {
+      tl_in_job = true;
+      chunk(0);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    tl_in_job = false;
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_done_.wait(lk, [&] { return pending_ == 0; });
+    job_ = nullptr;
+    if (mine) std::rethrow_exception(mine);
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void grow(int n) {
+    while (int(workers_.size()) < n)
+      workers_.emplace_back([this] { loop(); });
+  }
+
+  void loop() {
+    tl_in_job = true;
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      cv_work_.wait(lk, [&] { return stop_ || (generation_ != seen && next_ < total_); });
+      if (stop_) return;
+      seen = generation_;
+      while (next_ < total_) {
+        int c = next_++;
+        const std::function<void(int)>* job = job_;
+        lk.unlock();
+        std::exception_ptr err;
+        try {
+          (*job)(c);
+        } catch (...) {
+          err = std::current_exception();
+        }
+        lk.lock();
+        if (err && !error_) error_ = err;
+        if (--pending_ == 0) cv_done_.notify_one();
+      }
+    }
+  }
+
+  std::mutex run_mu_, mu_;
+  std::condition_variable cv_work_, cv_done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* job_ = nullptr;
+  int next_ = 0, total_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+Pool* g_pool = nullptr;  // never destroyed: workers may outlive static destruction
+std::once_flag g_atfork_once;
+
+Pool& pool() {
+  // A forked child has none of the parent's workers: it starts a fresh pool (the old one,
+  // whose mutexes may be held, is abandoned).
+  std::call_once(g_atfork_once, [] { pthread_atfork(nullptr, nullptr, [] { g_pool = nullptr; }); });
+  if (!g_pool) g_pool = new Pool();
+  return *g_pool;
+}
+}  // namespace
+
+void set_num_threads(int n) {
+  if (n < 1) throw std::invalid_argument("set_num_threads expects a positive integer");
+  g_threads = n;
+}
+int get_num_threads() {
+  return g_threads;
+}
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  int64_t g = std::max<int64_t>(grain, 1);
+  int nt = int(std::min<int64_t>(g_threads.load(), (n + g - 1) / g));
+  if (nt <= 1 || tl_in_job) {
+    fn(0, n);
+    return;
+  }
+  int64_t per = (n + nt - 1) / nt;
+  pool().run(nt, [&](int c) {
+    int64_t b = c * per, e = std::min(n, b + per);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,59 @@
+// Packed, cache-blocked GEMM (BLIS-style) with a run-time chosen AVX2+FMA micro-kernel and a
+// portable path beside it. Operands are read through strides (a transposed operand is a pair of
+// swapped strides) and float16 operands are widened to float32 while packing; accumulation is
+// always float32.
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace tg {
+
+// Element (i, j) of a matrix operand is at p + i*rs + j*cs (strides in elements); dt is the
+// storage type (DType::f32, or DType::f16 = IEEE half stored as uint16_t, see half.h).
+struct MatRef {
+  const void* p;
+  DType dt;
+  int64_t rs, cs;
+};
+
+// C[M,N] (float32, row-major with leading dimension ldc) = (accumulate ? C : 0) + A[M,K] @ B[K,N],
+// accumulated in float32. M, N or K may be 0 (K == 0 zeroes C unless accumulate). Large products
+// are split across tg::parallel_for's threads; tiny ones run on the calling thread without
+// allocating.
+void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
+          bool accumulate);
+
+// Internals shared by gemm.cpp and gemm_avx2.cpp; not for other callers.
+namespace gemm_detail {
+constexpr int kMR = 6;   // rows of the micro-tile (A micro-panels are kMR tall)
+constexpr int kNR = 16;  // columns of the micro-tile (B micro-panels are kNR wide)
+
+// Packs the mc x kc block of A starting at `a` into ceil(mc/kMR) micro-panels of kc*kMR floats
+// (element (i, k) of panel p at dst[p*kc*kMR + k*kMR + i], rows past mc zero). dst needs 8 floats
+// of slack past the last panel.
+using PackAFn = void (*)(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,
+                         float* dst);
+// Packs the kc x nc block of B starting at `b` into ceil(nc/kNR) micro-panels of kc*kNR floats
+// (element (k, j) of panel p at dst[p*kc*kNR + k*kNR + j], columns past nc zero).
+using PackBFn = void (*)(int64_t kc, int64_t nc, const void* b, DType dt, int64_t rs, int64_t cs,
+                         float* dst);
+// C[mc, nc] (= if first, else +=) packed A block @ packed B block; element (i, j) of C is at
+// c[i*rsc + j*csc].
+using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp,
+                         float* c, int64_t rsc, int64_t csc, bool first);
+
+// dst[0, n) = float16 src[0, n) widened to float32.
+using WidenFn = void (*)(const uint16_t* src, int64_t n, float* dst);
+
+// The AVX2+FMA+F16C kernels (gemm_avx2.cpp); call only where the CPU has all three.
+void widen_avx2(const uint16_t* src, int64_t n, float* dst);
+void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,
+                 float* dst);
+void pack_b_avx2(int64_t kc, int64_t nc, const void* b, DType dt, int64_t rs, int64_t cs,
+                 float* dst);
+void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
+                int64_t rsc, int64_t csc, bool first);
+}  // namespace gemm_detail
+
+}  // namespace tg

@@ -1,0 +1,145 @@
+#include "kernels/kernels.h"
+
+#include <algorithm>
+
+#include "kernels/vec.h"
+
+namespace tg {
+
+namespace {
+thread_local std::vector<std::vector<float>*> tl_scratch_free;
+struct ScratchOwner {  // frees the pool at thread exit
+  std::vector<std::vector<float>*>* pool = &tl_scratch_free;
+  ~ScratchOwner() {
+    for (auto* v : *pool)
+      delete v;
+  }
+};
+thread_local ScratchOwner tl_scratch_owner;
+}  // namespace
+
+Scratch::Scratch(int64_t n) {
+  (void)tl_scratch_owner;
+  if (tl_scratch_free.empty()) {
+    buf_ = new std::vector<float>();
+  } else {
+    buf_ = tl_scratch_free.back();
+    tl_scratch_free.pop_back();
+  }
+  if (int64_t(buf_->size()) < n) buf_->resize(size_t(n));
+}
+
+Scratch::~Scratch() {
+  tl_scratch_free.push_back(buf_);
+}
+
+void widen_block(const uint16_t* x, float* y, int64_t n) {
+  vec::f16_to_f32(x, y, n);
+}
+void narrow_block(const float* x, uint16_t* y, int64_t n) {
+  vec::f32_to_f16(x, y, n);
+}
+
+float to_f32_any(const TensorImpl& t) {
+  return t.dt == DType::f32 ? t.as<float>()[0] : to_f32(t.as<half>()[0]);
+}
+
+void add_into(TensorImpl& dst, const TensorImpl& src) {
+  vec::binary(vec::Bin::add, dst.dt, dst.data(), 1, src.data(), 1, dst.data(), dst.numel);
+}
+
+void load_f32(const TensorImpl& t, float* dst) {
+  if (t.dt == DType::f32) {
+    if (t.numel) std::memcpy(dst, t.data(), size_t(t.numel) * 4);
+  } else {
+    vec::f16_to_f32(t.as<uint16_t>(), dst, t.numel);
+  }
+}
+
+void store_f32(const float* src, TensorImpl& out) {
+  if (out.dt == DType::f32) {
+    if (out.numel && src != out.data()) std::memcpy(out.data(), src, size_t(out.numel) * 4);
+  } else {
+    vec::f32_to_f16(src, out.as<uint16_t>(), out.numel);
+  }
+}
+
+void convert_into(const TensorImpl& src, TensorImpl& dst) {
+  if (src.dt == dst.dt) {
+    if (src.numel) std::memcpy(dst.data(), src.data(), size_t(src.numel) * itemsize(src.dt));
+  } else if (dst.dt == DType::f32) {
+    vec::f16_to_f32(src.as<uint16_t>(), dst.as<float>(), src.numel);
+  } else {
+    vec::f32_to_f16(src.as<float>(), dst.as<uint16_t>(), src.numel);
+  }
+}
+
+void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
+  // Drop unit dims (they change no layout), then classify what remains.
+  Shape s;
+  unsigned m = 0;
+  for (int d = 0; d < x.shape.n; ++d) {
+    if (x.shape.d[d] == 1) continue;
+    if (mask & (1u << d)) m |= 1u << s.n;
+    s.push(x.shape.d[d]);
+  }
+  int64_t out_numel = 1;
+  for (int d = 0; d < s.n; ++d)
+    if (!(m & (1u << d))) out_numel *= s.d[d];
+  std::fill(acc, acc + out_numel, 0.0f);
+  if (x.numel == 0) return;
+  int64_t lead = 1, tail = 1;  // reduced leading block / reduced trailing block
+  int k = 0;
+  while (k < s.n && (m & (1u << k)))
+    lead *= s.d[k++];
+  int j = s.n;
+  while (j > k && (m & (1u << (j - 1))))
+    tail *= s.d[--j];
+  bool middle_kept = true;  // everything between the two blocks is kept
+  for (int d = k; d < j; ++d)
+    if (m & (1u << d)) middle_kept = false;
+  if (out_numel == 1) {  // everything is reduced: one blocked sum over the whole buffer
+    acc[0] = vec::sum(x.dt, x.data(), x.numel);
+    return;
+  }
+  if (middle_kept && lead == 1) {
+    // Reducing a contiguous tail: one blocked vector sum per output element.
+    const char* base = static_cast<const char*>(x.data());
+    const size_t row = size_t(tail) * itemsize(x.dt);
+    for (int64_t o = 0; o < out_numel; ++o)
+      acc[o] = vec::sum(x.dt, base + size_t(o) * row, tail);
+    return;
+  }
+  if (middle_kept && tail == 1) {
+    // Reducing leading dims (a bias gradient): add each row into the accumulator.
+    dispatch(x.dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = x.as<T>();
+      for (int64_t r = 0; r < lead; ++r) {
+        const T* row = p + r * out_numel;
+        for (int64_t i = 0; i < out_numel; ++i)
+          acc[i] += to_f32(row[i]);
+      }
+      return 0;
+    });
+    return;
+  }
+  int64_t so[kMaxDims], unused[kMaxDims] = {};
+  int64_t st = 1;
+  for (int d = s.n - 1; d >= 0; --d) {
+    if (m & (1u << d)) {
+      so[d] = 0;
+    } else {
+      so[d] = st;
+      st *= s.d[d];
+    }
+  }
+  dispatch(x.dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = x.as<T>();
+    for_each2(s, so, unused, [&](int64_t i, int64_t o, int64_t) { acc[o] += to_f32(p[i]); });
+    return 0;
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,32 @@
+// The portable formula of each unary op of the op list: float32 in, float32 out. vec.cpp's
+// portable kernels call math::NAME for every op in TG_UNARY_OPS, so an op missing here does not
+// compile. The transcendentals evaluate in float64 and round once: within 0.5 ulp (+ a rare
+// double rounding), the reference the AVX2 approximations are measured against.
+#pragma once
+#include <cmath>
+
+namespace tg::vec::math {
+
+inline float neg(float x) {
+  return -x;
+}
+inline float abs(float x) {
+  return std::fabs(x);
+}
+inline float exp(float x) {
+  return float(std::exp(double(x)));
+}
+inline float log(float x) {
+  return float(std::log(double(x)));
+}
+inline float tanh(float x) {
+  return float(std::tanh(double(x)));
+}
+inline float relu(float x) {
+  return x > 0.0f ? x : (x != x ? x : 0.0f);
+}
+inline float sigmoid(float x) {
+  return float(1.0 / (1.0 + std::exp(-double(x))));
+}
+
+}  // namespace tg::vec::math

@@ -1,0 +1,328 @@
+// Portable elementwise kernels, run-time dispatch to the AVX2 ones (vec_avx2.cpp) and the
+// splitting of large ops across the thread pool. See vec.h for the contract.
+#include "kernels/vec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/threads.h"
+#include "kernels/unary_math.h"
+
+namespace tg::vec {
+
+namespace {
+
+// Outputs at least this large are written with non-temporal stores: they cannot stay in the
+// caches anyway, and skipping the read-for-ownership saves a third of the memory traffic.
+constexpr int64_t kStreamMinBytes = int64_t(16) << 20;
+
+// Runs f(begin, end) over [0, n), split across the pool when n >= min_n (chunk boundaries are
+// multiples of 64 elements, chunks at least min_n/2 long).
+template <class F>
+void chunked(int64_t n, int64_t min_n, F&& f) {
+  if (n < min_n || get_num_threads() <= 1) {
+    f(int64_t(0), n);
+    return;
+  }
+  int64_t blocks = (n + 63) / 64;
+  parallel_for(blocks, min_n / 128, [&](int64_t b, int64_t e) { f(b * 64, std::min(n, e * 64)); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Portable kernels
+
+inline float ld(const float* p, int64_t i) {
+  return p[i];
+}
+inline float ld(const uint16_t* p, int64_t i) {
+  return half_to_float(p[i]);
+}
+inline void st(float* p, int64_t i, float v) {
+  p[i] = v;
+}
+inline void st(uint16_t* p, int64_t i, float v) {
+  p[i] = float_to_half(v);
+}
+
+template <class T, class F>
+void map1(const T* x, T* y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i)
+    st(y, i, f(ld(x, i)));
+}
+
+template <class T>
+void unary_portable(Un op, const T* x, T* y, int64_t n) {
+  switch (op) {
+#define TG_UN_CASE(name) \
+  case Un::name:         \
+    return map1(x, y, n, [](float v) { return math::name(v); });
+    TG_UNARY_OPS(TG_UN_CASE)
+#undef TG_UN_CASE
+  }
+}
+
+inline float apply(Bin op, float a, float b) {
+  switch (op) {
+    case Bin::add:
+      return a + b;
+    case Bin::sub:
+      return a - b;
+    case Bin::mul:
+      return a * b;
+    case Bin::div:
+      return a / b;
+  }
+  return 0.0f;
+}
+
+template <class T, class F>
+void map2(const T* a, const T* b, T* out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i)
+    st(out, i, f(ld(a, i), ld(b, i)));
+}
+
+template <class T>
+void binary_portable(Bin op, const T* a, const T* b, T* out, int64_t n) {
+  switch (op) {
+    case Bin::add:
+      return map2(a, b, out, n, [](float u, float v) { return u + v; });
+    case Bin::sub:
+      return map2(a, b, out, n, [](float u, float v) { return u - v; });
+    case Bin::mul:
+      return map2(a, b, out, n, [](float u, float v) { return u * v; });
+    case Bin::div:
+      return map2(a, b, out, n, [](float u, float v) { return u / v; });
+  }
+}
+
+template <class T>
+void scalar_portable(Bin op, const T* x, float s, bool reversed, T* out, int64_t n) {
+  if (reversed) {
+    switch (op) {
+      case Bin::add:
+        return map1(x, out, n, [s](float v) { return s + v; });
+      case Bin::sub:
+        return map1(x, out, n, [s](float v) { return s - v; });
+      case Bin::mul:
+        return map1(x, out, n, [s](float v) { return s * v; });
+      case Bin::div:
+        return map1(x, out, n, [s](float v) { return s / v; });
+    }
+  } else {
+    switch (op) {
+      case Bin::add:
+        return map1(x, out, n, [s](float v) { return v + s; });
+      case Bin::sub:
+        return map1(x, out, n, [s](float v) { return v - s; });
+      case Bin::mul:
+        return map1(x, out, n, [s](float v) { return v * s; });
+      case Bin::div:
+        return map1(x, out, n, [s](float v) { return v / s; });
+    }
+  }
+}
+
+// 32 interleaved partial sums, combined by halving: the same order as sum_block_*_avx2.
+template <class T>
+float sum_block_portable(const T* x, int64_t n) {
+  float acc[32] = {};
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int j = 0; j < 32; ++j)
+      acc[j] += ld(x, i + j);
+  for (int j = 0; i + j < n; ++j)
+    acc[j] += ld(x, i + j);
+  for (int w = 16; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j)
+      acc[j] += acc[j + w];
+  return acc[0];
+}
+
+float pairwise(const float* p, int64_t m) {
+  if (m <= 8) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < m; ++i)
+      s += p[i];
+    return s;
+  }
+  int64_t h = m / 2;
+  return pairwise(p, h) + pairwise(p + h, m - h);
+}
+
+template <class T>
+bool stream_for(int64_t n) {
+  return n * int64_t(sizeof(T)) >= kStreamMinBytes;
+}
+
+}  // namespace
+
+void unary(Un op, DType dt, const void* x, void* y, int64_t n) {
+  if (n <= 0) return;
+  bool simd = cpu::simd();
+  bool cheap = op == Un::neg || op == Un::abs || op == Un::relu;
+  int64_t min_n = cheap ? kParallelMinCheap : kParallelMin;
+  if (dt == DType::f32) {
+    auto px = static_cast<const float*>(x);
+    auto py = static_cast<float*>(y);
+    bool nt = stream_for<float>(n);
+    chunked(n, min_n, [&](int64_t b, int64_t e) {
+#if TG_HAVE_AVX2
+      if (simd && detail::unary_f32_avx2(op, px + b, py + b, e - b, nt)) return;
+#endif
+      unary_portable(op, px + b, py + b, e - b);
+    });
+    (void)nt;
+  } else {
+    auto px = static_cast<const uint16_t*>(x);
+    auto py = static_cast<uint16_t*>(y);
+    bool nt = stream_for<uint16_t>(n);
+    chunked(n, min_n, [&](int64_t b, int64_t e) {
+#if TG_HAVE_AVX2
+      if (simd && detail::unary_f16_avx2(op, px + b, py + b, e - b, nt)) return;
+#endif
+      unary_portable(op, px + b, py + b, e - b);
+    });
+    (void)nt;
+  }
+  (void)simd;
+}
+
+namespace {
+template <class T>
+void scalar_t(Bin op, const T* x, float s, bool reversed, T* out, int64_t n) {
+  bool simd = cpu::simd();
+  bool nt = stream_for<T>(n);
+  chunked(n, kParallelMinCheap, [&](int64_t b, int64_t e) {
+#if TG_HAVE_AVX2
+    if (simd) {
+      if constexpr (sizeof(T) == 4)
+        return detail::scalar_f32_avx2(op, x + b, s, reversed, out + b, e - b, nt);
+      else
+        return detail::scalar_f16_avx2(op, x + b, s, reversed, out + b, e - b, nt);
+    }
+#endif
+    scalar_portable(op, x + b, s, reversed, out + b, e - b);
+  });
+  (void)simd;
+  (void)nt;
+}
+
+template <class T>
+void binary_t(Bin op, const T* a, int64_t sa, const T* b, int64_t sb, T* out, int64_t n) {
+  if (sa == 0 && sb == 0) {
+    T v;
+    st(&v, 0, apply(op, ld(a, 0), ld(b, 0)));
+    std::fill(out, out + n, v);
+    return;
+  }
+  if (sb == 0) return scalar_t(op, a, ld(b, 0), false, out, n);
+  if (sa == 0) return scalar_t(op, b, ld(a, 0), true, out, n);
+  bool simd = cpu::simd();
+  bool nt = stream_for<T>(n);
+  chunked(n, kParallelMinCheap, [&](int64_t i, int64_t e) {
+#if TG_HAVE_AVX2
+    if (simd) {
+      if constexpr (sizeof(T) == 4)
+        return detail::binary_f32_avx2(op, a + i, b + i, out + i, e - i, nt);
+      else
+        return detail::binary_f16_avx2(op, a + i, b + i, out + i, e - i, nt);
+    }
+#endif
+    binary_portable(op, a + i, b + i, out + i, e - i);
+  });
+  (void)simd;
+  (void)nt;
+}
+}  // namespace
+
+void binary(Bin op, DType dt, const void* a, int64_t sa, const void* b, int64_t sb, void* out,
+            int64_t n) {
+  if (n <= 0) return;
+  if (dt == DType::f32)
+    binary_t(op, static_cast<const float*>(a), sa, static_cast<const float*>(b), sb,
+             static_cast<float*>(out), n);
+  else
+    binary_t(op, static_cast<const uint16_t*>(a), sa, static_cast<const uint16_t*>(b), sb,
+             static_cast<uint16_t*>(out), n);
+}
+
+void scalar(Bin op, DType dt, const void* x, float s, bool reversed, void* out, int64_t n) {
+  if (n <= 0) return;
+  if (dt == DType::f32)
+    scalar_t(op, static_cast<const float*>(x), s, reversed, static_cast<float*>(out), n);
+  else
+    scalar_t(op, static_cast<const uint16_t*>(x), s, reversed, static_cast<uint16_t*>(out), n);
+}
+
+void f16_to_f32(const uint16_t* x, float* y, int64_t n) {
+  if (n <= 0) return;
+  bool simd = cpu::simd();
+  bool nt = stream_for<float>(n);
+  chunked(n, kParallelMinCheap, [&](int64_t b, int64_t e) {
+#if TG_HAVE_AVX2
+    if (simd) return detail::f16_to_f32_avx2(x + b, y + b, e - b, nt);
+#endif
+    for (int64_t i = b; i < e; ++i)
+      y[i] = half_to_float(x[i]);
+  });
+  (void)simd;
+  (void)nt;
+}
+
+void f32_to_f16(const float* x, uint16_t* y, int64_t n) {
+  if (n <= 0) return;
+  bool simd = cpu::simd();
+  bool nt = stream_for<uint16_t>(n);
+  chunked(n, kParallelMinCheap, [&](int64_t b, int64_t e) {
+#if TG_HAVE_AVX2
+    if (simd) return detail::f32_to_f16_avx2(x + b, y + b, e - b, nt);
+#endif
+    for (int64_t i = b; i < e; ++i)
+      y[i] = float_to_half(x[i]);
+  });
+  (void)simd;
+  (void)nt;
+}
+
+float sum(DType dt, const void* x, int64_t n) {
+  if (n <= 0) return 0.0f;
+  bool simd = cpu::simd();
+  auto block = [&](int64_t k) -> float {
+    int64_t b = k * kSumBlock, m = std::min(kSumBlock, n - b);
+    if (dt == DType::f32) {
+      const float* p = static_cast<const float*>(x) + b;
+#if TG_HAVE_AVX2
+      if (simd) return detail::sum_block_f32_avx2(p, m);
+#endif
+      return sum_block_portable(p, m);
+    }
+    const uint16_t* p = static_cast<const uint16_t*>(x) + b;
+#if TG_HAVE_AVX2
+    if (simd) return detail::sum_block_f16_avx2(p, m);
+#endif
+    return sum_block_portable(p, m);
+  };
+  int64_t nb = (n + kSumBlock - 1) / kSumBlock;
+  if (nb == 1) return block(0);
+  float small[64];
+  std::vector<float> big;
+  float* part = small;
+  if (nb > 64) {
+    big.resize(size_t(nb));
+    part = big.data();
+  }
+  auto fill = [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k)
+      part[k] = block(k);
+  };
+  if (n >= kParallelMinCheap && get_num_threads() > 1)
+    parallel_for(nb, kParallelMinCheap / kSumBlock / 2, fill);
+  else
+    fill(0, nb);
+  (void)simd;
+  return pairwise(part, nb);
+}
+
+}  // namespace tg::vec

@@ -1,0 +1,98 @@
+// Vectorized elementwise kernels over contiguous arrays (DESIGN.md §3, §5).
+//
+// Every kernel reads its storage type (DType::f32, or DType::f16 = IEEE binary16 bits in
+// uint16_t), computes in float32 and rounds once to the storage type (round to nearest even).
+//
+// Two implementations sit behind each entry point, chosen once at run time:
+//   - AVX2 + FMA + F16C (vec_avx2.cpp), when the CPU has all three;
+//   - portable C++ (vec.cpp), everywhere else. It evaluates exp/log/tanh/sigmoid in float64
+//     (std::exp etc.) and rounds once, so it is also the accuracy reference (<= 0.5 ulp).
+// core/cpu.h decides which (TAPEGRAD_NO_SIMD=1 forces the portable path). An op of the unary list
+// without an AVX2 kernel runs the portable loop on both paths.
+//
+// Numerics:
+//   - neg, abs, relu, add, sub, mul, div, the conversions and sum are bit-identical on both
+//     paths: float32 IEEE arithmetic rounded once to the storage type (so f32 results equal
+//     NumPy float32 and f16 results equal `(f32(a) op f32(b)).astype(np.float16)`).
+//     relu(x) = x > 0 ? x : (x is NaN ? x : +0.0); abs clears the sign bit; neg flips it.
+//   - exp, log, tanh, sigmoid use polynomial approximations on the AVX2 path (fitted by
+//     benchmarks/vec_fit.py, measured by benchmarks/vec_bench.cpp against float64 over every
+//     float32): exp, log < 1 ulp, sigmoid < 1.5 ulp, tanh < 2.5 ulp (abs error < 1e-7).
+//     Special values follow IEEE/NumPy: exp(-inf)=0, exp(+inf)=inf, exp overflows to inf for
+//     x > 88.7228 and underflows through the subnormals to 0; log(0)=-inf, log(x<0)=NaN,
+//     log(inf)=inf, log of subnormals as accurate as of normals; tanh(±large)=±1, tanh(-0)=-0;
+//     sigmoid(-inf)=0, sigmoid(+inf)=1, sigmoid(-large) goes through the subnormals; NaN in gives
+//     NaN out.
+//   - sum accumulates in float32 with 32 interleaved partial sums per 4096-element block and
+//     combines the blocks pairwise; the result does not depend on the thread count or path.
+//
+// Threads: exp/log/tanh/sigmoid on at least kParallelMin elements, and the memory-bound ops on
+// at least kParallelMinCheap, are split across tg::parallel_for in chunks whose boundaries are
+// multiples of 64 elements; smaller ones run on the calling thread. (Waking the pool costs about
+// 7 us here; add runs at ~70 GB/s in cache, so it only pays from a few hundred K elements.)
+// Outputs of 16 MB or more are written with non-temporal stores (they would not stay cached;
+// skipping the read-for-ownership gives add/relu on 1e7 floats ~1.5x the bandwidth).
+#pragma once
+#include <cstdint>
+
+#include "core/cpu.h"
+#include "core/half.h"
+#include "core/tensor.h"
+#include "oplist.inc"
+
+namespace tg::vec {
+
+// The unary ops of the op list, in its order.
+enum class Un : uint8_t {
+#define TG_UN_ENUM(name) name,
+  TG_UNARY_OPS(TG_UN_ENUM)
+#undef TG_UN_ENUM
+};
+enum class Bin : uint8_t { add, sub, mul, div };
+
+// y[i] = f(x[i]) for i in [0, n). y may alias x (exactly, or not at all).
+void unary(Un op, DType dt, const void* x, void* y, int64_t n);
+
+// out[i] = a[i*sa] op b[i*sb], sa and sb in {0, 1} (0: that operand is the single value a[0] or
+// b[0], read once before anything is written). out may alias a or b.
+void binary(Bin op, DType dt, const void* a, int64_t sa, const void* b, int64_t sb, void* out,
+            int64_t n);
+
+// out[i] = x[i] op s, or s op x[i] when reversed. s is used as float32 (not rounded to dt).
+void scalar(Bin op, DType dt, const void* x, float s, bool reversed, void* out, int64_t n);
+
+// Exact widening; narrowing rounds to nearest even (overflow -> inf, NaN stays NaN).
+void f16_to_f32(const uint16_t* x, float* y, int64_t n);
+void f32_to_f16(const float* x, uint16_t* y, int64_t n);
+
+// Sum in float32 (see above). Returns 0 for n <= 0.
+float sum(DType dt, const void* x, int64_t n);
+
+constexpr int64_t kParallelMin = 65536;        // elements, for exp/log/tanh/sigmoid
+constexpr int64_t kParallelMinCheap = 262144;  // elements, for everything else
+constexpr int64_t kSumBlock = 4096;            // elements per sum block (multiple of 32)
+
+namespace detail {
+// Kernels over one chunk; `nt` asks for non-temporal stores (large outputs only).
+// Binary kernels get a broadcast operand as a float32 value (already widened).
+#if TG_HAVE_AVX2
+// false: this op has no AVX2 kernel (nothing was written); the caller runs the portable loop.
+bool unary_f32_avx2(Un op, const float* x, float* y, int64_t n, bool nt);
+bool unary_f16_avx2(Un op, const uint16_t* x, uint16_t* y, int64_t n, bool nt);
+void binary_f32_avx2(Bin op, const float* a, const float* b, float* out, int64_t n, bool nt);
+void binary_f16_avx2(Bin op, const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t n,
+                     bool nt);
+// out[i] = x[i] op s (or s op x[i] when reversed)
+void scalar_f32_avx2(Bin op, const float* x, float s, bool reversed, float* out, int64_t n,
+                     bool nt);
+void scalar_f16_avx2(Bin op, const uint16_t* x, float s, bool reversed, uint16_t* out, int64_t n,
+                     bool nt);
+void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt);
+void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n, bool nt);
+// Sum of one block of at most kSumBlock elements, in the order described above.
+float sum_block_f32_avx2(const float* x, int64_t n);
+float sum_block_f16_avx2(const uint16_t* x, int64_t n);
+#endif
+}  // namespace detail
+
+}  // namespace tg::vec

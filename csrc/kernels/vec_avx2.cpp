@@ -1,0 +1,512 @@
+// AVX2 + FMA + F16C elementwise kernels, chosen at run time by vec.cpp (see vec.h for the
+// contract). CMakeLists.txt compiles *_avx2.cpp with -mavx2 -mfma -mf16c and nothing else, so
+// nothing here may run before the CPU check: no namespace-scope objects with dynamic
+// initialisation, and every helper has internal linkage (an inline function with external
+// linkage compiled here could be the copy the linker keeps for portable callers too).
+//
+// The polynomial coefficients were fitted in float64 by benchmarks/vec_fit.py (Lawson's
+// iteratively reweighted least squares, i.e. minimax in relative error) and rounded to float32;
+// benchmarks/vec_bench.cpp measures the resulting errors against float64 on every float32.
+#include "kernels/vec.h"
+
+#if TG_HAVE_AVX2
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "vec_avx2.cpp must be compiled with -mavx2 -mfma -mf16c (CMakeLists.txt does this)"
+#endif
+
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace tg::vec::detail {
+
+namespace {
+
+#define TG_INLINE inline __attribute__((always_inline))
+#define TG_EACH _Pragma("GCC unroll 8") for (int k = 0; k < K; ++k)
+
+// ---------------------------------------------------------------------------------------------
+// K vectors of 8 float32 lanes processed in lockstep. The math below is written one operation
+// at a time over all K vectors, so the instruction stream interleaves K independent dependency
+// chains: the long polynomial chains then overlap even though the out-of-order window is short.
+
+template <int K>
+struct V {
+  __m256 v[K];
+};
+
+template <int K>
+TG_INLINE V<K> splat(float c) {
+  V<K> r;
+  TG_EACH r.v[k] = _mm256_set1_ps(c);
+  return r;
+}
+
+#define TG_OP2(name, intrinsic)                 \
+  template <int K>                              \
+  TG_INLINE V<K> name(V<K> a, V<K> b) {         \
+    V<K> r;                                     \
+    TG_EACH r.v[k] = intrinsic(a.v[k], b.v[k]); \
+    return r;                                   \
+  }
+#define TG_OP3(name, intrinsic)                         \
+  template <int K>                                      \
+  TG_INLINE V<K> name(V<K> a, V<K> b, V<K> c) {         \
+    V<K> r;                                             \
+    TG_EACH r.v[k] = intrinsic(a.v[k], b.v[k], c.v[k]); \
+    return r;                                           \
+  }
+TG_OP2(operator+, _mm256_add_ps)
+TG_OP2(operator-, _mm256_sub_ps)
+TG_OP2(operator*, _mm256_mul_ps)
+TG_OP2(operator/, _mm256_div_ps)
+TG_OP2(operator&, _mm256_and_ps)
+TG_OP2(operator|, _mm256_or_ps)
+TG_OP2(operator^, _mm256_xor_ps)
+TG_OP2(andnot, _mm256_andnot_ps)  // ~a & b
+TG_OP2(min, _mm256_min_ps)        // b when either is NaN
+TG_OP2(max, _mm256_max_ps)        // b when either is NaN
+TG_OP3(fma, _mm256_fmadd_ps)      // a*b + c, rounded once
+TG_OP3(fnma, _mm256_fnmadd_ps)    // c - a*b, rounded once
+TG_OP3(blend, _mm256_blendv_ps)   // mask c ? b : a
+
+template <int P, int K>
+TG_INLINE V<K> cmp(V<K> a, V<K> b) {
+  V<K> r;
+  TG_EACH r.v[k] = _mm256_cmp_ps(a.v[k], b.v[k], P);
+  return r;
+}
+template <int K>
+TG_INLINE bool all(V<K> mask) {
+  __m256 m = mask.v[0];
+  TG_EACH m = _mm256_and_ps(m, mask.v[k]);
+  return _mm256_movemask_ps(m) == 0xff;
+}
+template <int K>
+TG_INLINE V<K> sign_bit() {
+  return splat<K>(-0.0f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loads and stores of K*8 elements as float32 lanes.
+
+struct F32 {
+  using T = float;
+  static constexpr uintptr_t kAlign = 32;  // for streaming stores
+  static TG_INLINE __m256 load1(const float* p) { return _mm256_loadu_ps(p); }
+  static TG_INLINE void store1(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+  static TG_INLINE void stream1(float* p, __m256 v) { _mm256_stream_ps(p, v); }
+};
+
+struct F16 {
+  using T = uint16_t;
+  static constexpr uintptr_t kAlign = 16;
+  static TG_INLINE __m256 load1(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static TG_INLINE void store1(uint16_t* p, __m256 v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+  static TG_INLINE void stream1(uint16_t* p, __m256 v) {
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+  }
+};
+
+template <class L, int K>
+TG_INLINE V<K> load(const typename L::T* p) {
+  V<K> r;
+  TG_EACH r.v[k] = L::load1(p + 8 * k);
+  return r;
+}
+template <class S, bool NT, int K>
+TG_INLINE void store(typename S::T* p, V<K> a) {
+  TG_EACH {
+    if constexpr (NT)
+      S::stream1(p + 8 * k, a.v[k]);
+    else
+      S::store1(p + 8 * k, a.v[k]);
+  }
+}
+
+// Number of leading elements to write normally before p is aligned for streaming stores, or -1
+// when p is not even element-aligned.
+template <class S>
+inline int64_t stream_head(const typename S::T* p, int64_t n) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  if (a % sizeof(typename S::T)) return -1;
+  int64_t head = int64_t(((S::kAlign - a % S::kAlign) % S::kAlign) / sizeof(typename S::T));
+  return head < n ? head : n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loops: 32 elements per iteration (K = 4), then 8 (K = 1), then a zero-padded partial vector.
+// f is a generic callable taking and returning V<K>.
+
+constexpr int kUnroll = 4;
+
+template <class L, class S, class F>
+inline void part1(const typename L::T* x, typename S::T* y, int64_t k, F& f) {
+  typename L::T xb[8] = {};
+  typename S::T yb[8];
+  std::memcpy(xb, x, size_t(k) * sizeof(typename L::T));
+  store<S, false>(yb, f(load<L, 1>(xb)));
+  std::memcpy(y, yb, size_t(k) * sizeof(typename S::T));
+}
+
+template <class L, class S, bool NT, class F>
+inline void loop1(const typename L::T* x, typename S::T* y, int64_t n, F& f) {
+  int64_t i = 0;
+  for (; i + 8 * kUnroll <= n; i += 8 * kUnroll)
+    store<S, NT>(y + i, f(load<L, kUnroll>(x + i)));
+  for (; i + 8 <= n; i += 8)
+    store<S, NT>(y + i, f(load<L, 1>(x + i)));
+  if (i < n) part1<L, S>(x + i, y + i, n - i, f);
+}
+
+template <class L, class S, class F>
+void map1(const typename L::T* x, typename S::T* y, int64_t n, bool nt, F f) {
+  int64_t head = nt ? stream_head<S>(y, n) : -1;
+  if (head < 0) return loop1<L, S, false>(x, y, n, f);
+  if (head > 0) part1<L, S>(x, y, head, f);
+  loop1<L, S, true>(x + head, y + head, n - head, f);
+  _mm_sfence();
+}
+
+template <class L, class F>
+inline void part2(const typename L::T* a, const typename L::T* b, typename L::T* y, int64_t k,
+                  F& f) {
+  typename L::T ab[8] = {}, bb[8] = {}, yb[8];
+  std::memcpy(ab, a, size_t(k) * sizeof(typename L::T));
+  std::memcpy(bb, b, size_t(k) * sizeof(typename L::T));
+  store<L, false>(yb, f(load<L, 1>(ab), load<L, 1>(bb)));
+  std::memcpy(y, yb, size_t(k) * sizeof(typename L::T));
+}
+
+template <class L, bool NT, class F>
+inline void loop2(const typename L::T* a, const typename L::T* b, typename L::T* y, int64_t n,
+                  F& f) {
+  int64_t i = 0;
+  for (; i + 8 * kUnroll <= n; i += 8 * kUnroll)
+    store<L, NT>(y + i, f(load<L, kUnroll>(a + i), load<L, kUnroll>(b + i)));
+  for (; i + 8 <= n; i += 8)
+    store<L, NT>(y + i, f(load<L, 1>(a + i), load<L, 1>(b + i)));
+  if (i < n) part2<L>(a + i, b + i, y + i, n - i, f);
+}
+
+template <class L, class F>
+void map2(const typename L::T* a, const typename L::T* b, typename L::T* y, int64_t n, bool nt,
+          F f) {
+  int64_t head = nt ? stream_head<L>(y, n) : -1;
+  if (head < 0) return loop2<L, false>(a, b, y, n, f);
+  if (head > 0) part2<L>(a, b, y, head, f);
+  loop2<L, true>(a + head, b + head, y + head, n - head, f);
+  _mm_sfence();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Math.
+
+template <int K>
+TG_INLINE V<K> neg_v(V<K> x) {
+  return x ^ sign_bit<K>();
+}
+template <int K>
+TG_INLINE V<K> abs_v(V<K> x) {
+  return andnot(sign_bit<K>(), x);
+}
+// x > 0 or NaN keeps x; everything else (including -0) gives +0.
+template <int K>
+TG_INLINE V<K> relu_v(V<K> x) {
+  return x & cmp<_CMP_NLE_UQ>(x, splat<K>(0.0f));
+}
+
+constexpr float kMagic = 0x1.8p23f;      // t = y + kMagic rounds y to the integer in t's low bits
+constexpr float kLn2Hi = 0x1.62e43p-1f;  // float(ln 2): n*kLn2Hi - y is exact for |n| < 2^7
+constexpr float kLn2Lo = -1.904654323e-09f;  // ln 2 - kLn2Hi
+
+// 2^n for t = kMagic + n, n in [-126, 127] (plus c added to n).
+template <int K>
+TG_INLINE V<K> pow2_of(V<K> t, int c = 0) {
+  const int bias = 127 + c - 0x4b400000;  // 0x4b400000 = bits of kMagic
+  V<K> r;
+  TG_EACH r.v[k] = _mm256_castsi256_ps(_mm256_slli_epi32(
+      _mm256_add_epi32(_mm256_castps_si256(t.v[k]), _mm256_set1_epi32(bias)), 23));
+  return r;
+}
+
+// exp: x = n ln2 + r, |r| <= ln2/2, e^x = 2^n p(r), p(r) = 1 + r + r^2 (c2 + ... + c6 r^4)
+// (relative error of p 3.1e-9; the reduction is exact up to the n*kLn2Lo term). Returns p and
+// t = kMagic + n.
+template <int K>
+TG_INLINE V<K> exp_poly(V<K> x, V<K>& t) {
+  const V<K> magic = splat<K>(kMagic);
+  t = fma(x, splat<K>(1.44269504088896341f), magic);
+  V<K> nf = t - magic;
+  V<K> r = fnma(nf, splat<K>(kLn2Hi), x);
+  r = fnma(nf, splat<K>(kLn2Lo), r);
+  V<K> p = splat<K>(1.381419017e-03f);
+  p = fma(p, r, splat<K>(8.368914016e-03f));
+  p = fma(p, r, splat<K>(4.166840762e-02f));
+  p = fma(p, r, splat<K>(1.666651964e-01f));
+  p = fma(p, r, splat<K>(4.999999404e-01f));
+  p = fma(p, r, splat<K>(1.0f));
+  return fma(p, r, splat<K>(1.0f));
+}
+
+// Any input: clamps to [-104, 89] (a NaN passes through min/max as their second operand) and
+// scales by 2^n in two exact steps, so overflow gives inf and underflow rounds once into the
+// subnormals. When every lane is in [-87, 88] one step suffices.
+template <int K>
+TG_INLINE V<K> exp_v(V<K> x) {
+  V<K> t;
+  if (all(cmp<_CMP_GE_OQ>(x, splat<K>(-87.0f)) & cmp<_CMP_LE_OQ>(x, splat<K>(88.0f)))) {
+    V<K> p = exp_poly(x, t);
+    return p * pow2_of(t);
+  }
+  x = max(splat<K>(-104.0f), min(splat<K>(89.0f), x));
+  V<K> p = exp_poly(x, t);
+  V<K> s1, s2;
+  TG_EACH {
+    __m256i n = _mm256_sub_epi32(_mm256_castps_si256(t.v[k]), _mm256_set1_epi32(0x4b400000));
+    __m256i n1 = _mm256_srai_epi32(n, 1);
+    __m256i n2 = _mm256_sub_epi32(n, n1);
+    s1.v[k] =
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+    s2.v[k] =
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+  }
+  return (p * s1) * s2;
+}
+
+// log: x = 2^e m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
+// log x = e ln2 + f - f^2/2 + f^3 P(f), P of degree 7 (relative error of the sum 5.8e-9).
+// x must be positive and normal; eadd is added to e (subnormal inputs are pre-scaled by 2^23).
+template <int K>
+TG_INLINE V<K> log_core(V<K> x, V<K> eadd) {
+  V<K> e, m;
+  TG_EACH {
+    __m256i ix = _mm256_sub_epi32(_mm256_castps_si256(x.v[k]), _mm256_set1_epi32(0x3f3504f3));
+    e.v[k] = _mm256_cvtepi32_ps(_mm256_srai_epi32(ix, 23));
+    m.v[k] = _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_and_si256(ix, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f3504f3)));
+  }
+  e = e + eadd;
+  V<K> f = m - splat<K>(1.0f);
+  V<K> z = f * f;
+  V<K> p = splat<K>(-7.634496689e-02f);
+  p = fma(p, f, splat<K>(1.276157647e-01f));
+  p = fma(p, f, splat<K>(-1.316018254e-01f));
+  p = fma(p, f, splat<K>(1.420175731e-01f));
+  p = fma(p, f, splat<K>(-1.662335694e-01f));
+  p = fma(p, f, splat<K>(2.000122666e-01f));
+  p = fma(p, f, splat<K>(-2.500081956e-01f));
+  p = fma(p, f, splat<K>(3.333333135e-01f));
+  V<K> y = (f * z) * p;
+  y = fma(e, splat<K>(-2.12194440e-4f), y);  // ln2 - 0.693359375
+  y = fma(z, splat<K>(-0.5f), y);
+  V<K> r = f + y;
+  return fma(e, splat<K>(0.693359375f), r);  // 9 significant bits: e*0.693359375 is exact
+}
+
+template <int K>
+TG_INLINE V<K> log_v(V<K> x) {
+  const V<K> lo = splat<K>(0x1p-126f), hi = splat<K>(0x1.fffffep127f), zero = splat<K>(0.0f);
+  if (all(cmp<_CMP_GE_OQ>(x, lo) & cmp<_CMP_LE_OQ>(x, hi))) return log_core(x, zero);
+  V<K> sub = cmp<_CMP_LT_OQ>(x, lo);  // subnormal, zero or negative
+  V<K> r = log_core(blend(x, x * splat<K>(0x1p23f), sub), sub & splat<K>(-23.0f));
+  r = blend(r, splat<K>(-__builtin_inff()), cmp<_CMP_EQ_OQ>(x, zero));
+  r = blend(r, splat<K>(__builtin_nanf("")), cmp<_CMP_LT_OQ>(x, zero));
+  return blend(r, x, cmp<_CMP_NLE_UQ>(x, hi));  // +inf and NaN pass through
+}
+
+// tanh(x) = sign(x) E/(E+2), E = expm1(2 min(|x|, 9.1)) (tanh rounds to 1 beyond 9.01).
+// expm1(2a) = 2^n (1 + m) - 1 = 2^n m + (2^n - 1) with 2a = n ln2 + r, m = expm1(r) =
+// r + r^2 Q(r), Q of degree 5 (relative error 2.4e-10); 2^n - 1 is exact and the last fma rounds
+// once, so E is accurate relative to itself also for small x (where n = 0 and r = 2|x|).
+// Max error 2.5 ulp (rounding of E+2 and of the division), absolute error < 1e-7.
+template <int K>
+TG_INLINE V<K> tanh_v(V<K> x) {
+  const V<K> magic = splat<K>(kMagic), one = splat<K>(1.0f);
+  V<K> sign = x & sign_bit<K>();
+  V<K> a = min(splat<K>(9.1f), abs_v(x));  // NaN stays NaN
+  V<K> t = fma(a, splat<K>(2.88539008177792681f), magic);
+  V<K> nf = t - magic;
+  V<K> r = fnma(nf, splat<K>(kLn2Hi), a + a);
+  r = fnma(nf, splat<K>(kLn2Lo), r);
+  V<K> q = splat<K>(1.984590053e-04f);
+  q = fma(q, r, splat<K>(1.394091523e-03f));
+  q = fma(q, r, splat<K>(8.333389647e-03f));
+  q = fma(q, r, splat<K>(4.166635871e-02f));
+  q = fma(q, r, splat<K>(1.666666567e-01f));
+  q = fma(q, r, splat<K>(0.5f));
+  V<K> m = fma(q, r * r, r);
+  V<K> s = pow2_of(t);
+  V<K> e = fma(s, m, s - one);
+  return (e / (e + splat<K>(2.0f))) | sign;
+}
+
+// sigmoid: e = exp(-|x|), s = num/(1+e) with num = 1 for x > 0, e otherwise (which keeps the
+// subnormal results of large negative x). The rounding errors of 1+e and of the division are
+// corrected: with d = 1+e rounded, delta = (1+e) - d and q = num/d rounded (delta and num - q d
+// are exact via Sterbenz and FMA), num/(1+e) = q + (num - q d - q delta)/d to first order.
+template <int K>
+TG_INLINE V<K> sigmoid_v(V<K> x) {
+  const V<K> one = splat<K>(1.0f);
+  V<K> e = exp_v(neg_v(abs_v(x)));
+  V<K> num = blend(e, one, cmp<_CMP_GT_OQ>(x, splat<K>(0.0f)));
+  V<K> d = one + e;
+  V<K> delta = e - (d - one);
+  V<K> q = num / d;
+  V<K> r = fnma(q, d, num);
+  r = fnma(q, delta, r);
+  V<K> rcp;
+  TG_EACH rcp.v[k] = _mm256_rcp_ps(d.v[k]);
+  return fma(r, rcp, q);
+}
+
+// Lambdas must be inlined into the loops: V<4> passed by value would go through memory.
+#define TG_UNARY(fn) [](auto v) __attribute__((always_inline)) { return fn(v); }
+#define TG_BINARY(expr) [](auto u, auto v) __attribute__((always_inline)) { return expr; }
+
+template <class L>
+bool unary_t(Un op, const typename L::T* x, typename L::T* y, int64_t n, bool nt) {
+  switch (op) {
+    case Un::neg:
+      map1<L, L>(x, y, n, nt, TG_UNARY(neg_v));
+      return true;
+    case Un::abs:
+      map1<L, L>(x, y, n, nt, TG_UNARY(abs_v));
+      return true;
+    case Un::exp:
+      map1<L, L>(x, y, n, nt, TG_UNARY(exp_v));
+      return true;
+    case Un::log:
+      map1<L, L>(x, y, n, nt, TG_UNARY(log_v));
+      return true;
+    case Un::tanh:
+      map1<L, L>(x, y, n, nt, TG_UNARY(tanh_v));
+      return true;
+    case Un::relu:
+      map1<L, L>(x, y, n, nt, TG_UNARY(relu_v));
+      return true;
+    case Un::sigmoid:
+      map1<L, L>(x, y, n, nt, TG_UNARY(sigmoid_v));
+      return true;
+    default:  // no AVX2 kernel for this op: the caller runs the portable loop
+      return false;
+  }
+}
+
+template <class L>
+void binary_t(Bin op, const typename L::T* a, const typename L::T* b, typename L::T* y, int64_t n,
+              bool nt) {
+  switch (op) {
+    case Bin::add:
+      return map2<L>(a, b, y, n, nt, TG_BINARY(u + v));
+    case Bin::sub:
+      return map2<L>(a, b, y, n, nt, TG_BINARY(u - v));
+    case Bin::mul:
+      return map2<L>(a, b, y, n, nt, TG_BINARY(u * v));
+    case Bin::div:
+      return map2<L>(a, b, y, n, nt, TG_BINARY(u / v));
+  }
+}
+
+template <class L>
+void scalar_t(Bin op, const typename L::T* x, float s, bool reversed, typename L::T* y, int64_t n,
+              bool nt) {
+  // c is splatted inside the callable (the compiler hoists it): V<K> depends on K.
+  auto c = [s](auto v)
+               __attribute__((always_inline)) { return splat<sizeof(v) / sizeof(__m256)>(s); };
+  if (reversed) {
+    switch (op) {
+      case Bin::add:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return c(v) + v; });
+      case Bin::sub:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return c(v) - v; });
+      case Bin::mul:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return c(v) * v; });
+      case Bin::div:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return c(v) / v; });
+    }
+  } else {
+    switch (op) {
+      case Bin::add:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return v + c(v); });
+      case Bin::sub:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return v - c(v); });
+      case Bin::mul:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return v * c(v); });
+      case Bin::div:
+        return map1<L, L>(x, y, n, nt,
+                          [c](auto v) __attribute__((always_inline)) { return v / c(v); });
+    }
+  }
+}
+
+// Four accumulators of 8 lanes = the 32 partial sums of sum_block_portable (vec.cpp), combined
+// in the same order, so both paths give the same bits.
+template <class L>
+float sum_block_t(const typename L::T* x, int64_t n) {
+  V<4> acc = splat<4>(0.0f);
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    acc = acc + load<L, 4>(x + i);
+  if (i < n) {  // zero padding adds +0 to sums that are never -0: no change
+    typename L::T buf[32] = {};
+    std::memcpy(buf, x + i, size_t(n - i) * sizeof(typename L::T));
+    acc = acc + load<L, 4>(buf);
+  }
+  __m256 v = _mm256_add_ps(_mm256_add_ps(acc.v[0], acc.v[2]), _mm256_add_ps(acc.v[1], acc.v[3]));
+  __m128 w = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  w = _mm_add_ps(w, _mm_movehl_ps(w, w));
+  w = _mm_add_ss(w, _mm_shuffle_ps(w, w, 1));
+  return _mm_cvtss_f32(w);
+}
+
+}  // namespace
+
+bool unary_f32_avx2(Un op, const float* x, float* y, int64_t n, bool nt) {
+  return unary_t<F32>(op, x, y, n, nt);
+}
+bool unary_f16_avx2(Un op, const uint16_t* x, uint16_t* y, int64_t n, bool nt) {
+  return unary_t<F16>(op, x, y, n, nt);
+}
+void binary_f32_avx2(Bin op, const float* a, const float* b, float* out, int64_t n, bool nt) {
+  binary_t<F32>(op, a, b, out, n, nt);
+}
+void binary_f16_avx2(Bin op, const uint16_t* a, const uint16_t* b, uint16_t* out, int64_t n,
+                     bool nt) {
+  binary_t<F16>(op, a, b, out, n, nt);
+}
+void scalar_f32_avx2(Bin op, const float* x, float s, bool reversed, float* out, int64_t n,
+                     bool nt) {
+  scalar_t<F32>(op, x, s, reversed, out, n, nt);
+}
+void scalar_f16_avx2(Bin op, const uint16_t* x, float s, bool reversed, uint16_t* out, int64_t n,
+                     bool nt) {
+  scalar_t<F16>(op, x, s, reversed, out, n, nt);
+}
+void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt) {
+  map1<F16, F32>(x, y, n, nt, [](auto v) __attribute__((always_inline)) { return v; });
+}
+void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n, bool nt) {
+  map1<F32, F16>(x, y, n, nt, [](auto v) __attribute__((always_inline)) { return v; });
+}
+float sum_block_f32_avx2(const float* x, int64_t n) {
+  return sum_block_t<F32>(x, n);
+}
+float sum_block_f16_avx2(const uint16_t* x, int64_t n) {
+  return sum_block_t<F16>(x, n);
+}
+
+}  // namespace tg::vec::detail
+
+#endif  // TG_HAVE_AVX2

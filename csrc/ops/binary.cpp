@@ -1,0 +1,129 @@
+// Elementwise binary ops with broadcasting (add, sub, mul, div); float16 op float32 promotes.
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "kernels/vec.h"
+#include "ops/elementwise.h"
+
+namespace tg {
+
+// ---------------------------------------------------------------- binary
+namespace {
+float apply(Binary k, float x, float y) {
+  switch (k) {
+    case Binary::add:
+      return x + y;
+    case Binary::sub:
+      return x - y;
+    case Binary::mul:
+      return x * y;
+    case Binary::div:
+      return x / y;
+  }
+  return 0.0f;
+}
+
+OpCode op_of(Binary k) {
+  switch (k) {
+    case Binary::add:
+      return OpCode::add;
+    case Binary::sub:
+      return OpCode::sub;
+    case Binary::mul:
+      return OpCode::mul;
+    case Binary::div:
+      return OpCode::div;
+  }
+  return OpCode::count;
+}
+
+// out = a (k) b with broadcasting, through the vector kernels where the layout allows:
+// same shapes, a scalar on either side, or b repeating along a's leading dims (a bias row).
+void binary_into(Binary k, const TensorImpl& a, const TensorImpl& b, TensorImpl& out) {
+  const DType dt = out.dt;
+  const int64_t n = out.numel;
+  if (a.shape == out.shape && b.shape == out.shape)
+    return vec::binary(to_vec(k), dt, a.data(), 1, b.data(), 1, out.data(), n);
+  if (a.shape == out.shape && b.numel == 1)
+    return vec::binary(to_vec(k), dt, a.data(), 1, b.data(), 0, out.data(), n);
+  if (b.shape == out.shape && a.numel == 1)
+    return vec::binary(to_vec(k), dt, a.data(), 0, b.data(), 1, out.data(), n);
+  if (a.shape == out.shape && b.numel > 0 && n % b.numel == 0) {
+    // b equal to a's trailing dims (leading 1s allowed): one vector call per row.
+    bool tail = true;
+    int off = out.shape.n - b.shape.n;
+    for (int d = 0; d < b.shape.n && tail; ++d)
+      if (b.shape.d[d] != out.shape.d[d + off] && !(b.shape.d[d] == 1 && d + off < 0)) tail = false;
+    int64_t inner = 1;
+    for (int d = 0; d < b.shape.n; ++d)
+      inner *= b.shape.d[d];
+    int64_t tail_elems = 1;
+    for (int d = off; d < out.shape.n; ++d)
+      tail_elems *= d >= 0 ? out.shape.d[d] : 1;
+    if (tail && inner == tail_elems) {
+      const size_t isz = itemsize(dt);
+      const char* pa = static_cast<const char*>(a.data());
+      char* po = static_cast<char*>(out.data());
+      for (int64_t r = 0; r < n / inner; ++r)
+        vec::binary(to_vec(k), dt, pa + size_t(r * inner) * isz, 1, b.data(), 1,
+                    po + size_t(r * inner) * isz, inner);
+      return;
+    }
+  }
+  map2(a, b, out, [k](float x, float y) { return apply(k, x, y); });
+}
+
+}  // namespace
+
+TensorPtr binary_new(Binary k, const TensorPtr& a, const TensorPtr& b) {
+  auto out = empty(broadcast_shapes(a->shape, b->shape), a->dt);
+  launch({a.get(), b.get(), out.get()},
+         [k, a = a.get(), b = b.get(), out = out.get()] { binary_into(k, *a, *b, *out); });
+  return out;
+}
+
+namespace {
+TensorPtr reduced(const TensorPtr& g, const Node& n, int i) {
+  return sum_to(g, n.in_shape[i]);
+}
+}  // namespace
+
+TensorPtr binary(Binary kind, const TensorPtr& a0, const TensorPtr& b0) {
+  TensorPtr a = a0, b = b0;
+  if (a->dt != b->dt) {  // float16 op float32 -> float32, the cast on the tape
+    if (a->dt == DType::f16)
+      a = op::cast(a, DType::f32);
+    else
+      b = op::cast(b, DType::f32);
+  }
+  TensorPtr out = binary_new(kind, a, b);
+  record(op_of(kind), out, {a.get(), b.get()});
+  return out;
+}
+
+void Op_add::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (n.in_requires[0]) gin[0] = reduced(g, n, 0);
+  if (n.in_requires[1]) gin[1] = reduced(g, n, 1);
+}
+
+void Op_sub::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (n.in_requires[0]) gin[0] = reduced(g, n, 0);
+  if (n.in_requires[1]) gin[1] = reduced(unary_raw(OpCode::neg, g), n, 1);
+}
+
+void Op_mul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::mul, g, n.unpack(1)), n, 0);
+  if (n.in_requires[1]) gin[1] = reduced(binary_new(Binary::mul, g, n.unpack(0)), n, 1);
+}
+
+void Op_div::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  TensorPtr b = n.unpack(1);
+  if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::div, g, b), n, 0);
+  if (n.in_requires[1]) {
+    TensorPtr a = n.unpack(0);
+    // -g * a / b^2, in float32 and rounded once.
+    auto q = map2_new(a, b, [](float x, float y) { return x / y / y; });
+    gin[1] = reduced(map2_new(g, q, [](float gv, float qv) { return -gv * qv; }), n, 1);
+  }
+}
+
+}  // namespace tg

@@ -1,0 +1,49 @@
+// Broadcasting (shapes, and its undoing for gradients) and the dtype cast.
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  Shape out;
+  int n = std::max(a.n, b.n);
+  out.n = uint8_t(n);
+  for (int d = 0; d < n; ++d) {
+    int ia = d - (n - a.n), ib = d - (n - b.n);
+    int64_t sa = ia >= 0 ? a.d[ia] : 1, sb = ib >= 0 ? b.d[ib] : 1;
+    if (sa != sb && sa != 1 && sb != 1)
+      throw std::runtime_error("The size of tensor a (" + std::to_string(sa) +
+                               ") must match the size of tensor b (" + std::to_string(sb) +
+                               ") at non-singleton dimension " + std::to_string(d));
+    out.d[d] = sa == 1 ? sb : sa;
+  }
+  return out;
+}
+
+TensorPtr sum_to(const TensorPtr& g, const Shape& target) {
+  if (g->shape == target) return g;
+  unsigned mask = 0;
+  int off = g->shape.n - target.n;
+  for (int d = 0; d < g->shape.n; ++d)
+    if (d < off || (target.d[d - off] == 1 && g->shape.d[d] != 1)) mask |= 1u << d;
+  auto out = empty(target, g->dt);
+  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), mask] {
+    Scratch acc(std::max<int64_t>(out->numel, 1));
+    sum_f32(*g, mask, acc.data());
+    store_f32(acc.data(), *out);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- cast
+TensorPtr op::cast(const TensorPtr& a, DType dt) {
+  auto out = convert(*a, dt);
+  record(OpCode::cast, out, {a.get()});
+  return out;
+}
+void Op_cast::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = g->dt == n.in_dt[0] ? g : convert(*g, n.in_dt[0]);
+}
+
+}  // namespace tg

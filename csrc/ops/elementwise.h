@@ -1,0 +1,35 @@
+// Helpers shared by the elementwise ops (binary.cpp, scalar.cpp, unary.cpp): fresh outputs
+// computed by a kernel launch, never recorded on the tape (backward formulas use them too).
+#pragma once
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "kernels/vec.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+inline vec::Bin to_vec(Binary k) {
+  return vec::Bin(int(k));
+}
+
+// a (k) b with broadcasting, through the vector kernels where the layout allows.
+TensorPtr binary_new(Binary k, const TensorPtr& a, const TensorPtr& b);
+// x (k) s, or s (k) x when reversed.
+TensorPtr scalar_new(const TensorPtr& a, Binary k, float s, bool reversed);
+
+template <class Fn>
+TensorPtr map1_new(const TensorPtr& a, Fn fn) {
+  auto out = empty(a->shape, a->dt);
+  launch({a.get(), out.get()}, [fn, a = a.get(), out = out.get()] { map1(*a, *out, fn); });
+  return out;
+}
+
+template <class Fn>
+TensorPtr map2_new(const TensorPtr& a, const TensorPtr& b, Fn fn) {
+  auto out = empty(broadcast_shapes(a->shape, b->shape), a->dt);
+  launch({a.get(), b.get(), out.get()},
+         [fn, a = a.get(), b = b.get(), out = out.get()] { map2(*a, *b, *out, fn); });
+  return out;
+}
+
+}  // namespace tg

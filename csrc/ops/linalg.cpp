@@ -1,0 +1,252 @@
+// matmul (NumPy's rules: 1-D operands, broadcast batch dims) and the fused linear layer. Both go
+// through gemm(), which reads transposed operands through strides and float16 while packing.
+#include "autograd/capture.h"
+#include "kernels/gemm.h"
+#include "kernels/kernels.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+namespace {
+std::string dims2(int64_t r, int64_t c) {
+  return std::to_string(r) + "x" + std::to_string(c);
+}
+
+struct MatmulPlan {
+  Shape batch, batch_a, batch_b, out;
+  int64_t M = 0, K = 0, N = 0, nb = 0;
+  bool a1d = false, b1d = false;
+};
+
+MatmulPlan plan(const Shape& sa, const Shape& sb) {
+  if (sa.n == 0 || sb.n == 0)
+    throw std::runtime_error("both arguments to matmul need to be at least 1D, but they are " +
+                             std::to_string(sa.n) + "D and " + std::to_string(sb.n) + "D");
+  MatmulPlan p;
+  p.a1d = sa.n == 1;
+  p.b1d = sb.n == 1;
+  p.M = p.a1d ? 1 : sa.d[sa.n - 2];
+  p.K = sa.d[sa.n - 1];
+  int64_t K2 = p.b1d ? sb.d[0] : sb.d[sb.n - 2];
+  p.N = p.b1d ? 1 : sb.d[sb.n - 1];
+  if (p.K != K2) {
+    if (sa.n <= 2 && sb.n <= 2)
+      throw std::runtime_error("mat1 and mat2 shapes cannot be multiplied (" + dims2(p.M, p.K) +
+                               " and " + dims2(K2, p.N) + ")");
+    throw std::runtime_error("matmul: shapes " + sa.str() + " and " + sb.str() +
+                             " cannot be multiplied");
+  }
+  for (int i = 0; i + 2 < sa.n; ++i)
+    p.batch_a.push(sa.d[i]);
+  for (int i = 0; i + 2 < sb.n; ++i)
+    p.batch_b.push(sb.d[i]);
+  p.batch = broadcast_shapes(p.batch_a, p.batch_b);
+  p.nb = p.batch.numel();
+  p.out = p.batch;
+  if (!p.a1d) p.out.push(p.M);
+  if (!p.b1d) p.out.push(p.N);
+  return p;
+}
+
+// Offsets (in matrices) of each broadcast batch into a and b.
+void batch_offsets(const MatmulPlan& p, int64_t* oa, int64_t* ob) {
+  if (p.batch.n == 0) {
+    oa[0] = ob[0] = 0;
+    return;
+  }
+  int64_t sa[kMaxDims], sb[kMaxDims];
+  bcast_strides(p.batch_a, p.batch, sa);
+  bcast_strides(p.batch_b, p.batch, sb);
+  for_each2(p.batch, sa, sb, [&](int64_t o, int64_t ia, int64_t ib) {
+    oa[o] = ia;
+    ob[o] = ib;
+  });
+}
+
+const void* at(const TensorImpl& t, int64_t elems) {
+  return static_cast<const char*>(t.data()) + size_t(elems) * itemsize(t.dt);
+}
+
+// C (float32, M x N per batch) = op(A) @ op(B) for every batch; A and B are read as the plan's
+// matrices, transposed when asked (tA: read A^T from a buffer laid out M x K, etc).
+struct Batched {
+  const TensorImpl* a;
+  const TensorImpl* b;
+  int64_t M, N, K;         // of the product
+  int64_t a_rows, a_cols;  // a's matrix layout in memory
+  int64_t b_rows, b_cols;
+  bool ta, tb;
+};
+
+void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t nb, float* c) {
+  for (int64_t i = 0; i < nb; ++i) {
+    MatRef A{at(*m.a, oa[i] * m.a_rows * m.a_cols), m.a->dt, m.ta ? 1 : m.a_cols,
+             m.ta ? m.a_cols : 1};
+    MatRef B{at(*m.b, ob[i] * m.b_rows * m.b_cols), m.b->dt, m.tb ? 1 : m.b_cols,
+             m.tb ? m.b_cols : 1};
+    gemm(m.M, m.N, m.K, A, B, c + i * m.M * m.N, m.N, false);
+  }
+}
+
+// Run a float32-producing kernel into `out`: directly when out is float32, else via scratch.
+template <class F>
+void into_f32(TensorImpl& out, int64_t n, F&& f) {
+  if (out.dt == DType::f32) {
+    f(out.as<float>());
+  } else {
+    Scratch c(n);
+    f(c.data());
+    store_f32(c.data(), out);
+  }
+}
+}  // namespace
+
+TensorPtr op::matmul(const TensorPtr& a0, const TensorPtr& b0) {
+  TensorPtr a = a0, b = b0;
+  if (a->dt != b->dt) {
+    if (a->dt == DType::f16)
+      a = op::cast(a, DType::f32);
+    else
+      b = op::cast(b, DType::f32);
+  }
+  MatmulPlan p = plan(a->shape, b->shape);
+  auto out = empty(p.out, a->dt);
+  launch({a.get(), b.get(), out.get()}, [p, a = a.get(), b = b.get(), out = out.get()] {
+    std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+    batch_offsets(p, offs.data(), offs.data() + p.nb);
+    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false};
+    into_f32(*out, out->numel,
+             [&](float* c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
+  });
+  record(OpCode::matmul, out, {a.get(), b.get()});
+  return out;
+}
+
+void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  MatmulPlan p = plan(n.in_shape[0], n.in_shape[1]);
+  // The gradient of each operand over the full broadcast batch (float32), then summed back to
+  // the operand's own batch shape and rounded once into its dtype.
+  auto grad_for = [&](int i, const TensorPtr& other) {
+    const bool for_a = i == 0;
+    Shape fs = p.batch;
+    fs.push(for_a ? p.M : p.K);
+    fs.push(for_a ? p.K : p.N);
+    auto full = empty(fs, DType::f32);
+    launch({g.get(), other.get(), full.get()},
+           [p, for_a, g = g.get(), o = other.get(), full = full.get()] {
+             std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+             batch_offsets(p, offs.data(), offs.data() + p.nb);
+             std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
+             for (int64_t j = 0; j < p.nb; ++j)
+               seq[size_t(j)] = j;
+             if (for_a) {  // dA[M,K] = g[M,N] @ B^T
+               Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true};
+               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, full->as<float>());
+             } else {  // dB[K,N] = A^T @ g[M,N]
+               Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false};
+               run_batched(m, offs.data(), seq.data(), p.nb, full->as<float>());
+             }
+           });
+    Shape target = for_a ? p.batch_a : p.batch_b;
+    target.push(for_a ? p.M : p.K);
+    target.push(for_a ? p.K : p.N);
+    TensorPtr red = sum_to(full, target);
+    auto res = empty(n.in_shape[i], n.in_dt[i]);  // same numel: drops a 1-D operand's unit dim
+    launch({red.get(), res.get()},
+           [red = red.get(), res = res.get()] { store_f32(red->as<float>(), *res); });
+    return res;
+  };
+  if (n.in_requires[0]) gin[0] = grad_for(0, n.unpack(1));
+  if (n.in_requires[1]) gin[1] = grad_for(1, n.unpack(0));
+}
+
+// ---------------------------------------------------------------- linear: x @ w.T + b
+TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::optional<TensorPtr>& b0) {
+  TensorPtr x = x0, w = w0, b = b0.value_or(nullptr);
+  DType dt = x->dt;
+  if (w->dt != dt || (b && b->dt != dt)) {  // promote to float32
+    dt = DType::f32;
+    if (x->dt != dt) x = op::cast(x, dt);
+    if (w->dt != dt) w = op::cast(w, dt);
+    if (b && b->dt != dt) b = op::cast(b, dt);
+  }
+  if (w->shape.n != 2)
+    throw std::runtime_error("linear: weight must be 2-D, got shape " + w->shape.str());
+  if (x->shape.n == 0)
+    throw std::runtime_error("linear: input must be at least 1-D, got a 0-d tensor");
+  const int64_t in = x->shape.d[x->shape.n - 1], out_f = w->shape.d[0];
+  int64_t R = 1;  // rows: the product of the leading dims
+  for (int i = 0; i + 1 < x->shape.n; ++i)
+    R *= x->shape.d[i];
+  if (w->shape.d[1] != in)
+    throw std::runtime_error("mat1 and mat2 shapes cannot be multiplied (" + dims2(R, in) +
+                             " and " + dims2(w->shape.d[1], out_f) + ")");
+  if (b && !(b->shape.n == 1 && b->shape.d[0] == out_f))
+    throw std::runtime_error("linear: bias of shape " + b->shape.str() +
+                             " does not match out_features " + std::to_string(out_f));
+  Shape os;
+  for (int i = 0; i + 1 < x->shape.n; ++i)
+    os.push(x->shape.d[i]);
+  os.push(out_f);
+  auto out = empty(os, dt);
+  launch({x.get(), w.get(), b.get(), out.get()},
+         [x = x.get(), w = w.get(), b = b.get(), out = out.get(), R, in, out_f] {
+           into_f32(*out, R * out_f, [&](float* y) {
+             if (b) {  // start from the bias rows, then accumulate x @ w.T: one rounding
+               Scratch bias(out_f);
+               load_f32(*b, bias.data());
+               const float* bv = bias.data();
+               for (int64_t r = 0; r < R; ++r)
+                 for (int64_t j = 0; j < out_f; ++j)
+                   y[r * out_f + j] = bv[j];
+             }
+             gemm(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in}, y,
+                  out_f, b != nullptr);
+           });
+         });
+  if (b)
+    record(OpCode::linear, out, {x.get(), w.get(), b.get()});
+  else
+    record(OpCode::linear, out, {x.get(), w.get()});
+  return out;
+}
+
+void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  const Shape& xs = n.in_shape[0];
+  const int64_t in = xs.d[xs.n - 1], out_f = n.in_shape[1].d[0];
+  int64_t R = 1;
+  for (int i = 0; i + 1 < xs.n; ++i)
+    R *= xs.d[i];
+  if (n.in_requires[0]) {  // dX[R,in] = g[R,out] @ W[out,in]
+    TensorPtr w = n.unpack(1);
+    auto res = empty(xs, n.in_dt[0]);
+    launch({g.get(), w.get(), res.get()},
+           [g = g.get(), w = w.get(), res = res.get(), R, in, out_f] {
+             into_f32(*res, R * in, [&](float* c) {
+               gemm(R, in, out_f, MatRef{g->data(), g->dt, out_f, 1},
+                    MatRef{w->data(), w->dt, in, 1}, c, in, false);
+             });
+           });
+    gin[0] = res;
+  }
+  if (n.in_requires[1]) {  // dW[out,in] = g^T @ X[R,in]
+    TensorPtr x = n.unpack(0);
+    auto res = empty(n.in_shape[1], n.in_dt[1]);
+    launch({g.get(), x.get(), res.get()},
+           [g = g.get(), x = x.get(), res = res.get(), R, in, out_f] {
+             into_f32(*res, out_f * in, [&](float* c) {
+               gemm(out_f, in, R, MatRef{g->data(), g->dt, 1, out_f},
+                    MatRef{x->data(), x->dt, in, 1}, c, in, false);
+             });
+           });
+    gin[1] = res;
+  }
+  if (n.n_in == 3 && n.in_requires[2]) {  // db = column sums of g
+    Shape gs{R, out_f};
+    auto g2 = alias(*g, gs);
+    gin[2] = sum_to(g2, Shape{out_f});
+    if (gin[2]->dt != n.in_dt[2]) gin[2] = convert(*gin[2], n.in_dt[2]);
+  }
+}
+
+}  // namespace tg

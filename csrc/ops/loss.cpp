@@ -1,0 +1,106 @@
+// Fused losses. They round where PyTorch's CPU kernels round, so float16 results match it:
+// mse: d = round(a - b), e = round(d * d); l1: e = |round(a - b)|; mean = round(sum_f32(e) / n).
+#include <cmath>
+
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+namespace {
+float rnd(DType dt, float v) {
+  return dt == DType::f16 ? half_to_float(float_to_half(v)) : v;
+}
+
+void promote(TensorPtr& a, TensorPtr& b) {
+  if (a->dt != b->dt) {
+    if (a->dt == DType::f16)
+      a = op::cast(a, DType::f32);
+    else
+      b = op::cast(b, DType::f32);
+  }
+}
+
+template <class ElemFn>
+TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Reduction r,
+                       ElemFn elem) {
+  promote(a, b);
+  if (a->shape != b->shape)
+    throw std::runtime_error(std::string(name) + ": input shape " + a->shape.str() +
+                             " and target shape " + b->shape.str() + " must match");
+  const DType dt = a->dt;
+  auto out = empty(r == Reduction::none ? a->shape : Shape{}, dt);
+  launch({a.get(), b.get(), out.get()}, [a = a.get(), b = b.get(), out = out.get(), r, dt, elem] {
+    auto e = [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); };
+    if (r == Reduction::none) return map2(*a, *b, *out, e);
+    // Each element is rounded to the dtype (as PyTorch's elementwise kernel stores it), then
+    // summed in float32.
+    float acc = 0;
+    dispatch(dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* pa = a->as<T>();
+      const T* pb = b->as<T>();
+      float part[8] = {};
+      int64_t i = 0;
+      for (; i + 8 <= a->numel; i += 8)
+        for (int k = 0; k < 8; ++k)
+          part[k] += rnd(dt, e(to_f32(pa[i + k]), to_f32(pb[i + k])));
+      for (; i < a->numel; ++i)
+        acc += rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
+      acc +=
+          ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+      return 0;
+    });
+    if (r == Reduction::mean) acc = acc / float(a->numel);  // n = 0 gives nan, as in PyTorch
+    store_f32(&acc, *out);
+  });
+  if (Node* n = record(op, out, {a.get(), b.get()})) n->i1 = int(r);
+  return out;
+}
+
+// grad_of(x, y, g_elem) per element; the upstream g is per element for 'none', else one value.
+template <class Fn>
+void loss_backward(Node& n, const TensorPtr& g, TensorPtr* gin, Fn grad_of) {
+  TensorPtr a = n.unpack(0), b = n.unpack(1);
+  auto ga = empty(a->shape, a->dt);
+  const Reduction r = Reduction(n.i1);
+  launch({a.get(), b.get(), g.get(), ga.get()},
+         [a = a.get(), b = b.get(), g = g.get(), ga = ga.get(), r, grad_of] {
+           if (r == Reduction::none) return map3(*a, *b, *g, *ga, grad_of);
+           const float gv = to_f32_any(*g);
+           map2(*a, *b, *ga, [&](float x, float y) { return grad_of(x, y, gv); });
+         });
+  if (n.in_requires[0]) gin[0] = ga;
+  if (n.in_requires[1]) gin[1] = unary_raw(OpCode::neg, ga);
+}
+}  // namespace
+
+TensorPtr op::mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
+  return loss_forward(OpCode::mse_loss, "mse_loss", a, b, r, [](float d) { return d * d; });
+}
+void Op_mse_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  const DType dt = n.in_dt[0];
+  const Reduction r = Reduction(n.i1);
+  const int64_t count = n.in_shape[0].numel();
+  const float norm = rnd(dt, r == Reduction::mean ? float(2.0 / double(count)) : 2.0f);
+  loss_backward(n, g, gin, [dt, norm](float x, float y, float gv) {
+    return rnd(dt, norm * rnd(dt, x - y)) * gv;
+  });
+}
+
+TensorPtr op::l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
+  return loss_forward(OpCode::l1_loss, "l1_loss", a, b, r, [](float d) { return std::fabs(d); });
+}
+void Op_l1_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  const DType dt = n.in_dt[0];
+  const Reduction r = Reduction(n.i1);
+  const float count = float(n.in_shape[0].numel());
+  loss_backward(n, g, gin, [dt, r, count](float x, float y, float gv) {
+    const float ge = r == Reduction::mean ? rnd(dt, gv / count) : gv;
+    const float d = rnd(dt, x - y);
+    return d > 0.0f ? ge : (d < 0.0f ? -ge : 0.0f * ge);
+  });
+}
+
+}  // namespace tg

@@ -1,0 +1,57 @@
+// The forwards of the ops (ops/oplist.h has the list). Each records itself on the tape when grad
+// mode is on and an input requires grad. `op::NAME` is the forward of op NAME, as bound to
+// Python; the generic kinds' forwards are generated here from the list.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "core/tensor.h"
+#include "ops/oplist.h"
+
+namespace tg {
+
+// ---- the shared implementations of the generic kinds
+enum class Binary : uint8_t { add, sub, mul, div };
+TensorPtr binary(Binary kind, const TensorPtr& a, const TensorPtr& b);
+TensorPtr unary(OpCode op, const TensorPtr& a);      // every op of kind unary
+TensorPtr unary_raw(OpCode op, const TensorPtr& a);  // the same, never recorded on the tape
+// sum/mean over `dims` (all when empty), keeping them as size 1 when keepdim.
+TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
+
+enum class Reduction : uint8_t { none = 0, mean = 1, sum = 2 };
+
+namespace op {
+#define TG_FWD_unary(name)                    \
+  inline TensorPtr name(const TensorPtr& a) { \
+    return unary(OpCode::name, a);            \
+  }
+#define TG_FWD_binary(name)                                       \
+  inline TensorPtr name(const TensorPtr& a, const TensorPtr& b) { \
+    return binary(Binary::name, a, b);                            \
+  }
+#define TG_FWD_scalar(name) TensorPtr name(const TensorPtr& a, double s);
+#define TG_FWD_reduce(name)                                                                   \
+  inline TensorPtr name(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim) { \
+    return reduce(OpCode::name, a, dims, keepdim);                                            \
+  }
+#define TG_FWD_custom(name)  // declared below, by hand
+#define TG_FWD(name, grad_name, kind, saves) TG_FWD_##kind(name)
+TG_OPS(TG_FWD)
+#undef TG_FWD
+
+// The custom kind's forwards.
+TensorPtr matmul(const TensorPtr& a, const TensorPtr& b);
+TensorPtr linear(const TensorPtr& x, const TensorPtr& w, const std::optional<TensorPtr>& b);
+TensorPtr reshape(const TensorPtr& a, const Shape& shape);
+TensorPtr permute(const TensorPtr& a, const Shape& perm);
+TensorPtr slice(const TensorPtr& a, const Shape& starts, const Shape& steps, const Shape& lens);
+TensorPtr mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
+TensorPtr l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
+TensorPtr cast(const TensorPtr& a, DType dt);
+}  // namespace op
+
+// ---- helpers shared by ops
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+TensorPtr sum_to(const TensorPtr& g, const Shape& target);  // undo broadcasting, f32 accumulate
+
+}  // namespace tg

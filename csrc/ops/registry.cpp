@@ -1,0 +1,48 @@
+// The op table (OpInfo per op of the list) and the grad_fn names PyTorch refines by shape.
+#include <string>
+
+#include "ops/oplist.h"
+
+namespace tg {
+
+namespace {
+// PyTorch names reductions over everything *Backward0 and matmuls by their operands' ranks.
+std::string reduce_name(const Node& n) {
+  std::string s = n.op->grad_name;
+  if (n.i1 & 2) s.back() = '0';
+  return s;
+}
+
+std::string matmul_name(const Node& n) {
+  const int ra = n.in_shape[0].n, rb = n.in_shape[1].n;
+  if (ra == 1 && rb == 1) return "DotBackward0";
+  if (ra == 2 && rb == 1) return "MvBackward0";
+  if (ra > 2 || rb > 2) return "BmmBackward0";
+  return n.op->grad_name;
+}
+
+// PyTorch runs a 1-D input through a matmul and a view: its grad_fn reads ViewBackward0.
+std::string linear_name(const Node& n) {
+  if (n.in_shape[0].n == 1) return "ViewBackward0";
+  if (n.n_in == 2) return "MmBackward0";
+  return n.op->grad_name;
+}
+
+template <OpCode op>
+constexpr std::string (*refine())(const Node&) {
+  if constexpr (op == OpCode::sum || op == OpCode::mean) return reduce_name;
+  if constexpr (op == OpCode::matmul) return matmul_name;
+  if constexpr (op == OpCode::linear) return linear_name;
+  return nullptr;
+}
+}  // namespace
+
+const OpInfo kOps[] = {
+#define TG_DEF(name, grad_name, kind, saves) \
+  {#name, grad_name, refine<OpCode::name>(), #kind, saves, &Op_##name::backward},
+    TG_OPS(TG_DEF)
+#undef TG_DEF
+};
+static_assert(sizeof(kOps) / sizeof(kOps[0]) == size_t(OpCode::count), "op table out of sync");
+
+}  // namespace tg

@@ -1,0 +1,194 @@
+// tapegrad.compile's C++ half: a captured step (autograd/capture.h) with its inputs and
+// outputs, checked against each call's arguments and replayed without Python.
+#include "autograd/capture.h"
+
+#include <pybind11/numpy.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "autograd/autograd.h"
+#include "kernels/kernels.h"
+#include "python/module.h"
+
+namespace tgpy {
+
+using namespace tg;
+
+namespace {
+
+struct Captured {
+  std::unique_ptr<Program> prog;
+  std::vector<TensorPtr> inputs, outputs;
+  // Every buffer the program touches, as it was at capture: a replay is refused (and the Python
+  // side re-captures) if one was since given other storage, dtype or shape (e.g. model.half()).
+  struct Snap {
+    TensorImpl* t;
+    Storage* st;
+    DType dt;
+    Shape shape;
+  };
+  std::vector<Snap> snaps;
+
+  bool valid() const {
+    for (const Snap& s : snaps)
+      if (s.t->st.get() != s.st || s.t->dt != s.dt || s.t->shape != s.shape) return false;
+    return true;
+  }
+
+  void load_inputs(const py::sequence& srcs) {
+    if (size_t(py::len(srcs)) != inputs.size())
+      throw py::value_error("compiled step: expected " + std::to_string(inputs.size()) +
+                            " tensor inputs");
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const TensorPtr& src = arg(srcs[i], "input");
+      TensorImpl& dst = *inputs[i];
+      if (src->shape != dst.shape || src->dt != dst.dt)
+        throw py::value_error("compiled step: input " + std::to_string(i) + " is " +
+                              describe(*src) + ", the capture used " + describe(dst));
+      if (src.get() != &dst && dst.numel)
+        std::memcpy(dst.data(), src->data(), size_t(dst.numel) * itemsize(dst.dt));
+    }
+  }
+
+  // The signature a call must match to be replayed: per argument either a tensor (shape,
+  // dtype and requires_grad of the captured input) or a constant compared with ==.
+  std::vector<py::object> consts;  // null where the argument is a tensor
+  std::vector<bool> input_requires;
+  bool grad_mode = true;
+  int out_kind = 1;  // 0 None, 1 one tensor, 2 tuple, 3 list
+
+  // Replays if `args` match the capture; returns null (no Python error) if they do not.
+  PyObject* try_run(PyObject* args) {
+    const Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (size_t(n) != consts.size() || grad_enabled() != grad_mode || !valid()) return nullptr;
+    size_t k = 0;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* a = PyTuple_GET_ITEM(args, i);
+      if (!consts[size_t(i)]) {
+        if (!is_tensor(a)) return nullptr;
+        const TensorImpl &src = *T(a), &dst = *inputs[k];
+        if (src.shape != dst.shape || src.dt != dst.dt || src.requires_grad != input_requires[k])
+          return nullptr;
+        ++k;
+      } else {
+        int eq = PyObject_RichCompareBool(a, consts[size_t(i)].ptr(), Py_EQ);
+        if (eq < 0) PyErr_Clear();
+        if (eq != 1) return nullptr;
+      }
+    }
+    k = 0;
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      if (consts[size_t(i)]) continue;
+      const TensorImpl& src = *T(PyTuple_GET_ITEM(args, i));
+      TensorImpl& dst = *inputs[k++];
+      if (&src != &dst && dst.numel)
+        std::memcpy(dst.data(), src.data(), size_t(dst.numel) * itemsize(dst.dt));
+    }
+    replay(1, nullptr);
+    if (out_kind == 0) Py_RETURN_NONE;
+    if (out_kind == 1) return wrap(copy_of(*outputs[0]));
+    PyObject* seq = out_kind == 2 ? PyTuple_New(Py_ssize_t(outputs.size()))
+                                  : PyList_New(Py_ssize_t(outputs.size()));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      PyObject* t = wrap(copy_of(*outputs[i]));
+      if (out_kind == 2)
+        PyTuple_SET_ITEM(seq, Py_ssize_t(i), t);
+      else
+        PyList_SET_ITEM(seq, Py_ssize_t(i), t);
+    }
+    return seq;
+  }
+
+  int64_t work = 0;  // elements the program's buffers hold: small programs keep the GIL
+
+  void replay(int64_t n, float* losses) {
+    if (work * n < kNoGilElements) {
+      for (int64_t i = 0; i < n; ++i) {
+        prog->replay();
+        if (losses) losses[i] = to_f32_any(*outputs[0]);
+      }
+      return;
+    }
+    without_gil([&] {
+      for (int64_t i = 0; i < n; ++i) {
+        prog->replay();
+        if (losses) losses[i] = to_f32_any(*outputs[0]);
+        check_interrupt();
+      }
+      return 0;
+    });
+  }
+};
+
+std::unique_ptr<Captured> finish_capture(py::sequence inputs, py::sequence outputs,
+                                         py::sequence consts, int out_kind) {
+  auto c = std::make_unique<Captured>();
+  c->prog = capture_end();  // first: whatever fails below, the capture is over
+  if (!c->prog) throw std::runtime_error("tapegrad.compile: no capture is running");
+  c->grad_mode = grad_enabled();
+  c->out_kind = out_kind;
+  for (py::handle h : consts)  // a tensor marks a tensor argument, anything else a constant
+    c->consts.push_back(is_tensor(h.ptr()) ? py::object() : py::reinterpret_borrow<py::object>(h));
+  for (py::handle h : inputs) {
+    c->inputs.push_back(arg(h, "input"));
+    c->input_requires.push_back(c->inputs.back()->requires_grad);
+  }
+  for (py::handle h : outputs)
+    c->outputs.push_back(arg(h, "output"));
+  std::vector<TensorImpl*> seen;
+  auto snap = [&](const TensorPtr& t) {
+    if (std::find(seen.begin(), seen.end(), t.get()) != seen.end()) return;
+    seen.push_back(t.get());
+    c->snaps.push_back({t.get(), t->st.get(), t->dt, t->shape});
+    c->work += t->numel;
+  };
+  for (const auto& t : c->prog->keep)
+    snap(t);
+  for (const auto& t : c->inputs)
+    snap(t);
+  for (const auto& t : c->outputs)
+    snap(t);
+  return c;
+}
+
+}  // namespace
+
+void register_capture(py::module_& m) {
+  py::class_<Captured>(m, "Captured")
+      .def("valid", &Captured::valid)
+      .def("try_run",
+           [](Captured& c, py::args args) -> py::object {
+             PyObject* r = c.try_run(args.ptr());
+             if (!r) {
+               if (PyErr_Occurred()) throw py::error_already_set();
+               return py::reinterpret_borrow<py::object>(Py_NotImplemented);  // a miss
+             }
+             return py::reinterpret_steal<py::object>(r);
+           })
+      .def_property_readonly("num_launches", [](const Captured& c) { return c.prog->steps.size(); })
+      .def("run",
+           [](Captured& c, py::sequence srcs) {
+             c.load_inputs(srcs);
+             c.replay(1, nullptr);
+             py::list out;
+             for (const auto& t : c.outputs)
+               out.append(wrap_obj(copy_of(*t)));
+             return out;
+           })
+      .def("run_n", [](Captured& c, int64_t n, py::sequence srcs) {
+        if (n < 0) throw py::value_error("run: n must be >= 0");
+        if (c.outputs.empty() || c.outputs[0]->numel != 1)
+          throw py::value_error("run: the compiled function must return a 1-element tensor");
+        c.load_inputs(srcs);
+        py::array_t<float> losses(n);
+        c.replay(n, losses.mutable_data());
+        return losses;
+      });
+  m.def("capture_begin", &capture_begin);
+  m.def("capturing", &capturing);
+  m.def("capture_abort", [] { capture_end(); });
+  m.def("capture_end", &finish_capture);
+}
+
+}  // namespace tgpy

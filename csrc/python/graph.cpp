@@ -1,0 +1,143 @@
+// The autograd graph as Python sees it: grad_fn objects (PyTorch's names, next_functions, what
+// each node saved) and a node's own backward for the learner tools.
+#include <string>
+
+#include "autograd/autograd.h"
+#include "python/module.h"
+
+namespace tgpy {
+
+using namespace tg;
+
+namespace {
+
+struct GradFn {
+  NodePtr node;
+  std::string name() const { return grad_fn_name(*node); }
+};
+
+// What an edge to a leaf looks like from Python (PyTorch's AccumulateGrad node).
+struct AccumulateGrad {
+  TensorPtr leaf;
+};
+
+py::tuple shape_tuple(const Shape& s) {
+  py::tuple t(s.n);
+  for (int i = 0; i < s.n; ++i)
+    t[size_t(i)] = s.d[i];
+  return t;
+}
+
+py::tuple next_functions(const Node& n) {
+  py::tuple out(n.n_in);
+  for (int i = 0; i < n.n_in; ++i) {
+    const Edge& e = n.next[i];
+    py::object f = e.node   ? py::cast(GradFn{e.node})
+                   : e.leaf ? py::cast(AccumulateGrad{e.leaf})
+                            : py::object(py::none());
+    out[size_t(i)] = py::make_tuple(f, 0);
+  }
+  return out;
+}
+
+// The node's own backward on `grad`, nothing else: no accumulation, nothing freed.
+py::tuple apply_node(const Node& n, py::handle grad) {
+  const TensorPtr& g = arg(grad, "grad");
+  if (g->shape != n.out_shape || g->dt != n.out_dt)
+    throw py::value_error("apply: grad must be " + std::string(dtype_name(n.out_dt)) + " " +
+                          n.out_shape.str() + ", got " + describe(*g));
+  if (n.released && n.had_saved) n.unpack(0);  // raises PyTorch's second-backward error
+  TensorPtr grads[kMaxInputs];
+  bool prev = grad_enabled();
+  set_grad_enabled(false);
+  try {
+    node_backward(const_cast<Node&>(n), g, grads);
+  } catch (...) {
+    set_grad_enabled(prev);
+    throw;
+  }
+  set_grad_enabled(prev);
+  py::tuple out(n.n_in);
+  for (int i = 0; i < n.n_in; ++i)
+    out[size_t(i)] = grads[i] ? wrap_obj(grads[i]) : py::object(py::none());
+  return out;
+}
+
+py::list saved_info(const Node& n) {
+  py::list out;
+  for (int i = 0; i < kMaxInputs; ++i) {
+    const SavedTensor& s = n.saved[i];
+    if (!s.used) continue;
+    py::dict d;
+    d["index"] = i;
+    d["freed"] = !s.st;
+    if (s.st) {
+      d["shape"] = shape_tuple(s.shape);
+      d["dtype"] = dtype_name(s.dt);
+      d["version"] = s.version;
+      d["current_version"] = s.st->version;
+      auto t = std::make_shared<TensorImpl>();
+      t->st = s.st;
+      t->shape = s.shape;
+      t->numel = s.shape.numel();
+      t->dt = s.dt;
+      d["value"] = wrap_obj(t);
+    }
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+py::object grad_fn_object(const NodePtr& node) {
+  return py::cast(GradFn{node});
+}
+
+void register_graph(py::module_& m) {
+  py::class_<GradFn>(m, "GradFn")
+      .def("name", &GradFn::name)
+      .def("__repr__", [](const GradFn& g) { return "<" + g.name() + " object>"; })
+      .def("__eq__",
+           [](const GradFn& a, py::object b) {
+             return py::isinstance<GradFn>(b) && b.cast<const GradFn&>().node == a.node;
+           })
+      .def("__hash__", [](const GradFn& g) { return std::hash<const Node*>()(g.node.get()); })
+      .def_property_readonly("seq", [](const GradFn& g) { return g.node->seq; })
+      .def_property_readonly("op", [](const GradFn& g) { return g.node->op->name; })
+      .def_property_readonly("next_functions",
+                             [](const GradFn& g) { return next_functions(*g.node); })
+      .def_property_readonly("input_shapes",
+                             [](const GradFn& g) {
+                               py::list l;
+                               for (int i = 0; i < g.node->n_in; ++i)
+                                 l.append(shape_tuple(g.node->in_shape[i]));
+                               return py::tuple(l);
+                             })
+      .def_property_readonly("input_dtypes",
+                             [](const GradFn& g) {
+                               py::list l;
+                               for (int i = 0; i < g.node->n_in; ++i)
+                                 l.append(dtype_name(g.node->in_dt[i]));
+                               return py::tuple(l);
+                             })
+      .def_property_readonly("output_shape",
+                             [](const GradFn& g) { return shape_tuple(g.node->out_shape); })
+      .def_property_readonly("output_dtype",
+                             [](const GradFn& g) { return dtype_name(g.node->out_dt); })
+      .def_property_readonly("scalar",
+                             [](const GradFn& g) -> py::object {
+                               if (std::string(g.node->op->kind) != "scalar") return py::none();
+                               return py::float_(g.node->s);
+                             })
+      .def_property_readonly("released", [](const GradFn& g) { return g.node->released; })
+      .def("saved", [](const GradFn& g) { return saved_info(*g.node); })
+      .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
+  py::class_<AccumulateGrad>(m, "AccumulateGrad")
+      .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })
+      .def("__repr__", [](const AccumulateGrad&) { return std::string("<AccumulateGrad object>"); })
+      .def_property_readonly("variable", [](const AccumulateGrad& a) { return wrap_obj(a.leaf); })
+      .def_property_readonly("next_functions", [](const AccumulateGrad&) { return py::tuple(); });
+}
+
+}  // namespace tgpy

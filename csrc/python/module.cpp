@@ -1,0 +1,29 @@
+// tapegrad._core: the Python face of the C++ core. Each part registers itself from its own file
+// (module.h lists them).
+#include "python/module.h"
+
+#include "autograd/autograd.h"
+#include "core/threads.h"
+
+namespace py = pybind11;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tapegrad's C++ core: tensors, ops, the tape and backward";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::exception& e) {
+      if (!tgpy::set_tg_error(e)) throw;  // not ours: pybind11's own translation
+    }
+  });
+  tgpy::register_tensor_type(m);
+  tgpy::register_graph(m);
+  tgpy::register_capture(m);
+  tgpy::register_io(m);
+  tgpy::register_ops(m);
+  tgpy::register_rng(m);
+  m.def("is_grad_enabled", &tg::grad_enabled);
+  m.def("set_grad_enabled", &tg::set_grad_enabled);
+  m.def("set_num_threads", [](int n) { tg::set_num_threads(n); });
+  m.def("get_num_threads", &tg::get_num_threads);
+}

@@ -1,0 +1,127 @@
+// The ops as module functions, one binding per op of the list (a loop over TG_OPS), plus the
+// in-place entry points and the optimizer kernels. `_core.OPS` reports the list back.
+#include <string>
+
+#include "autograd/capture.h"
+#include "kernels/optim.h"
+#include "ops/inplace.h"
+#include "python/module.h"
+
+namespace tgpy {
+
+using namespace tg;
+
+namespace {
+
+// A forward as a module function: tensors in and out through the type casters (module.h), and
+// the GIL released when the tensors are large (work() below estimates how large).
+template <class T>
+int64_t work(const T&) {
+  return 0;
+}
+int64_t work(const TensorPtr& t) {
+  return t->numel;
+}
+
+template <auto F>
+struct Bound;
+template <class... A, TensorPtr (*F)(A...)>
+struct Bound<F> {
+  static TensorPtr call(A... a) {
+    const int64_t w = (int64_t(0) + ... + work(a));
+    return nogil_if(w >= kNoGilElements, [&] { return F(a...); });
+  }
+};
+// Products cost more than their operands' sizes say.
+template <>
+struct Bound<&op::matmul> {
+  static TensorPtr call(const TensorPtr& a, const TensorPtr& b) {
+    const int64_t n = b->shape.n ? b->shape.d[b->shape.n - 1] : 1;
+    return nogil_if(a->numel * n >= kNoGilElements, [&] { return op::matmul(a, b); });
+  }
+};
+template <>
+struct Bound<&op::linear> {
+  static TensorPtr call(const TensorPtr& x, const TensorPtr& w, const std::optional<TensorPtr>& b) {
+    const int64_t n = w->shape.n ? w->shape.d[0] : 1;
+    return nogil_if(x->numel * n >= kNoGilElements, [&] { return op::linear(x, w, b); });
+  }
+};
+
+Binary to_binary(const std::string& n) {
+  if (n == "add") return Binary::add;
+  if (n == "sub") return Binary::sub;
+  if (n == "mul") return Binary::mul;
+  if (n == "div") return Binary::div;
+  throw py::value_error("unknown in-place op " + n);
+}
+
+// The saves column of the op list, as its words.
+std::string saves_words(unsigned s) {
+  static const std::pair<unsigned, const char*> words[] = {{kSaveIn0, "in0"},
+                                                           {kSaveIn1, "in1"},
+                                                           {kSaveIn0ForGrad1, "in0:g1"},
+                                                           {kSaveIn1ForGrad0, "in1:g0"},
+                                                           {kSaveOut, "out"}};
+  std::string r;
+  for (const auto& [flag, word] : words)
+    if (s & flag) r += (r.empty() ? "" : " ") + std::string(word);
+  return r;
+}
+
+}  // namespace
+
+void register_ops(py::module_& m) {
+#define TG_BIND(name, grad_name, kind, saves) m.def(#name, &Bound<&op::name>::call);
+  TG_OPS(TG_BIND)
+#undef TG_BIND
+
+  py::tuple names(int(OpCode::count)), table(int(OpCode::count));
+  for (int i = 0; i < int(OpCode::count); ++i) {
+    const OpInfo& o = kOps[i];
+    names[size_t(i)] = o.name;
+    table[size_t(i)] = py::make_tuple(o.name, o.grad_name, o.kind, saves_words(o.saves));
+  }
+  m.attr("OPS") = names;
+  m.attr("OP_TABLE") = table;  // (name, grad_fn, kind, saves) per op, as in _oplist.py
+
+  m.def("iop", [](const std::string& name, py::handle a, py::handle other) {
+    if (is_tensor(other.ptr()))
+      inplace_binary(to_binary(name), arg(a), T(other.ptr()), 0.0);
+    else
+      inplace_binary(to_binary(name), arg(a), nullptr, other.cast<double>());
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("fill_", [](py::handle a, double v) {
+    fill(arg(a), v);
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("copy_", [](py::handle a, py::handle src) {
+    copy_into(arg(a), arg(src, "src"));
+    return py::reinterpret_borrow<py::object>(a);
+  });
+
+  m.def("sgd_update", [](py::handle p, py::handle g, py::handle buf, double lr, double momentum,
+                         double dampening, double weight_decay, bool nesterov, bool maximize) {
+    const TensorPtr &pt = arg(p), &gt = arg(g, "grad");
+    TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
+    const SgdOpts o{lr, momentum, dampening, weight_decay, nesterov, maximize};
+    TensorPtr nb = sgd_update(*pt, *gt, b, o);
+    if (tl_capture)  // a replay finds the buffer the captured (first) step made
+      capture_push([pt = pt.get(), gt = gt.get(), nb, o] { sgd_update(*pt, *gt, nb, o); },
+                   {pt.get(), gt.get()});
+    if (!nb) return py::object(py::none());
+    if (nb == b) return py::reinterpret_borrow<py::object>(buf);
+    return wrap_obj(nb);
+  });
+  m.def("adam_update",
+        [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step, double lr,
+           double beta1, double beta2, double eps, double weight_decay, bool maximize) {
+          TensorImpl *pt = arg(p).get(), *gt = arg(g, "grad").get(), *mt = arg(m1).get(),
+                     *vt = arg(m2).get(), *st = arg(step, "step").get();
+          const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
+          launch({pt, gt, mt, vt, st}, [=] { adam_update(*pt, *gt, *mt, *vt, *st, o); });
+        });
+}
+
+}  // namespace tgpy

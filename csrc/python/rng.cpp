@@ -1,0 +1,87 @@
+// The random generator's Python class (tapegrad._core.CPUGenerator) over kernels/rng.h.
+#include "kernels/rng.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "python/module.h"
+
+namespace py = pybind11;
+
+namespace {
+
+template <class T>
+T* out_buffer(py::array& a, const char* what) {
+  if (!a.dtype().is(py::dtype::of<T>()))
+    throw py::type_error(std::string(what) + ": expected a " +
+                         py::str(py::dtype::of<T>()).cast<std::string>() + " array, got " +
+                         py::str(a.dtype()).cast<std::string>());
+  if (!(a.flags() & py::array::c_style) || !a.writeable())
+    throw py::value_error(std::string(what) + ": expected a writeable C-contiguous array");
+  return static_cast<T*>(a.mutable_data());
+}
+
+}  // namespace
+
+namespace tgpy {
+
+void register_rng(py::module_& m) {
+  using tg::rng::Generator;
+  py::class_<Generator>(m, "CPUGenerator",
+                        "PyTorch-compatible mt19937 generator (state and transformations)")
+      .def(py::init<uint64_t>(), py::arg("seed") = tg::rng::kDefaultSeed)
+      .def("manual_seed", &Generator::manual_seed, py::arg("seed"))
+      .def("initial_seed", &Generator::initial_seed)
+      .def("random", &Generator::random)
+      .def("random64", &Generator::random64)
+      .def(
+          "uniform_",
+          [](Generator& g, py::array out, double from, double to) {
+            float* p = out_buffer<float>(out, "uniform_");
+            g.uniform(p, static_cast<int64_t>(out.size()), from, to);
+          },
+          py::arg("out"), py::arg("from_"), py::arg("to"))
+      .def(
+          "normal_",
+          [](Generator& g, py::array out, double mean, double std, bool half_blocks) {
+            float* p = out_buffer<float>(out, "normal_");
+            g.normal(p, static_cast<int64_t>(out.size()), mean, std, half_blocks);
+          },
+          py::arg("out"), py::arg("mean"), py::arg("std"), py::arg("half_blocks") = false)
+      .def(
+          "randint_",
+          [](Generator& g, py::array out, int64_t low, int64_t high) {
+            if (low >= high) throw py::value_error("randint_: low must be < high");
+            int64_t* p = out_buffer<int64_t>(out, "randint_");
+            g.randint(p, static_cast<int64_t>(out.size()), low, high);
+          },
+          py::arg("out"), py::arg("low"), py::arg("high"))
+      .def(
+          "randperm_",
+          [](Generator& g, py::array out) {
+            int64_t* p = out_buffer<int64_t>(out, "randperm_");
+            g.randperm(p, static_cast<int64_t>(out.size()));
+          },
+          py::arg("out"))
+      .def("get_state",
+           [](const Generator& g) {
+             py::array_t<uint8_t> a(static_cast<py::ssize_t>(tg::rng::kStateBytes));
+             g.get_state(a.mutable_data());
+             return a;
+           })
+      .def(
+          "set_state",
+          [](Generator& g, py::array_t<uint8_t, py::array::c_style | py::array::forcecast> a) {
+            try {
+              g.set_state(a.data(), static_cast<size_t>(a.size()));
+            } catch (const std::invalid_argument& e) {
+              throw py::value_error(e.what());
+            }
+          },
+          py::arg("state"));
+  m.def("nondeterministic_seed", &tg::rng::nondeterministic_seed,
+        "64 bits from std::random_device (what torch.seed() uses)");
+}
+}  // namespace tgpy

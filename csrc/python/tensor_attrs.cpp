@@ -1,0 +1,174 @@
+// The attributes of CTensor objects (shape, dtype, requires_grad, grad, grad_fn, data, ...).
+#include "python/module.h"
+// structmember.h needs Python.h first (module.h brings it).
+#include <structmember.h>
+
+#include "autograd/autograd.h"
+#include "autograd/capture.h"
+
+namespace tgpy {
+
+using namespace tg;
+
+extern PyObject* g_dtypes[2];
+
+namespace {
+
+// ---------------------------------------------------------------- attributes
+template <class Fn>
+PyObject* guarded(Fn fn) {
+  try {
+    return fn();
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+
+PyObject* get_shape(PyObject* o, void*) {
+  const Shape& s = T(o)->shape;
+  PyObject* tup = PyTuple_New(s.n);
+  if (!tup) return nullptr;
+  for (int i = 0; i < s.n; ++i)
+    PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
+  return tup;
+}
+PyObject* get_dtype(PyObject* o, void*) {
+  PyObject* d = g_dtypes[int(T(o)->dt)];
+  Py_INCREF(d);
+  return d;
+}
+PyObject* get_ndim(PyObject* o, void*) {
+  return PyLong_FromLong(T(o)->shape.n);
+}
+PyObject* get_requires_grad(PyObject* o, void*) {
+  return PyBool_FromLong(T(o)->requires_grad);
+}
+// Python-side effects a replayed step could not repeat are refused while capturing.
+bool refuse_in_capture(const char* what) {
+  if (!capturing()) return false;
+  try {
+    capture_refuse(what);
+  } catch (...) {
+    set_python_error();
+  }
+  return true;
+}
+
+int set_requires_grad(PyObject* o, PyObject* v, void*) {
+  if (refuse_in_capture("a change of requires_grad (a new parameter)")) return -1;
+  if (!v) {
+    PyErr_SetString(PyExc_AttributeError, "cannot delete requires_grad");
+    return -1;
+  }
+  int flag = PyObject_IsTrue(v);
+  if (flag < 0) return -1;
+  TensorImpl& t = *T(o);
+  if (t.grad_fn) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().");
+    return -1;
+  }
+  t.requires_grad = flag;
+  return 0;
+}
+PyObject* get_grad(PyObject* o, void*) {
+  const TensorPtr& g = T(o)->grad;
+  if (!g) Py_RETURN_NONE;
+  return guarded([&] { return wrap(g); });
+}
+int set_grad(PyObject* o, PyObject* v, void*) {
+  TensorImpl& t = *T(o);
+  if (!v || v == Py_None) {
+    tg::set_grad(t, nullptr);
+    return 0;
+  }
+  if (!is_tensor(v)) {
+    PyErr_Format(PyExc_TypeError,
+                 "assigned grad expected to be a Tensor or None but got grad of type %s",
+                 Py_TYPE(v)->tp_name);
+    return -1;
+  }
+  const TensorPtr& g = T(v);
+  if (g->shape != t.shape) {
+    PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different size");
+    return -1;
+  }
+  if (g->dt != t.dt) {
+    PyErr_SetString(PyExc_RuntimeError, "assigned grad has data of a different type");
+    return -1;
+  }
+  tg::set_grad(t, g);
+  return 0;
+}
+
+PyObject* get_grad_fn(PyObject* o, void*) {
+  const NodePtr& n = T(o)->grad_fn;
+  if (!n) Py_RETURN_NONE;
+  return guarded([&] { return grad_fn_object(n).release().ptr(); });
+}
+PyObject* get_is_leaf(PyObject* o, void*) {
+  return PyBool_FromLong(!T(o)->grad_fn);
+}
+PyObject* get_data(PyObject* o, void*) {
+  return guarded([&] {
+    auto t = alias(*T(o), T(o)->shape);
+    t->untracked = true;
+    return wrap(std::move(t));
+  });
+}
+int set_data(PyObject* o, PyObject* v, void*) {
+  if (refuse_in_capture("an assignment to .data")) return -1;
+  if (!v || !is_tensor(v)) {
+    PyErr_SetString(PyExc_TypeError, "data must be a tapegrad cpp tensor");
+    return -1;
+  }
+  TensorImpl& t = *T(o);
+  const TensorImpl& src = *T(v);
+  t.st = src.st;
+  t.shape = src.shape;
+  t.numel = src.numel;
+  t.dt = src.dt;
+  return 0;
+}
+PyObject* get_version(PyObject* o, void*) {
+  return PyLong_FromUnsignedLong(T(o)->st->version);
+}
+PyObject* get_is_param(PyObject* o, void*) {
+  return PyBool_FromLong(T(o)->is_param);
+}
+int set_is_param(PyObject* o, PyObject* v, void*) {
+  int flag = v ? PyObject_IsTrue(v) : 0;
+  if (flag < 0) return -1;
+  T(o)->is_param = flag;
+  return 0;
+}
+
+PyGetSetDef getsets[] = {{"shape", get_shape, nullptr, nullptr, nullptr},
+                         {"dtype", get_dtype, nullptr, nullptr, nullptr},
+                         {"ndim", get_ndim, nullptr, nullptr, nullptr},
+                         {"requires_grad", get_requires_grad, set_requires_grad, nullptr, nullptr},
+                         {"grad", get_grad, set_grad, nullptr, nullptr},
+                         {"grad_fn", get_grad_fn, nullptr, nullptr, nullptr},
+                         {"is_leaf", get_is_leaf, nullptr, nullptr, nullptr},
+                         {"data", get_data, set_data, nullptr, nullptr},
+                         {"_version", get_version, nullptr, nullptr, nullptr},
+                         {"_is_param", get_is_param, set_is_param, nullptr, nullptr},
+                         {nullptr, nullptr, nullptr, nullptr, nullptr}};
+
+PyMemberDef members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(PyTensor, weakrefs), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr}};
+
+}  // namespace
+
+PyGetSetDef* tensor_getsets() {
+  return getsets;
+}
+PyMemberDef* tensor_members() {
+  return members;
+}
+
+}  // namespace tgpy

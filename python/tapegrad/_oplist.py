@@ -1,0 +1,90 @@
+"""The op list: the one table every other list of ops is derived from (docs/adding-an-op.md).
+
+The C++ build turns it into csrc's X-macro (csrc/ops/gen_oplist.py writes `oplist.inc`), from
+which come the C++ enum, the backward table, what each op saves, the unary kernel dispatch and
+the Python bindings; `tapegrad._core.OPS` reports that table back. On the Python side it gives
+the backends' op names, the plain `Tensor` methods and `tapegrad.*` functions of the unary ops,
+and the op tables of the anomaly and lockstep tools. The NumPy reference must implement every op
+listed here (a registry test checks both backends against this table).
+
+Columns:
+  name     the backend function and the C++ op (`tg::OpCode::name`, `tg::Op_name`)
+  grad_fn  PyTorch's node name for `.grad_fn` (some ops refine it by shape at run time)
+  kind     how the op is called and bound:
+             unary   f(a)                generic forward; a method and function `Tensor.name`
+             binary  f(a, b)             broadcasting, float16 op float32 promotes
+             scalar  f(a, s)             a Python number s
+             reduce  f(a, dims, keepdim) dims None: all
+             custom  its own signature   (its forward is written by hand in csrc/ops)
+  saves    what the forward keeps for backward: `in0`, `in1` (always), `in0:g1` (input 0, only
+           when input 1 requires grad), `in1:g0`, `out` (the output); "" for nothing
+  domain   unary ops: where the tests sample inputs (`real`, `positive`, `nonzero`)
+"""
+
+# fmt: off
+OPS = (
+    # name          grad_fn               kind      saves            domain
+    ("add",         "AddBackward0",       "binary", "",              None),
+    ("sub",         "SubBackward0",       "binary", "",              None),
+    ("mul",         "MulBackward0",       "binary", "in0:g1 in1:g0", None),
+    ("div",         "DivBackward0",       "binary", "in0:g1 in1",    None),
+    ("add_scalar",  "AddBackward1",       "scalar", "",              None),
+    ("mul_scalar",  "MulBackward1",       "scalar", "",              None),
+    ("div_scalar",  "DivBackward1",       "scalar", "",              None),
+    ("rsub_scalar", "RsubBackward1",      "scalar", "",              None),
+    ("rdiv_scalar", "RdivBackward1",      "scalar", "in0",           None),
+    ("pow_scalar",  "PowBackward0",       "scalar", "in0",           None),
+    ("rpow_scalar", "PowBackward1",       "scalar", "out",           None),
+    ("neg",         "NegBackward0",       "unary",  "",              "real"),
+    ("abs",         "AbsBackward0",       "unary",  "in0",           "nonzero"),
+    ("exp",         "ExpBackward0",       "unary",  "out",           "real"),
+    ("log",         "LogBackward0",       "unary",  "in0",           "positive"),
+    ("tanh",        "TanhBackward0",      "unary",  "out",           "real"),
+    ("relu",        "ReluBackward0",      "unary",  "out",           "nonzero"),
+    ("sigmoid",     "SigmoidBackward0",   "unary",  "out",           "real"),
+    ("matmul",      "MmBackward0",        "custom", "in0:g1 in1:g0", None),
+    ("linear",      "AddmmBackward0",     "custom", "in0:g1 in1:g0", None),
+    ("sum",         "SumBackward1",       "reduce", "",              None),
+    ("mean",        "MeanBackward1",      "reduce", "",              None),
+    ("reshape",     "ViewBackward0",      "custom", "",              None),
+    ("permute",     "PermuteBackward0",   "custom", "",              None),
+    ("slice",       "SliceBackward0",     "custom", "",              None),
+    ("mse_loss",    "MseLossBackward0",   "custom", "in0 in1",       None),
+    ("l1_loss",     "L1LossBackward0",    "custom", "in0 in1",       None),
+    ("cast",        "ToCopyBackward0",    "custom", "",              None),
+)
+# fmt: on
+
+KINDS = ("unary", "binary", "scalar", "reduce", "custom")
+SAVES = ("in0", "in1", "in0:g1", "in1:g0", "out")
+DOMAINS = ("real", "positive", "nonzero")
+
+NAMES = tuple(row[0] for row in OPS)
+GRAD_FN = {row[0]: row[1] for row in OPS}
+KIND = {row[0]: row[2] for row in OPS}
+SAVED = {row[0]: tuple(row[3].split()) for row in OPS}
+DOMAIN = {row[0]: row[4] for row in OPS if row[4]}
+UNARY = tuple(n for n in NAMES if KIND[n] == "unary")
+
+
+def check():
+    """Raise ValueError on a malformed row (the C++ generator calls this too)."""
+    seen = set()
+    for row in OPS:
+        if len(row) != 5:
+            raise ValueError(f"op list: row {row!r} needs 5 columns")
+        name, grad_fn, kind, saves, domain = row
+        if not name.isidentifier() or name in seen:
+            raise ValueError(f"op list: bad or repeated name {name!r}")
+        seen.add(name)
+        if kind not in KINDS:
+            raise ValueError(f"op list: {name}: kind {kind!r} is not one of {KINDS}")
+        if not grad_fn.isidentifier():
+            raise ValueError(f"op list: {name}: bad grad_fn name {grad_fn!r}")
+        bad = [s for s in saves.split() if s not in SAVES]
+        if bad:
+            raise ValueError(f"op list: {name}: unknown saves {bad}; choose from {SAVES}")
+        if "out" in saves.split() and any(s.startswith("in0") for s in saves.split()):
+            raise ValueError(f"op list: {name}: `out` and input 0 share saved slot 0")
+        if (kind == "unary") != (domain is not None) or (domain and domain not in DOMAINS):
+            raise ValueError(f"op list: {name}: unary ops (only) name a domain from {DOMAINS}")
