@@ -1,13 +1,12 @@
 """Op cases, elementwise: binary with broadcasting, Python scalars, unary, casts.
 
-Each entry: how the public API calls it, the float64 forward, and the analytic gradients
-(see oracle.Case). cases_shape.py has the rest; cases.py joins them.
+Each entry: how the public API calls it and the reference kernel call it amounts to (see
+oracle.Case; the oracle derives the float64 forward and gradients from the kernels).
+cases_shape.py has the rest; cases.py joins them.
 """
 
-import math
 import operator
 
-import numpy as np
 import tapegrad as tg
 from oracle import Case, away0, normal, other, uniform
 
@@ -22,12 +21,7 @@ BIG = 131_075  # 2**17 + 3: past SIMD widths and tails, and the thread pool's si
 
 # ------------------------------------------------------------------ binary, broadcasting
 
-BINARY = {
-    "add": (operator.add, lambda g, y, a, b: (g, g)),
-    "sub": (operator.sub, lambda g, y, a, b: (g, -g)),
-    "mul": (operator.mul, lambda g, y, a, b: (g * b, g * a)),
-    "div": (operator.truediv, lambda g, y, a, b: (g / b, -g * a / (b * b))),
-}
+BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 BINARY_SHAPES = [
     ((3, 4), (3, 4)),
     ((3, 1), (1, 4)),
@@ -37,20 +31,31 @@ BINARY_SHAPES = [
     ((2, 3), ()),
     ((), ()),
 ]
-for name, (f, grads) in BINARY.items():
+
+
+def _binary_sample(name):
+    return (normal(), away0() if name == "div" else normal())
+
+
+def _binary_case(name, f, sa, sb):
+    add(
+        Case(f"{name}{sa}x{sb}", (name,), f, (sa, sb), None, _binary_sample(name), multilinear=True)
+    )
+
+
+def _promoted(name):
+    """f16 op f32 -> f32: the float16 input is cast to float32 on the tape first."""
+
+    def ref(T, a, b):
+        f32 = [x if x.dtype is tg.float32 else T("cast", x, code=tg.float32.code) for x in (a, b)]
+        return T(name, *f32)
+
+    return ref
+
+
+for name, f in BINARY.items():
     for sa, sb in BINARY_SHAPES:
-        add(
-            Case(
-                f"{name}{sa}x{sb}",
-                (name,),
-                f,
-                f,
-                grads,
-                (sa, sb),
-                sample=(normal(), away0() if name == "div" else normal()),
-                multilinear=True,
-            )
-        )
+        _binary_case(name, f, sa, sb)
     # f16 op f32 -> f32: the f16 input is cast on the tape, its grad rounded back to f16
     for sa, sb in [((3, 4), (3, 4)), ((3, 1), (1, 4))]:
         add(
@@ -58,119 +63,66 @@ for name, (f, grads) in BINARY.items():
                 f"{name}-mixed{sa}x{sb}",
                 (name, "cast"),
                 f,
-                f,
-                grads,
                 (sa, sb),
-                sample=(normal(), away0() if name == "div" else normal()),
+                _promoted(name),
+                _binary_sample(name),
                 mixed=True,
-                out="f32",
                 multilinear=True,
             )
         )
 
 # ------------------------------------------------------------------ Python scalars
 
-LN2 = math.log(2.0)
 SCALAR = [
-    # id, op, fn, fwd, bwd(g, y, x), sampler, saved_output
-    ("x+1.5", "add_scalar", lambda x: x + 1.5, lambda x: x + 1.5, lambda g, y, x: (g,)),
-    ("1.5+x", "add_scalar", lambda x: 1.5 + x, lambda x: 1.5 + x, lambda g, y, x: (g,)),
-    ("x-0.5", "add_scalar", lambda x: x - 0.5, lambda x: x - 0.5, lambda g, y, x: (g,)),
-    ("2.0-x", "rsub_scalar", lambda x: 2.0 - x, lambda x: 2.0 - x, lambda g, y, x: (-g,)),
-    ("x*0.1", "mul_scalar", lambda x: x * 0.1, lambda x: x * 0.1, lambda g, y, x: (g * 0.1,)),
-    ("3*x", "mul_scalar", lambda x: 3 * x, lambda x: 3 * x, lambda g, y, x: (3 * g,)),
-    ("x/3", "div_scalar", lambda x: x / 3, lambda x: x / 3, lambda g, y, x: (g / 3,)),
-    ("3/x", "rdiv_scalar", lambda x: 3 / x, lambda x: 3 / x, lambda g, y, x: (-3 * g / x**2,)),
-    ("x**2", "pow_scalar", lambda x: x**2, lambda x: x**2, lambda g, y, x: (2 * x * g,)),
-    ("x**3", "pow_scalar", lambda x: x**3, lambda x: x**3, lambda g, y, x: (3 * x**2 * g,)),
-    (
-        "x.pow(2.5)",
-        "pow_scalar",
-        lambda x: x.pow(2.5),
-        lambda x: x**2.5,
-        lambda g, y, x: (2.5 * x**1.5 * g,),
-        uniform(0.5, 3),
-    ),
-    (
-        "x.sqrt()",
-        "pow_scalar",
-        lambda x: x.sqrt(),
-        np.sqrt,
-        lambda g, y, x: (0.5 * g / np.sqrt(x),),
-        uniform(0.5, 3),
-    ),
-    (
-        "x**-1.5",
-        "pow_scalar",
-        lambda x: x**-1.5,
-        lambda x: x**-1.5,
-        lambda g, y, x: (-1.5 * x**-2.5 * g,),
-        uniform(0.5, 3),
-    ),
-    (
-        "2**x",
-        "rpow_scalar",
-        lambda x: 2**x,
-        lambda x: 2**x,
-        lambda g, y, x: (g * y * LN2,),
-        uniform(-3, 3),
-        True,
-    ),
-    (
-        "0.5**x",
-        "rpow_scalar",
-        lambda x: 0.5**x,
-        lambda x: 0.5**x,
-        lambda g, y, x: (-g * y * LN2,),
-        uniform(-3, 3),
-        True,
-    ),
+    # id, fn, (op, attrs), sampler (default: normal, away from 0 for rdiv_scalar)
+    ("x+1.5", lambda x: x + 1.5, ("add_scalar", {"s": 1.5})),
+    ("1.5+x", lambda x: 1.5 + x, ("add_scalar", {"s": 1.5})),
+    ("x-0.5", lambda x: x - 0.5, ("add_scalar", {"s": -0.5})),
+    ("2.0-x", lambda x: 2.0 - x, ("rsub_scalar", {"s": 2.0})),
+    ("x*0.1", lambda x: x * 0.1, ("mul_scalar", {"s": 0.1})),
+    ("3*x", lambda x: 3 * x, ("mul_scalar", {"s": 3.0})),
+    ("x/3", lambda x: x / 3, ("div_scalar", {"s": 3.0})),
+    ("3/x", lambda x: 3 / x, ("rdiv_scalar", {"s": 3.0})),
+    ("x**2", lambda x: x**2, ("pow_scalar", {"s": 2.0})),
+    ("x**3", lambda x: x**3, ("pow_scalar", {"s": 3.0})),
+    ("x.pow(2.5)", lambda x: x.pow(2.5), ("pow_scalar", {"s": 2.5}), uniform(0.5, 3)),
+    ("x.sqrt()", lambda x: x.sqrt(), ("pow_scalar", {"s": 0.5}), uniform(0.5, 3)),
+    ("x**-1.5", lambda x: x**-1.5, ("pow_scalar", {"s": -1.5}), uniform(0.5, 3)),
+    ("2**x", lambda x: 2**x, ("rpow_scalar", {"s": 2.0}), uniform(-3, 3)),
+    ("0.5**x", lambda x: 0.5**x, ("rpow_scalar", {"s": 0.5}), uniform(-3, 3)),
 ]
+
+
+def _scalar_case(entry, shape):
+    cid, fn, ref = entry[:3]
+    op = ref[0]
+    sampler = entry[3] if len(entry) > 3 else (away0() if op == "rdiv_scalar" else normal())
+    return Case(f"{cid}{shape}", (op,), fn, (shape,), ref, (sampler,))
+
+
 for entry in SCALAR:
-    cid, op, fn, fwd, bwd = entry[:5]
-    sampler = entry[5] if len(entry) > 5 else (away0() if op == "rdiv_scalar" else normal())
-    saved = entry[6] if len(entry) > 6 else False
     for shape in [(3, 4), ()]:
-        add(Case(f"{cid}{shape}", (op,), fn, fwd, bwd, (shape,), (sampler,), saved_output=saved))
+        add(_scalar_case(entry, shape))
 
 # ------------------------------------------------------------------ unary
 
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 UNARY = [
-    # op, fn, fwd, bwd(g, y, x), sampler, saved_output
-    ("neg", lambda x: -x, np.negative, lambda g, y, x: (-g,), normal(), False),
-    ("abs", lambda x: x.abs(), np.abs, lambda g, y, x: (g * np.sign(x),), normal(), False),
-    ("exp", lambda x: x.exp(), np.exp, lambda g, y, x: (g * y,), uniform(-3, 3), True),
-    ("log", lambda x: x.log(), np.log, lambda g, y, x: (g / x,), uniform(0.05, 20), False),
-    ("tanh", lambda x: x.tanh(), np.tanh, lambda g, y, x: (g * (1 - y * y),), normal(2), True),
-    (
-        "relu",
-        lambda x: x.relu(),
-        lambda x: np.maximum(x, 0),
-        lambda g, y, x: (g * (x > 0),),
-        normal(),
-        False,
-    ),
-    (
-        "sigmoid",
-        lambda x: x.sigmoid(),
-        _sigmoid,
-        lambda g, y, x: (g * y * (1 - y),),
-        normal(3),
-        True,
-    ),
+    # op, fn, sampler; the reference is the kernel of the same name
+    ("neg", lambda x: -x, normal()),
+    ("abs", lambda x: x.abs(), normal()),
+    ("exp", lambda x: x.exp(), uniform(-3, 3)),
+    ("log", lambda x: x.log(), uniform(0.05, 20)),
+    ("tanh", lambda x: x.tanh(), normal(2)),
+    ("relu", lambda x: x.relu(), normal()),
+    ("sigmoid", lambda x: x.sigmoid(), normal(3)),
 ]
-for op, fn, fwd, bwd, sampler, saved in UNARY:
+for op, fn, sampler in UNARY:
     for shape in [(5, 6), (), (2, 3, 4)]:
-        add(Case(f"{op}{shape}", (op,), fn, fwd, bwd, (shape,), (sampler,), saved_output=saved))
+        add(Case(f"{op}{shape}", (op,), fn, (shape,), sample=(sampler,)))
 add(
-    Case("tg.relu", ("relu",), tg.relu, UNARY[5][2], UNARY[5][3], ((7,),)),
-    Case("abs(x)", ("abs",), abs, np.abs, UNARY[1][3], ((7,),)),
-    Case("x.neg()", ("neg",), lambda x: x.neg(), np.negative, UNARY[0][3], ((7,),)),
+    Case("tg.relu", ("relu",), tg.relu, ((7,),)),
+    Case("abs(x)", ("abs",), abs, ((7,),)),
+    Case("x.neg()", ("neg",), lambda x: x.neg(), ((7,),)),
 )
 
 # ------------------------------------------------------------------ casts
@@ -180,74 +132,37 @@ def _to_other(x):
     return x.half() if x.dtype is tg.float32 else x.float()
 
 
-def _ident(g, y, x):
-    return (g,)
+def _cast_to_other(T, x):
+    return T("cast", x, code=other(x.dtype).code)
+
+
+def _cast_to_own(T, x):
+    return T("cast", x, code=x.dtype.code)
 
 
 add(
-    Case("half()/float()", ("cast",), _to_other, lambda x: x, _ident, ((3, 4),), out="other"),
-    Case(
-        "to(dtype)",
-        ("cast",),
-        lambda x: x.to(other(x.dtype)),
-        lambda x: x,
-        _ident,
-        ((5,),),
-        out="other",
-    ),
-    Case(
-        "to(name)",
-        ("cast",),
-        lambda x: x.to(other(x.dtype).name),
-        lambda x: x,
-        _ident,
-        ((),),
-        out="other",
-    ),
+    Case("half()/float()", ("cast",), _to_other, ((3, 4),), _cast_to_other),
+    Case("to(dtype)", ("cast",), lambda x: x.to(other(x.dtype)), ((5,),), _cast_to_other),
+    Case("to(name)", ("cast",), lambda x: x.to(other(x.dtype).name), ((),), _cast_to_other),
     Case(
         "to(tensor)",
         ("cast",),
         lambda x: x.to(tg.tensor([0.0], dtype=other(x.dtype), backend=x._be)),
-        lambda x: x,
-        _ident,
         ((2, 3),),
-        out="other",
+        _cast_to_other,
     ),
-    Case("clone", ("cast",), lambda x: x.clone(), lambda x: x, _ident, ((2, 3),)),
+    # clone is a cast to the tensor's own dtype
+    Case("clone", ("cast",), lambda x: x.clone(), ((2, 3),), _cast_to_own),
 )
 
 # ------------------------------------------------------------------ large and odd sizes
 
-for op, fn, fwd, bwd, sampler, saved in UNARY:
+for op, fn, sampler in UNARY:
     for shape in [(1003,), (BIG,)]:
-        add(Case(f"{op}{shape}", (op,), fn, fwd, bwd, (shape,), (sampler,), saved_output=saved))
+        add(Case(f"{op}{shape}", (op,), fn, (shape,), sample=(sampler,)))
 for entry in SCALAR[::2]:
-    cid, op, fn, fwd, bwd = entry[:5]
-    sampler = entry[5] if len(entry) > 5 else (away0() if op == "rdiv_scalar" else normal())
-    add(
-        Case(
-            f"{cid}{(BIG,)}",
-            (op,),
-            fn,
-            fwd,
-            bwd,
-            ((BIG,),),
-            (sampler,),
-            saved_output=entry[6] if len(entry) > 6 else False,
-        )
-    )
-for name, (f, grads) in BINARY.items():
+    add(_scalar_case(entry, (BIG,)))
+for name, f in BINARY.items():
     for sa, sb in [((BIG,), (BIG,)), ((517, 1), (1, 263)), ((300, 257), (257,))]:
-        add(
-            Case(
-                f"{name}{sa}x{sb}",
-                (name,),
-                f,
-                f,
-                grads,
-                (sa, sb),
-                sample=(normal(), away0() if name == "div" else normal()),
-                multilinear=True,
-            )
-        )
-add(Case("half()-big", ("cast",), _to_other, lambda x: x, _ident, ((BIG,),), out="other"))
+        _binary_case(name, f, sa, sb)
+add(Case("half()-big", ("cast",), _to_other, ((BIG,),), _cast_to_other))

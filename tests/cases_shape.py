@@ -1,14 +1,14 @@
 """Op cases, structural: matmul, linear, sum/mean, reshape, permute, indexing, losses.
 
-Each entry: how the public API calls it, the float64 forward, and the analytic gradients
-(see oracle.Case). cases_elementwise.py has the rest; cases.py joins them.
+Each entry: how the public API calls it and the reference kernel call(s) it amounts to (see
+oracle.Case). cases_elementwise.py has the rest; cases.py joins them.
 """
 
 import operator
 
 import numpy as np
 import tapegrad as tg
-from oracle import Case, linear, loss, unbroadcast
+from oracle import Case, linear, loss
 
 CASES = []
 BIG = 131_075  # 2**17 + 3, as in cases_elementwise.py
@@ -19,20 +19,6 @@ def add(*cases):
 
 
 # ------------------------------------------------------------------ matmul and linear
-
-
-def _matmul_bwd(g, y, a, b):
-    a2 = a[None, :] if a.ndim == 1 else a
-    b2 = b[:, None] if b.ndim == 1 else b
-    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
-    ga = g2 @ np.swapaxes(b2, -1, -2)
-    gb = np.swapaxes(a2, -1, -2) @ g2
-    return (
-        unbroadcast(ga, a2.shape).reshape(a.shape),
-        unbroadcast(gb, b2.shape).reshape(b.shape),
-    )
-
 
 MATMUL_SHAPES = [
     ((4,), (4,)),
@@ -48,90 +34,57 @@ MATMUL_SHAPES = [
     ((3, 4), (2, 4, 5)),
     ((16, 33), (33, 17)),
 ]
+
+
+def _matmul_case(sa, sb, cid=None, fn=operator.matmul):
+    cid = cid or f"matmul{sa}@{sb}"
+    add(Case(cid, ("matmul",), fn, (sa, sb), k=sa[-1], multilinear=True))
+
+
 for sa, sb in MATMUL_SHAPES:
-    add(
-        Case(
-            f"matmul{sa}@{sb}",
-            ("matmul",),
-            operator.matmul,
-            np.matmul,
-            _matmul_bwd,
-            (sa, sb),
-            k=sa[-1],
-            multilinear=True,
+    _matmul_case(sa, sb)
+_matmul_case((3, 4), (4, 2), "matmul-method", lambda a, b: a.matmul(b))
+
+
+def _linear_case(cid, x_shape, out_f, bias=True):
+    in_f = x_shape[-1]
+    w_shape = (out_f, in_f)
+    if bias:
+        add(Case(cid, ("linear",), linear, (x_shape, w_shape, (out_f,)), k=in_f, multilinear=True))
+    else:
+        add(
+            Case(
+                cid,
+                ("linear",),
+                lambda x, w: linear(x, w, None),
+                (x_shape, w_shape),
+                k=in_f,
+                multilinear=True,
+            )
         )
-    )
-add(
-    Case(
-        "matmul-method",
-        ("matmul",),
-        lambda a, b: a.matmul(b),
-        np.matmul,
-        _matmul_bwd,
-        ((3, 4), (4, 2)),
-        k=4,
-        multilinear=True,
-    )
-)
-
-
-def _linear_bwd(g, y, x, w, b=None):
-    gx = g @ w
-    gw = g.reshape(-1, w.shape[0]).T @ x.reshape(-1, w.shape[1])
-    return (gx, gw) if b is None else (gx, gw, g)
 
 
 for xs, out_f in [((5, 3), 4), ((2, 5, 3), 4), ((3,), 4), ((1, 1), 1), ((8, 16), 7)]:
-    in_f = xs[-1]
-    add(
-        Case(
-            f"linear{xs}->{out_f}",
-            ("linear",),
-            linear,
-            lambda x, w, b: x @ w.T + b,
-            _linear_bwd,
-            (xs, (out_f, in_f), (out_f,)),
-            k=in_f,
-            multilinear=True,
-        ),
-        Case(
-            f"linear-nobias{xs}->{out_f}",
-            ("linear",),
-            lambda x, w: linear(x, w, None),
-            lambda x, w: x @ w.T,
-            _linear_bwd,
-            (xs, (out_f, in_f)),
-            k=in_f,
-            multilinear=True,
-        ),
-    )
+    _linear_case(f"linear{xs}->{out_f}", xs, out_f)
+    _linear_case(f"linear-nobias{xs}->{out_f}", xs, out_f, bias=False)
 
 # ------------------------------------------------------------------ sum and mean
 
 
-def _reduction(op, dim, keepdim):
-    npf = np.sum if op == "sum" else np.mean
+def _dims_attr(dim, ndim):
+    """The `dims` attribute of the tape op for the public `dim` argument (sorted, >= 0)."""
+    if dim is None:
+        return None
+    ds = dim if isinstance(dim, tuple) else (dim,)
+    return tuple(sorted(d % ndim for d in ds))
 
-    def axes(x):
-        if dim is None:
-            return tuple(range(x.ndim))
-        ds = dim if isinstance(dim, tuple) else (dim,)
-        return tuple(sorted(d % x.ndim for d in ds))
 
-    def fwd(x):
-        return npf(x, axis=axes(x), keepdims=keepdim)
-
-    def bwd(g, y, x):
-        ax = axes(x)
-        gg = g if keepdim else np.expand_dims(g, ax)
-        n = int(np.prod([x.shape[a] for a in ax]))
-        gg = np.broadcast_to(gg, x.shape)
-        return (gg / n if op == "mean" else gg,)
-
-    def fn(x):
+def _reduction_case(cid, op, shape, dim, keepdim, fn=None):
+    def call(x):
         return getattr(x, op)(dim, keepdim) if (dim is not None or keepdim) else getattr(x, op)()
 
-    return fn, fwd, bwd
+    ref = (op, {"dims": _dims_attr(dim, len(shape)), "keepdim": keepdim})
+    add(Case(cid, (op,), fn or call, (shape,), ref, multilinear=True))
 
 
 for op in ("sum", "mean"):
@@ -149,32 +102,14 @@ for op in ("sum", "mean"):
         ((1000,), None, False),
         ((64, 50), 0, False),
     ]:
-        fn, fwd, bwd = _reduction(op, dim, keepdim)
-        add(
-            Case(
-                f"{op}{shape}dim={dim},keepdim={keepdim}",
-                (op,),
-                fn,
-                fwd,
-                bwd,
-                (shape,),
-                multilinear=True,
-            )
-        )
-add(
-    Case(
-        "tg.sum(x,1)", ("sum",), lambda x: tg.sum(x, 1), *_reduction("sum", 1, False)[1:], ((2, 3),)
-    )
-)
+        _reduction_case(f"{op}{shape}dim={dim},keepdim={keepdim}", op, shape, dim, keepdim)
+_reduction_case("tg.sum(x,1)", "sum", (2, 3), 1, False, lambda x: tg.sum(x, 1))
 
 # ------------------------------------------------------------------ reshape, permute
 
 
 def _reshape_case(cid, shape, fn, new_shape):
-    def bwd(g, y, x):
-        return (g.reshape(x.shape),)
-
-    add(Case(cid, ("reshape",), fn, lambda x: x.reshape(new_shape), bwd, (shape,)))
+    add(Case(cid, ("reshape",), fn, (shape,), ("reshape", {"shape": new_shape})))
 
 
 _reshape_case("view(-1)", (3, 4), lambda x: x.view(-1), (12,))
@@ -190,10 +125,7 @@ _reshape_case("tg.reshape", (4, 2), lambda x: tg.reshape(x, (2, 4)), (2, 4))
 
 
 def _permute_case(cid, shape, fn, perm):
-    def bwd(g, y, x):
-        return (np.transpose(g, np.argsort(perm)),)
-
-    add(Case(cid, ("permute",), fn, lambda x: np.transpose(x, perm), bwd, (shape,)))
+    add(Case(cid, ("permute",), fn, (shape,), ("permute", {"dims": perm})))
 
 
 _permute_case("T", (3, 4), lambda x: x.T, (1, 0))
@@ -208,13 +140,36 @@ _permute_case("tg.transpose", (3, 5), lambda x: tg.transpose(x, 0, 1), (1, 0))
 # ------------------------------------------------------------------ basic indexing
 
 
-def _index_case(shape, idx, ops=("slice",)):
-    def bwd(g, y, x):
-        z = np.zeros_like(x)
-        z[idx] += g
-        return (z,)
+def slice_attrs(shape, idx):
+    """Basic indexing as the tape's ops: (slice attrs or None, the result's shape).
 
-    add(Case(f"x{list(shape)}[{idx!r}]", ops, lambda x: x[idx], lambda x: x[idx], bwd, (shape,)))
+    NumPy's own indexing says which positions `x[idx]` selects along each dim (basic indexing
+    selects a box, an arithmetic progression per dim): (start, step, length) per dim for the
+    `slice` op, then a `reshape` to NumPy's result shape (ints drop dims, None adds them).
+    """
+    grid = np.indices(shape)
+    out_shape = np.empty(shape)[idx].shape
+    starts, steps, lens = [], [], []
+    for d in range(len(shape)):
+        picked = np.unique(grid[d][idx])
+        step = int(picked[1] - picked[0]) if picked.size > 1 else 1
+        assert np.array_equal(picked, picked[0] + step * np.arange(picked.size)), (idx, d)
+        starts.append(int(picked[0]) if picked.size else 0)
+        steps.append(step)
+        lens.append(int(picked.size))
+    whole = tuple(lens) == tuple(shape) and set(steps) <= {1}
+    attrs = None if whole else {"starts": tuple(starts), "steps": tuple(steps), "lens": tuple(lens)}
+    return attrs, out_shape
+
+
+def _index_case(shape, idx, ops=("slice",)):
+    attrs, out_shape = slice_attrs(shape, idx)
+
+    def ref(T, x):
+        y = x if attrs is None else T("slice", x, **attrs)
+        return T("reshape", y, shape=out_shape) if y is x or y.shape != out_shape else y
+
+    add(Case(f"x{list(shape)}[{idx!r}]", ops, lambda x: x[idx], (shape,), ref))
 
 
 S = slice
@@ -243,26 +198,13 @@ _index_case((7,), S(100), ops=("reshape",))  # the whole tensor: no slice node
 
 
 def _loss_case(name, reduction, shape):
-    def fwd(a, b):
-        d = a - b
-        e = d * d if name == "mse_loss" else np.abs(d)
-        return {"none": e, "sum": e.sum(), "mean": e.mean()}[reduction]
-
-    def bwd(g, y, a, b):
-        d = a - b
-        n = d.size if reduction == "mean" else 1
-        local = 2 * d if name == "mse_loss" else np.sign(d)
-        ga = local * g / n
-        return ga, -ga
-
     add(
         Case(
             f"{name}-{reduction}{shape}",
             (name,),
             lambda a, b: loss(name, a, b, reduction),
-            fwd,
-            bwd,
             (shape, shape),
+            (name, {"reduction": reduction}),
         )
     )
 
@@ -282,44 +224,12 @@ for sa, sb in [
     ((64, 784), (784, 256)),
     ((1, 1000), (1000, 1)),
 ]:
-    add(
-        Case(
-            f"matmul{sa}@{sb}",
-            ("matmul",),
-            operator.matmul,
-            np.matmul,
-            _matmul_bwd,
-            (sa, sb),
-            k=sa[-1],
-            multilinear=True,
-        )
-    )
-add(
-    Case(
-        "linear(64,784)->256",
-        ("linear",),
-        linear,
-        lambda x, w, b: x @ w.T + b,
-        _linear_bwd,
-        ((64, 784), (256, 784), (256,)),
-        k=784,
-        multilinear=True,
-    ),
-    Case(
-        "linear(256,1024)->10",
-        ("linear",),
-        linear,
-        lambda x, w, b: x @ w.T + b,
-        _linear_bwd,
-        ((256, 1024), (10, 1024), (10,)),
-        k=1024,
-        multilinear=True,
-    ),
-)
+    _matmul_case(sa, sb)
+_linear_case("linear(64,784)->256", (64, 784), 256)
+_linear_case("linear(256,1024)->10", (256, 1024), 10)
 for op in ("sum", "mean"):
     for shape, dim in [((BIG,), None), ((257, 515), 0), ((257, 515), 1), ((64, 33, 65), (0, 2))]:
-        fn, fwd, bwd = _reduction(op, dim, False)
-        add(Case(f"{op}{shape}dim={dim}", (op,), fn, fwd, bwd, (shape,), multilinear=True))
+        _reduction_case(f"{op}{shape}dim={dim}", op, shape, dim, False)
 _permute_case("T-big", (257, 515), lambda x: x.T, (1, 0))
 _permute_case("permute-big", (64, 130, 17), lambda x: x.permute(2, 0, 1), (2, 0, 1))
 _index_case((257, 515), (S(1, None, 3), S(None, -1, 2)))

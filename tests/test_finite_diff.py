@@ -1,15 +1,26 @@
 """The reference kernels' backward against central finite differences, in float64.
 
-`tapegrad.backends.numpy_ops.KERNELS[name]` holds each op's forward and backward on plain
-ndarrays; `vjp(name, arrays, g, **attrs)` runs them in float64 (no rounding). For each op and
-input, d(sum(g * y))/dx from central differences must match the kernel's gradient.
+`tapegrad.backends.numpy_ref.KERNELS[name]` holds each op's forward and backward on plain
+ndarrays; `vjp(name, arrays, g, **attrs)` runs them in float64 (no rounding). The op tests
+(test_ops.py) take their float64 oracle from these kernels, so this file is what checks the
+derivatives themselves: for each input, d(sum(g * y))/dx from central differences must match the
+kernel's gradient.
+
+Two sets of checks:
+
+- `FD`: every kernel (a kernel without an entry fails the coverage test), on small inputs, with
+  samplers away from kinks and poles, and special attribute values (pow exponents 0 and 1 ...);
+- every op case of cases.py, in both dtypes: the very kernel calls, attributes and shapes the
+  oracle evaluates for that case (compositions included), every input element when the inputs
+  are small, else along a sparse random direction.
 """
 
 import numpy as np
 import pytest
+from cases import CASES
 from conftest import DOC_OPS
-from oracle import away0, normal, uniform
-from tapegrad.backends.numpy_ops import KERNELS, Ctx, vjp
+from oracle import away0, normal, reference, uniform
+from tapegrad.backends.numpy_ref import KERNELS, Ctx, vjp
 from tolerances import FD_ATOL, FD_RTOL, FD_STEP
 
 POS = uniform(0.5, 2.0)
@@ -76,43 +87,100 @@ FD = {
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
-CASES = [
+TABLE = [
     pytest.param(op, shapes, samplers, attrs, id=f"{op}-{i}")
     for op, entries in FD.items()
     for i, (shapes, samplers, attrs) in enumerate(entries)
 ]
 
+# Op cases whose inputs have more than FD_ALL elements in all are checked along one sparse random
+# direction per input instead of element by element: FD_SAMPLE random elements moved together
+# (one pair of forward evaluations of the whole case, however big) against the gradient's
+# projection on that direction.
+FD_ALL = 256
+FD_SAMPLE = 12
 
-def _loss(op, arrays, g, attrs):
-    with np.errstate(all="ignore"):
-        y = KERNELS[op].forward(Ctx(np.float64), *arrays, **attrs)
-    return float(np.sum(g * y))
+
+def _numeric(f, arrays, i, where, v, g):
+    """d(sum(g * f(arrays)))/dt for arrays[i][where] += t * v, by central differences.
+
+    The two outputs are subtracted before weighting and summing, so outputs the moved elements
+    do not reach cancel exactly instead of adding rounding noise of the size of the whole sum.
+    """
+    x = arrays[i]
+    old = x[where].copy()
+    x[where] = old + FD_STEP * v
+    up = np.array(f(arrays), dtype=np.float64)  # a copy: reshape's output is a view of x
+    x[where] = old - FD_STEP * v
+    down = np.array(f(arrays), dtype=np.float64)
+    x[where] = old
+    return float(np.sum(g * (up - down))) / (2 * FD_STEP)
+
+
+def _check(f, arrays, g, grads, what, rng=None):
+    """Compare `grads` (one per array) with central differences of `f` at `arrays`: every
+    element, or (given `rng`, for big inputs) one sparse random direction per input."""
+    assert len(grads) >= len(arrays), what
+    every = rng is None or sum(x.size for x in arrays) <= FD_ALL
+    for i, x in enumerate(arrays):
+        assert grads[i] is not None and grads[i].shape == x.shape, f"{what}: grad {i}"
+        if every:
+            numeric = np.zeros_like(x)
+            for j in np.ndindex(x.shape):
+                numeric[j] = _numeric(f, arrays, i, j, 1.0, g)
+            np.testing.assert_allclose(
+                grads[i], numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg=f"{what} input {i}"
+            )
+            continue
+        flat = rng.choice(x.size, min(FD_SAMPLE, x.size), replace=False)
+        where = np.unravel_index(flat, x.shape)
+        v = rng.standard_normal(flat.size)
+        numeric = _numeric(f, arrays, i, where, v, g)
+        terms = grads[i][where] * v
+        # relative to the terms' magnitudes: their signs are random, their sum may cancel
+        bound = FD_ATOL + FD_RTOL * float(np.sum(np.abs(terms)))
+        assert abs(float(np.sum(terms)) - numeric) <= bound, (
+            f"{what} input {i}: gradient projection {np.sum(terms)!r}, finite differences "
+            f"{numeric!r} (elements {flat.tolist()})"
+        )
 
 
 def test_finite_differences_cover_every_kernel():
-    assert set(FD) == set(KERNELS) == DOC_OPS
+    """Every kernel of the reference has an entry in FD (and the kernels are the doc's ops)."""
+    assert set(KERNELS) == DOC_OPS
+    missing = sorted(op for op in KERNELS if not FD.get(op))
+    assert not missing, f"kernels without a finite-difference entry: {missing}"
+    assert set(FD) <= set(KERNELS), f"entries for unknown ops: {sorted(set(FD) - set(KERNELS))}"
 
 
-@pytest.mark.parametrize("op,shapes,samplers,attrs", CASES)
+@pytest.mark.parametrize("op,shapes,samplers,attrs", TABLE)
 def test_numpy_kernel_matches_finite_differences(op, shapes, samplers, attrs, rng):
     samplers = samplers or (normal(),) * len(shapes)
     arrays = [np.asarray(s(rng, shape), dtype=np.float64) for s, shape in zip(samplers, shapes)]
-    with np.errstate(all="ignore"):
-        y = KERNELS[op].forward(Ctx(np.float64), *arrays, **attrs)
-    g = rng.standard_normal(np.shape(y))
-    y, grads = vjp(op, tuple(arrays), g, **attrs)
-    assert len(grads) >= len(arrays)
-    for i, x in enumerate(arrays):
-        assert grads[i] is not None and grads[i].shape == x.shape, f"grad {i} of {op}"
-        numeric = np.zeros_like(x)
-        for j in np.ndindex(x.shape):
-            old = x[j]
-            x[j] = old + FD_STEP
-            up = _loss(op, arrays, g, attrs)
-            x[j] = old - FD_STEP
-            down = _loss(op, arrays, g, attrs)
-            x[j] = old
-            numeric[j] = (up - down) / (2 * FD_STEP)
-        np.testing.assert_allclose(
-            grads[i], numeric, rtol=FD_RTOL, atol=FD_ATOL, err_msg=f"{op} {attrs} input {i}"
-        )
+
+    def forward(xs):
+        with np.errstate(all="ignore"):
+            return KERNELS[op].forward(Ctx(np.float64), *xs, **attrs)
+
+    g = rng.standard_normal(np.shape(forward(arrays)))
+    _, grads = vjp(op, tuple(arrays), g, **attrs)
+    _check(forward, arrays, g, grads, f"{op} {attrs}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id.replace(" ", ""))
+def test_op_case_reference_matches_finite_differences(case, dtype, rng):
+    """The kernel calls test_ops.py takes its oracle from, with the case's attributes and shapes.
+
+    The dtype only decides which input a mixed case casts and the code of a cast; the values
+    are float64 samples, not rounded to it.
+    """
+    dtypes = case.dtypes(dtype)
+    samplers = case.sample or (normal(),) * len(case.shapes)
+    arrays = [np.asarray(s(rng, sh), dtype=np.float64) for s, sh in zip(samplers, case.shapes)]
+
+    def forward(xs):
+        return reference(case.ref, xs, dtypes)[0]
+
+    g = rng.standard_normal(np.shape(forward(arrays)))
+    grads = reference(case.ref, arrays, dtypes, g)[2]
+    _check(forward, arrays, g, grads, case.id, rng)

@@ -1,7 +1,9 @@
 """Every op x {float32, float16} x {cpp, numpy}: forward and backward against a float64 oracle.
 
 The cases live in cases.py; the check (forward, then `out.backward(g)` with a random upstream
-gradient, then each input's .grad) in oracle.run_case; the tolerances in tolerances.py.
+gradient, then each input's .grad) in oracle.run_case; the tolerances in tolerances.py. The
+oracle is the reference backend's kernels evaluated in float64 (oracle.py), whose derivatives
+test_finite_diff.py checks against finite differences.
 """
 
 import pytest
