@@ -308,7 +308,7 @@ def test_gradcheck_passes_on_correct_gradients(backend, dtype, name):
 
 
 def test_gradcheck_catches_a_wrong_backward_registered_on_the_reference(monkeypatch):
-    from tapegrad.backends.numpy_ops import KERNELS
+    from tapegrad.backends.numpy_ref import KERNELS
 
     tanh = KERNELS["tanh"]
     right = tanh.backward
@@ -411,7 +411,7 @@ def test_check_backends_passes_on_agreeing_backends(dtype):
 
 
 def test_check_backends_reports_a_forward_difference(monkeypatch):
-    from tapegrad.backends.numpy_ops import KERNELS
+    from tapegrad.backends.numpy_ref import KERNELS
 
     sig = KERNELS["sigmoid"]
     right = sig.forward
@@ -427,7 +427,7 @@ def test_check_backends_reports_a_forward_difference(monkeypatch):
 
 
 def test_check_backends_reports_a_backward_difference(monkeypatch):
-    from tapegrad.backends.numpy_ops import KERNELS
+    from tapegrad.backends.numpy_ref import KERNELS
 
     mul = KERNELS["mul"]
     right = mul.backward
@@ -464,7 +464,7 @@ def test_check_backends_restores_state_after_an_error():
 def test_check_backends_env_var():
     code = (
         "import tapegrad as tg, numpy as np\n"
-        "from tapegrad.backends.numpy_ops import KERNELS\n"
+        "from tapegrad.backends.numpy_ref import KERNELS\n"
         "x = tg.tensor([0.5, 1.5], requires_grad=True)\n"
         "(x * x).sum().backward()\n"
         "print('ok', tg.autograd._lockstep.ENV_TOOL[0].checked)\n"

@@ -27,8 +27,9 @@ TRANSCENDENTAL_F32_FACTOR = 1.0
 
 # Per-op extra factors for f16, forward and backward. The base f16 rtol covers two roundings (see
 # above); the fused losses and several backward formulas round more often, because both backends
-# round exactly where PyTorch's CPU kernels round (docs/backends.md; numpy_ops.py spells out each
-# chain). Each factor is (number of half-ulp roundings in the chain) / 2.
+# round exactly where PyTorch's CPU kernels round (docs/backends.md; the reference kernels,
+# backends/numpy_ref/kernels_*.py, spell out each chain). Each factor is (number of half-ulp
+# roundings in the chain) / 2.
 F16_EXTRA_FORWARD = {
     # round(round(a - b) ** 2): squaring doubles d's rounding (2) + the final one (1) = 3
     "mse_loss": 1.5,

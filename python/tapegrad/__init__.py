@@ -1,6 +1,6 @@
 """tapegrad: a small, fast, honest tape-based autograd library with a C++ core."""
 
-from . import _backend, nn, optim
+from . import _backend, _oplist, nn, optim
 from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
 from ._dtype import dtype, float, float16, float32, half  # noqa: A004
@@ -62,17 +62,15 @@ def _unary(name):
         _need_tensor(name, input)
         return getattr(input, name)()
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"tapegrad.{name}(input): elementwise, as input.{name}() (PyTorch's torch.{name})."
     return f
 
 
-relu = _unary("relu")
-tanh = _unary("tanh")
-sigmoid = _unary("sigmoid")
-exp = _unary("exp")
-log = _unary("log")
-abs = _unary("abs")  # noqa: A001
-neg = _unary("neg")
+# The unary ops of the op list (python/tapegrad/_oplist.py) are functions too.
+for _name in _oplist.UNARY:
+    globals()[_name] = _unary(_name)
+del _name
 sqrt = _unary("sqrt")
 
 

@@ -2,7 +2,7 @@
 
 It is a backend module in the sense of docs/backends.md (op functions with the protocol's
 signatures, `from_numpy`, `to_numpy`, ...), so any function written with tapegrad's `Tensor`
-API runs on it unchanged. Every op calls the NumPy reference kernel (`numpy_ops.KERNELS`) with a
+API runs on it unchanged. Every op calls the NumPy reference kernel (`numpy_ref.KERNELS`) with a
 float64 `Ctx`: the math of the reference, in float64, with no rounding anywhere. There is no tape
 (finite differences need only forward values).
 
@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from .._dtype import BY_CODE, float16, float32
-from ..backends.numpy_ops import KERNELS, Ctx
+from ..backends.numpy_ref import KERNELS, Ctx
 from ..tensor import _MIX
 from ..tensor import Tensor as _Base
 

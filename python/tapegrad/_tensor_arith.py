@@ -1,0 +1,90 @@
+"""Tensor's arithmetic with Python numbers, arrays and other tensors: the helpers behind the
+`+ - * / **` operators, their in-place forms and add/sub's alpha= (the cpp class replaces the
+operators themselves with C slots)."""
+
+import numpy as np
+
+from ._factories import tensor
+from ._tensor_args import _check_same, _is_scalar, _pyfloat
+from .tensor import Tensor
+
+
+def _arith(op, t, other, reflected):
+    """`t op other` (or `other op t` when reflected); `t` is a Tensor."""
+    be = t._be
+    if isinstance(other, Tensor):
+        _check_same(t, other)
+        a, b = (other, t) if reflected else (t, other)
+        if op == "pow":
+            if b.numel() == 1 and not b.requires_grad:
+                return be.pow_scalar(a, b.item())
+            raise TypeError(
+                "tapegrad: the exponent of ** must be a Python number "
+                "(or a 1-element tensor that does not require grad)"
+            )
+        return getattr(be, op)(a, b)
+    if isinstance(other, (bool, np.bool_)):
+        other = int(other)
+    if _is_scalar(other):
+        s = _pyfloat(other)
+        if not reflected:
+            if op == "sub":
+                return be.add_scalar(t, -s)
+            return getattr(be, op + "_scalar")(t, s)
+        if op in ("add", "mul"):
+            return getattr(be, op + "_scalar")(t, s)
+        return getattr(be, "r" + op + "_scalar")(t, s)
+    if isinstance(other, (np.ndarray, list, tuple)):
+        return _arith(op, t, tensor(other, backend=be), reflected)
+    return NotImplemented
+
+
+def _inplace(op, t, other):
+    if isinstance(other, Tensor):
+        _check_same(t, other)
+        return t._be.iop(op, t, other)
+    if isinstance(other, (bool, np.bool_)):
+        other = int(other)
+    if _is_scalar(other):
+        return t._be.iop(op, t, _pyfloat(other))
+    if isinstance(other, (np.ndarray, list, tuple)):
+        return t._be.iop(op, t, tensor(other, dtype=t.dtype, backend=t._be))
+    return NotImplemented
+
+
+def _scaled(fn, t, other, alpha):
+    """`other * alpha` for add/sub(other, alpha=), computed as tapegrad does (never as NumPy or
+    Python would: a str times a huge int is a huge str, uint8 arrays overflow)."""
+    if isinstance(alpha, (bool, np.bool_)):
+        alpha = int(alpha)
+    if not _is_scalar(alpha):
+        raise TypeError(f"{fn}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+    if alpha == 1:
+        return other
+    try:
+        alpha = _pyfloat(alpha)
+    except OverflowError:
+        raise RuntimeError(f"{fn}(): alpha={alpha} does not fit a float") from None
+    if isinstance(other, (bool, np.bool_)):
+        other = int(other)
+    if _is_scalar(other):
+        return _pyfloat(other) * alpha
+    if isinstance(other, (np.ndarray, list, tuple)):
+        other = tensor(other, backend=t._be)
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{fn}(): argument 'other' (position 1) must be Tensor or a number, "
+            f"not {type(other).__name__}"
+        )
+    return other * alpha
+
+
+def _inplace_method(op, t, other):
+    """The `add_`/`sub_`/`mul_`/`div_` methods: like `t op= other`, but never NotImplemented."""
+    out = _inplace(op, t, other)
+    if out is NotImplemented:
+        raise TypeError(
+            f"{op}_(): argument 'other' (position 1) must be Tensor or a number, "
+            f"not {type(other).__name__}"
+        )
+    return out

@@ -1,0 +1,75 @@
+"""Tensor's conversions (to NumPy, Python numbers and text; its device and backend), as a base
+class of Tensor: tensor.py holds the rest of the class."""
+
+import numpy as np
+
+from ._format import format_tensor
+from ._tensor_args import _pyfloat
+
+
+class _Conversions:
+    """The conversion methods of `tapegrad.Tensor` (tensor.py); never instantiated on its own."""
+
+    __slots__ = ()
+
+    def numpy(self, force=False):
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._be.to_numpy(self)
+
+    def item(self):
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
+        return self._be.item(self)
+
+    def tolist(self):
+        arr = self._be.to_numpy(self)
+        return arr.astype(np.float64).tolist() if arr.ndim else _pyfloat(arr)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._be.to_numpy(self)
+        if dtype is not None:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __float__(self):
+        return self.item()
+
+    def __int__(self):
+        v = self.item()
+        if v != v or v in (float("inf"), float("-inf")):
+            raise RuntimeError(f"value cannot be converted to type int without overflow: {v}")
+        return int(v)
+
+    def __index__(self):
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __format__(self, spec):
+        if self.numel() == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        return format_tensor(self)
+
+    __hash__ = object.__hash__
+
+    def __reduce__(self):
+        raise TypeError("tapegrad tensors are not picklable; use tapegrad.save for state dicts")
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def backend(self):
+        return self._be.name

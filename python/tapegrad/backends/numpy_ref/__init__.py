@@ -1,0 +1,62 @@
+"""The `numpy` backend: tapegrad's executable spec, in plain NumPy (docs/backends.md).
+
+One module per part:
+
+- registry.py and kernels_*.py hold the math: `KERNELS[name]` has each op's
+  `forward(ctx, *arrays, **attrs)` and `backward(ctx, grad)` side by side, on plain ndarrays in
+  whatever float dtype they are given. Call them directly on float64 arrays for finite
+  differences:
+
+      from tapegrad.backends.numpy_ref import KERNELS, Ctx, vjp
+      ctx = Ctx(np.float64)                        # compute dtype; ctx.round is the identity
+      y = KERNELS["div"].forward(ctx, a, b)
+      ga, gb = KERNELS["div"].backward(ctx, g)
+      y, (ga, gb) = vjp("div", (a, b), g)          # the same in one call
+
+- tensor.py: `NTensor`, a contiguous ndarray (float32 or float16) plus autograd state, and the
+  storage and aliasing rules.
+- tape.py: `_run` applies an op (upcast float16 -> compute in float32 -> round once -> store),
+  and records a `Node` when grad mode is on and an input requires grad. `backward` walks the
+  nodes reachable from the root without recursion, in dependency order (ties: the higher
+  sequence number first), and accumulates into leaves' `.grad`.
+- functions.py: the rest of the backend protocol: creation and conversion, the thread count, the
+  in-place functions and one function per op.
+- optim.py: the optimizer kernels `sgd_update` and `adam_update`.
+
+This module is the backend: it gathers those names, and `NTensor._be` is this module.
+"""
+
+import sys
+
+from tapegrad import _oplist
+
+# Importing the kernel modules registers their ops in KERNELS.
+from . import functions, kernels_elementwise, kernels_linalg, kernels_reduce, kernels_shape  # noqa: F401
+from .functions import (  # noqa: F401
+    copy_,
+    detach,
+    fill_,
+    from_numpy,
+    get_num_threads,
+    iop,
+    item,
+    set_num_threads,
+    to_numpy,
+)
+from .kernels_linalg import matmul_shape  # noqa: F401
+from .optim import adam_update, sgd_update
+from .registry import KERNELS, Ctx, broadcast_shapes, vjp  # noqa: F401
+from .tape import Node, backward  # noqa: F401
+from .tensor import NTensor, name  # noqa: F401
+
+# One function per op of the op list (python/tapegrad/_oplist.py); tests/test_oplist.py checks
+# that KERNELS has a reference kernel for each.
+OPS = _oplist.NAMES
+for _name in OPS:
+    globals()[_name] = getattr(functions, _name)
+del _name
+
+__all__ = ["KERNELS", "Ctx", "vjp", "NTensor", "Node", "OPS", "sgd_update", "adam_update"]
+
+NTensor._be = sys.modules[__name__]
+Tensor = NTensor  # the protocol's name for this backend's concrete class

@@ -1,0 +1,269 @@
+"""The element-wise reference kernels: binary ops (broadcasting), tensor-scalar ops, unary ops and
+the dtype cast. The table they register in and its rounding contract: registry.py."""
+
+import numpy as np
+
+from .registry import _sign, broadcast_shapes, kernel, sum_to
+
+# ---- binary elementwise ops (NumPy broadcasting; gradients summed back to each input's shape)
+
+
+@kernel("add")
+class Add:
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        broadcast_shapes(a.shape, b.shape)
+        return ctx.round(a + b)
+
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return ctx.round(sum_to(ctx, g, sa)), ctx.round(sum_to(ctx, g, sb))
+
+
+@kernel("sub")
+class Sub:
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        broadcast_shapes(a.shape, b.shape)
+        return ctx.round(a - b)
+
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return ctx.round(sum_to(ctx, g, sa)), ctx.round(sum_to(ctx, -g, sb))
+
+
+@kernel("mul")
+class Mul:
+    def forward(ctx, a, b):
+        broadcast_shapes(a.shape, b.shape)
+        ctx.save(a, b)
+        return ctx.round(a * b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved
+        return ctx.round(sum_to(ctx, g * b, a.shape)), ctx.round(sum_to(ctx, g * a, b.shape))
+
+
+@kernel("div")
+class Div:
+    def forward(ctx, a, b):
+        broadcast_shapes(a.shape, b.shape)
+        ctx.save(a, b)
+        return ctx.round(a / b)
+
+    def backward(ctx, g):
+        a, b = ctx.saved
+        ga = sum_to(ctx, g / b, a.shape)
+        gb = sum_to(ctx, -g * ((a / b) / b), b.shape)  # PyTorch's order of operations
+        return ctx.round(ga), ctx.round(gb)
+
+
+# ---- tensor-scalar ops: attribute `s` (a Python float, used as a scalar of the compute dtype)
+
+
+@kernel("add_scalar")
+class AddScalar:
+    def forward(ctx, a, s):
+        return ctx.round(a + ctx.scalar(s))
+
+    def backward(ctx, g):
+        return (g,)
+
+
+@kernel("mul_scalar")
+class MulScalar:
+    def forward(ctx, a, s):
+        ctx.s = ctx.scalar(s)
+        return ctx.round(a * ctx.s)
+
+    def backward(ctx, g):
+        return (ctx.round(g * ctx.s),)
+
+
+@kernel("div_scalar")
+class DivScalar:
+    def forward(ctx, a, s):
+        ctx.s = ctx.scalar(s)
+        return ctx.round(a / ctx.s)
+
+    def backward(ctx, g):
+        return (ctx.round(g / ctx.s),)
+
+
+@kernel("rsub_scalar")
+class RsubScalar:
+    """s - a"""
+
+    def forward(ctx, a, s):
+        return ctx.round(ctx.scalar(s) - a)
+
+    def backward(ctx, g):
+        return (-g,)
+
+
+@kernel("rdiv_scalar")
+class RdivScalar:
+    """s / a, computed as PyTorch does: reciprocal(a) * s, each rounded."""
+
+    def forward(ctx, a, s):
+        ctx.s = ctx.scalar(s)
+        ctx.save(a)
+        return ctx.round(ctx.round(1 / a) * ctx.s)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        return (ctx.round(-g * ctx.s / (a * a)),)
+
+
+def _pow(ctx, a, e):
+    """a ** e with PyTorch's special cases (exact products, sqrt, reciprocals)."""
+    if e == 0:
+        return np.ones_like(a)
+    if e == 1:
+        return a.copy()
+    if e == 2:
+        return a * a
+    if e == 3:
+        return a * a * a
+    if e == 0.5:
+        return np.sqrt(a)
+    if e == -0.5:
+        return 1 / np.sqrt(a)
+    if e == -1:
+        return 1 / a
+    if e == -2:
+        return 1 / (a * a)
+    return np.power(a, ctx.scalar(e))
+
+
+@kernel("pow_scalar")
+class PowScalar:
+    """a ** s"""
+
+    def forward(ctx, a, s):
+        ctx.s = s
+        ctx.save(a)
+        return ctx.round(_pow(ctx, a, s))
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        if ctx.s == 0:
+            return (np.zeros_like(g),)
+        return (ctx.round(g * (ctx.scalar(ctx.s) * _pow(ctx, a, ctx.s - 1))),)
+
+
+@kernel("rpow_scalar")
+class RpowScalar:
+    """s ** a"""
+
+    def forward(ctx, a, s):
+        ctx.s = s
+        y = ctx.round(np.power(ctx.scalar(s), a))
+        ctx.save(a, y)
+        return y
+
+    def backward(ctx, g):
+        # grad * y * log(s) from the saved output, log(s) taken in double; 0 where s == 0 and
+        # a >= 0 (PyTorch's convention).
+        a, y = ctx.saved
+        ga = g * y * ctx.scalar(np.log(np.float64(ctx.s)))
+        if ctx.s == 0:
+            ga = np.where(a >= 0, ctx.scalar(0), ga)
+        return (ctx.round(ga),)
+
+
+# ---- unary elementwise ops
+
+
+@kernel("neg")
+class Neg:
+    def forward(ctx, a):
+        return -a
+
+    def backward(ctx, g):
+        return (-g,)
+
+
+@kernel("abs")
+class Abs:
+    def forward(ctx, a):
+        ctx.save(a)
+        return np.abs(a)
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        return (ctx.round(g * _sign(a)),)  # abs'(0) = 0
+
+
+@kernel("exp")
+class Exp:
+    def forward(ctx, a):
+        y = ctx.round(np.exp(a))
+        ctx.save(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return (ctx.round(g * y),)
+
+
+@kernel("log")
+class Log:
+    def forward(ctx, a):
+        ctx.save(a)
+        return ctx.round(np.log(a))
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        return (ctx.round(g / a),)
+
+
+@kernel("tanh")
+class Tanh:
+    def forward(ctx, a):
+        y = ctx.round(np.tanh(a))
+        ctx.save(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return (ctx.round(g * (ctx.scalar(1) - y * y)),)
+
+
+@kernel("relu")
+class Relu:
+    def forward(ctx, a):
+        y = np.maximum(a, ctx.scalar(0))  # NaN propagates
+        ctx.save(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return (np.where(y <= 0, ctx.scalar(0), g),)  # relu'(0) = 0, as PyTorch's threshold
+
+
+@kernel("sigmoid")
+class Sigmoid:
+    def forward(ctx, a):
+        one = ctx.scalar(1)
+        y = ctx.round(one / (one + np.exp(-a)))
+        ctx.save(y)
+        return y
+
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return (ctx.round(g * (ctx.scalar(1) - y) * y),)
+
+
+# ---- dtype conversion (also clone): attribute code, the output dtype's code
+
+
+@kernel("cast")
+class Cast:
+    """a copy rounded to the output dtype; the gradient is rounded to the input's dtype"""
+
+    def forward(ctx, a, code=0):
+        return ctx.round(a.copy())
+
+    def backward(ctx, g):
+        return (ctx.round_in(g),)

@@ -1,0 +1,103 @@
+"""The matmul and linear reference kernels: they accumulate in ctx.dtype (float32 on the tape) and
+round once. The table they register in and its rounding contract: registry.py."""
+
+import numpy as np
+
+from .registry import _numel, broadcast_shapes, kernel, sum_to
+
+
+def _dims(r, c):
+    return f"{r}x{c}"
+
+
+def matmul_shape(sa, sb):
+    """The output shape of a @ b under NumPy's rules, or PyTorch's error."""
+    if len(sa) == 0 or len(sb) == 0:
+        raise RuntimeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{len(sa)}D and {len(sb)}D"
+        )
+    m, k = (1, sa[0]) if len(sa) == 1 else sa[-2:]
+    k2, n = (sb[0], 1) if len(sb) == 1 else sb[-2:]
+    if k != k2:
+        if len(sa) <= 2 and len(sb) <= 2:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({_dims(m, k)} and {_dims(k2, n)})"
+            )
+        raise RuntimeError(f"matmul: shapes {tuple(sa)} and {tuple(sb)} cannot be multiplied")
+    batch = broadcast_shapes(sa[:-2], sb[:-2])  # PyTorch's broadcasting message on a mismatch
+    return batch + ((m,) if len(sa) > 1 else ()) + ((n,) if len(sb) > 1 else ())
+
+
+def _matmul_name(shapes, attrs):
+    ra, rb = len(shapes[0]), len(shapes[1])
+    if ra == 1 and rb == 1:
+        return "DotBackward0"
+    if ra == 2 and rb == 1:
+        return "MvBackward0"
+    if ra > 2 or rb > 2:
+        return "BmmBackward0"
+    return "MmBackward0"
+
+
+@kernel("matmul", _matmul_name)
+class MatMul:
+    def forward(ctx, a, b):
+        matmul_shape(a.shape, b.shape)
+        ctx.save(a, b)
+        return ctx.round(np.matmul(a, b))
+
+    def backward(ctx, g):
+        # Work on 2-D-or-more operands: a 1-D a is a row (1, k), a 1-D b a column (k, 1).
+        a, b = ctx.saved
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        ga = sum_to(ctx, np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape)
+        gb = sum_to(ctx, np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape)
+        return ctx.round(ga.reshape(a.shape)), ctx.round(gb.reshape(b.shape))
+
+
+def linear_check(sx, sw, sb):
+    """Validate linear's shapes (x: (*, in), w: (out, in), b: (out,), () or None)."""
+    if len(sw) != 2:
+        raise RuntimeError(f"linear: weight must be 2-D, got shape {tuple(sw)}")
+    if len(sx) == 0:
+        raise RuntimeError("linear: input must be at least 1-D, got a 0-d tensor")
+    out_f, in_f = sw
+    if sx[-1] != in_f:
+        raise RuntimeError(
+            "mat1 and mat2 shapes cannot be multiplied "
+            f"({_dims(_numel(sx[:-1]), sx[-1])} and {_dims(in_f, out_f)})"
+        )
+    if sb is not None and tuple(sb) not in ((out_f,), ()):
+        raise RuntimeError(f"linear: bias of shape {tuple(sb)} does not match out_features {out_f}")
+
+
+def _linear_name(shapes, attrs):
+    # PyTorch runs a 1-D input through a matmul and a view: its grad_fn reads ViewBackward0.
+    if len(shapes[0]) == 1:
+        return "ViewBackward0"
+    return "MmBackward0" if shapes[2] is None else "AddmmBackward0"
+
+
+@kernel("linear", _linear_name)
+class Linear:
+    """x @ w.T + b, one rounding (b may be None)"""
+
+    def forward(ctx, x, w, b=None):
+        linear_check(x.shape, w.shape, None if b is None else b.shape)
+        ctx.save(x, w)
+        ctx.b_shape = None if b is None else b.shape
+        y = np.matmul(x, w.T)
+        return ctx.round(y if b is None else y + b)
+
+    def backward(ctx, g):
+        x, w = ctx.saved
+        out_f, in_f = w.shape
+        rows = _numel(x.shape[:-1])
+        gx = ctx.round(np.matmul(g, w))
+        gw = ctx.round(np.matmul(g.reshape(rows, out_f).T, x.reshape(rows, in_f)))
+        gb = None if ctx.b_shape is None else ctx.round(sum_to(ctx, g, ctx.b_shape))
+        return gx, gw, gb

@@ -1,0 +1,314 @@
+"""The numpy backend's tape: `_run` applies an op (upcast float16 -> compute in float32 -> round
+once -> store) and records a `Node` when grad mode is on and an input requires grad. `backward`
+walks the nodes reachable from the root without recursion, in dependency order (ties: the higher
+sequence number first), and accumulates into leaves' `.grad`.
+"""
+
+import threading
+from heapq import heappop, heappush
+from itertools import count
+
+import numpy as np
+
+from tapegrad._grad_mode import is_grad_enabled, no_grad
+
+from .registry import KERNELS, Ctx
+from .tensor import _F16, _F32, _check, _fresh, _new
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+
+_tls = threading.local()
+
+
+def _next_seq():
+    n = getattr(_tls, "seq", 0)
+    _tls.seq = n + 1
+    return n
+
+
+class Node:
+    """One recorded op: what its backward needs and where its input gradients go.
+
+    edges[i] is None (input i needs no gradient), the Node that made input i, or input i
+    itself when it is a leaf that requires grad (its gradient accumulates into .grad).
+    checks holds (index in ctx.saved, version counter, expected version, dtype, shape) of the
+    saved arrays that are an input or the output (their in-place changes are detected).
+    """
+
+    __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "out_dtype",
+                 "out_shape", "attrs", "checks", "freed", "_name", "__weakref__")  # fmt: skip
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} object at {id(self):#x}>"
+
+    # ---- introspection, the same surface as the cpp backend's GradFn (tapegrad.autograd uses it)
+
+    @property
+    def op(self):
+        return self.kernel.name
+
+    @property
+    def input_shapes(self):
+        return self.in_shapes
+
+    @property
+    def input_dtypes(self):
+        return tuple(None if d is None else d.name for d in self.in_dtypes)
+
+    @property
+    def output_shape(self):
+        return self.out_shape
+
+    @property
+    def output_dtype(self):
+        return self.out_dtype.name
+
+    @property
+    def scalar(self):
+        return float(self.attrs.get("s", 0.0))
+
+    @property
+    def released(self):
+        return self.freed
+
+    def saved(self):
+        """What backward will read: one dict per saved array (its value as a new tensor)."""
+        if self.freed:
+            return [{"index": i, "freed": True} for i in range(getattr(self.ctx, "n_freed", 0))]
+        versions = {i: (ver, expected) for i, ver, expected, _, _ in self.checks}
+        out = []
+        for i, arr in enumerate(self.ctx.saved):
+            ver, expected = versions.get(i, ([0], 0))
+            d = {"index": i, "freed": False, "shape": arr.shape, "dtype": arr.dtype.name}
+            d.update(version=expected, current_version=ver[0], value=_new(arr))
+            out.append(d)
+        return out
+
+    def apply(self, grad):
+        """Run only this node's backward on `grad` (a tensor of the output's shape and dtype).
+
+        Returns one input gradient per input (a new tensor, or None where the input needs none).
+        The saved tensors are kept (as with retain_graph=True)."""
+        _check(grad)
+        if grad._arr.shape != self.out_shape:
+            raise RuntimeError(f"{self._name}.apply: grad shape {grad.shape} != {self.out_shape}")
+        g = np.asarray(grad._arr, dtype=self.out_dtype)
+        return tuple(None if gi is None else _new(gi) for gi in self._apply(g, True))
+
+    @property
+    def next_functions(self):
+        return tuple(
+            (e if e is None or isinstance(e, Node) else _AccumulateGrad(e), 0) for e in self.edges
+        )
+
+    def _apply(self, g, retain_graph):
+        """Input gradients (storage dtypes, None where not needed) for output gradient g."""
+        if self.freed:
+            raise RuntimeError(_SECOND_BACKWARD)
+        for _, ver, expected, dt, shape in self.checks:
+            if ver[0] != expected:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{dt.name} {shape}] is at version {ver[0]}; expected "
+                    f"version {expected} instead. Hint: the operation that saved it is "
+                    f"{self._name}; make a copy (.clone()) before changing it in place."
+                )
+        k = self.kernel
+        if not k.storage_level and g.dtype != _F32:
+            g = g.astype(_F32)
+        with np.errstate(all="ignore"):
+            grads = k.backward(self.ctx, g)
+        out = []
+        for gi, e, dt, shape in zip(grads, self.edges, self.in_dtypes, self.in_shapes):
+            if e is None or gi is None:
+                out.append(None)
+                continue
+            gi = np.asarray(gi, dtype=dt, order="C")
+            if gi.shape != shape:
+                raise RuntimeError(
+                    f"internal error: {self._name} returned a gradient of shape {gi.shape} "
+                    f"for an input of shape {shape}"
+                )
+            out.append(gi)
+        if not retain_graph and self.ctx.saved:
+            self.ctx.n_freed = len(self.ctx.saved)
+            self.ctx.saved = ()
+            self.checks = ()
+            self.freed = True
+        return out
+
+
+class _AccumulateGrad:
+    """What next_functions shows for a leaf edge (PyTorch's AccumulateGrad)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _compute(arr):
+    """The array an op computes on: float16 is upcast to float32 (exactly)."""
+    return arr.astype(_F32) if arr.dtype == _F16 else arr
+
+
+def _run(op, tensors, attrs, out_dtype=None):
+    """Apply op `op` to `tensors` (None allowed for an absent optional input); record it."""
+    k = KERNELS[op]
+    grad_on = is_grad_enabled()
+    record = False
+    for t in tensors:
+        if t is not None:
+            if grad_on:
+                _fresh(t)
+            record = record or t._rg
+    record = record and grad_on
+    in_dt = tensors[0]._arr.dtype
+    out_dt = in_dt if out_dtype is None else out_dtype
+    if k.storage_level:
+        arrays = [t._arr for t in tensors]
+        ctx = Ctx(in_dt)
+    else:
+        arrays = [None if t is None else _compute(t._arr) for t in tensors]
+        ctx = Ctx(_F32, out_dt, in_dt)
+    with np.errstate(all="ignore"):
+        y = k.forward(ctx, *arrays, **attrs)
+    if not k.storage_level:
+        for x in arrays:
+            if y is x:  # an op's output never shares an input's storage
+                y = y.copy()
+    out = _new(np.asarray(y, dtype=out_dt, order="C"))
+    if record:
+        checks = []
+        for i, s in enumerate(ctx.saved):
+            for t, x in zip(tensors, arrays):
+                if s is x:
+                    checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
+                    break
+            else:
+                if s is y:
+                    checks.append((i, out._ver, 0, out_dt, out._arr.shape))
+        node = Node()
+        node.seq = _next_seq()
+        node.kernel = k
+        node.ctx = ctx
+        node.edges = tuple(
+            None if t is None or not t._rg else (t if t._fn is None else t._fn) for t in tensors
+        )
+        node.in_dtypes = tuple(None if t is None else t._arr.dtype for t in tensors)
+        node.in_shapes = tuple(None if t is None else t._arr.shape for t in tensors)
+        node.out_dtype, node.out_shape = out._arr.dtype, out._arr.shape
+        node.attrs = attrs
+        node.checks = tuple(checks)
+        node.freed = False
+        gf = k.grad_fn
+        node._name = gf if isinstance(gf, str) else gf(node.in_shapes, attrs)
+        out._fn = node
+        out._rg = True
+    return out
+
+
+def _add_grads(x, y):
+    """x + y for two gradients of one dtype, computed in float32 and rounded once."""
+    if x.dtype == _F16:
+        return (x.astype(_F32) + y.astype(_F32)).astype(_F16)
+    return np.asarray(x + y)
+
+
+def _accumulate_leaf(leaf, g):
+    if not leaf._rg or leaf._fn is not None:
+        return
+    if g.shape != leaf._arr.shape:
+        raise RuntimeError(
+            f"the gradient of shape {g.shape} does not match the leaf's shape {leaf._arr.shape}"
+            " (was .data replaced after the graph was built?)"
+        )
+    dt = leaf._arr.dtype
+    if leaf._grad is None:
+        leaf._grad = _new(np.array(g, dtype=dt, order="C"))  # a fresh copy: never an alias
+    else:
+        acc = leaf._grad
+        acc._arr[...] = _add_grads(acc._arr, np.asarray(g, dtype=acc._arr.dtype))
+        acc._ver[0] += 1
+
+
+def backward(t, grad, retain_graph=False):
+    """Reverse sweep from t with upstream gradient `grad` (same shape and dtype as t; None
+    means ones, for a 1-element t)."""
+    _check(t)
+    if grad is None:
+        if t._arr.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if not t._rg:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    _fresh(t)
+    if grad is None:
+        g = np.ones_like(t._arr)
+    else:
+        _check(grad)
+        if grad._arr.shape != t._arr.shape:
+            raise RuntimeError(f"backward: gradient shape {grad.shape} != tensor shape {t.shape}")
+        g = np.asarray(grad._arr, dtype=t._arr.dtype)
+    with no_grad():
+        if t._fn is None:
+            _accumulate_leaf(t, g)
+        else:
+            _sweep(t._fn, g, bool(retain_graph))
+
+
+def _sweep(root, g, retain_graph):
+    # 1. The nodes reachable from root, each with the number of edges that reach it.
+    deps = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for e in node.edges:
+            if type(e) is Node:
+                if e in deps:
+                    deps[e] += 1
+                else:
+                    deps[e] = 1
+                    stack.append(e)
+    # 2. Run each node once all its consumers have run; among ready nodes the latest first.
+    pending = {root: g}
+    leaves = {}  # id(leaf) -> [leaf, summed gradient]
+    tie = count()
+    ready = [(-root.seq, next(tie), root)]
+    while ready:
+        node = heappop(ready)[2]
+        g = pending.pop(node, None)
+        grads = node._apply(g, retain_graph) if g is not None else (None,) * len(node.edges)
+        for e, gi in zip(node.edges, grads):
+            if e is None:
+                continue
+            if type(e) is Node:
+                if gi is not None:
+                    prev = pending.get(e)
+                    pending[e] = gi if prev is None else _add_grads(prev, gi)
+                deps[e] -= 1
+                if deps[e] == 0:
+                    heappush(ready, (-e.seq, next(tie), e))
+            elif gi is not None:
+                slot = leaves.get(id(e))
+                if slot is None:
+                    leaves[id(e)] = [e, gi]
+                else:
+                    slot[1] = _add_grads(slot[1], gi)
+    # 3. Leaves: .grad = the summed gradient, or += it.
+    for leaf, gl in leaves.values():
+        _accumulate_leaf(leaf, gl)

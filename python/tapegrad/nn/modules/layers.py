@@ -1,0 +1,179 @@
+"""The layers: Linear, Sequential, the activations and the losses."""
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from ... import _backend
+from ..._dtype import float32, to_dtype
+from ..._grad_mode import no_grad
+from ..._random import uniform_array
+from ...tensor import _check_nbytes
+from .. import functional as F
+from .module import Module
+from .state_dict import _to_backend_tensor
+
+
+def _init_linear(in_features, out_features, bias=True, dtype=float32):
+    """PyTorch's Linear init as arrays of `dtype`: weight (out, in) and bias (out,) (or None).
+
+    As Linear.reset_parameters does in PyTorch: kaiming_uniform_(a=sqrt(5)) for the weight, then
+    uniform(-1/sqrt(in), 1/sqrt(in)) for the bias, drawn from the default generator in that
+    order and with PyTorch's own float64 arithmetic for the bounds, so that manual_seed(s)
+    followed by Linear(i, o) gives PyTorch's parameters bit for bit (docs/random.md).
+    """
+    gain = math.sqrt(2.0 / (1 + math.sqrt(5) ** 2))  # calculate_gain("leaky_relu", sqrt(5))
+    w_bound = math.sqrt(3.0) * (gain / math.sqrt(in_features))
+    w = uniform_array((out_features, in_features), -w_bound, w_bound, dtype)
+    b_bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+    b = uniform_array((out_features,), -b_bound, b_bound, dtype) if bias else None
+    return w, b
+
+
+def _new_param(arr, dt):
+    be = _backend.current()
+    p = be.from_numpy(np.ascontiguousarray(arr, dtype=dt.np), True)
+    p._is_param = True
+    return p
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, with weight (out_features, in_features) and bias (out_features,)."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        for n, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(
+                    f"Linear: {n} must be a positive integer, got {v!r} "
+                    "(tapegrad has no zero-size tensors)"
+                )
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise RuntimeError(f"tapegrad runs on the CPU only; got device={device!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self._dtype = float32 if dtype is None else to_dtype(dtype)
+        _check_nbytes((self.out_features, self.in_features), self._dtype)
+        w, b = _init_linear(self.in_features, self.out_features, bias, self._dtype)
+        self.weight = _new_param(w, self._dtype)
+        if b is not None:
+            self.bias = _new_param(b, self._dtype)
+        else:
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        w, b = _init_linear(
+            self.in_features, self.out_features, self.bias is not None, self.weight.dtype
+        )
+        with no_grad():
+            self.weight.copy_(_to_backend_tensor(w, self.weight))
+            if b is not None:
+                self.bias.copy_(_to_backend_tensor(b, self.bias))
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class Sequential(Module):
+    """Modules applied in order; children are named "0", "1", ... (or by an OrderedDict)."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for key, module in args[0].items():
+                self.add_module(key, module)
+        else:
+            for idx, module in enumerate(args):
+                self.add_module(str(idx), module)
+
+    def _get_item_by_idx(self, idx):
+        n = len(self._modules)
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range")
+        return list(self._modules.values())[idx % n]
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return self._get_item_by_idx(int(idx))
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules.keys())[int(idx) % len(self._modules)]
+        setattr(self, key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules.keys())
+        for key in keys[idx] if isinstance(idx, slice) else [keys[int(idx) % len(keys)]]:
+            self._drop(key)
+        items = list(self._modules.items())
+        for key, _ in items:
+            self._drop(key)
+        for i, (_, m) in enumerate(items):
+            self.add_module(str(i), m)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+
+class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.relu(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Tanh(Module):
+    def forward(self, input):
+        return F.tanh(input)
+
+
+class Sigmoid(Module):
+    def forward(self, input):
+        return F.sigmoid(input)
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        super().__init__()
+        if size_average is not None or reduce is not None:
+            reduction = F._legacy_reduction(size_average, reduce)
+        self.reduction = reduction
+
+
+class MSELoss(_Loss):
+    """Mean squared error. Input and target must have the same shape (tapegrad refuses what
+    PyTorch would broadcast with a warning)."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error. Input and target must have the same shape."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
