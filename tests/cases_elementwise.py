@@ -9,6 +9,7 @@ import operator
 
 import tapegrad as tg
 from oracle import Case, away0, normal, other, uniform
+from tapegrad import _oplist
 
 CASES = []
 
@@ -106,23 +107,23 @@ for entry in SCALAR:
 
 # ------------------------------------------------------------------ unary
 
-UNARY = [
-    # op, fn, sampler; the reference is the kernel of the same name
-    ("neg", lambda x: -x, normal()),
-    ("abs", lambda x: x.abs(), normal()),
-    ("exp", lambda x: x.exp(), uniform(-3, 3)),
-    ("log", lambda x: x.log(), uniform(0.05, 20)),
-    ("tanh", lambda x: x.tanh(), normal(2)),
-    ("relu", lambda x: x.relu(), normal()),
-    ("sigmoid", lambda x: x.sigmoid(), normal(3)),
-]
+# Every unary op of the op list, sampled on its domain; the reference is the kernel of the same
+# name, the call is the generated method.
+DOMAIN_SAMPLERS = {"real": normal(2), "positive": uniform(0.05, 20), "nonzero": away0(0.1, 3)}
+
+
+def _method(op):
+    return lambda x: getattr(x, op)()
+
+
+UNARY = [(op, _method(op), DOMAIN_SAMPLERS[_oplist.DOMAIN[op]]) for op in _oplist.UNARY]
 for op, fn, sampler in UNARY:
     for shape in [(5, 6), (), (2, 3, 4)]:
         add(Case(f"{op}{shape}", (op,), fn, (shape,), sample=(sampler,)))
 add(
     Case("tg.relu", ("relu",), tg.relu, ((7,),)),
     Case("abs(x)", ("abs",), abs, ((7,),)),
-    Case("x.neg()", ("neg",), lambda x: x.neg(), ((7,),)),
+    Case("-x", ("neg",), lambda x: -x, ((7,),)),
 )
 
 # ------------------------------------------------------------------ casts

@@ -20,6 +20,7 @@ import pytest
 from cases import CASES
 from conftest import DOC_OPS
 from oracle import away0, normal, reference, uniform
+from tapegrad import _oplist
 from tapegrad.backends.numpy_ref import KERNELS, Ctx, vjp
 from tolerances import FD_ATOL, FD_RTOL, FD_STEP
 
@@ -39,13 +40,7 @@ FD = {
     "pow_scalar": [(((5,),), (POS,), {"s": s}) for s in (2, 3, 0.5, -0.5, -1, -2, 2.5, -1.5)]
     + [(((5,),), None, {"s": s}) for s in (0, 1, 2, 3)],
     "rpow_scalar": [(((5,),), (uniform(-2, 2),), {"s": s}) for s in (2.0, 0.5, 3.7)],
-    "neg": [(((2, 3),), None, {})],
-    "abs": [(((2, 3),), (away0(0.1, 2),), {})],
-    "exp": [(((2, 3),), (uniform(-2, 2),), {})],
-    "log": [(((2, 3),), (POS,), {})],
-    "tanh": [(((2, 3),), (normal(1.5),), {})],
-    "relu": [(((2, 3),), (away0(0.1, 2),), {})],
-    "sigmoid": [(((2, 3),), (normal(2),), {})],
+    # the unary ops: every one of the op list, sampled on its domain (below)
     "matmul": [
         (shapes, None, {})
         for shapes in [
@@ -97,6 +92,10 @@ TABLE = [
 # direction per input instead of element by element: FD_SAMPLE random elements moved together
 # (one pair of forward evaluations of the whole case, however big) against the gradient's
 # projection on that direction.
+DOMAIN = {"real": normal(1.5), "positive": POS, "nonzero": away0(0.1, 2)}
+for _op in _oplist.UNARY:
+    FD[_op] = [(((2, 3),), (DOMAIN[_oplist.DOMAIN[_op]],), {})]
+
 FD_ALL = 256
 FD_SAMPLE = 12
 

@@ -28,5 +28,11 @@ inline float relu(float x) {
 inline float sigmoid(float x) {
   return float(1.0 / (1.0 + std::exp(-double(x))));
 }
+inline float sin(float x) {
+  return float(std::sin(double(x)));
+}
+inline float cos(float x) {
+  return float(std::cos(double(x)));
+}
 
 }  // namespace tg::vec::math

@@ -60,4 +60,12 @@ void Op_sigmoid::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = map2_new(g, n.unpack(0), [](float gv, float y) { return gv * ((1.0f - y) * y); });
 }
 
+// As PyTorch: the derivative rounded to the dtype first, then the product.
+void Op_sin::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = binary_new(Binary::mul, g, unary_raw(OpCode::cos, n.unpack(0)));
+}
+void Op_cos::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = binary_new(Binary::mul, g, unary_raw(OpCode::neg, unary_raw(OpCode::sin, n.unpack(0))));
+}
+
 }  // namespace tg

@@ -42,6 +42,8 @@ OPS = (
     ("tanh",        "TanhBackward0",      "unary",  "out",           "real"),
     ("relu",        "ReluBackward0",      "unary",  "out",           "nonzero"),
     ("sigmoid",     "SigmoidBackward0",   "unary",  "out",           "real"),
+    ("sin",         "SinBackward0",       "unary",  "in0",           "real"),
+    ("cos",         "CosBackward0",       "unary",  "in0",           "real"),
     ("matmul",      "MmBackward0",        "custom", "in0:g1 in1:g0", None),
     ("linear",      "AddmmBackward0",     "custom", "in0:g1 in1:g0", None),
     ("sum",         "SumBackward1",       "reduce", "",              None),

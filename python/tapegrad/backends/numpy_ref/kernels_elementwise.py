@@ -255,6 +255,28 @@ class Sigmoid:
         return (ctx.round(g * (ctx.scalar(1) - y) * y),)
 
 
+@kernel("sin")
+class Sin:
+    def forward(ctx, a):
+        ctx.save(a)
+        return ctx.round(np.sin(a))
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        return (ctx.round(g * ctx.round(np.cos(a))),)  # cos rounded first, as PyTorch
+
+
+@kernel("cos")
+class Cos:
+    def forward(ctx, a):
+        ctx.save(a)
+        return ctx.round(np.cos(a))
+
+    def backward(ctx, g):
+        (a,) = ctx.saved
+        return (ctx.round(g * -ctx.round(np.sin(a))),)  # -sin rounded first, as PyTorch
+
+
 # ---- dtype conversion (also clone): attribute code, the output dtype's code
 
 
