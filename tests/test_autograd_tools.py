@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 
 import numpy as np
 import pytest
@@ -299,7 +300,7 @@ def _fns():
 @pytest.mark.parametrize("name", sorted(_fns()))
 def test_gradcheck_passes_on_correct_gradients(backend, dtype, name):
     fn, shapes = _fns()[name]
-    rng = np.random.default_rng(abs(hash(name)) % 1000)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))  # str hash() differs per process
     inputs = tuple(
         tg.tensor(rng.uniform(-1, 1, s), dtype=dtype, requires_grad=True, backend=backend)
         for s in shapes
