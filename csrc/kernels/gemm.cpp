@@ -1,7 +1,7 @@
 // GEMM driver: a direct path for tiny shapes, and a BLIS-style packed, cache-blocked path
 // (pack a KC x NC panel of B into NR-wide micro-panels, an MC x KC block of A into MR-tall
-// micro-panels, and run a register-tiled micro-kernel over them). The AVX2+FMA+F16C kernels in
-// gemm_avx2.cpp are picked at run time; the portable kernels below use the same packed layout.
+// micro-panels, and run a register-tiled micro-kernel over them). The AVX2+FMA+F16C kernels
+// (gemm_avx2.cpp, gemm_pack_avx2.cpp) are picked at run time; the portable ones use their layout.
 #include "kernels/gemm.h"
 
 #include <algorithm>

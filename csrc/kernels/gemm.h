@@ -24,7 +24,7 @@ struct MatRef {
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
           bool accumulate);
 
-// Internals shared by gemm.cpp and gemm_avx2.cpp; not for other callers.
+// Internals shared by gemm.cpp, gemm_avx2.cpp and gemm_pack_avx2.cpp; not for other callers.
 namespace gemm_detail {
 constexpr int kMR = 6;   // rows of the micro-tile (A micro-panels are kMR tall)
 constexpr int kNR = 16;  // columns of the micro-tile (B micro-panels are kNR wide)
@@ -46,7 +46,8 @@ using MacroFn = void (*)(int64_t mc, int64_t nc, int64_t kc, const float* ap, co
 // dst[0, n) = float16 src[0, n) widened to float32.
 using WidenFn = void (*)(const uint16_t* src, int64_t n, float* dst);
 
-// The AVX2+FMA+F16C kernels (gemm_avx2.cpp); call only where the CPU has all three.
+// The AVX2+FMA+F16C kernels (widen and packing in gemm_pack_avx2.cpp, macro_avx2 in
+// gemm_avx2.cpp); call only where the CPU has all three.
 void widen_avx2(const uint16_t* src, int64_t n, float* dst);
 void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,
                  float* dst);
