@@ -138,7 +138,8 @@ def gemm(quick, peer):
 
 def _gemm_beside_openblas():
     """Our GEMM timed right after each NumPy matmul in the same process (OpenBLAS's threads may
-    still be spinning then: a spinning pool next to ours is what the DESIGN warns about)."""
+    still be spinning then: a spinning pool next to ours is what docs/design.md, Speed, warns
+    about)."""
     import tapegrad as tg
 
     rng = np.random.default_rng(1)

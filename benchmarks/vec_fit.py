@@ -1,4 +1,4 @@
-"""Fits the polynomial coefficients used by csrc/vec_avx2.cpp (exp, expm1 for tanh, log).
+"""Fits the polynomial coefficients used by csrc/kernels/vec_avx2.cpp (exp, expm1 for tanh, log).
 
 Each fit is a minimax fit in relative error, found by Lawson's algorithm (iteratively
 reweighted least squares) on Chebyshev nodes in float64; the coefficients are then rounded to

@@ -1,6 +1,6 @@
 """See beneath the function calls: the tanh neuron's tape, its graph, and backward step by step.
 
-The neuron of the micrograd-style tutorial (shared/seeds/002_*): f(x) = w1*x1 + w2*x2 + b with
+The neuron of the micrograd-style tutorial (examples/tanh_neuron.py): f(x) = w1*x1 + w2*x2 + b with
 x1 = 7, x2 = 3 and Y = tanh(f). This script prints the tape the forward pass recorded, writes the
 graph as an SVG picture (micrograd's draw_dot, built in), runs backward one node at a time,
 printing what each node receives and sends on, and checks the result against loss.backward()

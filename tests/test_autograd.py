@@ -1,4 +1,5 @@
-"""Tape semantics, the same on both backends (DESIGN.md §1, §2, §4; docs/backends.md)."""
+"""Tape semantics, the same on both backends (docs/design.md, Tensors and the tape, Errors;
+docs/backends.md)."""
 
 import gc
 import os

@@ -1,4 +1,5 @@
-"""Every bad input answered (DESIGN.md §4, issue 6): one table of cases, run on both backends.
+"""Every bad input answered (docs/design.md, Errors; docs/guarantees.md): one table of cases,
+run on both backends.
 
 Each case is `(id, fn, exc, match)`: `fn(backend)` runs inside `tg.use_backend(backend)`;
 with `exc` set it must raise that exception type with a message matching `match`; with `exc`

@@ -1,4 +1,5 @@
-"""DESIGN.md §4 outcomes of the core that the other files do not cover: bad input, bad shapes."""
+"""Error outcomes of the core (docs/design.md, Errors) that the other files do not cover: bad
+input, bad shapes."""
 
 import re
 

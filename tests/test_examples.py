@@ -1,6 +1,6 @@
-"""The seed tutorials as tests (the examples' run functions, small sizes), the demo, and the two
-backends training side by side: 100 steps of a small MLP (float32 within tolerance, float16 too)
-and 100 float16 SGD steps of Linear(1, 1) that must agree bit for bit."""
+"""The tutorials the examples reproduce, as tests (the examples' run functions, small sizes), the
+demo, and the two backends training side by side: 100 steps of a small MLP (float32 within
+tolerance, float16 too) and 100 float16 SGD steps of Linear(1, 1) that must agree bit for bit."""
 
 import importlib.util
 import math
@@ -45,7 +45,7 @@ def test_linear_fit(backend, tmp_path):
         assert all(os.path.exists(p) for p in r["plots"]) and len(r["plots"]) == 2
 
 
-# The table the seed tutorial printed with PyTorch (torch.manual_seed(0), Linear(1, 1), .half(),
+# The table the float16 tutorial printed with PyTorch (torch.manual_seed(0), Linear(1, 1), .half(),
 # SGD(lr=0.1)), rows 0-9 verbatim: pandas' CSV form (index, iteration, prediction, loss, weight,
 # bias, weight_grad, bias_grad).
 TUTORIAL_ROWS = """\

@@ -1,4 +1,4 @@
-"""Ctrl-C during a long kernel gives a prompt KeyboardInterrupt (issue 6).
+"""Ctrl-C during a long kernel gives a prompt KeyboardInterrupt (docs/guarantees.md).
 
 A subprocess starts one kernel far longer than the deadline (an 8192^3 matmul is ~1.1 TFLOP:
 about 13 s on this 2-core machine), the test sends SIGINT into the middle of it, and the

@@ -1,4 +1,4 @@
-"""Memory stays bounded (issue 6): long loops whose resident set must not grow.
+"""Memory stays bounded: long loops whose resident set must not grow.
 
 Each workload runs in a fresh subprocess (this file is also the worker: `python test_memory.py
 WORKLOAD BACKEND`), so its RSS is not mixed with the rest of the suite's. After a warm-up (the
@@ -12,7 +12,7 @@ baseline; the test asserts it stays under RSS_BOUND_MB.
   train     10 000 training steps (forward, backward, Adam step, zero_grad)
   retain    10 000 backward(retain_graph=True) calls, each on a fresh graph
 
-The counts are the ones issue 6 states, on the cpp backend (where a leak would be a C++ bug);
+The counts are those of docs/guarantees.md, on the cpp backend (where a leak would be a C++ bug);
 the NumPy reference runs a tenth of them (pure Python, ~30x slower per step) so that the whole
 file stays well under 30 s. The model is small for the same reason. Under the sanitizer build
 (.ci/sanitize.sh sets TAPEGRAD_SANITIZED=1) ASan's quarantine holds freed memory on purpose

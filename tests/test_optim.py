@@ -122,8 +122,9 @@ def test_adam_first_step_is_lr_times_sign(backend):
 
 def test_sgd_float16_rounds_like_pytorch(backend):
     # PyTorch's CPU add_(g, alpha=-lr) on float16 rounds alpha to float16 and the product to
-    # float16 before adding (docs/backends.md, "Optimizer kernels"). These are the tutorial's
-    # first two updates (seeds/001): the weight goes -0.0075073 -> 0.086609 -> 0.143066.
+    # float16 before adding (docs/backends.md, "Optimizer kernels"). These are the float16
+    # tutorial's first two updates (examples/float16_neuron.py): the weight goes -0.0075073 ->
+    # 0.086609 -> 0.143066.
     p = _param(backend, [-0.00750732421875, 0.53662109375], dtype=tg.float16)
     opt = optim.SGD([p], lr=0.1)
     p.grad = tg.tensor([-0.94140625, -0.94140625], dtype=tg.float16, backend=backend)

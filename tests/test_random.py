@@ -182,7 +182,7 @@ def test_normal_fill_all_uniform_inputs_agree():
     floats (the C++ one was checked against PyTorch on all 2**24 inputs when written)."""
     core = pytest.importorskip("tapegrad._core")
     if not hasattr(core, "CPUGenerator"):
-        pytest.fail("tapegrad._core has no CPUGenerator (register_rng missing in bind.cpp)")
+        pytest.fail("tapegrad._core has no CPUGenerator (csrc/python/rng.cpp not registered)")
     k = np.arange(0, 2**24, 97, dtype=np.uint32)
     k = k[: len(k) // 16 * 16]
     u = (k.astype(np.float32) * np.float32(2**-24)).reshape(-1, 16)

@@ -1,5 +1,5 @@
-"""Threads (issue 6): ops from 4 threads at once, thread-local grad mode, concurrent backward,
-and large kernels that let other Python threads run (they release the GIL)."""
+"""Threads (docs/guarantees.md): ops from 4 threads at once, thread-local grad mode, concurrent
+backward, and large kernels that let other Python threads run (they release the GIL)."""
 
 import threading
 import time

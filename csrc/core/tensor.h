@@ -19,7 +19,7 @@ inline const char* dtype_name(DType d) {
   return d == DType::f32 ? "float32" : "float16";
 }
 
-// Errors that map to Python exception types in bind.cpp.
+// Errors that map to Python exception types in python/errors.cpp.
 struct ValueError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -11,7 +11,7 @@ namespace tg {
 namespace {
 // PyTorch's float32 add/lerp/addcmul kernels fuse the multiply-add. a*b of two floats is exact in
 // double, so this rounds once more only in ~2^-29 of cases, exactly as the NumPy reference does
-// (backends/numpy_optim.py), keeping the two backends bit-identical.
+// (backends/numpy_ref/optim.py), keeping the two backends bit-identical.
 inline float fused(float a, float b, float c) {
   return float(double(a) * double(b) + double(c));
 }
@@ -25,7 +25,7 @@ void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
 
 // Every step below is one PyTorch tensor op: computed in float32 and rounded to the parameter
 // dtype (R). In float16, `a.add(b, alpha=s)` rounds alpha and the product to float16 (PyTorch's
-// element-wise path); in float32 it is one fused multiply-add. backends/numpy_optim.py reads
+// element-wise path); in float32 it is one fused multiply-add. backends/numpy_ref/optim.py reads
 // the same, step for step. The work goes block by block so float16 loads, stores and roundings
 // use the vector conversions.
 namespace {

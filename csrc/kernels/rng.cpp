@@ -1,7 +1,7 @@
 // PyTorch-compatible random numbers (see rng.h and docs/random.md).
 //
 // Everything here was checked against PyTorch 2.13 (CPU, AVX2 kernels) bit for bit; the NumPy
-// fallback in python/tapegrad/_random.py implements the same steps and is tested against this.
+// fallback (python/tapegrad/_random_engine.py) does the same steps and is tested against this.
 #include "kernels/rng.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Vectorized elementwise kernels over contiguous arrays (DESIGN.md §3, §5).
+// Vectorized elementwise kernels over contiguous arrays (docs/design.md, Numerics and Speed).
 //
 // Every kernel reads its storage type (DType::f32, or DType::f16 = IEEE binary16 bits in
 // uint16_t), computes in float32 and rounds once to the storage type (round to nearest even).

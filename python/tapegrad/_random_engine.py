@@ -86,7 +86,8 @@ def _cephes_log(x):
 
 
 def _cephes_sincos(x):
-    """The float32 sin and cos of PyTorch's AVX2 normal fill (cephes_sincosf in rng.cpp)."""
+    """The float32 sin and cos of PyTorch's AVX2 normal fill (see cephes_sincosf in
+    csrc/kernels/rng.cpp)."""
     sin_neg = np.signbit(x)
     x = np.abs(x)
     j = (x * _FOUR_OVER_PI).astype(np.int32)

@@ -16,8 +16,8 @@ the user's source line. With `check_backends(on_mismatch="warn")` (or `TAPEGRAD_
 warns instead and keeps going; `ctx.mismatches` lists what differed and `ctx.checked` counts
 the ops compared.
 
-Tolerance: both backends promise the numerics contract (DESIGN.md section 3) against a float64
-oracle, so they may differ from each other by twice the table of tests/tolerances.py:
+Tolerance: both backends promise the numerics contract (docs/design.md, Numerics) against a
+float64 oracle, so they may differ from each other by twice the table of tests/tolerances.py:
 |cpp - ref| <= 2 * sqrt(K) * f * (atol + rtol * max(|ref|, S)), where K is the number of terms
 summed into one element (1 for element-wise ops), S the magnitude of those terms for ops that sum
 (0 otherwise: the error is relative to the result itself), and f the documented float16 extra

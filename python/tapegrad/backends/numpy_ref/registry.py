@@ -20,7 +20,7 @@ Kernels know nothing about tensors, the tape or float16 storage. They compute in
 arrays they are given (`ctx.dtype`: float32 on the tape, float64 for finite differences) and call
 `ctx.round(x)` to round to the storage dtype (the identity for float32/float64 storage;
 float32 -> float16 -> float32 for float16 storage). Where they round is the numerics contract
-(DESIGN.md section 3, docs/backends.md):
+(docs/design.md, Numerics; docs/backends.md):
 
 - forward: once, at the end (sums, means and matmul accumulate unrounded in ctx.dtype); the fused
   ops (linear, mse_loss, l1_loss) and `s / a` round where PyTorch's CPU kernels round;
