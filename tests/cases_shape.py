@@ -105,70 +105,120 @@ for op in ("sum", "mean"):
         _reduction_case(f"{op}{shape}dim={dim},keepdim={keepdim}", op, shape, dim, keepdim)
 _reduction_case("tg.sum(x,1)", "sum", (2, 3), 1, False, lambda x: tg.sum(x, 1))
 
-# ------------------------------------------------------------------ reshape, permute
+# ------------------------------------------------------------------ reshape and the view ops
 
 
-def _reshape_case(cid, shape, fn, new_shape):
-    add(Case(cid, ("reshape",), fn, (shape,), ("reshape", {"shape": new_shape})))
+def _reshape_case(cid, shape, fn, new_shape, op="reshape"):
+    add(Case(cid, (op,), fn, (shape,), (op, {"shape": new_shape})))
 
 
-_reshape_case("view(-1)", (3, 4), lambda x: x.view(-1), (12,))
+_reshape_case("view(-1)", (3, 4), lambda x: x.view(-1), (12,), "view")
 _reshape_case("reshape(2,-1,3)", (3, 4), lambda x: x.reshape(2, -1, 3), (2, 2, 3))
-_reshape_case("view((6,4))", (2, 3, 4), lambda x: x.view((6, 4)), (6, 4))
-_reshape_case("view(3,4)", (12,), lambda x: x.view(3, 4), (3, 4))
-_reshape_case("view(())", (1, 1), lambda x: x.view(()), ())
+_reshape_case("view((6,4))", (2, 3, 4), lambda x: x.view((6, 4)), (6, 4), "view")
+_reshape_case("view(3,4)", (12,), lambda x: x.view(3, 4), (3, 4), "view")
+_reshape_case("view(())", (1, 1), lambda x: x.view(()), (), "view")
 _reshape_case("reshape(1,1,-1)", (), lambda x: x.reshape(1, 1, -1), (1, 1, 1))
 _reshape_case("flatten", (2, 3, 4), lambda x: x.flatten(), (24,))
-_reshape_case("unsqueeze(1)", (2, 3), lambda x: x.unsqueeze(1), (2, 1, 3))
-_reshape_case("squeeze", (2, 1, 3, 1), lambda x: x.squeeze(), (2, 3))
+_reshape_case("unflatten", (2, 12), lambda x: x.unflatten(1, (3, -1)), (2, 3, 4), "view")
 _reshape_case("tg.reshape", (4, 2), lambda x: tg.reshape(x, (2, 4)), (2, 4))
+# reshape of a tensor that cannot be viewed: a copy (UnsafeViewBackward0)
+add(
+    Case(
+        "transpose.reshape(-1)",
+        ("transpose", "reshape"),
+        lambda x: x.transpose(0, 1).reshape(-1),
+        ((3, 4),),
+        lambda T, x: T("reshape", T("transpose", x, dim0=0, dim1=1), shape=(12,)),
+    )
+)
 
 
-def _permute_case(cid, shape, fn, perm):
-    add(Case(cid, ("permute",), fn, (shape,), ("permute", {"dims": perm})))
+def _view_case(cid, shape, fn, op, **attrs):
+    add(Case(cid, (op,), fn, (shape,), (op, attrs)))
 
 
-_permute_case("T", (3, 4), lambda x: x.T, (1, 0))
-_permute_case("t()", (3, 4), lambda x: x.t(), (1, 0))
-_permute_case("T-3d", (2, 3, 4), lambda x: x.T, (2, 1, 0))
-_permute_case("transpose(0,2)", (2, 3, 4), lambda x: x.transpose(0, 2), (2, 1, 0))
-_permute_case("transpose(-1,-2)", (2, 3, 4), lambda x: x.transpose(-1, -2), (0, 2, 1))
-_permute_case("permute(2,0,1)", (2, 3, 4), lambda x: x.permute(2, 0, 1), (2, 0, 1))
-_permute_case("permute((3,1,0,2))", (2, 3, 4, 5), lambda x: x.permute((3, 1, 0, 2)), (3, 1, 0, 2))
-_permute_case("tg.transpose", (3, 5), lambda x: tg.transpose(x, 0, 1), (1, 0))
+_view_case("T", (3, 4), lambda x: x.T, "permute", dims=(1, 0))
+_view_case("t()", (3, 4), lambda x: x.t(), "t")
+_view_case("t()-1d", (5,), lambda x: x.t(), "t")
+_view_case("T-3d", (2, 3, 4), lambda x: x.permute(2, 1, 0), "permute", dims=(2, 1, 0))
+_view_case("transpose(0,2)", (2, 3, 4), lambda x: x.transpose(0, 2), "transpose", dim0=0, dim1=2)
+_view_case(
+    "transpose(-1,-2)", (2, 3, 4), lambda x: x.transpose(-1, -2), "transpose", dim0=2, dim1=1
+)
+_view_case("mT", (2, 3, 4), lambda x: x.mT, "transpose", dim0=1, dim1=2)
+_view_case("permute(2,0,1)", (2, 3, 4), lambda x: x.permute(2, 0, 1), "permute", dims=(2, 0, 1))
+_view_case(
+    "permute((3,1,0,2))",
+    (2, 3, 4, 5),
+    lambda x: x.permute((3, 1, 0, 2)),
+    "permute",
+    dims=(3, 1, 0, 2),
+)
+_view_case("tg.transpose", (3, 5), lambda x: tg.transpose(x, 0, 1), "transpose", dim0=0, dim1=1)
+_view_case("select(1,-1)", (2, 3, 4), lambda x: x.select(1, -1), "select", dim=1, index=2)
+_view_case("unbind(0)[1]", (2, 3), lambda x: x.unbind(0)[1], "select", dim=0, index=1)
+_view_case("narrow(2,1,2)", (2, 3, 4), lambda x: x.narrow(2, 1, 2), "slice",
+           dim=2, start=1, end=3, step=1)  # fmt: skip
+_view_case("split(2,1)[1]", (2, 3), lambda x: x.split(2, 1)[1], "slice",
+           dim=1, start=2, end=3, step=1)  # fmt: skip
+_view_case("chunk(2)[0]", (5, 2), lambda x: x.chunk(2)[0], "slice", dim=0, start=0, end=3, step=1)
+_view_case("unsqueeze(1)", (2, 3), lambda x: x.unsqueeze(1), "unsqueeze", dim=1)
+_view_case("unsqueeze(-1)", (2, 3), lambda x: x.unsqueeze(-1), "unsqueeze", dim=2)
+_view_case("squeeze", (2, 1, 3, 1), lambda x: x.squeeze(), "squeeze", dims=None)
+_view_case("squeeze(1)", (2, 1, 3, 1), lambda x: x.squeeze(1), "squeeze", dims=1)
+_view_case("squeeze((1,3))", (2, 1, 3, 1), lambda x: x.squeeze((1, -1)), "squeeze", dims=(1, 3))
+_view_case("expand(2,3,4)", (3, 1), lambda x: x.expand(2, 3, 4), "expand", sizes=(2, 3, 4))
+_view_case("expand(-1,5)", (3, 1), lambda x: x.expand(-1, 5), "expand", sizes=(3, 5))
+_view_case("expand_as", (4,), lambda x: x.expand_as(tg.zeros(2, 4, backend=x.backend)), "expand",
+           sizes=(2, 4))  # fmt: skip
+_view_case("as_strided", (3, 4), lambda x: x.as_strided((2, 2), (1, 4), 1), "as_strided",
+           sizes=(2, 2), strides=(1, 4), offset=1)  # fmt: skip
+_view_case("as_strided-overlap", (6,), lambda x: x.as_strided((3, 3), (1, 1)), "as_strided",
+           sizes=(3, 3), strides=(1, 1), offset=0)  # fmt: skip
 
 # ------------------------------------------------------------------ basic indexing
 
 
-def slice_attrs(shape, idx):
-    """Basic indexing as the tape's ops: (slice attrs or None, the result's shape).
+def index_chain(shape, idx):
+    """Basic indexing as PyTorch applies it: [(op, attrs)], a chain of view ops (left to right;
+    a lone slice is always a slice op; in a tuple, slices keeping the whole dim are skipped; an
+    index selecting everything is an alias, here `view` to the same shape)."""
+    if isinstance(idx, slice):
+        start, stop, step = idx.indices(shape[0])
+        return [("slice", {"dim": 0, "start": start, "end": max(stop, start), "step": step})]
+    items = idx if isinstance(idx, tuple) else (idx,)
+    specified = sum(1 for i in items if i is not None and i is not Ellipsis)
+    chain, cur, dim = [], list(shape), 0
+    for it in items:
+        if it is None:
+            chain.append(("unsqueeze", {"dim": dim}))
+            cur.insert(dim, 1)
+            dim += 1
+        elif it is Ellipsis:
+            dim += len(shape) - specified
+        elif isinstance(it, slice):
+            start, stop, step = it.indices(cur[dim])
+            stop = max(stop, start)
+            if (start, stop, step) != (0, cur[dim], 1):
+                chain.append(("slice", {"dim": dim, "start": start, "end": stop, "step": step}))
+                cur[dim] = (stop - start + step - 1) // step
+            dim += 1
+        else:
+            chain.append(("select", {"dim": dim, "index": it % cur[dim]}))
+            del cur[dim]
+    return chain or [("view", {"shape": tuple(shape)})]
 
-    NumPy's own indexing says which positions `x[idx]` selects along each dim (basic indexing
-    selects a box, an arithmetic progression per dim): (start, step, length) per dim for the
-    `slice` op, then a `reshape` to NumPy's result shape (ints drop dims, None adds them).
-    """
-    grid = np.indices(shape)
-    out_shape = np.empty(shape)[idx].shape
-    starts, steps, lens = [], [], []
-    for d in range(len(shape)):
-        picked = np.unique(grid[d][idx])
-        step = int(picked[1] - picked[0]) if picked.size > 1 else 1
-        assert np.array_equal(picked, picked[0] + step * np.arange(picked.size)), (idx, d)
-        starts.append(int(picked[0]) if picked.size else 0)
-        steps.append(step)
-        lens.append(int(picked.size))
-    whole = tuple(lens) == tuple(shape) and set(steps) <= {1}
-    attrs = None if whole else {"starts": tuple(starts), "steps": tuple(steps), "lens": tuple(lens)}
-    return attrs, out_shape
 
-
-def _index_case(shape, idx, ops=("slice",)):
-    attrs, out_shape = slice_attrs(shape, idx)
+def _index_case(shape, idx):
+    chain = index_chain(shape, idx)
+    assert np.empty(shape)[idx].shape == np.empty(shape)[idx].shape  # NumPy accepts the index
 
     def ref(T, x):
-        y = x if attrs is None else T("slice", x, **attrs)
-        return T("reshape", y, shape=out_shape) if y is x or y.shape != out_shape else y
+        for op, attrs in chain:
+            x = T(op, x, **attrs)
+        return x
 
+    ops = tuple(dict.fromkeys(op for op, _ in chain))
     add(Case(f"x{list(shape)}[{idx!r}]", ops, lambda x: x[idx], (shape,), ref))
 
 
@@ -186,13 +236,14 @@ for idx in [
     (1, Ellipsis, None),
     (S(None, None, 4), S(2, None)),
     (-3, S(1, -1), S(0, 6, 5)),
+    (S(1, None), 0),
+    (S(None), S(None), S(None)),
 ]:
     _index_case((4, 5, 6), idx)
 for idx in [None, Ellipsis, (None, Ellipsis, None)]:
-    _index_case((4, 5), idx, ops=("reshape",))
-for idx in [S(None, None, 3), S(5, None), S(-3, -1), 4]:
+    _index_case((4, 5), idx)
+for idx in [S(None, None, 3), S(5, None), S(-3, -1), 4, S(100), S(None)]:
     _index_case((7,), idx)
-_index_case((7,), S(100), ops=("reshape",))  # the whole tensor: no slice node
 
 # ------------------------------------------------------------------ losses
 
@@ -230,8 +281,8 @@ _linear_case("linear(256,1024)->10", (256, 1024), 10)
 for op in ("sum", "mean"):
     for shape, dim in [((BIG,), None), ((257, 515), 0), ((257, 515), 1), ((64, 33, 65), (0, 2))]:
         _reduction_case(f"{op}{shape}dim={dim}", op, shape, dim, False)
-_permute_case("T-big", (257, 515), lambda x: x.T, (1, 0))
-_permute_case("permute-big", (64, 130, 17), lambda x: x.permute(2, 0, 1), (2, 0, 1))
+_view_case("T-big", (257, 515), lambda x: x.T, "permute", dims=(1, 0))
+_view_case("permute-big", (64, 130, 17), lambda x: x.permute(2, 0, 1), "permute", dims=(2, 0, 1))
 _index_case((257, 515), (S(1, None, 3), S(None, -1, 2)))
 for name in ("mse_loss", "l1_loss"):
     for reduction in ("mean", "none"):

@@ -32,7 +32,8 @@ ZERO_SIZE_OPS = {
     "x+x": lambda x: x + x,
     "x*row": lambda x: x * T(np.ones(x.shape[-1:], x.dtype.np), x._be.name, x.dtype),
     "cast": lambda x: x.to(tg.float16 if x.dtype is tg.float32 else tg.float32),
-    "T": lambda x: x.T,
+    "permute(reversed)": lambda x: x.permute(*reversed(range(x.ndim))),  # x.T warns unless 2-D
+    "transpose.reshape": lambda x: x.transpose(0, -1).reshape(-1),  # a copy when not viewable
     "view(-1)": lambda x: x.view(-1),
     "slice": lambda x: x[..., ::2],
 }

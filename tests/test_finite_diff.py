@@ -67,8 +67,22 @@ FD = {
         for d, k in [(None, False), ((1,), False), ((0, 2), True)]
     ],
     "reshape": [(((2, 3),), None, {"shape": (3, 2)}), (((1,),), None, {"shape": ()})],
+    "view": [(((2, 3),), None, {"shape": (3, 2)}), (((1,),), None, {"shape": ()})],
     "permute": [(((2, 3, 4),), None, {"dims": (2, 0, 1)})],
-    "slice": [(((5, 4),), None, {"starts": (1, 0), "steps": (2, 3), "lens": (2, 2)})],
+    "transpose": [(((2, 3, 4),), None, {"dim0": 0, "dim1": 2})],
+    "t": [(((2, 3),), None, {}), (((3,),), None, {})],
+    "select": [(((5, 4),), None, {"dim": 1, "index": 2})],
+    "slice": [
+        (((5, 4),), None, {"dim": 0, "start": 1, "end": 5, "step": 2}),
+        (((5, 4),), None, {"dim": 1, "start": 0, "end": 4, "step": 3}),
+    ],
+    "unsqueeze": [(((2, 3),), None, {"dim": 1})],
+    "squeeze": [(((2, 1, 3),), None, {"dims": None}), (((2, 1, 1),), None, {"dims": (1, 2)})],
+    "expand": [(((3, 1),), None, {"sizes": (2, 3, 4)})],
+    "as_strided": [
+        (((3, 4),), None, {"sizes": (2, 2), "strides": (1, 4), "offset": 1}),
+        (((6,),), None, {"sizes": (3, 3), "strides": (1, 1), "offset": 0}),  # overlapping
+    ],
     "mse_loss": [(((2, 3), (2, 3)), None, {"reduction": r}) for r in ("mean", "sum", "none")],
     "l1_loss": [
         (

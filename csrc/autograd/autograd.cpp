@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "autograd/capture.h"
+#include "autograd/views.h"
 #include "core/interrupt.h"
 #include "kernels/kernels.h"
 
@@ -78,23 +79,42 @@ TensorPtr Node::unpack(int i) const {
         " instead. Hint: the operation that saved it is " + grad_fn_name(*this) +
         "; make a copy (.clone()) before changing it in place.");
   }
+  return dense(as_saved(i));
+}
+
+TensorPtr Node::as_saved(int i) const {
+  const SavedTensor& s = saved[i];
   auto t = std::make_shared<TensorImpl>();
   t->st = s.st;
   t->shape = s.shape;
+  t->strides = s.strides ? *s.strides : contiguous_strides(s.shape);
+  t->offset = s.offset;
   t->numel = s.shape.numel();
   t->dt = s.dt;
   return t;
+}
+
+uint64_t next_seq() {
+  return g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+Edge edge_to(const TensorImpl& t) {
+  Edge e;
+  set_edge(e, t);
+  return e;
 }
 
 Node* record(const OpInfo& op, const TensorPtr& out,
              std::initializer_list<const TensorImpl*> inputs) {
   if (!tl_grad_enabled) return nullptr;
   bool any = false;
-  for (const TensorImpl* t : inputs)
+  for (const TensorImpl* t : inputs) {
+    if (t) refresh_view(const_cast<TensorImpl&>(*t));  // a stale view's history first
     any |= (t && t->requires_grad);
+  }
   if (!any) return nullptr;
   auto node = std::make_shared<Node>();
-  node->seq = g_seq.fetch_add(1, std::memory_order_relaxed) + 1;
+  node->seq = next_seq();
   node->op = &op;
   int i = 0;
   for (const TensorImpl* t : inputs) {
@@ -102,13 +122,7 @@ Node* record(const OpInfo& op, const TensorPtr& out,
       node->in_shape[i] = t->shape;
       node->in_dt[i] = t->dt;
       node->in_requires[i] = t->requires_grad;
-      if (t->requires_grad) {
-        if (t->grad_fn) {
-          node->next[i].node = t->grad_fn;
-        } else {
-          node->next[i].leaf = std::const_pointer_cast<TensorImpl>(t->shared_from_this());
-        }
-      }
+      set_edge(node->next[i], *t);
     }
     ++i;
   }
@@ -135,7 +149,11 @@ void set_grad(TensorImpl& leaf, TensorPtr g) {
 }
 
 void check_inplace_leaf(const TensorImpl& a) {
-  if (tl_grad_enabled && a.requires_grad && !a.grad_fn)
+  if (!tl_grad_enabled) return;
+  if (a.view_base && a.view_base->requires_grad && !a.view_base->grad_fn)
+    throw std::runtime_error(
+        "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  if (a.requires_grad && !a.grad_fn)
     throw std::runtime_error(
         "a leaf Variable that requires grad is being used in an in-place operation.");
 }
@@ -162,6 +180,7 @@ void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads) {
 }
 
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
+  refresh_view(*root);
   if (!root->requires_grad)
     throw std::runtime_error(
         "element 0 of tensors does not require grad and does not have a grad_fn");
@@ -220,7 +239,7 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     check_interrupt();
     if (!n->grad) continue;  // no gradient reached this node
     if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
-    TensorPtr g = std::move(n->grad);
+    TensorPtr g = dense(std::move(n->grad));
     TensorPtr grads[kMaxInputs];
     n->op->backward(*n, g, grads);
     for (int i = 0; i < n->n_in; ++i) {

@@ -1,6 +1,7 @@
 // The tape: nodes recorded by ops, and the engine that runs them backwards.
 #pragma once
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,13 @@ void set_grad_enabled(bool on);
 
 // What a node keeps of a tensor for its backward: the buffer and the version it had, never the
 // tensor itself (saving an op's own output would make a reference cycle).
+// A node is allocated per recorded op: it is kept small enough for malloc's per-thread cache
+// (about 1 KiB), so the strides of a strided saved tensor live apart.
 struct SavedTensor {
   StoragePtr st;
   Shape shape;
+  std::unique_ptr<Shape> strides;  // null: contiguous
+  int64_t offset = 0;
   DType dt = DType::f32;
   uint32_t version = 0;
   bool untracked = false;
@@ -24,6 +29,8 @@ struct SavedTensor {
     used = true;
     st = t.st;
     shape = t.shape;
+    strides = t.is_contiguous() ? nullptr : std::make_unique<Shape>(t.strides);
+    offset = t.offset;
     dt = t.dt;
     version = t.st->version;
     untracked = t.untracked;
@@ -68,9 +75,9 @@ struct Node {
   DType in_dt[kMaxInputs] = {};
   bool in_requires[kMaxInputs] = {};
   SavedTensor saved[kMaxInputs];
-  double s = 0;      // op-specific scalar
-  Shape a1, a2, a3;  // op-specific int lists (dims, perm, starts/steps/lens, ...)
-  int i1 = 0;        // op-specific int (reduction, keepdim, ...)
+  double s = 0;  // op-specific scalar
+  Shape a1, a2;  // op-specific int lists (a reduction's dims, a view's strides)
+  int i1 = 0;    // op-specific int (reduction, keepdim, ...)
   Shape out_shape;
   DType out_dt = DType::f32;
   TensorPtr grad;  // the gradient arriving during a backward sweep
@@ -80,11 +87,25 @@ struct Node {
     saved[i].save(t);
     had_saved = true;
   }
-  // The saved tensor i as a tensor again; raises if it was freed or changed in place.
+  // The saved tensor i as a (contiguous) tensor again; raises if it was freed or changed in
+  // place. as_saved: with the saved geometry, as the learner tools show it.
   TensorPtr unpack(int i) const;
+  TensorPtr as_saved(int i) const;
 };
 
 std::string grad_fn_name(const Node& node);
+
+// The next sequence number (nodes are numbered in creation order across threads).
+uint64_t next_seq();
+// The edge that carries a gradient into t's history: its grad_fn, or t itself as a leaf that
+// requires grad, or nothing.
+Edge edge_to(const TensorImpl& t);
+inline void set_edge(Edge& e, const TensorImpl& t) {
+  if (t.grad_fn)
+    e.node = t.grad_fn;
+  else if (t.requires_grad)
+    e.leaf = std::const_pointer_cast<TensorImpl>(t.shared_from_this());
+}
 
 // Record `op` producing `out` from `inputs` if grad mode is on and an input requires grad, saving
 // what op.saves names. Returns the new node (to fill in attributes) or nullptr.

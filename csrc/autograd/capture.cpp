@@ -35,6 +35,7 @@ TensorPtr zeros(const Shape& shape, DType dt) {
 }
 
 TensorPtr copy_of(const TensorImpl& src) {
+  if (!src.is_contiguous()) return convert(src, src.dt);
   auto t = empty(src.shape, src.dt);
   launch({&src, t.get()}, [src = &src, t = t.get()] {
     if (t->numel) std::memcpy(t->data(), src->data(), size_t(src->numel) * itemsize(src->dt));
@@ -43,9 +44,14 @@ TensorPtr copy_of(const TensorImpl& src) {
 }
 
 TensorPtr convert(const TensorImpl& a, DType dt) {
-  auto out = empty(a.shape, dt);
+  auto out = empty(a.shape, dt);  // contiguous, whatever a's strides
   launch({&a, out.get()}, [a = &a, out = out.get()] { convert_into(*a, *out); });
   return out;
+}
+
+TensorPtr dense(const TensorPtr& t) {
+  if (t->is_contiguous()) return t;
+  return convert(*t, t->dt);
 }
 
 bool capturing() {

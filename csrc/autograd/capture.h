@@ -28,6 +28,18 @@ inline void launch(std::initializer_list<const TensorImpl*> keep, F&& f) {
 TensorPtr zeros(const Shape& shape, DType dt);
 TensorPtr copy_of(const TensorImpl& t);            // deep copy, same dtype, no history
 TensorPtr convert(const TensorImpl& a, DType dt);  // a copy converted to dt, no history
+// t itself when contiguous, else a contiguous copy of its values (no history): the kernels read
+// contiguous buffers, so ops read their inputs through this.
+TensorPtr dense(const TensorPtr& t);
+inline TensorPtr dense(TensorPtr&& t) {
+  return t->is_contiguous() ? std::move(t) : dense(static_cast<const TensorPtr&>(t));
+}
+// `t`, or when it is strided a dense copy kept in `keep`: no reference counting when contiguous.
+inline const TensorPtr& dense_ref(const TensorPtr& t, TensorPtr& keep) {
+  if (t->is_contiguous()) return t;
+  keep = dense(t);
+  return keep;
+}
 
 struct Program {
   std::vector<std::function<void()>> steps;

@@ -53,18 +53,30 @@ TensorPtr empty(const Shape& shape, DType dt) {
   auto t = std::make_shared<TensorImpl>();
   t->st = std::make_shared<Storage>(size_t(n) * itemsize(dt));
   t->shape = shape;
+  t->strides = contiguous_strides(shape);
   t->numel = n;
   t->dt = dt;
   return t;
 }
 
-TensorPtr alias(const TensorImpl& src, const Shape& shape) {
+TensorPtr alias(const TensorImpl& src) {
   auto t = std::make_shared<TensorImpl>();
   t->st = src.st;
-  t->shape = shape;
-  t->numel = shape.numel();
+  t->shape = src.shape;
+  t->strides = src.strides;
+  t->offset = src.offset;
+  t->numel = src.numel;
   t->dt = src.dt;
   t->untracked = src.untracked;
+  return t;
+}
+
+TensorPtr alias(const TensorImpl& src, const Shape& shape) {
+  if (!src.is_contiguous()) throw std::logic_error("alias: a new shape needs a contiguous tensor");
+  auto t = alias(src);
+  t->shape = shape;
+  t->strides = contiguous_strides(shape);
+  t->numel = shape.numel();
   return t;
 }
 

@@ -36,7 +36,7 @@ struct OutOfMemory : std::runtime_error {  // Python's MemoryError
 constexpr int kMaxDims = 8;
 
 struct Shape {
-  int64_t d[kMaxDims] = {};
+  int64_t d[kMaxDims];  // entries past n are never read (not zeroed: shapes are made per op)
   uint8_t n = 0;
 
   Shape() = default;
@@ -85,9 +85,26 @@ struct TensorImpl;
 using TensorPtr = std::shared_ptr<TensorImpl>;
 using NodePtr = std::shared_ptr<Node>;
 
+// Element strides of a contiguous (row-major) tensor of this shape.
+inline Shape contiguous_strides(const Shape& shape) {
+  Shape st;
+  st.n = shape.n;
+  int64_t acc = 1;
+  for (int i = shape.n - 1; i >= 0; --i) {
+    st.d[i] = acc;
+    acc *= shape.d[i];
+  }
+  return st;
+}
+
+// A tensor is a strided view of a storage: element i0, i1, ... of it sits at element
+// offset + i0*strides[0] + i1*strides[1] + ... of the storage. Tensors made by ops are contiguous;
+// view ops (ops/view.cpp) make others.
 struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
   StoragePtr st;
   Shape shape;
+  Shape strides;       // in elements, one per dim
+  int64_t offset = 0;  // in elements
   int64_t numel = 0;
   DType dt = DType::f32;
   bool requires_grad = false;
@@ -95,20 +112,44 @@ struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
   bool untracked = false;  // a `.data` alias: its in-place changes do not bump the version
   NodePtr grad_fn;
   TensorPtr grad;
+  // A view made by a view op: the tensor whose storage it views (never itself a view), and the
+  // storage version its grad_fn was made at. An in-place change since (through any alias) means
+  // its history must be made again from the base's (autograd/views.cpp).
+  TensorPtr view_base;
+  uint32_t view_version = 0;
+  // The binding layer's object for this tensor while one is alive (not owned; csrc/python).
+  void* pyobj = nullptr;
 
-  void* data() const { return st->ptr; }
+  void* data() const { return static_cast<char*>(st->ptr) + offset * int64_t(itemsize(dt)); }
   template <class T>
   T* as() const {
-    return static_cast<T*>(st->ptr);
+    return static_cast<T*>(data());
   }
+  // Row-major and gap-free (size-1 dims may have any stride): what the kernels read and write.
+  bool is_contiguous() const {
+    int64_t expect = 1;
+    for (int i = shape.n - 1; i >= 0; --i) {
+      if (shape.d[i] == 1) continue;
+      if (strides.d[i] != expect) return false;
+      expect *= shape.d[i];
+    }
+    return true;
+  }
+  uint32_t own_version = 0;  // a `.data` alias counts its in-place changes apart (as PyTorch's)
   void bump_version() {
-    if (!untracked) ++st->version;
+    if (untracked)
+      ++own_version;
+    else
+      ++st->version;
   }
+  uint32_t version() const { return untracked ? own_version : st->version; }
 };
 
 // A fresh, uninitialised tensor. Checks the size before allocating.
 TensorPtr empty(const Shape& shape, DType dt);
-// A new TensorImpl over the same storage (no autograd history).
+// A new TensorImpl over the same storage (no autograd history): the same geometry, or for a
+// contiguous `t` any shape of the same size.
+TensorPtr alias(const TensorImpl& t);
 TensorPtr alias(const TensorImpl& t, const Shape& shape);
 std::string describe(const TensorImpl& t);  // "float32 (3,)"
 

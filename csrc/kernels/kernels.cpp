@@ -45,7 +45,34 @@ float to_f32_any(const TensorImpl& t) {
 }
 
 void add_into(TensorImpl& dst, const TensorImpl& src) {
+  if (!dst.is_contiguous() || !src.is_contiguous()) {  // a .grad set to a view by the user
+    dispatch(dst.dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = src.as<T>();
+      T* q = dst.as<T>();
+      for_each2(dst.shape, src.strides.d, dst.strides.d, [&](int64_t, int64_t i, int64_t o) {
+        q[o] = from_f32<T>(to_f32(q[o]) + to_f32(p[i]));
+      });
+      return 0;
+    });
+    return;
+  }
   vec::binary(vec::Bin::add, dst.dt, dst.data(), 1, src.data(), 1, dst.data(), dst.numel);
+}
+
+void fill_value(TensorImpl& t, float v) {
+  int64_t zero[kMaxDims] = {};
+  dispatch(t.dt, [&](auto tag) {
+    using T = decltype(tag);
+    const T val = from_f32<T>(v);
+    T* q = t.as<T>();
+    if (t.is_contiguous()) {
+      std::fill(q, q + t.numel, val);
+    } else {
+      for_each2(t.shape, t.strides.d, zero, [&](int64_t, int64_t o, int64_t) { q[o] = val; });
+    }
+    return 0;
+  });
 }
 
 void load_f32(const TensorImpl& t, float* dst) {
@@ -64,7 +91,31 @@ void store_f32(const float* src, TensorImpl& out) {
   }
 }
 
+namespace {
+// dst <- src element by element through both tensors' strides (same shape).
+template <class S, class D>
+void strided_convert(const TensorImpl& src, TensorImpl& dst) {
+  const S* p = src.as<S>();
+  D* q = dst.as<D>();
+  for_each2(src.shape, src.strides.d, dst.strides.d, [&](int64_t, int64_t i, int64_t o) {
+    if constexpr (std::is_same<S, D>::value)
+      q[o] = p[i];
+    else
+      q[o] = from_f32<D>(to_f32(p[i]));
+  });
+}
+}  // namespace
+
 void convert_into(const TensorImpl& src, TensorImpl& dst) {
+  if (!src.is_contiguous() || !dst.is_contiguous()) {
+    dispatch(src.dt, [&](auto s) {
+      return dispatch(dst.dt, [&](auto d) {
+        strided_convert<decltype(s), decltype(d)>(src, dst);
+        return 0;
+      });
+    });
+    return;
+  }
   if (src.dt == dst.dt) {
     if (src.numel) std::memcpy(dst.data(), src.data(), size_t(src.numel) * itemsize(src.dt));
   } else if (dst.dt == DType::f32) {

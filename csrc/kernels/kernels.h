@@ -186,12 +186,15 @@ inline void map3(const TensorImpl& a, const TensorImpl& b, const TensorImpl& c, 
 
 // The value of a 1-element tensor as float32.
 float to_f32_any(const TensorImpl& t);
-// dst += src, same shape and dtype, one rounding per element.
+// dst += src, same shape and dtype, one rounding per element. Either may be strided; where dst's
+// strides repeat a position (an expanded view), every addition lands there in turn.
 void add_into(TensorImpl& dst, const TensorImpl& src);
 // Widen t into dst (t.numel floats) / round src into out's dtype.
 void load_f32(const TensorImpl& t, float* dst);
 void store_f32(const float* src, TensorImpl& out);
-// dst <- src converted to dst's dtype (same numel).
+// Every element of t (any strides) set to v.
+void fill_value(TensorImpl& t, float v);
+// dst <- src converted to dst's dtype (same shape; either may be strided).
 void convert_into(const TensorImpl& src, TensorImpl& dst);
 
 // Sum of `x` over the dims flagged in `reduce_mask` (bit d), accumulated in float32, into

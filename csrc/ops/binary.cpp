@@ -74,7 +74,9 @@ void binary_into(Binary k, const TensorImpl& a, const TensorImpl& b, TensorImpl&
 
 }  // namespace
 
-TensorPtr binary_new(Binary k, const TensorPtr& a, const TensorPtr& b) {
+TensorPtr binary_new(Binary k, const TensorPtr& a0, const TensorPtr& b0) {
+  TensorPtr ka, kb;
+  const TensorPtr &a = dense_ref(a0, ka), &b = dense_ref(b0, kb);
   auto out = empty(broadcast_shapes(a->shape, b->shape), a->dt);
   launch({a.get(), b.get(), out.get()},
          [k, a = a.get(), b = b.get(), out = out.get()] { binary_into(k, *a, *b, *out); });

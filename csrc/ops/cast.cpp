@@ -21,8 +21,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
-TensorPtr sum_to(const TensorPtr& g, const Shape& target) {
-  if (g->shape == target) return g;
+TensorPtr sum_to(const TensorPtr& g0, const Shape& target) {
+  if (g0->shape == target) return g0;
+  TensorPtr keep;
+  const TensorPtr& g = dense_ref(g0, keep);
   unsigned mask = 0;
   int off = g->shape.n - target.n;
   for (int d = 0; d < g->shape.n; ++d)

@@ -17,15 +17,20 @@ TensorPtr binary_new(Binary k, const TensorPtr& a, const TensorPtr& b);
 // x (k) s, or s (k) x when reversed.
 TensorPtr scalar_new(const TensorPtr& a, Binary k, float s, bool reversed);
 
+// The helpers read their inputs through dense(): views are copied first.
 template <class Fn>
-TensorPtr map1_new(const TensorPtr& a, Fn fn) {
+TensorPtr map1_new(const TensorPtr& a0, Fn fn) {
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
   auto out = empty(a->shape, a->dt);
   launch({a.get(), out.get()}, [fn, a = a.get(), out = out.get()] { map1(*a, *out, fn); });
   return out;
 }
 
 template <class Fn>
-TensorPtr map2_new(const TensorPtr& a, const TensorPtr& b, Fn fn) {
+TensorPtr map2_new(const TensorPtr& a0, const TensorPtr& b0, Fn fn) {
+  TensorPtr ka, kb;
+  const TensorPtr &a = dense_ref(a0, ka), &b = dense_ref(b0, kb);
   auto out = empty(broadcast_shapes(a->shape, b->shape), a->dt);
   launch({a.get(), b.get(), out.get()},
          [fn, a = a.get(), b = b.get(), out = out.get()] { map2(*a, *b, *out, fn); });

@@ -1,6 +1,7 @@
 #include "ops/inplace.h"
 
 #include "autograd/capture.h"
+#include "autograd/views.h"
 #include "kernels/kernels.h"
 
 namespace tg {
@@ -35,15 +36,43 @@ void drop_history(TensorImpl& a) {
   a.grad_fn.reset();
   a.requires_grad = false;
 }
+
+// a's history after its values became r's: r's own, or for a view the base's, rewritten.
+void take_history(TensorImpl& a, const TensorPtr& r) {
+  if (a.view_base) {
+    rebase_view(a, r);
+  } else if (r) {
+    a.grad_fn = r->grad_fn;
+    a.requires_grad = r->requires_grad;
+  } else {
+    drop_history(a);
+  }
+}
+
+// Writing through an expanded view would write one element several times (PyTorch refuses too).
+void check_no_overlap(const TensorImpl& a) {
+  for (int i = 0; i < a.shape.n; ++i)
+    if (a.strides.d[i] == 0 && a.shape.d[i] > 1)
+      throw std::runtime_error(
+          "unsupported operation: more than one element of the written-to tensor refers to a "
+          "single memory location. Please clone() the tensor before performing the operation.");
+}
+
+void check_recordable(const TensorImpl& a) {
+  check_inplace_leaf(a);
+  check_view_tracked(a);
+}
 }  // namespace
 
 void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, double s) {
+  check_no_overlap(*a);
+  refresh_view(*a);
   bool recording = grad_enabled() && (a->requires_grad || (other && other->requires_grad));
   if (!recording) {
     overwrite(a, out_of_place(kind, a, other, s));
     return;
   }
-  check_inplace_leaf(*a);
+  check_recordable(*a);
   // The op reads a's old values: give it a snapshot that carries a's history, so the saved
   // input is not the buffer we are about to overwrite.
   auto old = copy_of(*a);
@@ -52,52 +81,41 @@ void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, dou
   TensorPtr r = out_of_place(kind, old, other, s);
   if (r->dt != a->dt) r = op::cast(r, a->dt);
   overwrite(a, r);
-  a->grad_fn = r->grad_fn;
-  a->requires_grad = r->requires_grad;
+  take_history(*a, r);
 }
 
 void fill(const TensorPtr& a, double v) {
-  if (grad_enabled() && a->requires_grad) {
-    check_inplace_leaf(*a);
-    drop_history(*a);
-  }
+  check_no_overlap(*a);
+  refresh_view(*a);
+  const bool recording = grad_enabled() && a->requires_grad;
+  if (recording) check_recordable(*a);
   const float f = float(v);
-  launch({a.get()}, [a = a.get(), f] {
-    dispatch(a->dt, [&](auto tag) {
-      using T = decltype(tag);
-      const T val = from_f32<T>(f);
-      T* q = a->as<T>();
-      for (int64_t i = 0; i < a->numel; ++i)
-        q[i] = val;
-      return 0;
-    });
-  });
+  launch({a.get()}, [a = a.get(), f] { fill_value(*a, f); });
   a->bump_version();
+  if (recording) take_history(*a, nullptr);
 }
 
 void copy_into(const TensorPtr& a, const TensorPtr& src) {
+  check_no_overlap(*a);
+  refresh_view(*a);
   bool recording = grad_enabled() && (a->requires_grad || src->requires_grad);
-  if (recording) check_inplace_leaf(*a);
+  if (recording) check_recordable(*a);
   TensorPtr r = src;
-  if (r->shape != a->shape) {
-    if (recording && src->requires_grad)
-      throw std::runtime_error("copy_: broadcasting a tensor that requires grad is not supported");
+  if (r->shape != a->shape) {  // src broadcast to a's shape: an expanded view, on the tape
     Shape bs = broadcast_shapes(a->shape, src->shape);
     if (bs != a->shape)
       throw std::runtime_error("output with shape " + a->shape.str() +
                                " doesn't match the broadcast shape " + bs.str());
-    auto z = zeros(a->shape, src->dt);
-    r = binary(Binary::add, z, src);
+    r = op::expand(src, a->shape);
   }
   if (recording && src->requires_grad) {
     TensorPtr c = op::cast(r, a->dt);  // ToCopyBackward0 carries the gradient to src
     overwrite(a, c);
-    a->grad_fn = c->grad_fn;
-    a->requires_grad = true;
+    take_history(*a, c);
     return;
   }
   overwrite(a, r);
-  if (recording) drop_history(*a);
+  if (recording) take_history(*a, nullptr);
 }
 
 }  // namespace tg

@@ -111,7 +111,8 @@ TensorPtr op::matmul(const TensorPtr& a0, const TensorPtr& b0) {
   }
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
-  launch({a.get(), b.get(), out.get()}, [p, a = a.get(), b = b.get(), out = out.get()] {
+  TensorPtr ad = dense(a), bd = dense(b);  // the tape records a and b themselves
+  launch({ad.get(), bd.get(), out.get()}, [p, a = ad.get(), b = bd.get(), out = out.get()] {
     std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
     batch_offsets(p, offs.data(), offs.data() + p.nb);
     Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false};
@@ -189,8 +190,9 @@ TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::option
     os.push(x->shape.d[i]);
   os.push(out_f);
   auto out = empty(os, dt);
-  launch({x.get(), w.get(), b.get(), out.get()},
-         [x = x.get(), w = w.get(), b = b.get(), out = out.get(), R, in, out_f] {
+  TensorPtr xd = dense(x), wd = dense(w), bd = b ? dense(b) : nullptr;
+  launch({xd.get(), wd.get(), bd.get(), out.get()},
+         [x = xd.get(), w = wd.get(), b = bd.get(), out = out.get(), R, in, out_f] {
            into_f32(*out, R * out_f, [&](float* y) {
              if (b) {  // start from the bias rows, then accumulate x @ w.T: one rounding
                Scratch bias(out_f);

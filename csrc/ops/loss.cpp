@@ -31,30 +31,32 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
                              " and target shape " + b->shape.str() + " must match");
   const DType dt = a->dt;
   auto out = empty(r == Reduction::none ? a->shape : Shape{}, dt);
-  launch({a.get(), b.get(), out.get()}, [a = a.get(), b = b.get(), out = out.get(), r, dt, elem] {
-    auto e = [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); };
-    if (r == Reduction::none) return map2(*a, *b, *out, e);
-    // Each element is rounded to the dtype (as PyTorch's elementwise kernel stores it), then
-    // summed in float32.
-    float acc = 0;
-    dispatch(dt, [&](auto tag) {
-      using T = decltype(tag);
-      const T* pa = a->as<T>();
-      const T* pb = b->as<T>();
-      float part[8] = {};
-      int64_t i = 0;
-      for (; i + 8 <= a->numel; i += 8)
-        for (int k = 0; k < 8; ++k)
-          part[k] += rnd(dt, e(to_f32(pa[i + k]), to_f32(pb[i + k])));
-      for (; i < a->numel; ++i)
-        acc += rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
-      acc +=
-          ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
-      return 0;
-    });
-    if (r == Reduction::mean) acc = acc / float(a->numel);  // n = 0 gives nan, as in PyTorch
-    store_f32(&acc, *out);
-  });
+  TensorPtr ad = dense(a), bd = dense(b);
+  launch({ad.get(), bd.get(), out.get()},
+         [a = ad.get(), b = bd.get(), out = out.get(), r, dt, elem] {
+           auto e = [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); };
+           if (r == Reduction::none) return map2(*a, *b, *out, e);
+           // Each element is rounded to the dtype (as PyTorch's elementwise kernel stores it), then
+           // summed in float32.
+           float acc = 0;
+           dispatch(dt, [&](auto tag) {
+             using T = decltype(tag);
+             const T* pa = a->as<T>();
+             const T* pb = b->as<T>();
+             float part[8] = {};
+             int64_t i = 0;
+             for (; i + 8 <= a->numel; i += 8)
+               for (int k = 0; k < 8; ++k)
+                 part[k] += rnd(dt, e(to_f32(pa[i + k]), to_f32(pb[i + k])));
+             for (; i < a->numel; ++i)
+               acc += rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
+             acc += ((part[0] + part[4]) + (part[1] + part[5])) +
+                    ((part[2] + part[6]) + (part[3] + part[7]));
+             return 0;
+           });
+           if (r == Reduction::mean) acc = acc / float(a->numel);  // n = 0 gives nan, as in PyTorch
+           store_f32(&acc, *out);
+         });
   if (Node* n = record(op, out, {a.get(), b.get()})) n->i1 = int(r);
   return out;
 }

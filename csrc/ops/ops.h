@@ -35,6 +35,7 @@ namespace op {
     return reduce(OpCode::name, a, dims, keepdim);                                            \
   }
 #define TG_FWD_custom(name)  // declared below, by hand
+#define TG_FWD_view(name)    // declared below, by hand
 #define TG_FWD(name, grad_name, kind, saves) TG_FWD_##kind(name)
 TG_OPS(TG_FWD)
 #undef TG_FWD
@@ -42,9 +43,20 @@ TG_OPS(TG_FWD)
 // The custom kind's forwards.
 TensorPtr matmul(const TensorPtr& a, const TensorPtr& b);
 TensorPtr linear(const TensorPtr& x, const TensorPtr& w, const std::optional<TensorPtr>& b);
-TensorPtr reshape(const TensorPtr& a, const Shape& shape);
+TensorPtr reshape(const TensorPtr& a, const Shape& shape);  // a view when possible, else a copy
+
+// The view kind's forwards (ops/view.cpp): the result shares a's storage. Arguments arrive
+// normalised by the Python front end (dims in range, sizes resolved).
+TensorPtr view(const TensorPtr& a, const Shape& shape);
 TensorPtr permute(const TensorPtr& a, const Shape& perm);
-TensorPtr slice(const TensorPtr& a, const Shape& starts, const Shape& steps, const Shape& lens);
+TensorPtr transpose(const TensorPtr& a, int64_t dim0, int64_t dim1);
+TensorPtr t(const TensorPtr& a);
+TensorPtr select(const TensorPtr& a, int64_t dim, int64_t index);
+TensorPtr slice(const TensorPtr& a, int64_t dim, int64_t start, int64_t end, int64_t step);
+TensorPtr unsqueeze(const TensorPtr& a, int64_t dim);
+TensorPtr squeeze(const TensorPtr& a, const std::optional<Shape>& dims);  // none: all size-1 dims
+TensorPtr expand(const TensorPtr& a, const Shape& sizes);
+TensorPtr as_strided(const TensorPtr& a, const Shape& sizes, const Shape& strides, int64_t offset);
 TensorPtr mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
 TensorPtr l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
 TensorPtr cast(const TensorPtr& a, DType dt);

@@ -28,8 +28,23 @@ std::string linear_name(const Node& n) {
   return n.op->grad_name;
 }
 
+// A non-viewable reshape copies (PyTorch: UnsafeViewBackward0); a cast to the same dtype is a
+// clone.
+std::string reshape_name(const Node& n) {
+  return n.i1 == 1 ? "UnsafeViewBackward0" : n.op->grad_name;
+}
+std::string cast_name(const Node& n) {
+  return n.in_dt[0] == n.out_dt ? "CloneBackward0" : n.op->grad_name;
+}
+std::string squeeze_name(const Node& n) {
+  return n.i1 == 1 ? "SqueezeBackward1" : n.i1 == 2 ? "SqueezeBackward2" : n.op->grad_name;
+}
+
 template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
+  if constexpr (op == OpCode::reshape) return reshape_name;
+  if constexpr (op == OpCode::cast) return cast_name;
+  if constexpr (op == OpCode::squeeze) return squeeze_name;
   if constexpr (op == OpCode::sum || op == OpCode::mean) return reduce_name;
   if constexpr (op == OpCode::matmul) return matmul_name;
   if constexpr (op == OpCode::linear) return linear_name;

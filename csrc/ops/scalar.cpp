@@ -5,7 +5,9 @@
 
 namespace tg {
 
-TensorPtr scalar_new(const TensorPtr& a, Binary k, float s, bool reversed) {
+TensorPtr scalar_new(const TensorPtr& a0, Binary k, float s, bool reversed) {
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
   auto out = empty(a->shape, a->dt);
   launch({a.get(), out.get()}, [a = a.get(), out = out.get(), k, s, reversed] {
     vec::scalar(to_vec(k), a->dt, a->data(), s, reversed, out->data(), a->numel);

@@ -21,8 +21,10 @@ vec::Un to_un(OpCode op) {
 }
 }  // namespace
 
-TensorPtr unary_raw(OpCode op, const TensorPtr& a) {
+TensorPtr unary_raw(OpCode op, const TensorPtr& a0) {
   vec::Un u = to_un(op);
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
   auto out = empty(a->shape, a->dt);
   launch({a.get(), out.get()}, [u, a = a.get(), out = out.get()] {
     vec::unary(u, a->dt, a->data(), out->data(), a->numel);

@@ -46,8 +46,7 @@ struct Captured {
       if (src->shape != dst.shape || src->dt != dst.dt)
         throw py::value_error("compiled step: input " + std::to_string(i) + " is " +
                               describe(*src) + ", the capture used " + describe(dst));
-      if (src.get() != &dst && dst.numel)
-        std::memcpy(dst.data(), src->data(), size_t(dst.numel) * itemsize(dst.dt));
+      if (src.get() != &dst && dst.numel) convert_into(*src, dst);  // src may be a view
     }
   }
 
@@ -82,8 +81,7 @@ struct Captured {
       if (consts[size_t(i)]) continue;
       const TensorImpl& src = *T(PyTuple_GET_ITEM(args, i));
       TensorImpl& dst = *inputs[k++];
-      if (&src != &dst && dst.numel)
-        std::memcpy(dst.data(), src.data(), size_t(dst.numel) * itemsize(dst.dt));
+      if (&src != &dst && dst.numel) convert_into(src, dst);
     }
     replay(1, nullptr);
     if (out_kind == 0) Py_RETURN_NONE;

@@ -14,8 +14,14 @@ PyObject* wrap(TensorPtr t) {
   if (!g_type)
     throw std::runtime_error(
         "tapegrad._core is not set up: import tapegrad (its cpp backend installs the tensor type)");
+  // One Python object per live tensor, as PyTorch: `x._base is x`, `w.grad is w.grad`.
+  if (PyObject* live = static_cast<PyObject*>(t->pyobj)) {
+    Py_INCREF(live);
+    return live;
+  }
   PyObject* o = g_type->tp_alloc(g_type, 0);
   if (!o) throw py::error_already_set();
+  t->pyobj = o;
   new (&reinterpret_cast<PyTensor*>(o)->t) TensorPtr(std::move(t));
   reinterpret_cast<PyTensor*>(o)->weakrefs = nullptr;
   return o;
@@ -29,6 +35,11 @@ const TensorPtr& arg(py::handle h, const char* what) {
 }
 
 Shape to_shape(py::handle seq) {
+  if (PyLong_Check(seq.ptr())) {  // one int: a one-element list
+    Shape s;
+    s.push(seq.cast<int64_t>());
+    return s;
+  }
   Shape s;
   for (py::handle v : seq)
     s.push(v.cast<int64_t>());

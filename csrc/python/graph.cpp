@@ -76,12 +76,7 @@ py::list saved_info(const Node& n) {
       d["dtype"] = dtype_name(s.dt);
       d["version"] = s.version;
       d["current_version"] = s.st->version;
-      auto t = std::make_shared<TensorImpl>();
-      t->st = s.st;
-      t->shape = s.shape;
-      t->numel = s.shape.numel();
-      t->dt = s.dt;
-      d["value"] = wrap_obj(t);
+      d["value"] = wrap_obj(n.as_saved(i));
     }
     out.append(d);
   }

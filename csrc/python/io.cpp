@@ -46,17 +46,14 @@ py::array to_numpy(py::handle h) {
   const TensorPtr& t = arg(h);
   auto* keep = new StoragePtr(t->st);
   py::capsule owner(keep, [](void* p) { delete static_cast<StoragePtr*>(p); });
+  // The tensor's own strides: the array shares its memory, views included (as PyTorch's).
   std::vector<py::ssize_t> shape(t->shape.d, t->shape.d + t->shape.n), strides(shape.size());
-  py::ssize_t acc = py::ssize_t(itemsize(t->dt));
-  for (int i = t->shape.n - 1; i >= 0; --i) {
-    strides[size_t(i)] = acc;
-    acc *= shape[size_t(i)];
-  }
+  for (int i = 0; i < t->shape.n; ++i)
+    strides[size_t(i)] = py::ssize_t(t->strides.d[i]) * py::ssize_t(itemsize(t->dt));
   py::dtype dt = t->dt == DType::f32 ? py::dtype::of<float>() : py::dtype("float16");
   return py::array(dt, shape, strides, t->data(), owner);
 }
 
-// A captured step: the program plus its private input buffers and the outputs it returns.
 }  // namespace
 
 void register_io(py::module_& m) {
@@ -72,7 +69,7 @@ void register_io(py::module_& m) {
   });
   m.def("detach", [](py::handle a) {
     const TensorPtr& t = arg(a);
-    return wrap_obj(alias(*t, t->shape));
+    return wrap_obj(alias(*t));
   });
   m.def("backward", [](py::handle t, py::handle g, bool retain) {
     const TensorPtr& root = arg(t);

@@ -48,6 +48,20 @@ struct Bound<&op::linear> {
   }
 };
 
+// squeeze's grad_fn name says how dims were given: none, one int, or a sequence (PyTorch's
+// SqueezeBackward0/1/2).
+template <>
+struct Bound<&op::squeeze> {
+  static TensorPtr call(const TensorPtr& a, py::object dims) {
+    std::optional<Shape> d;
+    if (!dims.is_none()) d = to_shape(dims);
+    TensorPtr out = op::squeeze(a, d);
+    if (out->grad_fn && out->grad_fn->op == &info(OpCode::squeeze) && d)
+      out->grad_fn->i1 = PyLong_Check(dims.ptr()) ? 1 : 2;
+    return out;
+  }
+};
+
 Binary to_binary(const std::string& n) {
   if (n == "add") return Binary::add;
   if (n == "sub") return Binary::sub;
@@ -67,6 +81,16 @@ std::string saves_words(unsigned s) {
   for (const auto& [flag, word] : words)
     if (s & flag) r += (r.empty() ? "" : " ") + std::string(word);
   return r;
+}
+
+// The optimizer kernels update parameters as flat buffers.
+const TensorPtr& contiguous_param(py::handle p) {
+  const TensorPtr& t = arg(p, "parameter");
+  if (!t->is_contiguous())
+    throw py::value_error(
+        "tapegrad's optimizers update contiguous parameters; this one is a "
+        "strided view (use .contiguous() when you make it)");
+  return t;
 }
 
 }  // namespace
@@ -103,7 +127,8 @@ void register_ops(py::module_& m) {
 
   m.def("sgd_update", [](py::handle p, py::handle g, py::handle buf, double lr, double momentum,
                          double dampening, double weight_decay, bool nesterov, bool maximize) {
-    const TensorPtr &pt = arg(p), &gt = arg(g, "grad");
+    const TensorPtr& pt = contiguous_param(p);
+    const TensorPtr gt = dense(arg(g, "grad"));
     TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
     const SgdOpts o{lr, momentum, dampening, weight_decay, nesterov, maximize};
     TensorPtr nb = sgd_update(*pt, *gt, b, o);
@@ -117,7 +142,8 @@ void register_ops(py::module_& m) {
   m.def("adam_update",
         [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step, double lr,
            double beta1, double beta2, double eps, double weight_decay, bool maximize) {
-          TensorImpl *pt = arg(p).get(), *gt = arg(g, "grad").get(), *mt = arg(m1).get(),
+          const TensorPtr gd = dense(arg(g, "grad"));
+          TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *mt = arg(m1).get(),
                      *vt = arg(m2).get(), *st = arg(step, "step").get();
           const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
           launch({pt, gt, mt, vt, st}, [=] { adam_update(*pt, *gt, *mt, *vt, *st, o); });

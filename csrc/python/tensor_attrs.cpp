@@ -5,6 +5,7 @@
 
 #include "autograd/autograd.h"
 #include "autograd/capture.h"
+#include "autograd/views.h"
 
 namespace tgpy {
 
@@ -41,8 +42,13 @@ PyObject* get_dtype(PyObject* o, void*) {
 PyObject* get_ndim(PyObject* o, void*) {
   return PyLong_FromLong(T(o)->shape.n);
 }
+// A view's history may need making again first (autograd/views.h).
+TensorImpl& fresh(PyObject* o) {
+  refresh_view(*T(o));
+  return *T(o);
+}
 PyObject* get_requires_grad(PyObject* o, void*) {
-  return PyBool_FromLong(T(o)->requires_grad);
+  return PyBool_FromLong(fresh(o).requires_grad);
 }
 // Python-side effects a replayed step could not repeat are refused while capturing.
 bool refuse_in_capture(const char* what) {
@@ -63,7 +69,7 @@ int set_requires_grad(PyObject* o, PyObject* v, void*) {
   }
   int flag = PyObject_IsTrue(v);
   if (flag < 0) return -1;
-  TensorImpl& t = *T(o);
+  TensorImpl& t = fresh(o);
   if (t.grad_fn) {
     PyErr_SetString(PyExc_RuntimeError,
                     "you can only change requires_grad flags of leaf variables. If you want to "
@@ -105,16 +111,35 @@ int set_grad(PyObject* o, PyObject* v, void*) {
 }
 
 PyObject* get_grad_fn(PyObject* o, void*) {
-  const NodePtr& n = T(o)->grad_fn;
+  const NodePtr& n = fresh(o).grad_fn;
   if (!n) Py_RETURN_NONE;
   return guarded([&] { return grad_fn_object(n).release().ptr(); });
 }
 PyObject* get_is_leaf(PyObject* o, void*) {
-  return PyBool_FromLong(!T(o)->grad_fn);
+  return PyBool_FromLong(!fresh(o).grad_fn);
+}
+PyObject* get_strides(PyObject* o, void*) {
+  const Shape& s = T(o)->strides;
+  PyObject* tup = PyTuple_New(s.n);
+  if (!tup) return nullptr;
+  for (int i = 0; i < s.n; ++i)
+    PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
+  return tup;
+}
+PyObject* get_offset(PyObject* o, void*) {
+  return PyLong_FromLongLong(T(o)->offset);
+}
+PyObject* get_data_ptr(PyObject* o, void*) {
+  return PyLong_FromVoidPtr(T(o)->data());
+}
+PyObject* get_base(PyObject* o, void*) {
+  const TensorPtr& b = T(o)->view_base;
+  if (!b) Py_RETURN_NONE;
+  return guarded([&] { return wrap(b); });
 }
 PyObject* get_data(PyObject* o, void*) {
   return guarded([&] {
-    auto t = alias(*T(o), T(o)->shape);
+    auto t = alias(*T(o));
     t->untracked = true;
     return wrap(std::move(t));
   });
@@ -129,12 +154,14 @@ int set_data(PyObject* o, PyObject* v, void*) {
   const TensorImpl& src = *T(v);
   t.st = src.st;
   t.shape = src.shape;
+  t.strides = src.strides;
+  t.offset = src.offset;
   t.numel = src.numel;
   t.dt = src.dt;
   return 0;
 }
 PyObject* get_version(PyObject* o, void*) {
-  return PyLong_FromUnsignedLong(T(o)->st->version);
+  return PyLong_FromUnsignedLong(T(o)->version());
 }
 PyObject* get_is_param(PyObject* o, void*) {
   return PyBool_FromLong(T(o)->is_param);
@@ -155,6 +182,10 @@ PyGetSetDef getsets[] = {{"shape", get_shape, nullptr, nullptr, nullptr},
                          {"is_leaf", get_is_leaf, nullptr, nullptr, nullptr},
                          {"data", get_data, set_data, nullptr, nullptr},
                          {"_version", get_version, nullptr, nullptr, nullptr},
+                         {"_strides", get_strides, nullptr, nullptr, nullptr},
+                         {"_offset", get_offset, nullptr, nullptr, nullptr},
+                         {"_data_ptr", get_data_ptr, nullptr, nullptr, nullptr},
+                         {"_base", get_base, nullptr, nullptr, nullptr},
                          {"_is_param", get_is_param, set_is_param, nullptr, nullptr},
                          {nullptr, nullptr, nullptr, nullptr, nullptr}};
 

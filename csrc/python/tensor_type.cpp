@@ -158,6 +158,7 @@ void tensor_dealloc(PyObject* o) {
   PyTypeObject* tp = Py_TYPE(o);
   PyObject_GC_UnTrack(o);
   if (reinterpret_cast<PyTensor*>(o)->weakrefs) PyObject_ClearWeakRefs(o);
+  if (T(o) && T(o)->pyobj == o) T(o)->pyobj = nullptr;
   T(o).~TensorPtr();
   tp->tp_free(o);
   Py_DECREF(tp);

@@ -124,6 +124,24 @@ def permute(input, dims):
     return input.permute(dims)
 
 
+def _method_function(name):
+    def f(input, *args, **kwargs):
+        _need_tensor(name, input)
+        return getattr(input, name)(*args, **kwargs)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"tapegrad.{name}(input, ...): input.{name}(...) (PyTorch's torch.{name})."
+    return f
+
+
+# The view and shape methods that PyTorch also has as functions.
+_VIEW_FUNCTIONS = ("flatten unflatten squeeze unsqueeze narrow select split chunk unbind t "
+                   "swapaxes swapdims as_strided")  # fmt: skip
+for _name in _VIEW_FUNCTIONS.split():
+    globals()[_name] = _method_function(_name)
+del _name
+
+
 def set_num_threads(n):
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")

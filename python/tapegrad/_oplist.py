@@ -15,6 +15,8 @@ Columns:
              binary  f(a, b)             broadcasting, float16 op float32 promotes
              scalar  f(a, s)             a Python number s
              reduce  f(a, dims, keepdim) dims None: all
+             view    its own signature   the result shares the input's storage
+                                         (docs/design.md, Tensors and the tape)
              custom  its own signature   (its forward is written by hand in csrc/ops)
   saves    what the forward keeps for backward: `in0`, `in1` (always), `in0:g1` (input 0, only
            when input 1 requires grad), `in1:g0`, `out` (the output); "" for nothing
@@ -49,15 +51,23 @@ OPS = (
     ("sum",         "SumBackward1",       "reduce", "",              None),
     ("mean",        "MeanBackward1",      "reduce", "",              None),
     ("reshape",     "ViewBackward0",      "custom", "",              None),
-    ("permute",     "PermuteBackward0",   "custom", "",              None),
-    ("slice",       "SliceBackward0",     "custom", "",              None),
+    ("view",        "ViewBackward0",      "view",   "",              None),
+    ("permute",     "PermuteBackward0",   "view",   "",              None),
+    ("transpose",   "TransposeBackward0", "view",   "",              None),
+    ("t",           "TBackward0",         "view",   "",              None),
+    ("select",      "SelectBackward0",    "view",   "",              None),
+    ("slice",       "SliceBackward0",     "view",   "",              None),
+    ("unsqueeze",   "UnsqueezeBackward0", "view",   "",              None),
+    ("squeeze",     "SqueezeBackward0",   "view",   "",              None),
+    ("expand",      "ExpandBackward0",    "view",   "",              None),
+    ("as_strided",  "AsStridedBackward0", "view",   "",              None),
     ("mse_loss",    "MseLossBackward0",   "custom", "in0 in1",       None),
     ("l1_loss",     "L1LossBackward0",    "custom", "in0 in1",       None),
     ("cast",        "ToCopyBackward0",    "custom", "",              None),
 )
 # fmt: on
 
-KINDS = ("unary", "binary", "scalar", "reduce", "custom")
+KINDS = ("unary", "binary", "scalar", "reduce", "view", "custom")
 SAVES = ("in0", "in1", "in0:g1", "in1:g0", "out")
 DOMAINS = ("real", "positive", "nonzero")
 

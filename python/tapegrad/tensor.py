@@ -1,6 +1,7 @@
 """The user-facing Tensor. Shapes arguments, never computes (docs/backends.md).
 
-Its conversion methods are in _tensor_convert.py (a base class), the factories in _factories.py,
+Its conversion methods are in _tensor_convert.py and its view and shape methods in
+_tensor_views.py (base classes), the factories in _factories.py,
 the argument helpers in _tensor_args.py and the arithmetic helpers in _tensor_arith.py; this
 module re-exports the names other modules import from it.
 """
@@ -19,14 +20,14 @@ from ._tensor_args import (
     _norm_dim,
     _norm_dims,
     _pyfloat,
-    _resolve_shape,
-    _shape_arg,
     _Size,
 )
+from ._tensor_args import _shape_arg as _shape_arg
 from ._tensor_convert import _Conversions
+from ._tensor_views import _Views
 
 
-class Tensor(_Conversions):
+class Tensor(_Views, _Conversions):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -189,73 +190,6 @@ class Tensor(_Conversions):
         if dim is None:
             return _Size(self.shape)
         return self.shape[_norm_dim(dim, self.ndim)]
-
-    def view(self, *shape):
-        return self._be.reshape(self, _resolve_shape(_shape_arg(shape), self.numel()))
-
-    reshape = view
-
-    def view_as(self, other):
-        _need_like("view_as", other)
-        return self.view(other.shape)
-
-    def flatten(self):
-        return self.view(-1)
-
-    def unsqueeze(self, dim):
-        d = _norm_dim(dim, self.ndim + 1)
-        s = list(self.shape)
-        s.insert(d, 1)
-        return self._be.reshape(self, tuple(s))
-
-    def squeeze(self, dim=None):
-        if dim is None:
-            s = tuple(x for x in self.shape if x != 1)
-        else:
-            d = _norm_dim(dim, self.ndim)
-            s = (
-                self.shape[:d] + self.shape[d + 1 :]
-                if self.shape and self.shape[d] == 1
-                else self.shape
-            )
-        return self._be.reshape(self, tuple(s))
-
-    def permute(self, *dims):
-        dims = _shape_arg(dims)
-        if len(dims) != self.ndim:
-            raise RuntimeError(
-                "permute(sparse_coo): number of dimensions in the tensor input does not match "
-                f"the length of the desired ordering of dimensions i.e. input.dim() = {self.ndim} "
-                f"is not equal to len(dims) = {len(dims)}"
-            )
-        nd = tuple(_norm_dim(d, self.ndim) for d in dims)
-        if len(set(nd)) != len(nd):
-            raise RuntimeError("permute(): duplicate dims are not allowed.")
-        if nd == tuple(range(self.ndim)):
-            return self._be.reshape(self, self.shape)
-        return self._be.permute(self, nd)
-
-    def transpose(self, dim0, dim1):
-        order = list(range(self.ndim))
-        a, b = _norm_dim(dim0, self.ndim), _norm_dim(dim1, self.ndim)
-        order[a], order[b] = order[b], order[a]
-        return self.permute(order)
-
-    def t(self):
-        if self.ndim > 2:
-            raise RuntimeError(
-                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
-            )
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    @property
-    def T(self):
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    def __getitem__(self, index):
-        from ._index import apply_index
-
-        return apply_index(self, index)
 
     def __len__(self):
         if self.ndim == 0:

@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from .. import _oplist
 from .._dtype import BY_CODE, float16, float32
 from ..backends.numpy_ref import KERNELS, Ctx
 from ..tensor import _MIX
@@ -39,6 +40,11 @@ class F64Tensor(_Base):
     is_leaf = property(lambda self: True)
     _version = property(lambda self: self._ver[0])
     _is_param = False
+    # geometry (Tensor's stride() and friends): the NumPy array's; views of a view share memory
+    _strides = property(lambda self: tuple(s // 8 for s in self._arr.strides))
+    _offset = 0
+    _base = None
+    _data_ptr = property(lambda self: self._arr.__array_interface__["data"][0])
 
     @property
     def data(self):
@@ -110,6 +116,10 @@ def _run(op, args):
         dt = BY_CODE[args[1]]
     with np.errstate(all="ignore"):
         y = KERNELS[op].forward(Ctx(np.float64), *arrays)
+    if _oplist.KIND.get(op) == "view":  # a NumPy view of the input: in-place changes alias
+        out = _new(y, dt)
+        out._ver = args[0]._ver
+        return out
     return _new(np.array(y, dtype=_F64), dt)
 
 

@@ -13,14 +13,17 @@ One module per part:
       ga, gb = KERNELS["div"].backward(ctx, g)
       y, (ga, gb) = vjp("div", (a, b), g)          # the same in one call
 
-- tensor.py: `NTensor`, a contiguous ndarray (float32 or float16) plus autograd state, and the
-  storage and aliasing rules.
-- tape.py: `_run` applies an op (upcast float16 -> compute in float32 -> round once -> store),
-  and records a `Node` when grad mode is on and an input requires grad. `backward` walks the
-  nodes reachable from the root without recursion, in dependency order (ties: the higher
-  sequence number first), and accumulates into leaves' `.grad`.
-- functions.py: the rest of the backend protocol: creation and conversion, the thread count, the
-  in-place functions and one function per op.
+- tensor.py: `NTensor`, a strided view (sizes, strides, offset) of a flat storage ndarray
+  (float32 or float16) plus autograd state, and the storage and aliasing rules.
+- tape.py: `_run` applies an op (upcast float16 -> compute in float32 -> round once -> store in
+  new contiguous storage), and records a `Node` when grad mode is on and an input requires grad.
+  `backward` walks the nodes reachable from the root without recursion, in dependency order
+  (ties: the higher sequence number first), and accumulates into leaves' `.grad`.
+- views.py: the view ops on the tape (results share the input's storage), the lazy regeneration
+  of a stale view's history and the CopySlices rebase of an in-place change of a view.
+- inplace.py: the in-place functions iop, fill_, copy_.
+- functions.py: the rest of the backend protocol: creation and conversion, the thread count and
+  one function per op.
 - optim.py: the optimizer kernels `sgd_update` and `adam_update`.
 
 This module is the backend: it gathers those names, and `NTensor._be` is this module.
@@ -30,8 +33,15 @@ import sys
 
 from tapegrad import _oplist
 
-# Importing the kernel modules registers their ops in KERNELS.
-from . import functions, kernels_elementwise, kernels_linalg, kernels_reduce, kernels_shape  # noqa: F401
+# Importing the kernel modules registers their ops in KERNELS (views: the stale-view hook).
+from . import (  # noqa: F401
+    functions,
+    kernels_elementwise,
+    kernels_linalg,
+    kernels_reduce,
+    kernels_shape,
+    views,  # noqa: F401
+)
 from .functions import (  # noqa: F401
     copy_,
     detach,

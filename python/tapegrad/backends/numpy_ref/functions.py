@@ -1,5 +1,5 @@
 """The numpy backend's functions of the backend protocol (docs/backends.md): creation and
-conversion, the thread count, the in-place functions and one function per op."""
+conversion, the thread count and one function per op (the in-place functions: inplace.py)."""
 
 import os
 
@@ -7,16 +7,14 @@ import numpy as np
 
 from tapegrad import _oplist
 from tapegrad._dtype import BY_CODE
-from tapegrad._grad_mode import is_grad_enabled
-from tapegrad.tensor import Tensor as _Base
 
+from . import views
+from .inplace import copy_, fill_, iop  # noqa: F401
 from .kernels_linalg import matmul_shape
 from .registry import broadcast_shapes
 from .tape import _run
-from .tensor import _DTYPES, _F16, _F32, _check, _fresh, _new, _scalar
-
-_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
-
+from .tensor import _DTYPES, _F16, _F32, _alias, _check, _new, _scalar
+from .views import view_op
 
 # ---------------------------------------------------------------- creation and conversion
 
@@ -68,8 +66,9 @@ def item(t):
 
 
 def detach(t):
+    """An alias of t (same storage, geometry and version counter), not a view, no history."""
     _check(t)
-    d = _new(t._arr)
+    d = _alias(t, t._arr.shape, t._strides, t._offset)
     d._ver = t._ver
     return d
 
@@ -93,109 +92,6 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _threads[0]
-
-
-# ---------------------------------------------------------------- in place
-
-
-def _history_carrier(a, copy_values):
-    """A stand-in for `a` before an in-place op: same history, a private copy when saved."""
-    c = _new(a._arr.copy() if copy_values else a._arr)
-    c._rg, c._fn = a._rg, a._fn
-    return c
-
-
-def _take_over(a, res):
-    """After a recorded in-place op, `a` continues the history of `res`."""
-    a._fn, a._rg = res._fn, True
-    if a._grp is not None:
-        a._grp[0] += 1
-        a._epoch = a._grp[0]
-
-
-def _inplace_prologue(a, others_rg):
-    """Common checks; returns whether the in-place op is recorded."""
-    grad_on = is_grad_enabled()
-    if not grad_on:
-        return False
-    if a._rg and a._fn is None:
-        raise RuntimeError(_LEAF_INPLACE)
-    _fresh(a)
-    return a._rg or others_rg
-
-
-def _check_into(a_shape, b_shape):
-    shape = broadcast_shapes(a_shape, b_shape)
-    if shape != a_shape:
-        raise RuntimeError(
-            f"output with shape {list(a_shape)} doesn't match the broadcast shape {list(shape)}"
-        )
-
-
-_SCALAR_OF = {"add": "add_scalar", "sub": "add_scalar", "mul": "mul_scalar", "div": "div_scalar"}
-
-
-def iop(op, a, other):
-    """a (op)= other, op in add sub mul div; other a tensor or a number; rounded to a's dtype."""
-    _check(a)
-    if op not in _SCALAR_OF:
-        raise ValueError(f"unknown in-place op {op!r}")
-    is_tensor = isinstance(other, _Base)
-    if is_tensor:
-        _check(other)
-        _check_into(a._arr.shape, other._arr.shape)
-    else:
-        s = _scalar(other)
-    recorded = _inplace_prologue(a, is_tensor and other._rg)
-    src = _history_carrier(a, is_tensor and op in ("mul", "div")) if recorded else a
-    if is_tensor:
-        b = src if other is a else other
-        # Computed in the promoted dtype, then rounded into a's dtype (as PyTorch does).
-        res = _binary(op, src, b)
-        if res._arr.dtype != a._arr.dtype:
-            res = cast(res, 0 if a._arr.dtype == _F32 else 1)
-    else:
-        res = _run(_SCALAR_OF[op], (src,), {"s": -s if op == "sub" else s})
-    a._arr[...] = res._arr
-    a._ver[0] += 1
-    if recorded:
-        _take_over(a, res)
-    return a
-
-
-def fill_(a, value):
-    """Every element of a := value (float32(value) rounded to a's dtype)."""
-    _check(a)
-    value = _scalar(value)
-    recorded = _inplace_prologue(a, False)
-    if recorded:  # PyTorch's FillBackward: the old history gets a zero gradient
-        res = _run("mul_scalar", (_history_carrier(a, False),), {"s": 0.0})
-    with np.errstate(all="ignore"):
-        a._arr[...] = np.float32(value)
-    a._ver[0] += 1
-    if recorded:
-        _take_over(a, res)
-    return a
-
-
-def copy_(a, src):
-    """a := src broadcast to a's shape and converted to a's dtype."""
-    _check(a)
-    _check(src)
-    _check_into(a._arr.shape, src._arr.shape)
-    recorded = _inplace_prologue(a, src._rg)
-    if recorded:
-        # History: zero gradient to a's old value, src's gradient summed back to src's shape.
-        old = _history_carrier(a, False)
-        base = _run("mul_scalar", (old,), {"s": 0.0}) if a._rg else _new(np.zeros_like(a._arr))
-        s = src if src._arr.dtype == a._arr.dtype else cast(src, 0 if a._arr.dtype == _F32 else 1)
-        res = _run("add", (base, s), {})
-    with np.errstate(all="ignore"):
-        a._arr[...] = src._arr.astype(a._arr.dtype, copy=False)
-    a._ver[0] += 1
-    if recorded:
-        _take_over(a, res)
-    return a
 
 
 # ---------------------------------------------------------------- the ops
@@ -241,24 +137,68 @@ def _dims(dims):
     return None if dims is None else tuple(int(d) for d in dims)
 
 
+def _ints(xs):
+    return tuple(int(x) for x in xs)
+
+
+def _view(op, a, **attrs):
+    _check(a)
+    return view_op(op, a, attrs)
+
+
 def reshape(a, shape):
-    """A view: shares a's storage, version counter and view group."""
+    """A view when PyTorch's rule allows, else a copy (views.reshape)."""
+    _check(a)
     _check_rank(shape)
-    out = _unary("reshape", a, shape=tuple(int(s) for s in shape))
-    out._ver = a._ver
-    if a._grp is None:
-        a._grp, a._epoch = [0], 0
-    out._grp, out._epoch = a._grp, a._grp[0]
-    return out
+    return views.reshape(a, _ints(shape))
+
+
+def view(a, shape):
+    _check_rank(shape)
+    return _view("view", a, shape=_ints(shape))
 
 
 def permute(a, dims):
-    return _unary("permute", a, dims=tuple(int(d) for d in dims))
+    return _view("permute", a, dims=_ints(dims))
 
 
-def slice(a, starts, steps, lens):  # noqa: A001
-    ints = lambda xs: tuple(int(x) for x in xs)  # noqa: E731
-    return _unary("slice", a, starts=ints(starts), steps=ints(steps), lens=ints(lens))
+def transpose(a, dim0, dim1):
+    return _view("transpose", a, dim0=int(dim0), dim1=int(dim1))
+
+
+def t(a):
+    return _view("t", a)
+
+
+def select(a, dim, index):
+    return _view("select", a, dim=int(dim), index=int(index))
+
+
+def slice(a, dim, start, end, step):  # noqa: A001
+    return _view("slice", a, dim=int(dim), start=int(start), end=int(end), step=int(step))
+
+
+def unsqueeze(a, dim):
+    _check(a)
+    _check_rank(a._arr.shape + (1,))
+    return _view("unsqueeze", a, dim=int(dim))
+
+
+def squeeze(a, dims=None):
+    """dims: None (every size-1 dim), an int, or a tuple of ints (the grad_fn names differ)."""
+    if dims is not None:
+        dims = int(dims) if isinstance(dims, (int, np.integer)) else _ints(dims)
+    return _view("squeeze", a, dims=dims)
+
+
+def expand(a, sizes):
+    _check_rank(sizes)
+    return _view("expand", a, sizes=_ints(sizes))
+
+
+def as_strided(a, sizes, strides, offset):
+    _check_rank(sizes)
+    return _view("as_strided", a, sizes=_ints(sizes), strides=_ints(strides), offset=int(offset))
 
 
 def mse_loss(a, b, reduction="mean"):
@@ -270,11 +210,14 @@ def l1_loss(a, b, reduction="mean"):
 
 
 def cast(a, code):
-    """A copy converted to dtype BY_CODE[code] (also clone, with a's own code)."""
+    """A contiguous copy converted to dtype BY_CODE[code]; with a's own code it is PyTorch's
+    clone (grad_fn CloneBackward0), else its `to` (ToCopyBackward0)."""
     _check(a)
     if code not in (0, 1):
         raise ValueError(f"unknown dtype code {code!r}: 0 is float32, 1 is float16")
-    return _run("cast", (a,), {"code": code}, out_dtype=BY_CODE[code].np)
+    dt = BY_CODE[code].np
+    name = "CloneBackward0" if dt == a._arr.dtype else None
+    return _run("cast", (a,), {"code": code}, out_dtype=dt, name=name)
 
 
 # ---------------------------------------------------------------- the generic kinds of the op list
@@ -304,6 +247,6 @@ def _generic(name, kind):
 
 
 for _name in _oplist.NAMES:
-    if _oplist.KIND[_name] != "custom":
+    if _oplist.KIND[_name] in ("unary", "binary", "scalar", "reduce"):
         globals()[_name] = _generic(_name, _oplist.KIND[_name])
 del _name

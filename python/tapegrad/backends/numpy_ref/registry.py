@@ -8,13 +8,13 @@ op name. The class is only a namespace (never instantiated); it holds
     backward(ctx, grad) -> tuple                one gradient per array input (None: no gradient)
     grad_fn                                     PyTorch's node name, or a function
                                                 (input shapes, attrs) -> name
-    storage_level                               True for ops that only move values (reshape,
-                                                permute, slice): they run on the stored arrays as
-                                                they are, never upcast and never round
+    storage_level                               True for ops that only move values (reshape
+                                                and the view ops): they run on the stored arrays
+                                                as they are, never upcast and never round
 
 The ops themselves are in kernels_elementwise.py (binary, tensor-scalar and unary ops, cast),
 kernels_linalg.py (matmul, linear), kernels_reduce.py (sum, mean and the fused losses) and
-kernels_shape.py (reshape, permute, slice); importing the package registers them all.
+kernels_shape.py (reshape and the view ops); importing the package registers them all.
 
 Kernels know nothing about tensors, the tape or float16 storage. They compute in the dtype of the
 arrays they are given (`ctx.dtype`: float32 on the tape, float64 for finite differences) and call

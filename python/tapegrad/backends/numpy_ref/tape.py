@@ -13,7 +13,7 @@ import numpy as np
 from tapegrad._grad_mode import is_grad_enabled, no_grad
 
 from .registry import KERNELS, Ctx
-from .tensor import _F16, _F32, _check, _fresh, _new
+from .tensor import _F16, _F32, _check, _new, _refresh
 
 _SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -38,11 +38,14 @@ class Node:
     edges[i] is None (input i needs no gradient), the Node that made input i, or input i
     itself when it is a leaf that requires grad (its gradient accumulates into .grad).
     checks holds (index in ctx.saved, version counter, expected version, dtype, shape) of the
-    saved arrays that are an input or the output (their in-place changes are detected).
+    saved arrays that are an input or the output (their in-place changes are detected);
+    reread holds (index in ctx.saved, the input's stored array) of the float16 inputs saved as
+    float32 copies: backward upcasts the stored values again (a `.data` write is seen).
     """
 
     __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "out_dtype",
-                 "out_shape", "attrs", "checks", "freed", "_name", "__weakref__")  # fmt: skip
+                 "out_shape", "attrs", "checks", "reread", "freed", "_name",
+                 "__weakref__")  # fmt: skip
 
     def name(self):
         return self._name
@@ -122,6 +125,11 @@ class Node:
                     f"version {expected} instead. Hint: the operation that saved it is "
                     f"{self._name}; make a copy (.clone()) before changing it in place."
                 )
+        if self.reread:  # saved float16 inputs, upcast again (a `.data` write is seen)
+            saved = list(self.ctx.saved)
+            for i, arr in self.reread:
+                saved[i] = _compute(arr)
+            self.ctx.saved = tuple(saved)
         k = self.kernel
         if not k.storage_level and g.dtype != _F32:
             g = g.astype(_F32)
@@ -142,7 +150,7 @@ class Node:
         if not retain_graph and self.ctx.saved:
             self.ctx.n_freed = len(self.ctx.saved)
             self.ctx.saved = ()
-            self.checks = ()
+            self.checks = self.reread = ()
             self.freed = True
         return out
 
@@ -167,17 +175,44 @@ def _compute(arr):
     return arr.astype(_F32) if arr.dtype == _F16 else arr
 
 
-def _run(op, tensors, attrs, out_dtype=None):
-    """Apply op `op` to `tensors` (None allowed for an absent optional input); record it."""
+def edge(t):
+    """The edge that carries a gradient into t's history: its grad_fn, t itself (a leaf that
+    requires grad), or None. A stale view's history is regenerated first."""
+    _refresh(t)
+    if not t._rg:
+        return None
+    return t if t._fn is None else t._fn
+
+
+def new_node(kernel, ctx, edges, inputs, out, attrs, name=None):
+    """A Node of `kernel` from `inputs` (tensors or (dtype, shape) pairs) to `out` (a tensor)."""
+    info = [None if t is None else (t._arr.dtype, t._arr.shape) if hasattr(t, "_arr") else t
+            for t in inputs]  # fmt: skip
+    node = Node()
+    node.seq = _next_seq()
+    node.kernel = kernel
+    node.ctx = ctx
+    node.edges = tuple(edges)
+    node.in_dtypes = tuple(None if i is None else i[0] for i in info)
+    node.in_shapes = tuple(None if i is None else i[1] for i in info)
+    node.out_dtype, node.out_shape = out._arr.dtype, out._arr.shape
+    node.attrs = attrs
+    node.checks = node.reread = ()
+    node.freed = False
+    if name is None:
+        gf = kernel.grad_fn
+        name = gf if isinstance(gf, str) else gf(node.in_shapes, attrs)
+    node._name = name
+    return node
+
+
+def _run(op, tensors, attrs, out_dtype=None, name=None):
+    """Apply op `op` to `tensors` (None allowed for an absent optional input); record it.
+    The output is new, contiguous storage (the view ops: views.py)."""
     k = KERNELS[op]
     grad_on = is_grad_enabled()
-    record = False
-    for t in tensors:
-        if t is not None:
-            if grad_on:
-                _fresh(t)
-            record = record or t._rg
-    record = record and grad_on
+    edges = [None if t is None else edge(t) for t in tensors] if grad_on else ()
+    record = any(e is not None for e in edges)
     in_dt = tensors[0]._arr.dtype
     out_dt = in_dt if out_dtype is None else out_dtype
     if k.storage_level:
@@ -188,36 +223,25 @@ def _run(op, tensors, attrs, out_dtype=None):
         ctx = Ctx(_F32, out_dt, in_dt)
     with np.errstate(all="ignore"):
         y = k.forward(ctx, *arrays, **attrs)
-    if not k.storage_level:
-        for x in arrays:
-            if y is x:  # an op's output never shares an input's storage
-                y = y.copy()
+    y0 = y = np.asarray(y)
+    if any(x is not None and np.may_share_memory(y, x) for x in arrays):
+        y = y.copy()  # an op's output never shares an input's storage
     out = _new(np.asarray(y, dtype=out_dt, order="C"))
     if record:
-        checks = []
+        checks, reread = [], []
         for i, s in enumerate(ctx.saved):
             for t, x in zip(tensors, arrays):
                 if s is x:
                     checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
+                    if x is not t._arr:  # a float16 input upcast: backward reads the storage
+                        reread.append((i, t._arr))
                     break
             else:
-                if s is y:
+                if s is y0:
                     checks.append((i, out._ver, 0, out_dt, out._arr.shape))
-        node = Node()
-        node.seq = _next_seq()
-        node.kernel = k
-        node.ctx = ctx
-        node.edges = tuple(
-            None if t is None or not t._rg else (t if t._fn is None else t._fn) for t in tensors
-        )
-        node.in_dtypes = tuple(None if t is None else t._arr.dtype for t in tensors)
-        node.in_shapes = tuple(None if t is None else t._arr.shape for t in tensors)
-        node.out_dtype, node.out_shape = out._arr.dtype, out._arr.shape
-        node.attrs = attrs
+        node = new_node(k, ctx, edges, tensors, out, attrs, name)
         node.checks = tuple(checks)
-        node.freed = False
-        gf = k.grad_fn
-        node._name = gf if isinstance(gf, str) else gf(node.in_shapes, attrs)
+        node.reread = tuple(reread)
         out._fn = node
         out._rg = True
     return out
@@ -254,9 +278,9 @@ def backward(t, grad, retain_graph=False):
     if grad is None:
         if t._arr.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    _refresh(t)
     if not t._rg:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    _fresh(t)
     if grad is None:
         g = np.ones_like(t._arr)
     else:

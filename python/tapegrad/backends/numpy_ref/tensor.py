@@ -1,9 +1,12 @@
-"""The numpy backend's tensor: `NTensor`, a C-contiguous ndarray (float32 or float16) plus
-autograd state, and the checks every function of the backend makes on its arguments.
+"""The numpy backend's tensor: `NTensor`, a strided view of a storage array (float32 or float16)
+plus autograd state, and the checks every function of the backend makes on its arguments.
 
-Storage and aliasing: `reshape` and `detach` share the ndarray and the version counter; `.data`
-shares the ndarray but has its own counter; every other op returns a fresh array. Arrays are never
-changed in place except by the in-place functions (iop, fill_, copy_) and leaf grad accumulation.
+Storage and aliasing (PyTorch's tensor model): a tensor is (storage, sizes, strides, offset), in
+elements. The storage is a flat, contiguous ndarray; `_arr` is the NumPy view of it that the
+geometry names, so writing through `_arr` changes every alias. Ops make new contiguous storage;
+view ops (kernels_shape.py), `detach` and `.data` make aliases of the same storage. Views and
+detached aliases share the version counter; `.data` has its own. Arrays are never changed in place
+except by the in-place functions (inplace.py), the optimizers and leaf grad accumulation.
 """
 
 import numpy as np
@@ -17,29 +20,25 @@ name = "numpy"
 _F32, _F16 = np.dtype(np.float32), np.dtype(np.float16)
 _DTYPES = {_F32: float32, _F16: float16}
 
-_STALE_VIEW = (
-    "a view of this tensor's storage (or its base) was modified by an in-place operation that "
-    "autograd recorded; tapegrad does not rewrite the history of the other views as PyTorch "
-    "does. Use .clone() before the in-place operation."
-)
-
 
 class NTensor(_Base):
     """A tensor of the numpy backend.
 
-    _arr      C-contiguous ndarray, float32 or float16 (the storage; views share it)
+    _st       the storage: a flat, C-contiguous ndarray, float32 or float16 (aliases share it)
+    _strides  element strides, one per dim (PyTorch's strides)
+    _offset   element offset of element (0, ..., 0) in the storage
+    _arr      the ndarray view of _st at that geometry (shape, values: what ops read and write)
     _ver      [version]: the version counter, a list shared with views and detached aliases
     _rg       requires_grad
     _grad     None or an NTensor
     _fn       None (a leaf) or the Node that made it
     _is_param marks an nn.Parameter
-    _grp      None, or [epoch] shared by a base and its reshape views: bumped when an in-place
-              op is recorded on one of them, so the others know their history is stale
-    _epoch    the group epoch this tensor's history belongs to
+    _base     None, or (a view) the tensor whose storage it views; never itself a view
+    _vver     a view: the version of the storage when its grad_fn was made (views.py)
     """
 
-    __slots__ = ("_arr", "_ver", "_rg", "_grad", "_fn", "_is_param", "_grp", "_epoch",
-                 "__weakref__")  # fmt: skip
+    __slots__ = ("_st", "_strides", "_offset", "_arr", "_ver", "_rg", "_grad", "_fn",
+                 "_is_param", "_base", "_vver", "__weakref__")  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         raise TypeError("use tapegrad.tensor(...) or the factories to make tensors")
@@ -58,11 +57,13 @@ class NTensor(_Base):
 
     @property
     def requires_grad(self):
+        _refresh(self)
         return self._rg
 
     @requires_grad.setter
     def requires_grad(self, value):
         value = bool(value)
+        _refresh(self)
         if self._fn is not None:
             msg = "you can only change requires_grad flags of leaf variables."
             if not value:
@@ -94,44 +95,118 @@ class NTensor(_Base):
 
     @property
     def grad_fn(self):
+        _refresh(self)
         return self._fn
 
     @property
     def is_leaf(self):
+        _refresh(self)
         return self._fn is None
 
     @property
     def data(self):
-        return _new(self._arr)
+        return _alias(self, self._arr.shape, self._strides, self._offset)
 
     @data.setter
     def data(self, value):
         if not isinstance(value, _Base):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         _check(value)
-        self._arr = value._arr  # shares value's storage, as PyTorch does
-        self._grp, self._epoch = None, 0
+        # shares value's storage, as PyTorch does
+        self._st, self._arr = value._st, value._arr
+        self._strides, self._offset = value._strides, value._offset
 
     @property
     def _version(self):
         return self._ver[0]
 
+    @property
+    def _data_ptr(self):
+        return self._st.ctypes.data + self._offset * self._st.itemsize
+
 
 def _new(arr):
-    """A leaf NTensor owning `arr` (no grad, fresh version counter)."""
+    """A leaf NTensor owning new storage with `arr`'s values (no grad, fresh version counter).
+    `arr` is used as the storage itself when it is C-contiguous (callers pass fresh arrays)."""
+    if not arr.flags.c_contiguous:
+        arr = arr.copy(order="C")
     t = _NEW(NTensor)
+    t._st = arr.reshape(-1)
     t._arr = arr
+    t._strides = contiguous_strides(arr.shape)
+    t._offset = 0
     t._ver = [0]
     t._rg = False
     t._grad = None
     t._fn = None
     t._is_param = False
-    t._grp = None
-    t._epoch = 0
+    t._base = None
+    t._vver = 0
     return t
 
 
+def _alias(t, shape, strides, offset):
+    """A new leaf over t's storage with the given geometry, its own version counter, no view."""
+    a = _NEW(NTensor)
+    a._st = t._st
+    a._arr = strided(t._st, shape, strides, offset)
+    a._strides = tuple(strides)
+    a._offset = offset
+    a._ver = [0]
+    a._rg = False
+    a._grad = None
+    a._fn = None
+    a._is_param = False
+    a._base = None
+    a._vver = 0
+    return a
+
+
 _NEW = object.__new__
+
+
+def contiguous_strides(shape):
+    """PyTorch's strides of a contiguous tensor of `shape` (size-0 dims count as 1)."""
+    out, n = [], 1
+    for s in reversed(shape):
+        out.append(n)
+        n *= max(s, 1)
+    return tuple(reversed(out))
+
+
+def is_contiguous(shape, strides):
+    """PyTorch's is_contiguous(): row-major and gap-free; size-1 dims may have any stride."""
+    if 0 in shape:
+        return True
+    expect = 1
+    for size, st in zip(reversed(shape), reversed(strides)):
+        if size != 1:
+            if st != expect:
+                return False
+            expect *= size
+    return True
+
+
+class _Interface:
+    """An object exposing an array interface (how `strided` makes a NumPy view of any geometry)."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def strided(x, shape, strides, offset):
+    """A NumPy view of ndarray `x`'s memory: element strides and offset relative to x's first
+    element (the caller keeps them in bounds), sharing x's memory and writeability."""
+    shape, size = tuple(int(s) for s in shape), x.itemsize
+    iface = dict(x.__array_interface__)
+    ptr, readonly = iface["data"]
+    iface["data"] = (ptr + int(offset) * size, readonly)
+    iface["shape"] = shape
+    iface["strides"] = tuple(int(s) * size for s in strides)
+    iface.pop("mask", None)
+    arr = np.asarray(_Interface(iface, x))
+    return arr
 
 
 def _check(t):
@@ -147,7 +222,11 @@ def _scalar(s):
     raise TypeError(f"expected a Python number, got {type(s).__name__}")
 
 
-def _fresh(t):
-    """Refuse (in grad mode) a tensor whose history went stale through an aliasing view."""
-    if t._grp is not None and t._epoch != t._grp[0]:
-        raise RuntimeError(_STALE_VIEW)
+def _refresh(t):
+    """Before t's history is used: regenerate a stale view's grad_fn (views.py)."""
+    b = t._base
+    if b is not None and t._vver != t._ver[0]:
+        _REFRESH[0](t)
+
+
+_REFRESH = [None]  # views.refresh, set when views.py is imported

@@ -1,0 +1,104 @@
+// Reductions: sum and mean over some or all dims, accumulated in float32.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+namespace {
+struct Strides {
+  int64_t v[kMaxDims] = {};
+};
+}  // namespace
+
+// ---------------------------------------------------------------- sum / mean
+TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim) {
+  const Shape& s = a->shape;
+  unsigned mask = 0;
+  if (!dims) {
+    mask = (1u << s.n) - 1;
+  } else {
+    for (int i = 0; i < dims->n; ++i) {
+      int64_t d = dims->d[i];
+      if (d < 0 || d >= std::max<int>(s.n, 1))
+        throw IndexError("Dimension out of range (got " + std::to_string(d) + ")");
+      if (s.n) mask |= 1u << d;
+    }
+  }
+  Shape os;
+  int64_t count = 1;
+  for (int d = 0; d < s.n; ++d) {
+    if (mask & (1u << d)) {
+      count *= s.d[d];
+      if (keepdim) os.push(1);
+    } else {
+      os.push(s.d[d]);
+    }
+  }
+  auto out = empty(os, a->dt);
+  const bool mean = op == OpCode::mean;
+  TensorPtr ad = dense(a);
+  launch({ad.get(), out.get()}, [a = ad.get(), out = out.get(), mask, mean, count] {
+    Scratch acc(std::max<int64_t>(out->numel, 1));
+    float* v = acc.data();
+    sum_f32(*a, mask, v);
+    if (mean) {
+      const float c = float(count);
+      for (int64_t i = 0; i < out->numel; ++i)
+        v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
+    }
+    store_f32(v, *out);
+  });
+  if (Node* n = record(op, out, {a.get()})) {
+    n->a1.push(int64_t(mask));
+    n->s = double(count);
+    n->i1 = (keepdim ? 1 : 0) | (dims ? 0 : 2);
+  }
+  return out;
+}
+
+namespace {
+// Spread g (the reduced shape) back over the input shape, optionally dividing by the count.
+TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
+  const Shape& in = n.in_shape[0];
+  const unsigned mask = unsigned(n.a1.d[0]);
+  Strides sg;
+  int64_t acc = 1;
+  for (int d = in.n - 1; d >= 0; --d) {
+    if (mask & (1u << d)) {
+      sg.v[d] = 0;
+    } else {
+      sg.v[d] = acc;
+      acc *= in.d[d];
+    }
+  }
+  auto out = empty(in, g->dt);
+  const float c = float(n.s);
+  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
+    int64_t zero[kMaxDims] = {};
+    dispatch(g->dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* p = g->as<T>();
+      T* q = out->as<T>();
+      for_each2(out->shape, sg.v, zero, [&](int64_t i, int64_t o, int64_t) {
+        q[i] = divide ? from_f32<T>(to_f32(p[o]) / c) : p[o];
+      });
+      return 0;
+    });
+  });
+  return out;
+}
+}  // namespace
+
+void Op_sum::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = expand_back(n, g, false);
+}
+void Op_mean::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = expand_back(n, g, true);
+}
+
+}  // namespace tg
