@@ -20,6 +20,7 @@ contiguous copy", "the cpp result equals the reference"). The cases are grouped:
 conftest.py counts the distinct cases that passed and prints the count in the terminal summary.
 """
 
+import copy
 import io
 import math
 import pickle
@@ -243,7 +244,8 @@ raises("types/bool(2 elems)", lambda b: bool(T([1.0, 2.0])), RuntimeError, "ambi
 raises("types/float(2 elems)", lambda b: float(T([1.0, 2.0])), RuntimeError, "2 elements")
 raises("types/item(2 elems)", lambda b: T([1.0, 2.0]).item(), RuntimeError, "2 elements")
 raises("types/index(t)", lambda b: [1, 2][T(1.0)], TypeError, "index")
-raises("types/pickle", lambda b: pickle.dumps(T([1.0])), TypeError, "picklable")
+raises("types/deepcopy(non-leaf)", lambda b: copy.deepcopy(T([1.0], rg=True) * 2),
+       RuntimeError, "graph leaves")  # fmt: skip
 raises("types/Tensor()", lambda b: tg.tensor([1.0])._be.Tensor(), TypeError)
 raises("types/backend='cuda'", lambda b: tg.tensor([1.0], backend="cuda"), ValueError, "backend")
 raises("types/set_backend('x')", lambda b: tg.set_backend("x"), ValueError, "backend")

@@ -1,13 +1,14 @@
 """Tensor's conversions (to NumPy, Python numbers and text; its device and backend), as a base
-class of Tensor: tensor.py holds the rest of the class."""
+class of Tensor: tensor.py holds the rest of the class. Copying and pickling are in _copy.py."""
 
 import numpy as np
 
+from ._copy import _Copying
 from ._format import format_tensor
 from ._tensor_args import _pyfloat
 
 
-class _Conversions:
+class _Conversions(_Copying):
     """The conversion methods of `tapegrad.Tensor` (tensor.py); never instantiated on its own."""
 
     __slots__ = ()
@@ -20,6 +21,11 @@ class _Conversions:
             )
         return self._be.to_numpy(self)
 
+    def to_numpy(self):
+        """`np.asarray(self)`. Not PyTorch API: matplotlib converts objects that have it as it
+        converts torch tensors, so 2-D tensors plot and hist column by column as PyTorch's do."""
+        return self.numpy()
+
     def item(self):
         n = self.numel()
         if n != 1:
@@ -31,7 +37,7 @@ class _Conversions:
         return arr.astype(np.float64).tolist() if arr.ndim else _pyfloat(arr)
 
     def __array__(self, dtype=None, copy=None):
-        arr = self._be.to_numpy(self)
+        arr = self.numpy()  # PyTorch's __array__: refuses a tensor that requires grad
         if dtype is not None:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
@@ -62,9 +68,6 @@ class _Conversions:
         return format_tensor(self)
 
     __hash__ = object.__hash__
-
-    def __reduce__(self):
-        raise TypeError("tapegrad tensors are not picklable; use tapegrad.save for state dicts")
 
     @property
     def device(self):
