@@ -1,6 +1,9 @@
 """Threads (docs/guarantees.md): ops from 4 threads at once, thread-local grad mode, concurrent
-backward, and large kernels that let other Python threads run (they release the GIL)."""
+backward (into independent graphs, and into one shared leaf, whose .grad adds up exactly and may
+be read or reset meanwhile), and large kernels that let other Python threads run (they release
+the GIL)."""
 
+import sys
 import threading
 import time
 import zlib
@@ -180,3 +183,120 @@ def test_large_kernels_release_the_gil():
     # Holding the GIL, the counter thread would get at most a switch-interval slice (5 ms) at
     # the call's boundaries; released, it counts at ~1e6-1e7/s for the whole call.
     assert advanced > 1000, f"counter advanced {advanced} during {elapsed * 1e3:.0f} ms of matmul"
+
+
+# ---------------------------------------------------------------- shared leaves
+# Backward from several threads into one leaf adds up exactly (each leaf's accumulation is one
+# locked step, as PyTorch's AccumulateGrad); assigning or reading .grad meanwhile is safe.
+
+# Leaf size: the add into .grad then takes long enough (run inline, below the core's parallel
+# threshold, and without the GIL in both backends) for unlocked accumulations to overlap often.
+SHARED = 200_000
+
+
+@pytest.fixture
+def fast_switch():
+    """A short GIL switch interval: the threads interleave far more often."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(old)
+
+
+def _roots(w, k, n):
+    """n graphs (w * k).sum(), built up front so that the threads mostly run backward."""
+    return [(w * float(k)).sum() for _ in range(n)]
+
+
+def _shared_leaf_round(backend, calls):
+    """N_THREADS threads each run `calls` backward into one leaf; returns its .grad."""
+    w = tg.zeros(SHARED, requires_grad=True, backend=backend)
+    roots = [_roots(w, i + 1, calls) for i in range(N_THREADS)]
+
+    def work(i):
+        for y in roots[i]:
+            y.backward()
+
+    _in_threads(work)
+    return w.grad.numpy()
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
+def test_backward_into_a_shared_leaf_adds_up(backend, fast_switch):
+    calls, rounds = (40, 5) if backend == "cpp" else (20, 10)
+    want = calls * sum(range(1, N_THREADS + 1))  # thread i adds i + 1 per call: exact sums
+    for r in range(rounds):
+        got = _shared_leaf_round(backend, calls)
+        assert got.dtype == np.float32 and got.shape == (SHARED,)
+        assert (got == want).all(), f"round {r}: .grad in [{got.min()}, {got.max()}], want {want}"
+
+
+def _reset_round(backend, calls):
+    """N_THREADS - 1 threads run `calls` backward into one leaf; meanwhile the last thread reads
+    .grad and resets it (to None, or to a fresh tensor) in a loop. Returns the leaf and the
+    number of reads."""
+    w = tg.zeros(SHARED, requires_grad=True, backend=backend)
+    roots = [_roots(w, 1, calls) for _ in range(N_THREADS - 1)]
+    running = [N_THREADS - 1]
+
+    def work(i):
+        if i < N_THREADS - 1:
+            for y in roots[i]:
+                y.backward()
+            running[0] -= 1  # (an int store under the GIL)
+            return 0
+        n = 0
+        while running[0] or n < 100:
+            g = w.grad
+            if g is not None:
+                assert g.shape == (SHARED,) and g.dtype == tg.float32
+            del g  # so that the reset frees the gradient (when backward is not using it)
+            w.grad = None
+            if n % 8 == 7:
+                w.grad = tg.zeros(SHARED, backend=backend)
+            n += 1
+        return n
+
+    return w, _in_threads(work)[-1]
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
+def test_grad_reset_and_read_while_backward_runs(backend, fast_switch):
+    calls, rounds = (60, 5) if backend == "cpp" else (20, 5)
+    for _ in range(rounds):
+        w, reads = _reset_round(backend, calls)
+        assert reads >= 100
+        # Each accumulation was whole: .grad is None or k * ones for some 0 <= k <= all the calls.
+        if w.grad is not None:
+            a = w.grad.numpy()
+            assert (a == a[0]).all() and a[0] == int(a[0]) and 0 <= a[0] <= calls * (N_THREADS - 1)
+        # and the leaf accumulates as usual afterwards
+        w.grad = None
+        (w * 3.0).sum().backward()
+        (w * 4.0).sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), np.full(SHARED, 7.0, np.float32))
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
+def test_single_thread_accumulation_unchanged(backend):
+    w = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, backend=backend)
+    assert w.grad is None
+    (w * 2.0).sum().backward()
+    first = w.grad
+    np.testing.assert_array_equal(first.numpy(), [2.0, 2.0, 2.0])
+    v = first._version
+    (w * w).sum().backward()  # += 2w, in place: the tensor read before sees it
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(first.numpy(), [4.0, 6.0, 8.0])
+    assert first._version == v + 1
+    w.grad = None
+    assert w.grad is None
+    mine = tg.tensor([10.0, 10.0, 10.0], backend=backend)
+    w.grad = mine
+    (w * 1.0).sum().backward()  # accumulates into the assigned tensor
+    np.testing.assert_array_equal(mine.numpy(), [11.0, 11.0, 11.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [11.0, 11.0, 11.0])
+    w.backward(tg.tensor([1.0, 1.0, 1.0], backend=backend))  # backward on the leaf itself
+    np.testing.assert_array_equal(w.grad.numpy(), [12.0, 12.0, 12.0])
+    with pytest.raises(RuntimeError, match="different size"):
+        w.grad = tg.zeros(2, backend=backend)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <mutex>
 
 #include "autograd/capture.h"
 #include "autograd/views.h"
@@ -142,10 +143,40 @@ Node* record(const OpInfo& op, const TensorPtr& out,
   return node.get();
 }
 
+namespace {
+// Every read and write of a TensorImpl's .grad holds the lock of its stripe: backward accumulates
+// into a leaf without the GIL, so several threads may reach one leaf at once, and Python reads and
+// assigns .grad meanwhile. A striped table (keyed by the TensorImpl's address) costs one
+// uncontended lock per access and nothing per tensor. Holders of a stripe lock never take another
+// lock (a stripe, the GIL) while holding it.
+constexpr int kGradStripeBits = 6;
+struct alignas(64) GradStripe {
+  std::mutex m;
+};
+GradStripe g_grad_stripes[1 << kGradStripeBits];
+
+std::mutex& grad_lock(const void* t) {
+  const uint64_t h = uint64_t(reinterpret_cast<uintptr_t>(t)) * 0x9E3779B97F4A7C15ull;
+  return g_grad_stripes[h >> (64 - kGradStripeBits)].m;
+}
+
+// leaf.grad = g under the leaf's lock; the old gradient is handed back, to be freed unlocked.
+TensorPtr swap_grad(TensorImpl& leaf, TensorPtr g) {
+  std::lock_guard<std::mutex> lock(grad_lock(&leaf));
+  std::swap(leaf.grad, g);
+  return g;
+}
+}  // namespace
+
+TensorPtr grad_of(const TensorImpl& t) {
+  std::lock_guard<std::mutex> lock(grad_lock(&t));
+  return t.grad;
+}
+
 void set_grad(TensorImpl& leaf, TensorPtr g) {
-  leaf.grad = std::move(g);
-  if (tl_capture)  // a replayed step makes the same assignment
-    capture_push([l = &leaf, g = leaf.grad] { l->grad = g; }, {&leaf});
+  swap_grad(leaf, g);  // the old gradient is freed here, unlocked
+  if (tl_capture)      // a replayed step makes the same assignment
+    capture_push([l = &leaf, g = std::move(g)] { swap_grad(*l, g); }, {&leaf});
 }
 
 void check_inplace_leaf(const TensorImpl& a) {
@@ -191,13 +222,27 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     ~Restore() { tl_grad_enabled = m; }
   } restore{prev_mode};
 
+  // .grad = g, or .grad += g in place: one atomic step per leaf (as PyTorch's AccumulateGrad,
+  // which holds its node's mutex), so backward calls from several threads into one leaf add up.
   auto to_leaf = [](TensorImpl& leaf, TensorPtr g) {
     if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
+    std::lock_guard<std::mutex> lock(grad_lock(&leaf));
     if (!leaf.grad) {
-      set_grad(leaf, exclusive(g) ? std::move(g) : copy_of(*g));
+      TensorPtr fresh = exclusive(g) ? std::move(g) : copy_of(*g);
+      if (tl_capture)  // a replayed step makes the same assignment
+        capture_push([l = &leaf, fresh] { swap_grad(*l, fresh); }, {&leaf});
+      leaf.grad = std::move(fresh);
     } else {
-      launch({leaf.grad.get(), g.get()}, [d = leaf.grad.get(), g = g.get()] { add_into(*d, *g); });
-      leaf.grad->bump_version();
+      TensorImpl* d = leaf.grad.get();
+      add_into(*d, *g);
+      if (tl_capture)  // replayed under the same lock (the address is only hashed, never read)
+        capture_push(
+            [l = static_cast<const void*>(&leaf), d, g = g.get()] {
+              std::lock_guard<std::mutex> replay_lock(grad_lock(l));
+              add_into(*d, *g);
+            },
+            {d, g.get()});
+      d->bump_version();
     }
   };
 

@@ -116,6 +116,10 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
 // One node's backward alone (what `backward` runs per node), for tools that step through it.
 void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads);
 
+// A tensor's .grad is shared between threads (backward accumulates into leaves without the GIL):
+// read and assign it only through these two, which hold a lock for the access.
+// t.grad (null for None).
+TensorPtr grad_of(const TensorImpl& t);
 // leaf.grad = g (null for None), recorded when a step is being captured.
 void set_grad(TensorImpl& leaf, TensorPtr g);
 

@@ -81,9 +81,9 @@ int set_requires_grad(PyObject* o, PyObject* v, void*) {
   return 0;
 }
 PyObject* get_grad(PyObject* o, void*) {
-  const TensorPtr& g = T(o)->grad;
+  TensorPtr g = grad_of(*T(o));  // a backward in another thread may be writing it
   if (!g) Py_RETURN_NONE;
-  return guarded([&] { return wrap(g); });
+  return guarded([&] { return wrap(std::move(g)); });
 }
 int set_grad(PyObject* o, PyObject* v, void*) {
   TensorImpl& t = *T(o);

@@ -254,6 +254,12 @@ def _add_grads(x, y):
     return np.asarray(x + y)
 
 
+# Backward calls from several threads may reach one leaf at once, and NumPy releases the GIL in
+# large ops: each leaf's read-add-write holds a lock (a striped table keyed by id(leaf), as the
+# cpp backend's; nothing is stored on the tensor). Assigning .grad is a single attribute store.
+_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
 def _accumulate_leaf(leaf, g):
     if not leaf._rg or leaf._fn is not None:
         return
@@ -263,12 +269,13 @@ def _accumulate_leaf(leaf, g):
             " (was .data replaced after the graph was built?)"
         )
     dt = leaf._arr.dtype
-    if leaf._grad is None:
-        leaf._grad = _new(np.array(g, dtype=dt, order="C"))  # a fresh copy: never an alias
-    else:
+    with _LEAF_LOCKS[(id(leaf) >> 4) % len(_LEAF_LOCKS)]:
         acc = leaf._grad
-        acc._arr[...] = _add_grads(acc._arr, np.asarray(g, dtype=acc._arr.dtype))
-        acc._ver[0] += 1
+        if acc is None:
+            leaf._grad = _new(np.array(g, dtype=dt, order="C"))  # a fresh copy: never an alias
+        else:
+            acc._arr[...] = _add_grads(acc._arr, np.asarray(g, dtype=acc._arr.dtype))
+            acc._ver[0] += 1
 
 
 def backward(t, grad, retain_graph=False):
