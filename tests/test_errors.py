@@ -74,3 +74,21 @@ def test_non_contiguous_and_read_only_arrays_are_copied(backend):
     np.testing.assert_array_equal(t.grad.numpy(), [0.0, 2.0, 4.0])
     base[0, 0] = 99.0
     assert tg.tensor(base, backend=backend).numpy()[0, 0] == 99.0
+
+
+def test_comparisons_are_refused_until_there_is_a_bool_dtype(backend):
+    # PyTorch answers with a bool tensor; answering with identity would count wrongly.
+    a = tg.tensor([1.0, 2.0], backend=backend)
+    b = tg.tensor([1.0, 3.0], backend=backend)
+    for compare in (
+        lambda: a == b,
+        lambda: a != b,
+        lambda: a < b,
+        lambda: a <= 1.0,
+        lambda: a > b,
+        lambda: 2.0 >= a,
+    ):
+        with pytest.raises(NotImplementedError, match="bool dtype"):
+            compare()
+    assert (a == None) is False and (a != None) is True  # noqa: E711 - PyTorch's answers
+    assert a in [a] and {a: 1}[a] == 1 and b not in {a: 1}  # hashed by identity

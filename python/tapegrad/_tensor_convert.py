@@ -67,7 +67,28 @@ class _Conversions(_Copying):
     def __repr__(self):
         return format_tensor(self)
 
-    __hash__ = object.__hash__
+    # PyTorch's comparisons return bool tensors, which need a bool dtype tapegrad does not have
+    # yet. Python's default would compare identity and answer `a == b` with a plain bool: a silently
+    # wrong count in `correct += (pred == y)`. So they are refused with a clear error instead.
+    def __eq__(self, other):
+        return _refuse_comparison("==", other, False)
+
+    def __ne__(self, other):
+        return _refuse_comparison("!=", other, True)
+
+    def __lt__(self, other):
+        return _refuse_comparison("<", other, None)
+
+    def __le__(self, other):
+        return _refuse_comparison("<=", other, None)
+
+    def __gt__(self, other):
+        return _refuse_comparison(">", other, None)
+
+    def __ge__(self, other):
+        return _refuse_comparison(">=", other, None)
+
+    __hash__ = object.__hash__  # by identity, as PyTorch's
 
     @property
     def device(self):
@@ -76,3 +97,12 @@ class _Conversions(_Copying):
     @property
     def backend(self):
         return self._be.name
+
+
+def _refuse_comparison(op, other, with_none):
+    if other is None and with_none is not None:  # PyTorch: `t == None` is False
+        return with_none
+    raise NotImplementedError(
+        f"tapegrad: `{op}` on tensors gives a bool tensor in PyTorch, and tapegrad has no bool "
+        "dtype yet; compare .numpy() arrays or .item() values instead"
+    )
