@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from ._tensor_args import _norm_dim, _resolve_shape, _shape_arg
+from ._tensor_args import _is_scalar, _norm_dim, _resolve_shape, _shape_arg
 
 
 def _int(x, what):
@@ -316,6 +316,25 @@ class _Views:
         from ._index import apply_index
 
         return apply_index(self, index)
+
+    def __setitem__(self, index, value):
+        """x[index] = value: the indexed view filled or copied into (so autograd records it as
+        PyTorch does, CopySlices on the base). value: a number, or a tensor broadcast to the
+        view; like PyTorch, lists and arrays are refused."""
+        from ._index import apply_index
+
+        if isinstance(value, (bool, np.bool_)):
+            value = int(value)
+        if not (_is_scalar(value) or hasattr(value, "_be")):
+            kind = type(value)
+            name = kind.__name__ if kind.__module__ == "builtins" else kind.__module__ + "."
+            name += "" if kind.__module__ == "builtins" else kind.__name__
+            raise TypeError(f"can't assign a {name} to a {_type_name(self)}")
+        target = apply_index(self, index)
+        if _is_scalar(value):
+            target.fill_(value)
+        else:
+            target.copy_(value if value.shape == target.shape else value.expand(target.shape))
 
 
 def _type_name(t):
