@@ -26,13 +26,15 @@ PyObject* guarded(Fn fn) {
   }
 }
 
-PyObject* get_shape(PyObject* o, void*) {
-  const Shape& s = T(o)->shape;
+PyObject* int_tuple(const Shape& s) {
   PyObject* tup = PyTuple_New(s.n);
   if (!tup) return nullptr;
   for (int i = 0; i < s.n; ++i)
     PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
   return tup;
+}
+PyObject* get_shape(PyObject* o, void*) {
+  return int_tuple(T(o)->shape);
 }
 PyObject* get_dtype(PyObject* o, void*) {
   PyObject* d = g_dtypes[int(T(o)->dt)];
@@ -119,12 +121,7 @@ PyObject* get_is_leaf(PyObject* o, void*) {
   return PyBool_FromLong(!fresh(o).grad_fn);
 }
 PyObject* get_strides(PyObject* o, void*) {
-  const Shape& s = T(o)->strides;
-  PyObject* tup = PyTuple_New(s.n);
-  if (!tup) return nullptr;
-  for (int i = 0; i < s.n; ++i)
-    PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
-  return tup;
+  return int_tuple(T(o)->strides);
 }
 PyObject* get_offset(PyObject* o, void*) {
   return PyLong_FromLongLong(T(o)->offset);
