@@ -82,6 +82,9 @@ struct Node {
   DType out_dt = DType::f32;
   TensorPtr grad;  // the gradient arriving during a backward sweep
 
+  // Every member has its initializer: a user-provided constructor keeps make_shared from zeroing
+  // the whole node first (a node is made per recorded op).
+  Node() {}
   ~Node();
   void save(int i, const TensorImpl& t) {
     saved[i].save(t);

@@ -136,6 +136,10 @@ struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
     return true;
   }
   uint32_t own_version = 0;  // a `.data` alias counts its in-place changes apart (as PyTorch's)
+
+  // Every member has its initializer: a user-provided constructor keeps make_shared from zeroing
+  // the whole object first (a tensor is made per op).
+  TensorImpl() {}
   void bump_version() {
     if (untracked)
       ++own_version;
