@@ -9,11 +9,14 @@ listed here (a registry test checks both backends against this table).
 
 Columns:
   name     the backend function and the C++ op (`tg::OpCode::name`, `tg::Op_name`)
-  grad_fn  PyTorch's node name for `.grad_fn` (some ops refine it by shape at run time)
+  grad_fn  PyTorch's node name for `.grad_fn` (some ops refine it by shape at run time); "-" for
+           an op with no gradient (its result never requires grad)
   kind     how the op is called and bound:
              unary   f(a)                generic forward; a method and function `Tensor.name`
-             binary  f(a, b)             broadcasting, float16 op float32 promotes
-             scalar  f(a, s)             a Python number s
+             binary  f(a, b)             broadcasting, PyTorch's type promotion
+             scalar  f(a, s)             a Python number s (bool, int or float)
+             compare f(a, b)             b a tensor or a Python number; a bool result with no
+                                         gradient (grad_fn "-": none)
              reduce  f(a, dims, keepdim) dims None: all
              view    its own signature   the result shares the input's storage
                                          (docs/design.md, Tensors and the tape)
@@ -64,10 +67,23 @@ OPS = (
     ("mse_loss",    "MseLossBackward0",   "custom", "in0 in1",       None),
     ("l1_loss",     "L1LossBackward0",    "custom", "in0 in1",       None),
     ("cast",        "ToCopyBackward0",    "custom", "",              None),
+    ("eq",          "-",                  "compare", "",             None),
+    ("ne",          "-",                  "compare", "",             None),
+    ("lt",          "-",                  "compare", "",             None),
+    ("le",          "-",                  "compare", "",             None),
+    ("gt",          "-",                  "compare", "",             None),
+    ("ge",          "-",                  "compare", "",             None),
+    ("logical_and", "-",                  "compare", "",             None),
+    ("logical_or",  "-",                  "compare", "",             None),
+    ("logical_xor", "-",                  "compare", "",             None),
+    ("logical_not", "-",                  "custom", "",              None),
+    ("where",       "WhereBackward0",     "custom", "",              None),
+    ("index",       "IndexBackward0",     "custom", "",              None),
+    ("index_put",   "IndexPutBackward0",  "custom", "",              None),
 )
 # fmt: on
 
-KINDS = ("unary", "binary", "scalar", "reduce", "view", "custom")
+KINDS = ("unary", "binary", "scalar", "reduce", "view", "custom", "compare")
 SAVES = ("in0", "in1", "in0:g1", "in1:g0", "out")
 DOMAINS = ("real", "positive", "nonzero")
 
@@ -91,7 +107,9 @@ def check():
         seen.add(name)
         if kind not in KINDS:
             raise ValueError(f"op list: {name}: kind {kind!r} is not one of {KINDS}")
-        if not grad_fn.isidentifier():
+        if kind == "compare" and grad_fn != "-":
+            raise ValueError(f"op list: {name}: compare ops have no gradient (grad_fn '-')")
+        if grad_fn != "-" and not grad_fn.isidentifier():
             raise ValueError(f"op list: {name}: bad grad_fn name {grad_fn!r}")
         bad = [s for s in saves.split() if s not in SAVES]
         if bad:
