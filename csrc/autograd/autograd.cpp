@@ -107,7 +107,7 @@ Edge edge_to(const TensorImpl& t) {
 
 Node* record(const OpInfo& op, const TensorPtr& out,
              std::initializer_list<const TensorImpl*> inputs) {
-  if (!tl_grad_enabled) return nullptr;
+  if (!tl_grad_enabled || !is_floating(out->dt)) return nullptr;  // only floats have gradients
   bool any = false;
   for (const TensorImpl* t : inputs) {
     if (t) refresh_view(const_cast<TensorImpl&>(*t));  // a stale view's history first

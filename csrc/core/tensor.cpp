@@ -22,8 +22,10 @@ std::string Shape::str() const {
 Storage::Storage(size_t nb) : nbytes(nb) {
   ptr = buffer_alloc(nb);
 }
+Storage::Storage(void* external, size_t nb, std::shared_ptr<void> owner)
+    : ptr(external), nbytes(nb), owner_(std::move(owner)) {}
 Storage::~Storage() {
-  buffer_free(ptr, nbytes);
+  if (!owner_) buffer_free(ptr, nbytes);
 }
 
 static int64_t checked_numel(const Shape& shape, DType dt) {

@@ -11,13 +11,58 @@
 
 namespace tg {
 
-enum class DType : uint8_t { f32 = 0, f16 = 1 };
+// The codes are tapegrad.dtype.code (python/tapegrad/_dtype.py). float32 and float16 are the fast
+// dtypes (the vector kernels); the others are computed by plain loops (ops/typed.cpp).
+enum class DType : uint8_t {
+  f32 = 0,
+  f16 = 1,
+  f64 = 2,
+  i64 = 3,
+  i32 = 4,
+  i16 = 5,
+  i8 = 6,
+  u8 = 7,
+  b8 = 8
+};
+constexpr int kNumDTypes = 9;
 inline size_t itemsize(DType d) {
-  return d == DType::f32 ? 4 : 2;
+  static constexpr uint8_t sizes[kNumDTypes] = {4, 2, 8, 8, 4, 2, 1, 1, 1};
+  return sizes[int(d)];
 }
 inline const char* dtype_name(DType d) {
-  return d == DType::f32 ? "float32" : "float16";
+  static const char* const names[kNumDTypes] = {"float32", "float16", "float64", "int64", "int32",
+                                                "int16",   "int8",    "uint8",   "bool"};
+  return names[int(d)];
 }
+inline bool is_floating(DType d) {
+  return d <= DType::f64;
+}
+inline bool is_fast(DType d) {  // what the vector kernels and the GEMM take
+  return d <= DType::f16;
+}
+
+// A Python number: bool, int or float (dt b8, i64 or f64 says which; the value is in i or f).
+struct Scalar {
+  double f = 0;
+  int64_t i = 0;
+  DType dt = DType::f64;
+  static Scalar of(double v) {
+    Scalar s;
+    s.f = v;
+    return s;
+  }
+  double as_double() const { return dt == DType::f64 ? f : double(i); }
+  Scalar negated() const {  // -s; a bool becomes the int 0 or -1
+    Scalar r = *this;
+    if (dt == DType::f64) {
+      r.f = -f;
+    } else {
+      r.i = int64_t(0ull - uint64_t(i));
+      r.dt = DType::i64;
+    }
+    return r;
+  }
+};
 
 // Errors that map to Python exception types in python/errors.cpp.
 struct ValueError : std::runtime_error {
@@ -30,6 +75,9 @@ struct IndexError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 struct OutOfMemory : std::runtime_error {  // Python's MemoryError
+  using std::runtime_error::runtime_error;
+};
+struct NotImplemented : std::runtime_error {  // Python's NotImplementedError
   using std::runtime_error::runtime_error;
 };
 
@@ -74,9 +122,14 @@ struct Storage {
   size_t nbytes = 0;
   uint32_t version = 0;
   explicit Storage(size_t nbytes);
+  // Memory someone else owns (a NumPy array's): kept alive by `owner`, never freed here.
+  Storage(void* external, size_t nbytes, std::shared_ptr<void> owner);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
+
+ private:
+  std::shared_ptr<void> owner_;
 };
 using StoragePtr = std::shared_ptr<Storage>;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/typed.h"
 #include "kernels/vec.h"
 
 namespace tg {
@@ -45,6 +46,7 @@ float to_f32_any(const TensorImpl& t) {
 }
 
 void add_into(TensorImpl& dst, const TensorImpl& src) {
+  if (!is_fast(dst.dt)) return typed_add_into(dst, src);
   if (!dst.is_contiguous() || !src.is_contiguous()) {  // a .grad set to a view by the user
     dispatch(dst.dt, [&](auto tag) {
       using T = decltype(tag);
@@ -61,6 +63,7 @@ void add_into(TensorImpl& dst, const TensorImpl& src) {
 }
 
 void fill_value(TensorImpl& t, float v) {
+  if (!is_fast(t.dt)) return typed_fill(t, Scalar::of(v));
   int64_t zero[kMaxDims] = {};
   dispatch(t.dt, [&](auto tag) {
     using T = decltype(tag);
@@ -107,6 +110,7 @@ void strided_convert(const TensorImpl& src, TensorImpl& dst) {
 }  // namespace
 
 void convert_into(const TensorImpl& src, TensorImpl& dst) {
+  if (!is_fast(src.dt) || !is_fast(dst.dt)) return typed_convert(src, dst);
   if (!src.is_contiguous() || !dst.is_contiguous()) {
     dispatch(src.dt, [&](auto s) {
       return dispatch(dst.dt, [&](auto d) {

@@ -5,6 +5,8 @@
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -12,9 +14,12 @@
 
 namespace tg {
 
+// f(T{}) for the fast dtypes (float32, float16); the others never reach these kernels.
 template <class F>
 inline auto dispatch(DType dt, F&& f) {
   if (dt == DType::f32) return f(float{});
+  if (dt != DType::f16)
+    throw std::logic_error(std::string("a float32/float16 kernel got ") + dtype_name(dt));
   return f(half{});
 }
 
@@ -108,8 +113,17 @@ inline void blocked_f16(const uint16_t* const* in, const bool* scalar, uint16_t*
 }
 
 // out[i] = fn(x[i]); x and out of the same dtype and size. (Runs now; callers launch it.)
+// The map functions take generic lambdas: fn runs on float for float32/float16 and on double for
+// float64.
 template <class Fn>
 inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
+  if (x.dt == DType::f64) {
+    const double* p = x.as<double>();
+    double* q = out.as<double>();
+    for (int64_t i = 0, n = x.numel; i < n; ++i)
+      q[i] = fn(p[i]);
+    return;
+  }
   if (x.dt == DType::f16) {
     const uint16_t* in[1] = {x.as<uint16_t>()};
     const bool sc[1] = {false};
@@ -128,6 +142,16 @@ inline void map1(const TensorImpl& x, TensorImpl& out, Fn fn) {
 // out = fn(a, b) with broadcasting; a, b, out share one dtype; out has the broadcast shape.
 template <class Fn>
 inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn fn) {
+  if (out.dt == DType::f64) {
+    const double *pa = a.as<double>(), *pb = b.as<double>();
+    double* q = out.as<double>();
+    int64_t sa[kMaxDims], sb[kMaxDims];
+    bcast_strides(a.shape, out.shape, sa);
+    bcast_strides(b.shape, out.shape, sb);
+    for_each2(out.shape, sa, sb,
+              [&](int64_t o, int64_t ia, int64_t ib) { q[o] = fn(pa[ia], pb[ib]); });
+    return;
+  }
   dispatch(out.dt, [&](auto tag) {
     using T = decltype(tag);
     const T* pa = a.as<T>();
@@ -167,6 +191,13 @@ inline void map2(const TensorImpl& a, const TensorImpl& b, TensorImpl& out, Fn f
 template <class Fn>
 inline void map3(const TensorImpl& a, const TensorImpl& b, const TensorImpl& c, TensorImpl& out,
                  Fn fn) {
+  if (out.dt == DType::f64) {
+    const double *pa = a.as<double>(), *pb = b.as<double>(), *pc = c.as<double>();
+    double* q = out.as<double>();
+    for (int64_t i = 0, n = out.numel; i < n; ++i)
+      q[i] = fn(pa[i], pb[i], pc[i]);
+    return;
+  }
   if (out.dt == DType::f16) {
     const uint16_t* in[3] = {a.as<uint16_t>(), b.as<uint16_t>(), c.as<uint16_t>()};
     const bool sc[3] = {false, false, false};

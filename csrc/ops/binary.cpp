@@ -1,8 +1,9 @@
-// Elementwise binary ops with broadcasting (add, sub, mul, div); float16 op float32 promotes.
+// Elementwise binary ops with broadcasting (add, sub, mul, div), with PyTorch's type promotion.
 #include "autograd/capture.h"
 #include "kernels/kernels.h"
 #include "kernels/vec.h"
 #include "ops/elementwise.h"
+#include "ops/typed.h"
 
 namespace tg {
 
@@ -75,6 +76,7 @@ void binary_into(Binary k, const TensorImpl& a, const TensorImpl& b, TensorImpl&
 }  // namespace
 
 TensorPtr binary_new(Binary k, const TensorPtr& a0, const TensorPtr& b0) {
+  if (!is_fast(a0->dt)) return typed_binary(k, a0, b0);
   TensorPtr ka, kb;
   const TensorPtr &a = dense_ref(a0, ka), &b = dense_ref(b0, kb);
   auto out = empty(broadcast_shapes(a->shape, b->shape), a->dt);
@@ -89,13 +91,21 @@ TensorPtr reduced(const TensorPtr& g, const Node& n, int i) {
 }
 }  // namespace
 
+DType binary_result(Binary kind, DType a, DType b, DType promoted) {
+  if (kind == Binary::sub && a == DType::b8 && b == DType::b8)
+    throw std::runtime_error(
+        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+        "`logical_xor()` operator instead.");
+  if (kind == Binary::div && !is_floating(promoted)) return default_float();  // true division
+  return promoted;
+}
+
 TensorPtr binary(Binary kind, const TensorPtr& a0, const TensorPtr& b0) {
   TensorPtr a = a0, b = b0;
-  if (a->dt != b->dt) {  // float16 op float32 -> float32, the cast on the tape
-    if (a->dt == DType::f16)
-      a = op::cast(a, DType::f32);
-    else
-      b = op::cast(b, DType::f32);
+  if (a->dt != b->dt || !is_fast(a->dt)) {  // the inputs cast to the result type, on the tape
+    const DType rt = binary_result(kind, a->dt, b->dt, result_type({operand(*a), operand(*b)}));
+    a = to_dtype(a, rt);
+    b = to_dtype(b, rt);
   }
   TensorPtr out = binary_new(kind, a, b);
   record(op_of(kind), out, {a.get(), b.get()});
@@ -122,9 +132,9 @@ void Op_div::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::div, g, b), n, 0);
   if (n.in_requires[1]) {
     TensorPtr a = n.unpack(0);
-    // -g * a / b^2, in float32 and rounded once.
-    auto q = map2_new(a, b, [](float x, float y) { return x / y / y; });
-    gin[1] = reduced(map2_new(g, q, [](float gv, float qv) { return -gv * qv; }), n, 1);
+    // -g * a / b^2, in float32 (float64 for float64) and rounded once.
+    auto q = map2_new(a, b, [](auto x, auto y) { return x / y / y; });
+    gin[1] = reduced(map2_new(g, q, [](auto gv, auto qv) { return -gv * qv; }), n, 1);
   }
 }
 

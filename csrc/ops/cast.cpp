@@ -2,6 +2,7 @@
 #include "autograd/capture.h"
 #include "kernels/kernels.h"
 #include "ops/ops.h"
+#include "ops/typed.h"
 
 namespace tg {
 
@@ -23,6 +24,14 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
 
 TensorPtr sum_to(const TensorPtr& g0, const Shape& target) {
   if (g0->shape == target) return g0;
+  if (!is_fast(g0->dt)) {
+    unsigned mask = 0;
+    const int off = g0->shape.n - target.n;
+    for (int d = 0; d < g0->shape.n; ++d)
+      if (d < off || (target.d[d - off] == 1 && g0->shape.d[d] != 1)) mask |= 1u << d;
+    auto r = typed_sum(g0, mask, true, g0->dt);
+    return alias(*dense(r), target);  // the kept unit dims dropped where target has none
+  }
   TensorPtr keep;
   const TensorPtr& g = dense_ref(g0, keep);
   unsigned mask = 0;
@@ -39,6 +48,17 @@ TensorPtr sum_to(const TensorPtr& g0, const Shape& target) {
 }
 
 // ---------------------------------------------------------------- cast
+TensorPtr to_dtype(const TensorPtr& a, DType dt) {
+  return a->dt == dt ? a : op::cast(a, dt);
+}
+
+const char* cpp_name(DType dt) {
+  static const char* const names[kNumDTypes] = {"float",       "c10::Half",     "double",
+                                                "long int",    "int",           "short int",
+                                                "signed char", "unsigned char", "bool"};
+  return names[int(dt)];
+}
+
 TensorPtr op::cast(const TensorPtr& a, DType dt) {
   auto out = convert(*a, dt);
   record(OpCode::cast, out, {a.get()});

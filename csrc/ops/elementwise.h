@@ -14,8 +14,11 @@ inline vec::Bin to_vec(Binary k) {
 
 // a (k) b with broadcasting, through the vector kernels where the layout allows.
 TensorPtr binary_new(Binary k, const TensorPtr& a, const TensorPtr& b);
-// x (k) s, or s (k) x when reversed.
-TensorPtr scalar_new(const TensorPtr& a, Binary k, float s, bool reversed);
+// x (k) s, or s (k) x when reversed (s rounded to float32 for the float dtypes).
+TensorPtr scalar_new(const TensorPtr& a, Binary k, double s, bool reversed);
+// The dtype of `a (kind) b` for operands of dtypes a and b promoting to `promoted`; raises
+// PyTorch's error for bool - bool.
+DType binary_result(Binary kind, DType a, DType b, DType promoted);
 
 // The helpers read their inputs through dense(): views are copied first.
 template <class Fn>

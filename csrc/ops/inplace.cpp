@@ -3,17 +3,19 @@
 #include "autograd/capture.h"
 #include "autograd/views.h"
 #include "kernels/kernels.h"
+#include "ops/elementwise.h"
+#include "ops/typed.h"
 
 namespace tg {
 
 namespace {
-TensorPtr out_of_place(Binary kind, const TensorPtr& a, const TensorPtr& other, double s) {
+TensorPtr out_of_place(Binary kind, const TensorPtr& a, const TensorPtr& other, const Scalar& s) {
   if (other) return binary(kind, a, other);
   switch (kind) {
     case Binary::add:
       return op::add_scalar(a, s);
     case Binary::sub:
-      return op::add_scalar(a, -s);
+      return sub_scalar(a, s);
     case Binary::mul:
       return op::mul_scalar(a, s);
     case Binary::div:
@@ -62,9 +64,27 @@ void check_recordable(const TensorImpl& a) {
   check_inplace_leaf(a);
   check_view_tracked(a);
 }
+
+// PyTorch refuses an in-place op whose result dtype cannot be written back (a float result into an
+// integer tensor, ...).
+void check_result_dtype(Binary kind, const TensorImpl& a, const TensorPtr& other, const Scalar& s) {
+  if (is_fast(a.dt) && (!other || other->dt == a.dt)) return;
+  const Operand o = other ? operand(*other) : operand(s);
+  const DType rt = binary_result(kind, a.dt, o.dt, result_type({operand(a), o}));
+  if (!can_cast(rt, a.dt))
+    throw std::runtime_error(std::string("result type ") + torch_name(rt) +
+                             " can't be cast to the desired output type " + torch_name(a.dt));
+}
 }  // namespace
 
-void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, double s) {
+TensorPtr sub_scalar(const TensorPtr& a, const Scalar& s) {
+  if (a->dt == DType::b8 && s.dt == DType::b8)
+    binary_result(Binary::sub, DType::b8, DType::b8, DType::b8);  // raises PyTorch's error
+  return op::add_scalar(a, s.negated());
+}
+
+void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, const Scalar& s) {
+  check_result_dtype(kind, *a, other, s);
   check_no_overlap(*a);
   refresh_view(*a);
   bool recording = grad_enabled() && (a->requires_grad || (other && other->requires_grad));
@@ -84,13 +104,17 @@ void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, dou
   take_history(*a, r);
 }
 
-void fill(const TensorPtr& a, double v) {
+void fill(const TensorPtr& a, const Scalar& v) {
   check_no_overlap(*a);
   refresh_view(*a);
   const bool recording = grad_enabled() && a->requires_grad;
   if (recording) check_recordable(*a);
-  const float f = float(v);
-  launch({a.get()}, [a = a.get(), f] { fill_value(*a, f); });
+  if (is_fast(a->dt)) {
+    const float f = float(v.as_double());
+    launch({a.get()}, [a = a.get(), f] { fill_value(*a, f); });
+  } else {
+    launch({a.get()}, [a = a.get(), v] { typed_fill(*a, v); });
+  }
   a->bump_version();
   if (recording) take_history(*a, nullptr);
 }
@@ -116,6 +140,23 @@ void copy_into(const TensorPtr& a, const TensorPtr& src) {
   }
   overwrite(a, r);
   if (recording) take_history(*a, nullptr);
+}
+
+void index_put_(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate) {
+  check_no_overlap(*a);
+  refresh_view(*a);
+  const bool recording = grad_enabled() && (a->requires_grad || v->requires_grad);
+  if (!recording) {
+    overwrite(a, op::index_put(a, idx, v, accumulate));
+    return;
+  }
+  check_recordable(*a);
+  auto old = copy_of(*a);  // what the op reads, carrying a's history
+  old->requires_grad = a->requires_grad;
+  old->grad_fn = a->grad_fn;
+  TensorPtr r = op::index_put(old, idx, v, accumulate);
+  overwrite(a, r);
+  take_history(*a, r);
 }
 
 }  // namespace tg

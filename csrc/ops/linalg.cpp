@@ -4,6 +4,7 @@
 #include "kernels/gemm.h"
 #include "kernels/kernels.h"
 #include "ops/ops.h"
+#include "ops/typed.h"
 
 namespace tg {
 
@@ -78,37 +79,69 @@ struct Batched {
   bool ta, tb;
 };
 
-void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t nb, float* c) {
+// Where a product goes: float32 for the GEMM (float32 and float16 operands), else the operands'
+// own dtype (float64 and the integers: plain loops).
+struct Out {
+  void* p;
+  DType dt;
+  Out at(int64_t elems) const { return {static_cast<char*>(p) + size_t(elems) * itemsize(dt), dt}; }
+};
+
+void product(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, Out c, int64_t ldc,
+             bool accumulate) {
+  if (c.dt == DType::f32)
+    gemm(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate);
+  else
+    typed_gemm(M, N, K, A, B, c.p, c.dt, ldc, accumulate);
+}
+
+void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t nb, Out c) {
   for (int64_t i = 0; i < nb; ++i) {
     MatRef A{at(*m.a, oa[i] * m.a_rows * m.a_cols), m.a->dt, m.ta ? 1 : m.a_cols,
              m.ta ? m.a_cols : 1};
     MatRef B{at(*m.b, ob[i] * m.b_rows * m.b_cols), m.b->dt, m.tb ? 1 : m.b_cols,
              m.tb ? m.b_cols : 1};
-    gemm(m.M, m.N, m.K, A, B, c + i * m.M * m.N, m.N, false);
+    product(m.M, m.N, m.K, A, B, c.at(i * m.M * m.N), m.N, false);
   }
 }
 
-// Run a float32-producing kernel into `out`: directly when out is float32, else via scratch.
+// Run a product into `out`: directly when out is float32 or has no GEMM, else (float16) through
+// float32 scratch.
 template <class F>
-void into_f32(TensorImpl& out, int64_t n, F&& f) {
-  if (out.dt == DType::f32) {
-    f(out.as<float>());
+void into_out(TensorImpl& out, int64_t n, F&& f) {
+  if (out.dt != DType::f16) {
+    f(Out{out.data(), out.dt});
   } else {
     Scratch c(n);
-    f(c.data());
+    f(Out{c.data(), DType::f32});
     store_f32(c.data(), out);
   }
 }
+
+// The dtype of a product's accumulator for operands of dtype dt.
+DType acc_dtype(DType dt) {
+  return is_fast(dt) ? DType::f32 : dt;
+}
+
+void check_product_dtypes(const TensorImpl& a, const TensorImpl& b) {
+  if (a.dt == b.dt) {
+    if (a.dt == DType::b8) throw NotImplemented("\"addmm_impl_cpu_\" not implemented for 'Bool'");
+    return;
+  }
+  if (a.shape.n == 1 && b.shape.n == 1)
+    throw std::runtime_error(
+        std::string("dot : expected both vectors to have same dtype, but found ") +
+        torch_name(a.dt) + " and " + torch_name(b.dt));
+  if (a.shape.n > 2 || b.shape.n > 2)
+    throw std::runtime_error(std::string("expected scalar type ") + torch_name(a.dt) +
+                             " but found " + torch_name(b.dt));
+  throw std::runtime_error(std::string("expected m1 and m2 to have the same dtype, but got: ") +
+                           cpp_name(a.dt) + " != " + cpp_name(b.dt));
+}
 }  // namespace
 
-TensorPtr op::matmul(const TensorPtr& a0, const TensorPtr& b0) {
-  TensorPtr a = a0, b = b0;
-  if (a->dt != b->dt) {
-    if (a->dt == DType::f16)
-      a = op::cast(a, DType::f32);
-    else
-      b = op::cast(b, DType::f32);
-  }
+TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
+  check_product_dtypes(*a, *b);
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
   TensorPtr ad = dense(a), bd = dense(b);  // the tape records a and b themselves
@@ -116,8 +149,8 @@ TensorPtr op::matmul(const TensorPtr& a0, const TensorPtr& b0) {
     std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
     batch_offsets(p, offs.data(), offs.data() + p.nb);
     Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false};
-    into_f32(*out, out->numel,
-             [&](float* c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
+    into_out(*out, out->numel,
+             [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
   });
   record(OpCode::matmul, out, {a.get(), b.get()});
   return out;
@@ -132,7 +165,7 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
     Shape fs = p.batch;
     fs.push(for_a ? p.M : p.K);
     fs.push(for_a ? p.K : p.N);
-    auto full = empty(fs, DType::f32);
+    auto full = empty(fs, acc_dtype(g->dt));
     launch({g.get(), other.get(), full.get()},
            [p, for_a, g = g.get(), o = other.get(), full = full.get()] {
              std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
@@ -142,19 +175,20 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
                seq[size_t(j)] = j;
              if (for_a) {  // dA[M,K] = g[M,N] @ B^T
                Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true};
-               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, full->as<float>());
+               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, Out{full->data(), full->dt});
              } else {  // dB[K,N] = A^T @ g[M,N]
                Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false};
-               run_batched(m, offs.data(), seq.data(), p.nb, full->as<float>());
+               run_batched(m, offs.data(), seq.data(), p.nb, Out{full->data(), full->dt});
              }
            });
     Shape target = for_a ? p.batch_a : p.batch_b;
     target.push(for_a ? p.M : p.K);
     target.push(for_a ? p.K : p.N);
-    TensorPtr red = sum_to(full, target);
+    TensorPtr red = dense(sum_to(full, target));
     auto res = empty(n.in_shape[i], n.in_dt[i]);  // same numel: drops a 1-D operand's unit dim
-    launch({red.get(), res.get()},
-           [red = red.get(), res = res.get()] { store_f32(red->as<float>(), *res); });
+    auto src = alias(*red, res->shape);
+    launch({src.get(), res.get()},
+           [src = src.get(), res = res.get()] { convert_into(*src, *res); });
     return res;
   };
   if (n.in_requires[0]) gin[0] = grad_for(0, n.unpack(1));
@@ -163,14 +197,16 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 
 // ---------------------------------------------------------------- linear: x @ w.T + b
 TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::optional<TensorPtr>& b0) {
-  TensorPtr x = x0, w = w0, b = b0.value_or(nullptr);
-  DType dt = x->dt;
-  if (w->dt != dt || (b && b->dt != dt)) {  // promote to float32
-    dt = DType::f32;
-    if (x->dt != dt) x = op::cast(x, dt);
-    if (w->dt != dt) w = op::cast(w, dt);
-    if (b && b->dt != dt) b = op::cast(b, dt);
-  }
+  const TensorPtr &x = x0, &w = w0;
+  const TensorPtr b = b0.value_or(nullptr);
+  const DType dt = x->dt;
+  if (w->dt != dt)
+    throw std::runtime_error(std::string("expected m1 and m2 to have the same dtype, but got: ") +
+                             cpp_name(dt) + " != " + cpp_name(w->dt));
+  if (b && b->dt != dt)
+    throw std::runtime_error(std::string("self and mat2 must have the same dtype, but got ") +
+                             torch_name(b->dt) + " and " + torch_name(dt));
+  if (dt == DType::b8) throw NotImplemented("\"addmm_impl_cpu_\" not implemented for 'Bool'");
   if (w->shape.n != 2)
     throw std::runtime_error("linear: weight must be 2-D, got shape " + w->shape.str());
   if (x->shape.n == 0)
@@ -193,17 +229,22 @@ TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::option
   TensorPtr xd = dense(x), wd = dense(w), bd = b ? dense(b) : nullptr;
   launch({xd.get(), wd.get(), bd.get(), out.get()},
          [x = xd.get(), w = wd.get(), b = bd.get(), out = out.get(), R, in, out_f] {
-           into_f32(*out, R * out_f, [&](float* y) {
+           into_out(*out, R * out_f, [&](Out y) {
              if (b) {  // start from the bias rows, then accumulate x @ w.T: one rounding
-               Scratch bias(out_f);
-               load_f32(*b, bias.data());
-               const float* bv = bias.data();
-               for (int64_t r = 0; r < R; ++r)
-                 for (int64_t j = 0; j < out_f; ++j)
-                   y[r * out_f + j] = bv[j];
+               visit(b->dt, [&](auto btag) {
+                 return visit(y.dt, [&](auto ytag) {
+                   using Y = decltype(ytag);
+                   const auto* bv = b->as<decltype(btag)>();
+                   Y* yv = static_cast<Y*>(y.p);
+                   for (int64_t r = 0; r < R; ++r)
+                     for (int64_t j = 0; j < out_f; ++j)
+                       yv[r * out_f + j] = cvt<Y>(bv[j]);
+                   return 0;
+                 });
+               });
              }
-             gemm(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in}, y,
-                  out_f, b != nullptr);
+             product(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in},
+                     y, out_f, b != nullptr);
            });
          });
   if (b)
@@ -224,9 +265,9 @@ void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
     auto res = empty(xs, n.in_dt[0]);
     launch({g.get(), w.get(), res.get()},
            [g = g.get(), w = w.get(), res = res.get(), R, in, out_f] {
-             into_f32(*res, R * in, [&](float* c) {
-               gemm(R, in, out_f, MatRef{g->data(), g->dt, out_f, 1},
-                    MatRef{w->data(), w->dt, in, 1}, c, in, false);
+             into_out(*res, R * in, [&](Out c) {
+               product(R, in, out_f, MatRef{g->data(), g->dt, out_f, 1},
+                       MatRef{w->data(), w->dt, in, 1}, c, in, false);
              });
            });
     gin[0] = res;
@@ -236,9 +277,9 @@ void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
     auto res = empty(n.in_shape[1], n.in_dt[1]);
     launch({g.get(), x.get(), res.get()},
            [g = g.get(), x = x.get(), res = res.get(), R, in, out_f] {
-             into_f32(*res, out_f * in, [&](float* c) {
-               gemm(out_f, in, R, MatRef{g->data(), g->dt, 1, out_f},
-                    MatRef{x->data(), x->dt, in, 1}, c, in, false);
+             into_out(*res, out_f * in, [&](Out c) {
+               product(out_f, in, R, MatRef{g->data(), g->dt, 1, out_f},
+                       MatRef{x->data(), x->dt, in, 1}, c, in, false);
              });
            });
     gin[1] = res;

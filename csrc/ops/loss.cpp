@@ -14,12 +14,23 @@ float rnd(DType dt, float v) {
 }
 
 void promote(TensorPtr& a, TensorPtr& b) {
-  if (a->dt != b->dt) {
-    if (a->dt == DType::f16)
-      a = op::cast(a, DType::f32);
-    else
-      b = op::cast(b, DType::f32);
+  if (a->dt != b->dt) {  // PyTorch's type promotion, the casts on the tape
+    const DType rt = result_type({operand(*a), operand(*b)});
+    a = to_dtype(a, rt);
+    b = to_dtype(b, rt);
   }
+}
+
+// float64 and the integers: the loss composed of the elementwise ops and a reduction, as
+// PyTorch's reference formula (mse: (a - b)^2, l1: |a - b|).
+TensorPtr composed(OpCode op, const TensorPtr& a, const TensorPtr& b, Reduction r) {
+  if (op == OpCode::mse_loss && !is_floating(a->dt))
+    throw NotImplemented(std::string("\"mse_cpu\" not implemented for '") + torch_name(a->dt) +
+                         "'");
+  TensorPtr d = binary(Binary::sub, a, b);
+  TensorPtr e = op == OpCode::mse_loss ? binary(Binary::mul, d, d) : unary(OpCode::abs, d);
+  if (r == Reduction::none) return e;
+  return reduce(r == Reduction::mean ? OpCode::mean : OpCode::sum, e, std::nullopt, false);
 }
 
 template <class ElemFn>
@@ -29,6 +40,7 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
   if (a->shape != b->shape)
     throw std::runtime_error(std::string(name) + ": input shape " + a->shape.str() +
                              " and target shape " + b->shape.str() + " must match");
+  if (!is_fast(a->dt)) return composed(op, a, b, r);
   const DType dt = a->dt;
   auto out = empty(r == Reduction::none ? a->shape : Shape{}, dt);
   TensorPtr ad = dense(a), bd = dense(b);

@@ -7,6 +7,7 @@
 
 #include "core/tensor.h"
 #include "ops/oplist.h"
+#include "ops/promote.h"
 
 namespace tg {
 
@@ -20,6 +21,12 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims
 
 enum class Reduction : uint8_t { none = 0, mean = 1, sum = 2 };
 
+// The second operand of a comparison (or of where): a tensor, or else the Python number s.
+struct TensorOrScalar {
+  TensorPtr t;
+  Scalar s;
+};
+
 namespace op {
 #define TG_FWD_unary(name)                    \
   inline TensorPtr name(const TensorPtr& a) { \
@@ -29,7 +36,8 @@ namespace op {
   inline TensorPtr name(const TensorPtr& a, const TensorPtr& b) { \
     return binary(Binary::name, a, b);                            \
   }
-#define TG_FWD_scalar(name) TensorPtr name(const TensorPtr& a, double s);
+#define TG_FWD_scalar(name) TensorPtr name(const TensorPtr& a, const Scalar& s);
+#define TG_FWD_compare(name) TensorPtr name(const TensorPtr& a, const TensorOrScalar& b);
 #define TG_FWD_reduce(name)                                                                   \
   inline TensorPtr name(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim) { \
     return reduce(OpCode::name, a, dims, keepdim);                                            \
@@ -60,10 +68,19 @@ TensorPtr as_strided(const TensorPtr& a, const Shape& sizes, const Shape& stride
 TensorPtr mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
 TensorPtr l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r);
 TensorPtr cast(const TensorPtr& a, DType dt);
+TensorPtr logical_not(const TensorPtr& a);
+TensorPtr where(const TensorPtr& cond, const TensorOrScalar& a, const TensorOrScalar& b);
+// idx: int64, shape B + (k,), entries in range (the Python front end checks them).
+TensorPtr index(const TensorPtr& a, const TensorPtr& idx);
+TensorPtr index_put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate);
 }  // namespace op
 
 // ---- helpers shared by ops
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 TensorPtr sum_to(const TensorPtr& g, const Shape& target);  // undo broadcasting, f32 accumulate
+// a itself, or a copy converted to dt recorded on the tape (a cast).
+TensorPtr to_dtype(const TensorPtr& a, DType dt);
+// "float", "double", "long int", ...: the C++ type names in some of PyTorch's messages.
+const char* cpp_name(DType dt);
 
 }  // namespace tg

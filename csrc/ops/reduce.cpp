@@ -5,7 +5,8 @@
 
 #include "autograd/capture.h"
 #include "kernels/kernels.h"
-#include "ops/ops.h"
+#include "ops/elementwise.h"
+#include "ops/typed.h"
 
 namespace tg {
 
@@ -39,8 +40,26 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims
       os.push(s.d[d]);
     }
   }
-  auto out = empty(os, a->dt);
   const bool mean = op == OpCode::mean;
+  TensorPtr out;
+  if (!is_fast(a->dt)) {  // float64 in double; integers and bool summed as int64, exactly
+    if (mean && !is_floating(a->dt))
+      throw std::runtime_error(
+          std::string("mean(): could not infer output dtype. Input dtype must be either a "
+                      "floating point or complex dtype. Got: ") +
+          torch_name(a->dt));
+    out = typed_sum(a, mask, keepdim, is_floating(a->dt) ? a->dt : DType::i64);
+    if (mean) out = scalar_new(out, Binary::div, double(count), false);
+  }
+  if (out) {
+    if (Node* n = record(op, out, {a.get()})) {
+      n->a1.push(int64_t(mask));
+      n->s = double(count);
+      n->i1 = (keepdim ? 1 : 0) | (dims ? 0 : 2);
+    }
+    return out;
+  }
+  out = empty(os, a->dt);
   TensorPtr ad = dense(a);
   launch({ad.get(), out.get()}, [a = ad.get(), out = out.get(), mask, mean, count] {
     Scratch acc(std::max<int64_t>(out->numel, 1));
@@ -77,6 +96,17 @@ TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
     }
   }
   auto out = empty(in, g->dt);
+  if (g->dt == DType::f64) {
+    const double c = n.s;
+    launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
+      int64_t zero[kMaxDims] = {};
+      const double* p = g->as<double>();
+      double* q = out->as<double>();
+      for_each2(out->shape, sg.v, zero,
+                [&](int64_t i, int64_t o, int64_t) { q[i] = divide ? p[o] / c : p[o]; });
+    });
+    return out;
+  }
   const float c = float(n.s);
   launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
     int64_t zero[kMaxDims] = {};

@@ -2,10 +2,16 @@
 #include <cmath>
 
 #include "ops/elementwise.h"
+#include "ops/typed.h"
 
 namespace tg {
 
-TensorPtr scalar_new(const TensorPtr& a0, Binary k, float s, bool reversed) {
+TensorPtr scalar_new(const TensorPtr& a0, Binary k, double s0, bool reversed) {
+  if (!is_fast(a0->dt)) {
+    TensorPtr c = scalar_tensor(Scalar::of(s0), a0->dt);
+    return reversed ? typed_binary(k, c, a0) : typed_binary(k, a0, c);
+  }
+  const float s = float(s0);
   TensorPtr keep;
   const TensorPtr& a = dense_ref(a0, keep);
   auto out = empty(a->shape, a->dt);
@@ -16,100 +22,144 @@ TensorPtr scalar_new(const TensorPtr& a0, Binary k, float s, bool reversed) {
 }
 
 namespace {
-void record_scalar(OpCode op, const TensorPtr& a, const TensorPtr& out, double s) {
-  if (Node* n = record(op, out, {a.get()})) n->s = s;
+void record_scalar(OpCode op, const TensorPtr& a, const TensorPtr& out, const Scalar& s) {
+  if (Node* n = record(op, out, {a.get()})) n->s = s.as_double();
+}
+
+// The float32/float16 ops below run on `a` when its dtype is one of those. Otherwise `a` is cast
+// to the result dtype of `a (k) s` (PyTorch's promotion): if that is a fast dtype the caller goes
+// on with it, else the result is computed here.
+TensorPtr other_dtypes(TensorPtr& a, Binary k, const Scalar& s, bool reversed) {
+  if (is_fast(a->dt)) return nullptr;
+  const DType rt = binary_result(k, a->dt, s.dt, result_type({operand(*a), operand(s)}));
+  a = to_dtype(a, rt);
+  if (is_fast(rt)) return nullptr;
+  TensorPtr c = scalar_tensor(s, rt);
+  return reversed ? typed_binary(k, c, a) : typed_binary(k, a, c);
+}
+
+TensorPtr simple(OpCode op, Binary k, const TensorPtr& a0, const Scalar& s, bool reversed) {
+  TensorPtr a = a0;
+  TensorPtr out = other_dtypes(a, k, s, reversed);
+  if (!out) out = scalar_new(a, k, s.as_double(), reversed);
+  record_scalar(op, a, out, s);
+  return out;
 }
 }  // namespace
 
-TensorPtr op::add_scalar(const TensorPtr& a, double s) {
-  auto out = scalar_new(a, Binary::add, float(s), false);
-  record_scalar(OpCode::add_scalar, a, out, s);
-  return out;
+TensorPtr op::add_scalar(const TensorPtr& a, const Scalar& s) {
+  return simple(OpCode::add_scalar, Binary::add, a, s, false);
 }
 void Op_add_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = g;
 }
 
-TensorPtr op::mul_scalar(const TensorPtr& a, double s) {
-  auto out = scalar_new(a, Binary::mul, float(s), false);
-  record_scalar(OpCode::mul_scalar, a, out, s);
-  return out;
+TensorPtr op::mul_scalar(const TensorPtr& a, const Scalar& s) {
+  return simple(OpCode::mul_scalar, Binary::mul, a, s, false);
 }
 void Op_mul_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = scalar_new(g, Binary::mul, float(n.s), false);
+  gin[0] = scalar_new(g, Binary::mul, n.s, false);
 }
 
-TensorPtr op::div_scalar(const TensorPtr& a, double s) {
-  auto out = scalar_new(a, Binary::div, float(s), false);
-  record_scalar(OpCode::div_scalar, a, out, s);
-  return out;
+TensorPtr op::div_scalar(const TensorPtr& a, const Scalar& s) {
+  return simple(OpCode::div_scalar, Binary::div, a, s, false);
 }
 void Op_div_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = scalar_new(g, Binary::div, float(n.s), false);
+  gin[0] = scalar_new(g, Binary::div, n.s, false);
 }
 
-TensorPtr op::rsub_scalar(const TensorPtr& a, double s) {
-  auto out = scalar_new(a, Binary::sub, float(s), true);
-  record_scalar(OpCode::rsub_scalar, a, out, s);
-  return out;
+TensorPtr op::rsub_scalar(const TensorPtr& a, const Scalar& s) {
+  return simple(OpCode::rsub_scalar, Binary::sub, a, s, true);
 }
 void Op_rsub_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = unary_raw(OpCode::neg, g);
 }
 
-TensorPtr op::rdiv_scalar(const TensorPtr& a, double s) {
-  // PyTorch computes s / x as reciprocal(x) * s: two roundings in float16.
-  const float c = float(s);
+TensorPtr op::rdiv_scalar(const TensorPtr& a0, const Scalar& s) {
+  // PyTorch computes s / x as reciprocal(x) * s: two roundings in float16. Integers become
+  // floats first (the reciprocal's dtype).
+  TensorPtr a = is_floating(a0->dt) ? a0 : to_dtype(a0, default_float());
+  const double c = s.as_double();
   TensorPtr out =
       a->dt == DType::f16
-          ? map1_new(a, [c](float x) { return half_to_float(float_to_half(1.0f / x)) * c; })
-          : map1_new(a, [c](float x) { return (1.0f / x) * c; });
+          ? map1_new(a, [c](auto x) { return half_to_float(float_to_half(1.0f / x)) * float(c); })
+          : map1_new(a, [c](auto x) {
+              using T = decltype(x);
+              return (T(1) / x) * T(c);
+            });
   record_scalar(OpCode::rdiv_scalar, a, out, s);
   return out;
 }
 void Op_rdiv_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  const float c = float(n.s);
-  gin[0] = map2_new(g, n.unpack(0), [c](float gv, float x) { return -gv * c / (x * x); });
+  const double c = n.s;
+  gin[0] = map2_new(g, n.unpack(0), [c](auto gv, auto x) {
+    using T = decltype(x);
+    return -gv * T(c) / (x * x);
+  });
 }
 
 namespace {
-float pow_f(float x, float e) {
-  if (e == 2.0f) return x * x;
-  if (e == 1.0f) return x;
-  if (e == 0.0f) return 1.0f;
-  if (e == 0.5f) return std::sqrt(x);
-  if (e == -1.0f) return 1.0f / x;
-  if (e == 3.0f) return x * x * x;
-  // PyTorch's float32 kernel: rsqrt and reciprocal-square (so -0.0 and -inf behave as there).
-  if (e == -0.5f) return 1.0f / std::sqrt(x);
-  if (e == -2.0f) return 1.0f / (x * x);
+template <class T>
+T pow_f(T x, T e) {
+  if (e == T(2)) return x * x;
+  if (e == T(1)) return x;
+  if (e == T(0)) return T(1);
+  if (e == T(0.5)) return std::sqrt(x);
+  if (e == T(-1)) return T(1) / x;
+  if (e == T(3)) return x * x * x;
+  // PyTorch's kernel: rsqrt and reciprocal-square (so -0.0 and -inf behave as there).
+  if (e == T(-0.5)) return T(1) / std::sqrt(x);
+  if (e == T(-2)) return T(1) / (x * x);
   return std::pow(x, e);
+}
+
+// x ** s or s ** x for the integer dtypes, and the dtype it is computed in otherwise.
+TensorPtr pow_other_dtypes(TensorPtr& a, const Scalar& s, bool reversed) {
+  if (is_fast(a->dt)) return nullptr;
+  DType rt = result_type({operand(*a), operand(s)});
+  if (rt == DType::b8) rt = DType::i64;
+  if (!is_floating(rt) && !reversed && s.dt != DType::f64 && s.i < 0)
+    throw std::runtime_error("Integers to negative integer powers are not allowed.");
+  a = to_dtype(a, rt);
+  return rt == DType::f64 || !is_floating(rt) ? typed_pow(a, s, reversed) : nullptr;
 }
 }  // namespace
 
-TensorPtr op::pow_scalar(const TensorPtr& a, double s) {
-  const float e = float(s);
-  auto out = map1_new(a, [e](float x) { return pow_f(x, e); });
+TensorPtr op::pow_scalar(const TensorPtr& a0, const Scalar& s) {
+  TensorPtr a = a0;
+  TensorPtr out = pow_other_dtypes(a, s, false);
+  if (!out) {
+    const float e = float(s.as_double());
+    out = map1_new(a, [e](auto x) { return pow_f(x, decltype(x)(e)); });
+  }
   record_scalar(OpCode::pow_scalar, a, out, s);
   return out;
 }
 void Op_pow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  const float e = float(n.s);
-  if (e == 0.0f)
-    gin[0] = map2_new(g, n.unpack(0), [](float gv, float) { return 0.0f * gv; });
+  // float32 rounds the exponent to float32 (as the forward), float64 keeps it.
+  const double e = g->dt == DType::f64 ? n.s : double(float(n.s));
+  if (e == 0.0)
+    gin[0] = map2_new(g, n.unpack(0), [](auto gv, auto) { return decltype(gv)(0) * gv; });
   else
-    gin[0] = map2_new(g, n.unpack(0), [e](float gv, float x) { return gv * e * pow_f(x, e - 1); });
+    gin[0] = map2_new(g, n.unpack(0), [e](auto gv, auto x) {
+      using T = decltype(x);
+      return gv * T(e) * pow_f(x, T(e) - T(1));
+    });
 }
 
-TensorPtr op::rpow_scalar(const TensorPtr& a, double s) {
-  const float c = float(s);
-  auto out = map1_new(a, [c](float x) { return std::pow(c, x); });
+TensorPtr op::rpow_scalar(const TensorPtr& a0, const Scalar& s) {
+  TensorPtr a = a0;
+  TensorPtr out = pow_other_dtypes(a, s, true);
+  if (!out) {
+    const float c = float(s.as_double());
+    out = map1_new(a, [c](auto x) { return std::pow(decltype(x)(c), x); });
+  }
   record_scalar(OpCode::rpow_scalar, a, out, s);
   return out;
 }
 void Op_rpow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  const float lc = std::log(float(n.s));
-  gin[0] = map2_new(g, n.unpack(0), [lc](float gv, float y) { return gv * y * lc; });
+  const double lc = g->dt == DType::f64 ? std::log(n.s) : double(std::log(float(n.s)));
+  gin[0] = map2_new(g, n.unpack(0), [lc](auto gv, auto y) { return gv * y * decltype(y)(lc); });
 }
 
 }  // namespace tg

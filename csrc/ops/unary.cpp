@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ops/elementwise.h"
+#include "ops/typed.h"
 
 namespace tg {
 
@@ -22,6 +23,7 @@ vec::Un to_un(OpCode op) {
 }  // namespace
 
 TensorPtr unary_raw(OpCode op, const TensorPtr& a0) {
+  if (!is_fast(a0->dt)) return typed_unary(op, a0);
   vec::Un u = to_un(op);
   TensorPtr keep;
   const TensorPtr& a = dense_ref(a0, keep);
@@ -32,7 +34,32 @@ TensorPtr unary_raw(OpCode op, const TensorPtr& a0) {
   return out;
 }
 
+namespace {
+// The input of a unary op on an integer or bool tensor: itself for the ops that keep integers,
+// else converted to the default float dtype (PyTorch's rules; bool is refused where it is).
+TensorPtr integer_input(OpCode op, const TensorPtr& a) {
+  const bool b = a->dt == DType::b8;
+  switch (op) {
+    case OpCode::neg:
+      if (b)
+        throw std::runtime_error(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead.");
+      return a;
+    case OpCode::abs:
+      if (b) throw NotImplemented("\"abs_cpu\" not implemented for 'Bool'");
+      return a;
+    case OpCode::relu:
+      if (b) throw std::runtime_error("Boolean inputs not supported for relu");
+      return a;
+    default:
+      return convert(*a, default_float());
+  }
+}
+}  // namespace
+
 TensorPtr unary(OpCode op, const TensorPtr& a) {
+  if (!is_floating(a->dt)) return unary_raw(op, integer_input(op, a));  // never recorded
   auto out = unary_raw(op, a);
   record(op, out, {a.get()});
   return out;
@@ -42,8 +69,9 @@ void Op_neg::backward(Node&, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = unary_raw(OpCode::neg, g);
 }
 void Op_abs::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = map2_new(g, n.unpack(0), [](float gv, float x) {
-    return x > 0.0f ? gv : (x < 0.0f ? -gv : 0.0f * gv);  // sign(0) = sign(nan) = 0
+  gin[0] = map2_new(g, n.unpack(0), [](auto gv, auto x) {
+    using T = decltype(x);
+    return x > T(0) ? gv : (x < T(0) ? -gv : T(0) * gv);  // sign(0) = sign(nan) = 0
   });
 }
 void Op_exp::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
@@ -53,13 +81,15 @@ void Op_log::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = binary_new(Binary::div, g, n.unpack(0));
 }
 void Op_tanh::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = map2_new(g, n.unpack(0), [](float gv, float y) { return gv * (1.0f - y * y); });
+  gin[0] = map2_new(g, n.unpack(0), [](auto gv, auto y) { return gv * (decltype(y)(1) - y * y); });
 }
 void Op_relu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = map2_new(g, n.unpack(0), [](float gv, float y) { return y <= 0.0f ? 0.0f : gv; });
+  gin[0] = map2_new(g, n.unpack(0),
+                    [](auto gv, auto y) { return y <= decltype(y)(0) ? decltype(y)(0) : gv; });
 }
 void Op_sigmoid::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = map2_new(g, n.unpack(0), [](float gv, float y) { return gv * ((1.0f - y) * y); });
+  gin[0] =
+      map2_new(g, n.unpack(0), [](auto gv, auto y) { return gv * ((decltype(y)(1) - y) * y); });
 }
 
 // As PyTorch: the derivative rounded to the dtype first, then the product.

@@ -47,11 +47,12 @@ Shape to_shape(py::handle seq) {
 }
 
 bool set_tg_error(const std::exception& e) {
-  PyObject* type = dynamic_cast<const tg::ValueError*>(&e)    ? PyExc_ValueError
-                   : dynamic_cast<const tg::TypeError*>(&e)   ? PyExc_TypeError
-                   : dynamic_cast<const tg::IndexError*>(&e)  ? PyExc_IndexError
-                   : dynamic_cast<const tg::OutOfMemory*>(&e) ? PyExc_MemoryError
-                                                              : nullptr;
+  PyObject* type = dynamic_cast<const tg::ValueError*>(&e)       ? PyExc_ValueError
+                   : dynamic_cast<const tg::TypeError*>(&e)      ? PyExc_TypeError
+                   : dynamic_cast<const tg::IndexError*>(&e)     ? PyExc_IndexError
+                   : dynamic_cast<const tg::OutOfMemory*>(&e)    ? PyExc_MemoryError
+                   : dynamic_cast<const tg::NotImplemented*>(&e) ? PyExc_NotImplementedError
+                                                                 : nullptr;
   if (type) PyErr_SetString(type, e.what());
   return type != nullptr;
 }

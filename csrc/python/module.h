@@ -38,6 +38,8 @@ inline py::object wrap_obj(TensorPtr t) {
 }
 const TensorPtr& arg(py::handle h, const char* what = "tensor");
 tg::Shape to_shape(py::handle seq);
+// A Python number (bool, int, float or a NumPy scalar) as a tg::Scalar; false if o is not one.
+bool to_scalar(PyObject* o, tg::Scalar& out);
 
 // Our exception types (core/tensor.h) as Python's; false if `e` is not one of them.
 bool set_tg_error(const std::exception& e);
@@ -134,11 +136,34 @@ struct type_caster<tg::Reduction> {
   }
 };
 template <>
+struct type_caster<tg::Scalar> {
+  PYBIND11_TYPE_CASTER(tg::Scalar, const_name("Number"));
+  bool load(handle src, bool) {
+    if (!tgpy::to_scalar(src.ptr(), value))
+      throw type_error(std::string("expected a number, got ") + Py_TYPE(src.ptr())->tp_name);
+    return true;
+  }
+};
+template <>
+struct type_caster<tg::TensorOrScalar> {
+  PYBIND11_TYPE_CASTER(tg::TensorOrScalar, const_name("Tensor | Number"));
+  bool load(handle src, bool) {
+    if (tgpy::is_tensor(src.ptr())) {
+      value.t = tgpy::T(src.ptr());
+      return true;
+    }
+    if (!tgpy::to_scalar(src.ptr(), value.s))
+      throw type_error(std::string("expected a Tensor or a number, got ") +
+                       Py_TYPE(src.ptr())->tp_name);
+    return true;
+  }
+};
+template <>
 struct type_caster<tg::DType> {
   PYBIND11_TYPE_CASTER(tg::DType, const_name("int"));
   bool load(handle src, bool) {
     const int code = src.cast<int>();
-    if (code != 0 && code != 1) throw value_error("unknown dtype code");
+    if (code < 0 || code >= tg::kNumDTypes) throw value_error("unknown dtype code");
     value = tg::DType(code);
     return true;
   }

@@ -109,17 +109,19 @@ void register_ops(py::module_& m) {
   m.attr("OPS") = names;
   m.attr("OP_TABLE") = table;  // (name, grad_fn, kind, saves) per op, as in _oplist.py
 
-  m.def("iop", [](const std::string& name, py::handle a, py::handle other) {
-    if (is_tensor(other.ptr()))
-      inplace_binary(to_binary(name), arg(a), T(other.ptr()), 0.0);
-    else
-      inplace_binary(to_binary(name), arg(a), nullptr, other.cast<double>());
+  m.def("iop", [](const std::string& name, py::handle a, const TensorOrScalar& other) {
+    inplace_binary(to_binary(name), arg(a), other.t, other.s);
     return py::reinterpret_borrow<py::object>(a);
   });
-  m.def("fill_", [](py::handle a, double v) {
+  m.def("fill_", [](py::handle a, const Scalar& v) {
     fill(arg(a), v);
     return py::reinterpret_borrow<py::object>(a);
   });
+  m.def("index_put_", [](py::handle a, const TensorPtr& idx, const TensorPtr& v, bool acc) {
+    index_put_(arg(a), idx, v, acc);
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("set_default_dtype", [](DType d) { set_default_float(d); });
   m.def("copy_", [](py::handle a, py::handle src) {
     copy_into(arg(a), arg(src, "src"));
     return py::reinterpret_borrow<py::object>(a);

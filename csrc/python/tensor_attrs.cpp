@@ -11,7 +11,7 @@ namespace tgpy {
 
 using namespace tg;
 
-extern PyObject* g_dtypes[2];
+extern PyObject* g_dtypes[kNumDTypes];
 
 namespace {
 
@@ -77,6 +77,11 @@ int set_requires_grad(PyObject* o, PyObject* v, void*) {
                     "you can only change requires_grad flags of leaf variables. If you want to "
                     "use a computed variable in a subgraph that doesn't require differentiation "
                     "use var_no_grad = var.detach().");
+    return -1;
+  }
+  if (flag && !is_floating(t.dt)) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "only Tensors of floating point and complex dtype can require gradients");
     return -1;
   }
   t.requires_grad = flag;

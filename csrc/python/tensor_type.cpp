@@ -10,14 +10,58 @@ namespace tgpy {
 
 using namespace tg;
 
-PyObject* g_base = nullptr;  // tapegrad.Tensor (Python), for the slow paths
-PyObject* g_dtypes[2] = {};  // tapegrad.float32, tapegrad.float16
+PyObject* g_base = nullptr;           // tapegrad.Tensor (Python), for the slow paths
+PyObject* g_dtypes[kNumDTypes] = {};  // tapegrad.float32, ... by code
+
+bool to_scalar(PyObject* o, Scalar& s) {
+  if (PyBool_Check(o)) {
+    s.dt = DType::b8;
+    s.i = o == Py_True;
+    return true;
+  }
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow)
+      throw std::runtime_error("value cannot be converted to type int64_t without overflow");
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    s.dt = DType::i64;
+    s.i = v;
+    return true;
+  }
+  if (PyFloat_Check(o)) {
+    s.dt = DType::f64;
+    s.f = PyFloat_AS_DOUBLE(o);
+    return true;
+  }
+  // NumPy's scalars count as the Python numbers of their kind.
+  static PyObject *np_bool = nullptr, *np_integer = nullptr, *np_floating = nullptr;
+  if (!np_bool) {
+    py::module_ np = py::module_::import("numpy");
+    np_bool = py::object(np.attr("bool_")).release().ptr();
+    np_integer = py::object(np.attr("integer")).release().ptr();
+    np_floating = py::object(np.attr("floating")).release().ptr();
+  }
+  if (PyObject_IsInstance(o, np_bool) == 1) {
+    s.dt = DType::b8;
+    s.i = PyObject_IsTrue(o);
+    return true;
+  }
+  if (PyObject_IsInstance(o, np_integer) == 1) {
+    py::object v = py::reinterpret_steal<py::object>(PyNumber_Index(o));
+    if (!v) throw py::error_already_set();
+    return to_scalar(v.ptr(), s);
+  }
+  if (PyObject_IsInstance(o, np_floating) == 1) {
+    s.dt = DType::f64;
+    s.f = PyFloat_AsDouble(o);
+    if (s.f == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    return true;
+  }
+  return false;
+}
 
 namespace {
-
-bool is_number(PyObject* o) {
-  return PyFloat_Check(o) || PyLong_Check(o);
-}
 
 bool big_matmul(const TensorImpl& a, const TensorImpl& b) {
   int64_t n = b.shape.n ? b.shape.d[b.shape.n - 1] : 1;
@@ -33,12 +77,12 @@ PyObject* slow(const char* name, PyObject* self, PyObject* other) {
   return r;
 }
 
-TensorPtr scalar_forward(Binary k, const TensorPtr& t, double s, bool reflected) {
+TensorPtr scalar_forward(Binary k, const TensorPtr& t, const Scalar& s, bool reflected) {
   switch (k) {
     case Binary::add:
       return op::add_scalar(t, s);
     case Binary::sub:
-      return reflected ? op::rsub_scalar(t, s) : op::add_scalar(t, -s);
+      return reflected ? op::rsub_scalar(t, s) : sub_scalar(t, s);
     case Binary::mul:
       return op::mul_scalar(t, s);
     default:
@@ -59,16 +103,9 @@ PyObject* nb_binary(PyObject* a, PyObject* b) {
       const TensorPtr &x = T(a), &y = T(b);
       return wrap(nogil_if(x->numel + y->numel >= kNoGilElements, [&] { return binary(K, x, y); }));
     }
-    if (ta && is_number(b)) {
-      double s = PyFloat_AsDouble(b);
-      if (s == -1.0 && PyErr_Occurred()) return nullptr;
-      return wrap(scalar_forward(K, T(a), s, false));
-    }
-    if (tb && is_number(a)) {
-      double s = PyFloat_AsDouble(a);
-      if (s == -1.0 && PyErr_Occurred()) return nullptr;
-      return wrap(scalar_forward(K, T(b), s, true));
-    }
+    Scalar s;
+    if (ta && to_scalar(b, s)) return wrap(scalar_forward(K, T(a), s, false));
+    if (tb && to_scalar(a, s)) return wrap(scalar_forward(K, T(b), s, true));
     return ta ? slow(names[int(K)][0], a, b) : slow(names[int(K)][1], b, a);
   } catch (...) {
     set_python_error();
@@ -84,16 +121,9 @@ PyObject* nb_power(PyObject* a, PyObject* b, PyObject* mod) {
     }
     bool ta = is_tensor(a), tb = is_tensor(b);
     if (g_python_dispatch) return ta ? slow("__pow__", a, b) : slow("__rpow__", b, a);
-    if (ta && is_number(b)) {
-      double s = PyFloat_AsDouble(b);
-      if (s == -1.0 && PyErr_Occurred()) return nullptr;
-      return wrap(op::pow_scalar(T(a), s));
-    }
-    if (tb && is_number(a)) {
-      double s = PyFloat_AsDouble(a);
-      if (s == -1.0 && PyErr_Occurred()) return nullptr;
-      return wrap(op::rpow_scalar(T(b), s));
-    }
+    Scalar s;
+    if (ta && to_scalar(b, s)) return wrap(op::pow_scalar(T(a), s));
+    if (tb && to_scalar(a, s)) return wrap(op::rpow_scalar(T(b), s));
     return ta ? slow("__pow__", a, b) : slow("__rpow__", b, a);
   } catch (...) {
     set_python_error();
@@ -137,11 +167,10 @@ PyObject* nb_inplace(PyObject* a, PyObject* b) {
   static const char* names[4] = {"__iadd__", "__isub__", "__imul__", "__itruediv__"};
   if (g_python_dispatch) return slow(names[int(K)], a, b);
   try {
+    Scalar s;
     if (is_tensor(b)) {
-      inplace_binary(K, T(a), T(b), 0.0);
-    } else if (is_number(b)) {
-      double s = PyFloat_AsDouble(b);
-      if (s == -1.0 && PyErr_Occurred()) return nullptr;
+      inplace_binary(K, T(a), T(b), s);
+    } else if (to_scalar(b, s)) {
       inplace_binary(K, T(a), nullptr, s);
     } else {
       return slow(names[int(K)], a, b);
@@ -206,7 +235,8 @@ py::object install(py::object base, py::tuple dtypes, py::object backend) {
   if (!type) throw py::error_already_set();
   g_type = reinterpret_cast<PyTypeObject*>(type);
   g_base = base.release().ptr();
-  for (int i = 0; i < 2; ++i)
+  if (py::len(dtypes) != size_t(kNumDTypes)) throw py::value_error("install: one dtype per code");
+  for (int i = 0; i < kNumDTypes; ++i)
     g_dtypes[i] = py::object(dtypes[i]).release().ptr();
   if (PyObject_SetAttrString(type, "_be", backend.ptr()) < 0) throw py::error_already_set();
   return py::reinterpret_borrow<py::object>(type);

@@ -3,7 +3,56 @@
 from . import _backend, _oplist, nn, optim
 from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
-from ._dtype import dtype, float, float16, float32, half  # noqa: A004
+from ._dtype import (  # noqa: A004 - PyTorch's names
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from ._functions import (
+    all,
+    allclose,
+    any,
+    eq,
+    equal,
+    ge,
+    get_default_dtype,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    masked_fill,
+    ne,
+    nonzero,
+    not_equal,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    where,
+)
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._random import (
     Generator,
@@ -143,7 +192,9 @@ del _name
 
 
 def set_num_threads(n):
-    if not isinstance(n, int) or n < 1:
+    import builtins
+
+    if not isinstance(n, builtins.int) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     _backend.current().set_num_threads(n)
 

@@ -97,10 +97,13 @@ def get_default_dtype():
 def set_default_dtype(d):
     d = to_dtype(d)
     if d not in (float32, float64, float16):
-        raise TypeError(
-            "only floating-point types are supported as the default type"
-        )
+        raise TypeError("only floating-point types are supported as the default type")
     _default[0] = d
+    for listener in _listeners:
+        listener(d)
+
+
+_listeners = []  # backends that keep their own copy (the C++ core)
 
 
 def promote_types(a, b):

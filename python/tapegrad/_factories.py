@@ -1,16 +1,43 @@
 """The tensor factories: tensor, zeros, ones, full, *_like, arange, linspace (re-exported by
 tensor.py)."""
 
+import builtins
+
 import numpy as np
 
 from . import _backend
-from ._dtype import BY_CODE, float16, float32, to_dtype
+from ._dtype import BY_CODE, get_default_dtype, int64, to_dtype
+from ._dtype import bool as bool_
 from ._tensor_args import _check_nbytes, _is_scalar, _pyfloat, _shape_arg
 from .tensor import Tensor
 
+builtins_bool = builtins.bool
+
+
+def _infer(arr, from_python):
+    """PyTorch's dtype for data: an array keeps its own; Python floats get the default dtype,
+    ints int64 and bools bool."""
+    kind = arr.dtype.kind
+    if kind == "b":
+        return bool_
+    if kind in "iu":
+        if from_python:
+            return int64
+        try:
+            return to_dtype(arr.dtype)
+        except TypeError:
+            raise TypeError(
+                f"can't convert np.ndarray of type numpy.{arr.dtype}. The only supported types "
+                "are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
+                "int8, uint8, and bool."
+            ) from None
+    if from_python:
+        return get_default_dtype()
+    return to_dtype(arr.dtype)
+
 
 def _np_from(data, dt):
-    """Turn user data into a C-contiguous float32/float16 ndarray we may keep (always a copy)."""
+    """Turn user data into a C-contiguous ndarray of a tapegrad dtype we may keep (a copy)."""
     if isinstance(data, Tensor):
         arr = data._be.to_numpy(data)
     elif isinstance(data, np.ndarray):
@@ -28,9 +55,14 @@ def _np_from(data, dt):
             f"can't convert np.ndarray of type {arr.dtype} to a tensor: "
             "only real numbers are supported"
         )
+    from_python = not isinstance(data, (np.ndarray, Tensor, np.generic))
     if dt is None:
-        dt = float16 if kind == "f" and arr.dtype.itemsize == 2 else float32  # any byte order
-    with np.errstate(over="ignore"):  # 1e39 -> inf, silently, as in PyTorch
+        dt = _infer(arr, from_python)
+    if arr.dtype != dt.np and (kind == "f" and not dt.is_floating_point):
+        # PyTorch's float -> integer conversion (truncation; NaN and overflow as its kernels)
+        src = tensor(arr.astype(np.float64, copy=False), backend=_backend.current())
+        return src._be.to_numpy(src._be.cast(src, dt.code)).copy(), dt
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e39 -> inf, silently, as in PyTorch
         out = np.array(arr, dtype=dt.np, order="C", copy=True)
     return out, dt
 
@@ -45,9 +77,15 @@ as_tensor = tensor
 
 
 def from_numpy(arr):
+    """A tensor sharing the array's memory (writes through either are seen by the other)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    return tensor(arr)
+    be = _backend.current()
+    if arr.dtype.kind not in "fiub" or arr.dtype.byteorder == (">" if np.little_endian else "<"):
+        _infer(arr, False)  # raises PyTorch's error for an unsupported dtype
+        raise TypeError(f"can't share the memory of a {arr.dtype} array; copy it first")
+    _infer(arr, False)  # PyTorch's error for an unsupported dtype (float128, uint16, ...)
+    return be.from_numpy_shared(arr)
 
 
 def _pick_backend(backend):
@@ -56,17 +94,25 @@ def _pick_backend(backend):
     return _backend.load(backend) if isinstance(backend, str) else backend
 
 
-def _filled(shape, value, dtype, requires_grad, backend=None):
-    if isinstance(value, (bool, np.bool_)):
-        value = int(value)
-    if not _is_scalar(value):
+def _filled(shape, value, dtype, requires_grad, backend=None, infer=False):
+    if not _is_scalar(value) and not isinstance(value, (builtins_bool, np.bool_)):
         raise TypeError(
             f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
         )
-    dt = float32 if dtype is None else to_dtype(dtype)
+    if dtype is not None:
+        dt = to_dtype(dtype)
+    elif infer and isinstance(value, (builtins_bool, np.bool_)):
+        dt = bool_
+    elif infer and isinstance(value, (int, np.integer)):
+        dt = int64
+    else:
+        dt = get_default_dtype()
     shape = _shape_arg(shape)
     _check_nbytes(shape, dt)
-    arr = np.full(shape, value, dtype=dt.np)
+    if not dt.is_floating_point and isinstance(value, (float, np.floating)):
+        value = tensor(value, dtype=dt).item()  # PyTorch's conversion
+    with np.errstate(over="ignore"):
+        arr = np.full(shape, value, dtype=dt.np)
     return _pick_backend(backend).from_numpy(arr, bool(requires_grad))
 
 
@@ -80,7 +126,7 @@ def ones(*shape, dtype=None, requires_grad=False, device=None, backend=None):
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, backend=None):
     shape = (size,) if isinstance(size, int) else size
-    return _filled(shape, fill_value, dtype, requires_grad, backend)
+    return _filled(shape, fill_value, dtype, requires_grad, backend, infer=True)
 
 
 def _need_like(fn, t):
@@ -111,18 +157,26 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (hi - lo) / st < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    _check_nbytes((int(np.ceil((hi - lo) / st)),), float32 if dtype is None else to_dtype(dtype))
-    return tensor(np.arange(start, end, step), dtype=dtype or float32, requires_grad=requires_grad)
+    all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dt = to_dtype(dtype) if dtype is not None else (int64 if all_int else get_default_dtype())
+    _check_nbytes((int(np.ceil((hi - lo) / st)),), dt)
+    if dt.is_floating_point and not all_int:
+        # PyTorch computes start + i * step in double, then rounds to the dtype
+        n = int(np.ceil((hi - lo) / st))
+        arr = lo + np.arange(n, dtype=np.float64) * st
+    else:
+        arr = np.arange(start, end, step)
+    return tensor(arr, dtype=dt, requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    _check_nbytes((int(steps),), float32 if dtype is None else to_dtype(dtype))
+    _check_nbytes((int(steps),), get_default_dtype() if dtype is None else to_dtype(dtype))
     # PyTorch computes linspace in the output dtype with a symmetric formula; float64 then round
     # gives the same float32 values for the sizes tutorials use.
     arr = np.linspace(_pyfloat(start), _pyfloat(end), int(steps))
-    return tensor(arr, dtype=dtype or float32, requires_grad=requires_grad)
+    return tensor(arr, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
 
 
 def _dtype_of(code):

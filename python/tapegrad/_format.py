@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 
+from ._dtype import bool as bool_
+from ._dtype import get_default_dtype, int64
+
 
 def _formatter(vals):
     finite = [abs(v) for v in vals if math.isfinite(v)]
@@ -22,14 +25,19 @@ def _special(v):
 
 def _body(arr, fmt, width, indent):
     if arr.ndim == 0:
-        return fmt(float(arr)).rjust(width)
+        return fmt(arr.item()).rjust(width)
     if arr.ndim == 1:
-        return "[" + ", ".join(fmt(float(v)).rjust(width) for v in arr) + "]"
+        return "[" + ", ".join(fmt(v).rjust(width) for v in arr.tolist()) + "]"
     sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
     return "[" + sep.join(_body(a, fmt, width, indent + 1) for a in arr) + "]"
 
 
 def format_array(arr, indent):
+    if arr.dtype.kind in "iub":  # integers and bools print as Python does, right-aligned
+        vals = arr.ravel().tolist()
+        fmt = str
+        width = max((len(str(v)) for v in vals), default=0)
+        return _body(arr, fmt, width, indent)
     vals = arr.astype(np.float64).ravel().tolist()
     fmt = _formatter(vals)
     width = max((len(fmt(v)) for v in vals), default=0)
@@ -46,7 +54,8 @@ def format_tensor(t):
     extras = []
     if arr.size == 0 and arr.ndim != 1:
         extras.append(f"size={tuple(arr.shape)}")
-    if t.dtype.name != "float32":
+    # PyTorch names the dtype unless it is the default one, int64 or bool.
+    if t.dtype not in (get_default_dtype(), int64, bool_):
         extras.append(f"dtype={t.dtype}")
     gf = t.grad_fn
     if gf is not None:

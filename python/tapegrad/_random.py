@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from ._dtype import float16, float32, to_dtype
+from ._dtype import float16, float32, int64, to_dtype
 from ._random_engine import _U64, DEFAULT_SEED, _NumpyEngine
 
 # Also names of this module (the tests read them here).
@@ -234,6 +234,20 @@ def normal_array(shape, mean=0.0, std=1.0, dtype=float32, generator=None):
     return _normal_array(_gen(generator), tuple(shape), mean, std, to_dtype(dtype))
 
 
+def _float_dtype(dtype):
+    """rand/randn's dtype: PyTorch draws float64 numbers another way, which is not written yet."""
+    from ._dtype import get_default_dtype
+
+    dt = get_default_dtype() if dtype is None else to_dtype(dtype)
+    if dt.name not in ("float32", "float16"):
+        raise NotImplementedError(
+            f"tapegrad draws float32 and float16 random numbers as PyTorch does; {dt.name} "
+            "draws are not implemented (draw float32 and convert with .double() if the "
+            "values need not match PyTorch's)"
+        )
+    return dt
+
+
 def _make(arr, dt, requires_grad):
     from .tensor import tensor
 
@@ -242,7 +256,7 @@ def _make(arr, dt, requires_grad):
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
     _refuse_in_capture("rand()")
-    dt = float32 if dtype is None else to_dtype(dtype)
+    dt = _float_dtype(dtype)
     shape = _shape(size)
     _check_nbytes(shape, dt)
     return _make(_uniform_array(_gen(generator), shape, 0.0, 1.0, dt), dt, requires_grad)
@@ -250,7 +264,7 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
     _refuse_in_capture("randn()")
-    dt = float32 if dtype is None else to_dtype(dtype)
+    dt = _float_dtype(dtype)
     shape = _shape(size)
     _check_nbytes(shape, dt)
     return _make(_normal_array(_gen(generator), shape, 0.0, 1.0, dt), dt, requires_grad)
@@ -288,7 +302,7 @@ def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, d
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    dt = float32 if dtype is None else to_dtype(dtype)
+    dt = int64 if dtype is None else to_dtype(dtype)
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size))
     _check_nbytes(shape, dt)
     out = np.empty(shape, np.int64)
@@ -297,7 +311,7 @@ def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, d
 
 
 def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
-    """A random permutation of 0..n-1 (PyTorch's algorithm; float32 values, see randint)."""
+    """A random permutation of 0..n-1 (PyTorch's algorithm; int64 values)."""
     _refuse_in_capture("randperm()")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
@@ -307,7 +321,7 @@ def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     if n >= (1 << 32) // 20:
         raise RuntimeError(f"randperm: n={n} is larger than tapegrad supports (PyTorch switches "
                            "algorithm there)")  # fmt: skip
-    dt = float32 if dtype is None else to_dtype(dtype)
+    dt = int64 if dtype is None else to_dtype(dtype)
     _check_nbytes((n,), dt)
     out = np.empty(n, np.int64)
     _gen(generator)._e.randperm_(out)

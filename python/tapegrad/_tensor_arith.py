@@ -23,12 +23,15 @@ def _arith(op, t, other, reflected):
                 "(or a 1-element tensor that does not require grad)"
             )
         return getattr(be, op)(a, b)
-    if isinstance(other, (bool, np.bool_)):
-        other = int(other)
-    if _is_scalar(other):
-        s = _pyfloat(other)
+    if _is_number(other):
+        s = _number(other)
         if not reflected:
             if op == "sub":
+                if isinstance(s, bool) and t.dtype.name == "bool":
+                    raise RuntimeError(
+                        "Subtraction, the `-` operator, with two bool tensors is not supported. "
+                        "Use the `^` or `logical_xor()` operator instead."
+                    )
                 return be.add_scalar(t, -s)
             return getattr(be, op + "_scalar")(t, s)
         if op in ("add", "mul"):
@@ -39,14 +42,25 @@ def _arith(op, t, other, reflected):
     return NotImplemented
 
 
+def _is_number(x):
+    return _is_scalar(x) or isinstance(x, (bool, np.bool_))
+
+
+def _number(x):
+    """A Python bool, int or float for a number (NumPy scalars included)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    return _pyfloat(x)
+
+
 def _inplace(op, t, other):
     if isinstance(other, Tensor):
         _check_same(t, other)
         return t._be.iop(op, t, other)
-    if isinstance(other, (bool, np.bool_)):
-        other = int(other)
-    if _is_scalar(other):
-        return t._be.iop(op, t, _pyfloat(other))
+    if _is_number(other):
+        return t._be.iop(op, t, _number(other))
     if isinstance(other, (np.ndarray, list, tuple)):
         return t._be.iop(op, t, tensor(other, dtype=t.dtype, backend=t._be))
     return NotImplemented
@@ -61,14 +75,15 @@ def _scaled(fn, t, other, alpha):
         raise TypeError(f"{fn}(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if alpha == 1:
         return other
-    try:
-        alpha = _pyfloat(alpha)
-    except OverflowError:
-        raise RuntimeError(f"{fn}(): alpha={alpha} does not fit a float") from None
-    if isinstance(other, (bool, np.bool_)):
-        other = int(other)
-    if _is_scalar(other):
-        return _pyfloat(other) * alpha
+    if not isinstance(alpha, (int, np.integer)):
+        try:
+            alpha = _pyfloat(alpha)
+        except OverflowError:
+            raise RuntimeError(f"{fn}(): alpha={alpha} does not fit a float") from None
+    else:
+        alpha = int(alpha)
+    if _is_number(other):
+        return _number(other) * alpha
     if isinstance(other, (np.ndarray, list, tuple)):
         other = tensor(other, backend=t._be)
     if not isinstance(other, Tensor):

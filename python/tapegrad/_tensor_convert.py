@@ -5,7 +5,6 @@ import numpy as np
 
 from ._copy import _Copying
 from ._format import format_tensor
-from ._tensor_args import _pyfloat
 
 
 class _Conversions(_Copying):
@@ -34,7 +33,9 @@ class _Conversions(_Copying):
 
     def tolist(self):
         arr = self._be.to_numpy(self)
-        return arr.astype(np.float64).tolist() if arr.ndim else _pyfloat(arr)
+        if self.dtype.is_floating_point:
+            arr = arr.astype(np.float64)
+        return arr.tolist()
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()  # PyTorch's __array__: refuses a tensor that requires grad
@@ -52,10 +53,15 @@ class _Conversions(_Copying):
         return int(v)
 
     def __index__(self):
-        raise TypeError("only integer tensors of a single element can be converted to an index")
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
 
     def __bool__(self):
-        if self.numel() != 1:
+        n = self.numel()
+        if n == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        if n != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
@@ -67,29 +73,6 @@ class _Conversions(_Copying):
     def __repr__(self):
         return format_tensor(self)
 
-    # PyTorch's comparisons return bool tensors, which need a bool dtype tapegrad does not have
-    # yet. Python's default would compare identity and answer `a == b` with a plain bool: a silently
-    # wrong count in `correct += (pred == y)`. So they are refused with a clear error instead.
-    def __eq__(self, other):
-        return _refuse_comparison("==", other, False)
-
-    def __ne__(self, other):
-        return _refuse_comparison("!=", other, True)
-
-    def __lt__(self, other):
-        return _refuse_comparison("<", other, None)
-
-    def __le__(self, other):
-        return _refuse_comparison("<=", other, None)
-
-    def __gt__(self, other):
-        return _refuse_comparison(">", other, None)
-
-    def __ge__(self, other):
-        return _refuse_comparison(">=", other, None)
-
-    __hash__ = object.__hash__  # by identity, as PyTorch's
-
     @property
     def device(self):
         return "cpu"
@@ -97,12 +80,3 @@ class _Conversions(_Copying):
     @property
     def backend(self):
         return self._be.name
-
-
-def _refuse_comparison(op, other, with_none):
-    if other is None and with_none is not None:  # PyTorch: `t == None` is False
-        return with_none
-    raise NotImplementedError(
-        f"tapegrad: `{op}` on tensors gives a bool tensor in PyTorch, and tapegrad has no bool "
-        "dtype yet; compare .numpy() arrays or .item() values instead"
-    )

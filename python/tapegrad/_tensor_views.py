@@ -314,27 +314,44 @@ class _Views:
 
     def __getitem__(self, index):
         from ._index import apply_index
+        from ._index_adv import getitem, is_advanced
 
-        return apply_index(self, index)
+        items = index if isinstance(index, tuple) else (index,)
+        if any(is_advanced(i) for i in items):
+            return getitem(self, index)
+        return apply_index(
+            self, tuple(_plain(i) for i in items) if isinstance(index, tuple) else _plain(index)
+        )
 
     def __setitem__(self, index, value):
         """x[index] = value: the indexed view filled or copied into (so autograd records it as
         PyTorch does, CopySlices on the base). value: a number, or a tensor broadcast to the
         view; like PyTorch, lists and arrays are refused."""
         from ._index import apply_index
+        from ._index_adv import is_advanced, setitem
 
-        if isinstance(value, (bool, np.bool_)):
-            value = int(value)
-        if not (_is_scalar(value) or hasattr(value, "_be")):
+        if not (_is_scalar(value) or isinstance(value, (bool, np.bool_)) or hasattr(value, "_be")):
             kind = type(value)
             name = kind.__name__ if kind.__module__ == "builtins" else kind.__module__ + "."
             name += "" if kind.__module__ == "builtins" else kind.__name__
             raise TypeError(f"can't assign a {name} to a {_type_name(self)}")
+        items = index if isinstance(index, tuple) else (index,)
+        if any(is_advanced(i) for i in items):
+            return setitem(self, index, value)
+        index = tuple(_plain(i) for i in items) if isinstance(index, tuple) else _plain(index)
         target = apply_index(self, index)
-        if _is_scalar(value):
+        if _is_scalar(value) or isinstance(value, (bool, np.bool_)):
             target.fill_(value)
         else:
             target.copy_(value if value.shape == target.shape else value.expand(target.shape))
+
+
+def _plain(i):
+    """A 0-dim integer tensor index as the int it holds (PyTorch selects with it)."""
+    if hasattr(i, "_be") and i.ndim == 0 and not i.dtype.is_floating_point:
+        if i.dtype.name != "bool":
+            return int(i.item())
+    return i
 
 
 def _type_name(t):

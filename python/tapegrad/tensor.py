@@ -19,15 +19,15 @@ from ._tensor_args import (
     _is_scalar,
     _norm_dim,
     _norm_dims,
-    _pyfloat,
     _Size,
 )
 from ._tensor_args import _shape_arg as _shape_arg
 from ._tensor_convert import _Conversions
+from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_Views, _Conversions):
+class Tensor(_Logic, _Views, _Conversions):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -125,8 +125,8 @@ class Tensor(_Views, _Conversions):
         return self._be.pow_scalar(self, 2.0)
 
     def sum(self, dim=None, keepdim=False, dtype=None):
-        out = self._be.sum(self, _norm_dims(dim, self.ndim), bool(keepdim))
-        return out if dtype is None else out.to(dtype)
+        t = self if dtype is None else self.to(dtype)
+        return t._be.sum(t, _norm_dims(dim, t.ndim), bool(keepdim))
 
     def mean(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)
@@ -146,14 +146,14 @@ class Tensor(_Views, _Conversions):
         return _inplace_method("div", self, other)
 
     def zero_(self):
-        return self._be.fill_(self, 0.0)
+        return self._be.fill_(self, 0)
 
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item()
-        if not _is_scalar(value):
+        if not _is_scalar(value) and not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"fill_ expects a number, got {type(value).__name__}")
-        return self._be.fill_(self, _pyfloat(value))
+        return self._be.fill_(self, _number(value))
 
     def copy_(self, src):
         if not isinstance(src, Tensor):
@@ -209,6 +209,8 @@ class Tensor(_Views, _Conversions):
                 d = a.dtype
             elif isinstance(a, str) and a in ("cpu",):
                 continue
+            elif type(a).__name__ == "device":
+                continue
             elif a is not None:
                 d = a
         if d is None:
@@ -227,9 +229,6 @@ class Tensor(_Views, _Conversions):
     def type_as(self, other):
         _need_like("type_as", other)
         return self.to(other.dtype)
-
-    def is_floating_point(self):
-        return True
 
     # ---- autograd ----
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -308,7 +307,7 @@ from ._factories import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from ._tensor_arith import _arith, _inplace, _inplace_method, _scaled  # noqa: E402
+from ._tensor_arith import _arith, _inplace, _inplace_method, _number, _scaled  # noqa: E402
 
 __all__ = [
     "Tensor",

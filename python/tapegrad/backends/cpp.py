@@ -2,7 +2,8 @@
 
 import sys
 
-from .._dtype import float16, float32
+from .. import _dtype
+from .._dtype import BY_CODE
 from ..tensor import Tensor as _Base
 
 try:
@@ -16,10 +17,17 @@ except ImportError as e:  # never fall back silently
     ) from e
 
 name = "cpp"
-Tensor = _core.install(_Base, (float32, float16), sys.modules[__name__])
+Tensor = _core.install(_Base, BY_CODE, sys.modules[__name__])
 OPS = tuple(_core.OPS)
 
 from_numpy = _core.from_numpy
+
+
+def from_numpy_shared(arr):
+    """A tensor over the array's own memory (PyTorch's from_numpy)."""
+    return _core.from_numpy(arr, False, True)
+
+
 to_numpy = _core.to_numpy
 item = _core.item
 detach = _core.detach
@@ -27,6 +35,9 @@ backward = _core.backward
 iop = _core.iop
 fill_ = _core.fill_
 copy_ = _core.copy_
+index_put_ = _core.index_put_
+_dtype._listeners.append(lambda d: _core.set_default_dtype(d.code))
+_core.set_default_dtype(_dtype.get_default_dtype().code)
 set_num_threads = _core.set_num_threads
 get_num_threads = _core.get_num_threads
 sgd_update = _core.sgd_update

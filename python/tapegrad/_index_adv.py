@@ -1,0 +1,151 @@
+"""Advanced indexing (integer tensors, lists, arrays and bool masks, mixed with basic indices) as
+PyTorch does it. The basic parts are applied first as views (_index.py); the advanced dims are
+then permuted to the front and gathered by the backends' `index` op (written by `index_put_`).
+As in PyTorch (and unlike NumPy) an int mixed with advanced indices is a plain select, and the
+advanced result dims stay in place when the advanced indices are adjacent."""
+
+import numpy as np
+
+
+def is_advanced(it):
+    from .tensor import Tensor
+
+    if isinstance(it, Tensor):
+        return it.ndim > 0 or it.dtype.name == "bool"
+    return isinstance(it, (list, np.ndarray))
+
+
+def _as_int_if_scalar(it):
+    from .tensor import Tensor
+
+    if isinstance(it, Tensor) and it.ndim == 0 and not it.dtype.is_floating_point:
+        if it.dtype.name != "bool":
+            return int(it.item())
+    return it
+
+
+def _array(it):
+    from .tensor import Tensor
+
+    if isinstance(it, Tensor):
+        if it.dtype.is_floating_point:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return it._be.to_numpy(it)
+    arr = np.asarray(it)
+    if arr.dtype.kind == "f" and arr.size:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    return arr.astype(np.int64) if arr.dtype.kind != "b" else arr
+
+
+def plan(t, index):
+    """(view, idx, result_perm): `view` is t after the basic indices with the advanced dims first,
+    idx the int64 coordinates (B + (k,)), result_perm the permutation that puts the B dims of
+    index(view, idx) where PyTorch puts them (None: they stay first)."""
+    from ._index import _slice
+    from .tensor import tensor
+
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_as_int_if_scalar(i) for i in items)
+    arrays = [_array(i) if is_advanced(i) else i for i in items]
+    specified = sum(
+        (a.ndim if isinstance(a, np.ndarray) and a.dtype.kind == "b" else 1)
+        for a in arrays
+        if a is not None and a is not Ellipsis
+    )
+    if specified > t.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {t.ndim}")
+    out, dim, adv = t, 0, []  # adv: (dim of out, int64 array)
+    for it in arrays:
+        if it is None:
+            out = out._be.unsqueeze(out, dim)
+            dim += 1
+        elif it is Ellipsis:
+            dim += t.ndim - specified
+        elif isinstance(it, slice):
+            res = _slice(out, dim, it, False)
+            out = out if res is None else res
+            dim += 1
+        elif isinstance(it, np.ndarray) and it.dtype.kind == "b":
+            want = tuple(out.shape[dim : dim + it.ndim])
+            for j, (m, s) in enumerate(zip(it.shape, want)):
+                if m != s:
+                    raise IndexError(
+                        f"The shape of the mask {list(it.shape)} at index {j} does not match the "
+                        f"shape of the indexed tensor {list(want)} at index {dim + j}"
+                    )
+            for j, coords in enumerate(np.nonzero(it)):
+                adv.append((dim + j, coords.astype(np.int64)))
+            dim += it.ndim
+        elif isinstance(it, np.ndarray):
+            size = out.shape[dim]
+            bad = (it >= size) | (it < -size)
+            if bad.any():
+                raise IndexError(
+                    f"index {int(it[bad].ravel()[0])} is out of bounds for dimension {len(adv)} "
+                    f"with size {size}"
+                )
+            adv.append((dim, np.where(it < 0, it + size, it)))
+            dim += 1
+        elif isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_)):
+            size = out.shape[dim]
+            i = int(it)
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
+            out = out._be.select(out, dim, i % size)
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
+                f"are valid indices (got {type(it).__name__})"
+            )
+    try:
+        coords = np.broadcast_arrays(*(a for _, a in adv))
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for _, a in adv)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
+        ) from None
+    dims = [d for d, _ in adv]
+    rest = [d for d in range(out.ndim) if d not in dims]
+    perm = dims + rest
+    view = out if perm == list(range(out.ndim)) else out._be.permute(out, tuple(perm))
+    nb = coords[0].ndim if coords else 0
+    idx = np.stack(coords, axis=-1) if coords else np.zeros((0, 1), np.int64)
+    idx_t = tensor(np.ascontiguousarray(idx, dtype=np.int64), backend=t._be)
+    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
+    first = dims[0]
+    result_perm = None
+    if adjacent and first > 0:
+        n_rest = len(rest)
+        result_perm = (
+            [nb + i for i in range(first)]
+            + list(range(nb))
+            + [nb + i for i in range(first, n_rest)]
+        )
+    return view, idx_t, result_perm
+
+
+def getitem(t, index):
+    view, idx, perm = plan(t, index)
+    out = view._be.index(view, idx)
+    return out if perm is None else out._be.permute(out, tuple(perm))
+
+
+def setitem(t, index, value):
+    from .tensor import Tensor, tensor
+
+    view, idx, perm = plan(t, index)
+    if not isinstance(value, Tensor):
+        value = tensor(value, dtype=t.dtype, backend=t._be)
+    elif value.dtype is not t.dtype:
+        value = value.to(t.dtype)
+    if perm is not None:  # value is given in the result's layout: bring the B dims first
+        k = idx.shape[-1]
+        b_first = tuple(idx.shape[:-1]) + tuple(view.shape[k:])
+        layout = tuple(b_first[p] for p in perm)
+        if tuple(value.shape) != layout:
+            value = value.expand(*layout)
+        inv = [0] * len(perm)
+        for i, p in enumerate(perm):
+            inv[p] = i
+        value = value.permute(*inv)
+    view._be.index_put_(view, idx, value, False)

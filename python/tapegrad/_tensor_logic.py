@@ -1,0 +1,264 @@
+"""Tensor's comparisons, logic, masks and dtype casts, as a base class of Tensor (tensor.py).
+
+Comparisons give bool tensors (PyTorch's); `where`, `masked_fill` and indexing with masks build
+on them. Each backend computes `eq ... logical_xor` in the promoted dtype of its operands.
+"""
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import to_dtype
+
+_COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
+
+
+def _other(t, o, fn):
+    """A comparison's other operand: a Tensor of t's backend or a Python number."""
+    from .tensor import Tensor, _check_same, tensor
+
+    if isinstance(o, Tensor):
+        _check_same(t, o)
+        return o
+    if isinstance(o, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return o
+    if isinstance(o, (list, tuple, np.ndarray)):
+        return tensor(o, backend=t._be)
+    raise TypeError(
+        f"{fn}(): argument 'other' (position 1) must be Tensor or Number, not {type(o).__name__}"
+    )
+
+
+def _compare(name):
+    def method(self, other):
+        return getattr(self._be, name)(self, _other(self, other, name))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Elementwise {name}, a bool tensor (PyTorch's Tensor.{name})."
+    return method
+
+
+def _dunder(name):
+    def method(self, other):
+        if other is None:  # PyTorch: `t == None` is False, `t != None` True
+            if name in ("eq", "ne"):
+                return name == "ne"
+            return NotImplemented
+        try:
+            other = _other(self, other, name)
+        except TypeError:
+            return NotImplemented
+        return getattr(self._be, name)(self, other)
+
+    method.__name__ = method.__qualname__ = f"__{name}__"
+    return method
+
+
+def _cast(dt, name):
+    def method(self, memory_format=None):
+        return self.to(dt)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"This tensor as {dt} (itself when it already is)."
+    return method
+
+
+_TYPE_NAMES = {
+    "float32": "torch.FloatTensor",
+    "float16": "torch.HalfTensor",
+    "float64": "torch.DoubleTensor",
+    "int64": "torch.LongTensor",
+    "int32": "torch.IntTensor",
+    "int16": "torch.ShortTensor",
+    "int8": "torch.CharTensor",
+    "uint8": "torch.ByteTensor",
+    "bool": "torch.BoolTensor",
+}
+_BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+class _Logic:
+    """The comparison, logic and cast methods of `tapegrad.Tensor`; never instantiated alone."""
+
+    __slots__ = ()
+
+    for _n in _COMPARE:
+        locals()[_n] = _compare(_n)
+        locals()[f"__{_n}__"] = _dunder(_n)
+    del _n
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne  # noqa: F821
+    __hash__ = object.__hash__  # by identity, as PyTorch's
+
+    def logical_and(self, other):
+        return self._be.logical_and(self, _other(self, other, "logical_and"))
+
+    def logical_or(self, other):
+        return self._be.logical_or(self, _other(self, other, "logical_or"))
+
+    def logical_xor(self, other):
+        return self._be.logical_xor(self, _other(self, other, "logical_xor"))
+
+    def logical_not(self):
+        return self._be.logical_not(self)
+
+    def _bitwise(self, other, name, logical):
+        if self.dtype is not _dtype.bool or (
+            hasattr(other, "dtype") and other.dtype is not _dtype.bool
+        ):
+            if not isinstance(other, (bool, np.bool_)) or self.dtype is not _dtype.bool:
+                raise NotImplementedError(
+                    f"tapegrad: `{name}` is implemented for bool tensors only (bitwise integer "
+                    "ops are not supported yet)"
+                )
+        return logical(self, other)
+
+    def __and__(self, other):
+        return self._bitwise(other, "&", _Logic.logical_and)
+
+    def __or__(self, other):
+        return self._bitwise(other, "|", _Logic.logical_or)
+
+    def __xor__(self, other):
+        return self._bitwise(other, "^", _Logic.logical_xor)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        if self.dtype is _dtype.bool:
+            return self._be.logical_not(self)
+        if not self.dtype.is_floating_point:
+            return -self - 1  # two's complement: ~x == -x - 1, wrapping as PyTorch's
+        raise TypeError("~ (bitwise_not) is only implemented for integer and bool tensors")
+
+    def where(self, condition, other):
+        from ._functions import where
+
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """`value` where `mask` is True, else this tensor's values (differentiable)."""
+        from ._functions import where
+
+        if mask.dtype is not _dtype.bool:
+            raise RuntimeError(
+                "masked_fill_ only supports boolean masks, but got mask with dtype "
+                + _torch_name(mask.dtype)
+            )
+        if hasattr(value, "dtype"):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                    f"with {value.ndim} dimension(s)."
+                )
+            value = value.item()
+        if not self.dtype.is_floating_point and isinstance(value, float):
+            value = self.new_full_value(value)
+        out = where(mask, value, self)
+        return out if out.dtype is self.dtype else out.to(self.dtype)
+
+    def masked_fill_(self, mask, value):
+        self.copy_(self.masked_fill(mask, value).expand(*self.shape))
+        return self
+
+    def new_full_value(self, value):
+        from .tensor import tensor
+
+        return tensor(value, dtype=self.dtype, backend=self._be).item()
+
+    def nonzero(self, as_tuple=False):
+        from .tensor import tensor
+
+        idx = np.argwhere(self._be.to_numpy(self))
+        if as_tuple:
+            if self.ndim == 0:
+                return (tensor(np.zeros(int(bool(self.item())), np.int64), backend=self._be),)
+            return tuple(tensor(idx[:, d].copy(), backend=self._be) for d in range(self.ndim))
+        return tensor(idx.astype(np.int64), backend=self._be)
+
+    def any(self, dim=None, keepdim=False):
+        return _reduce_bool(self, dim, keepdim, "any")
+
+    def all(self, dim=None, keepdim=False):
+        return _reduce_bool(self, dim, keepdim, "all")
+
+    def isnan(self):
+        return self != self
+
+    def isinf(self):
+        if not self.dtype.is_floating_point:
+            return self._be.ne(self, self)  # all False
+        return self.abs() == float("inf")
+
+    def isfinite(self):
+        if not self.dtype.is_floating_point:
+            return self._be.eq(self, self)  # all True
+        return (self == self).logical_and(self.abs() != float("inf"))
+
+    def equal(self, other):
+        """True when both have the same size and elements (PyTorch's torch.equal)."""
+        if tuple(self.shape) != tuple(other.shape):
+            return False
+        return bool((self == other).all())
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        if self.dtype is not other.dtype:
+            raise RuntimeError(
+                f"{_torch_name(self.dtype)} did not match {_torch_name(other.dtype)}"
+            )
+        a = self.detach().to(_dtype.float64)
+        b = other.detach().to(_dtype.float64)
+        close = (a - b).abs() <= atol + rtol * b.abs()
+        close = close.logical_or(a == b)
+        if equal_nan:
+            close = close.logical_or(a.isnan().logical_and(b.isnan()))
+        return close
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    # ---- dtype casts
+    long = _cast(_dtype.int64, "long")
+    int = _cast(_dtype.int32, "int")
+    short = _cast(_dtype.int16, "short")
+    char = _cast(_dtype.int8, "char")
+    byte = _cast(_dtype.uint8, "byte")
+    bool = _cast(_dtype.bool, "bool")
+    double = _cast(_dtype.float64, "double")
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """Without a dtype: PyTorch's type name ('torch.FloatTensor'); else `.to(dtype)`."""
+        if dtype is None:
+            return _TYPE_NAMES[self.dtype.name]
+        if isinstance(dtype, str) and dtype in _BY_TYPE_NAME:
+            dtype = _BY_TYPE_NAME[dtype]
+        return self.to(to_dtype(dtype))
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+
+def _torch_name(dt):
+    return {
+        "float32": "Float",
+        "float16": "Half",
+        "float64": "Double",
+        "int64": "Long",
+        "int32": "Int",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+        "bool": "Bool",
+    }[dt.name]
+
+
+def _reduce_bool(t, dim, keepdim, how):
+    nz = t._be.ne(t, 0)  # bool; PyTorch's any/all give bool (uint8 for uint8 input)
+    if dim is None:
+        n = nz.sum()
+        hit = n > 0 if how == "any" else n == t.numel()
+        return hit
+    from ._tensor_args import _norm_dim
+
+    d = _norm_dim(dim, t.ndim)
+    n = nz.sum(d, keepdim)
+    out = n > 0 if how == "any" else n == (t.shape[d] if t.ndim else 1)
+    return out if t.dtype is not _dtype.uint8 else out.to(_dtype.uint8)
