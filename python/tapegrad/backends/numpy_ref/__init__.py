@@ -14,14 +14,19 @@ One module per part:
       y, (ga, gb) = vjp("div", (a, b), g)          # the same in one call
 
 - tensor.py: `NTensor`, a strided view (sizes, strides, offset) of a flat storage ndarray
-  (float32 or float16) plus autograd state, and the storage and aliasing rules.
+  (any of the nine dtypes of tapegrad._dtype) plus autograd state, and the storage and aliasing
+  rules.
 - tape.py: `_run` applies an op (upcast float16 -> compute in float32 -> round once -> store in
   new contiguous storage), and records a `Node` when grad mode is on and an input requires grad.
   `backward` walks the nodes reachable from the root without recursion, in dependency order
   (ties: the higher sequence number first), and accumulates into leaves' `.grad`.
 - views.py: the view ops on the tape (results share the input's storage), the lazy regeneration
   of a stale view's history and the CopySlices rebase of an in-place change of a view.
-- inplace.py: the in-place functions iop, fill_, copy_.
+- inplace.py: the in-place functions iop, fill_, copy_, index_put_.
+- promote.py: PyTorch's type promotion (`result_type`) and conversions between dtypes;
+  arith.py applies them to the element-wise, reducing and linear-algebra ops, logic.py has the
+  comparisons and where, indexing.py index and index_put (kernels: kernels_compare.py,
+  kernels_index.py).
 - functions.py: the rest of the backend protocol: creation and conversion, the thread count and
   one function per op.
 - optim.py: the optimizer kernels `sgd_update` and `adam_update`.
@@ -36,7 +41,9 @@ from tapegrad import _oplist
 # Importing the kernel modules registers their ops in KERNELS (views: the stale-view hook).
 from . import (  # noqa: F401
     functions,
+    kernels_compare,
     kernels_elementwise,
+    kernels_index,
     kernels_linalg,
     kernels_reduce,
     kernels_shape,
@@ -47,7 +54,9 @@ from .functions import (  # noqa: F401
     detach,
     fill_,
     from_numpy,
+    from_numpy_shared,
     get_num_threads,
+    index_put_,
     iop,
     item,
     set_num_threads,

@@ -2,32 +2,82 @@
 conversion, the thread count and one function per op (the in-place functions: inplace.py)."""
 
 import os
+import warnings
 
 import numpy as np
 
 from tapegrad import _oplist
-from tapegrad._dtype import BY_CODE
 
-from . import views
-from .inplace import copy_, fill_, iop  # noqa: F401
-from .kernels_linalg import matmul_shape
-from .registry import broadcast_shapes
-from .tape import _run
-from .tensor import _DTYPES, _F16, _F32, _alias, _check, _new, _scalar
+from . import arith, views
+from .arith import _refuse_huge, cast, l1_loss, linear, matmul, mse_loss  # noqa: F401
+from .inplace import copy_, fill_, index_put_, iop  # noqa: F401
+from .tape import _run  # noqa: F401
+from .tensor import _DTYPES, GRAD_DTYPE, _alias, _check, _new, contiguous_strides, strided
 from .views import view_op
 
 # ---------------------------------------------------------------- creation and conversion
 
+_UNSUPPORTED = (
+    "can't convert np.ndarray of type numpy.{}. The only supported types are: float64, float32, "
+    "float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+)
 
-def from_numpy(arr, requires_grad=False):
-    """A new leaf holding a copy of `arr` (float32 or float16)."""
+
+def _check_array(arr, requires_grad):
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    if arr.dtype not in _DTYPES:
-        raise TypeError(f"unsupported dtype {arr.dtype}: tapegrad stores float32 and float16")
+    if arr.dtype.newbyteorder("=") not in _DTYPES:
+        raise TypeError(_UNSUPPORTED.format(arr.dtype.type.__name__))
     _check_rank(arr.shape)
-    t = _new(np.array(arr, order="C"))
+    if requires_grad and arr.dtype.kind != "f":
+        raise RuntimeError(GRAD_DTYPE)
+
+
+def from_numpy(arr, requires_grad=False):
+    """A new leaf holding a copy of `arr` (any of the nine dtypes; native byte order)."""
+    _check_array(arr, requires_grad)
+    t = _new(np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C"))
     t._rg = bool(requires_grad)
+    return t
+
+
+def from_numpy_shared(arr):
+    """A leaf sharing `arr`'s memory (PyTorch's torch.from_numpy): writes through either side
+    are seen by the other. Any non-negative strides that are whole elements; the storage is a
+    flat view of the memory the array spans."""
+    _check_array(arr, False)
+    if arr.dtype.byteorder not in "=|":
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion "
+            "between byte orders is currently not supported."
+        )
+    item = arr.itemsize
+    if any(s < 0 for s in arr.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making "
+            "a copy of your array  with array.copy().) "
+        )
+    if any(s % item for s in arr.strides):
+        raise ValueError(
+            "given numpy array strides not a multiple of the element byte size. Copy the numpy "
+            "array to reallocate the memory."
+        )
+    if not arr.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable, and PyTorch does not support non-writable "
+            "tensors. This means writing to this tensor will result in undefined behavior. You "
+            "may want to copy the array to protect its data or make it writable before "
+            "converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    strides = tuple(s // item for s in arr.strides)
+    span = 0 if arr.size == 0 else 1 + sum((n - 1) * s for n, s in zip(arr.shape, strides))
+    t = _new(np.zeros(0, dtype=arr.dtype))
+    t._st = strided(arr, (span,), (1,), 0)  # the flat memory; it keeps `arr` alive
+    t._arr = strided(t._st, arr.shape, strides, 0)
+    t._strides = strides if arr.size else contiguous_strides(arr.shape)
     return t
 
 
@@ -39,20 +89,6 @@ def _check_rank(shape):
         raise ValueError(f"tapegrad supports tensors of at most {_MAX_DIMS} dimensions")
 
 
-def _refuse_huge(shape, dtype):
-    """Refuse an output over 1 TiB before NumPy tries to allocate it (as the C++ core does)."""
-    n = 1
-    for s in shape:
-        n *= int(s)
-    nbytes = n * np.dtype(dtype).itemsize
-    if nbytes > 1 << 40:
-        shown = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-        raise MemoryError(
-            f"tapegrad: refusing to allocate {nbytes} bytes for a tensor of shape {shown} "
-            "(the limit is 1 TiB)"
-        )
-
-
 def to_numpy(t):
     _check(t)
     return t._arr
@@ -62,7 +98,7 @@ def item(t):
     _check(t)
     if t._arr.size != 1:
         raise RuntimeError(f"a Tensor with {t._arr.size} elements cannot be converted to Scalar")
-    return float(t._arr.item())
+    return t._arr.item()  # a Python float, int or bool, as the dtype
 
 
 def detach(t):
@@ -95,42 +131,6 @@ def get_num_threads():
 
 
 # ---------------------------------------------------------------- the ops
-
-
-def _binary(op, a, b, **attrs):
-    _check(a)
-    _check(b)
-    out_dtype = _F32 if a._arr.dtype != b._arr.dtype else a._arr.dtype
-    if op == "matmul":
-        _refuse_huge(matmul_shape(a._arr.shape, b._arr.shape), out_dtype)
-    elif op in ("add", "sub", "mul", "div"):
-        _refuse_huge(broadcast_shapes(a._arr.shape, b._arr.shape), out_dtype)
-    if a._arr.dtype != b._arr.dtype:
-        a = cast(a, 0) if a._arr.dtype == _F16 else a
-        b = cast(b, 0) if b._arr.dtype == _F16 else b
-    return _run(op, (a, b), attrs)
-
-
-def _unary(op, a, **attrs):
-    _check(a)
-    return _run(op, (a,), attrs)
-
-
-def matmul(a, b):
-    return _binary("matmul", a, b)
-
-
-def linear(x, w, b=None):
-    _check(x)
-    _check(w)
-    if b is not None:
-        _check(b)
-    ts = (x, w, b)
-    if len({t._arr.dtype for t in ts if t is not None}) > 1:
-        ts = tuple(t if t is None or t._arr.dtype == _F32 else cast(t, 0) for t in ts)
-    if w._arr.ndim == 2 and x._arr.ndim >= 1:
-        _refuse_huge(x._arr.shape[:-1] + (w._arr.shape[0],), ts[0]._arr.dtype)
-    return _run("linear", ts, {})
 
 
 def _dims(dims):
@@ -201,25 +201,6 @@ def as_strided(a, sizes, strides, offset):
     return _view("as_strided", a, sizes=_ints(sizes), strides=_ints(strides), offset=int(offset))
 
 
-def mse_loss(a, b, reduction="mean"):
-    return _binary("mse_loss", a, b, reduction=reduction)
-
-
-def l1_loss(a, b, reduction="mean"):
-    return _binary("l1_loss", a, b, reduction=reduction)
-
-
-def cast(a, code):
-    """A contiguous copy converted to dtype BY_CODE[code]; with a's own code it is PyTorch's
-    clone (grad_fn CloneBackward0), else its `to` (ToCopyBackward0)."""
-    _check(a)
-    if code not in (0, 1):
-        raise ValueError(f"unknown dtype code {code!r}: 0 is float32, 1 is float16")
-    dt = BY_CODE[code].np
-    name = "CloneBackward0" if dt == a._arr.dtype else None
-    return _run("cast", (a,), {"code": code}, out_dtype=dt, name=name)
-
-
 # ---------------------------------------------------------------- the generic kinds of the op list
 
 
@@ -228,19 +209,19 @@ def _generic(name, kind):
     if kind == "unary":
 
         def f(a):
-            return _unary(name, a)
+            return arith.unary(name, a)
     elif kind == "binary":
 
         def f(a, b):
-            return _binary(name, a, b)
+            return arith.binary(name, a, b)
     elif kind == "scalar":
 
         def f(a, s):
-            return _unary(name, a, s=_scalar(s))
+            return arith.scalar_op(name, a, s)
     else:
 
         def f(a, dims=None, keepdim=False):
-            return _unary(name, a, dims=_dims(dims), keepdim=bool(keepdim))
+            return arith.reduce(name, a, _dims(dims), bool(keepdim))
 
     f.__name__ = f.__qualname__ = name
     return f
@@ -250,3 +231,14 @@ for _name in _oplist.NAMES:
     if _oplist.KIND[_name] in ("unary", "binary", "scalar", "reduce"):
         globals()[_name] = _generic(_name, _oplist.KIND[_name])
 del _name
+
+# The ops of the compare kind, logical_not, where and the indexing ops (logic.py, indexing.py).
+from . import indexing as _indexing  # noqa: E402
+from . import logic as _logic  # noqa: E402
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+              "logical_not", "where"):  # fmt: skip
+    globals()[_name] = getattr(_logic, _name)
+del _name
+index = _indexing.index
+index_put = _indexing.index_put

@@ -1,4 +1,5 @@
-"""The numpy backend's in-place functions: iop, fill_, copy_ (docs/backends.md, In-place rules).
+"""The numpy backend's in-place functions: iop, fill_, copy_, index_put_ (docs/backends.md,
+In-place rules).
 
 They write through the tensor's geometry into its storage, so every alias sees the new values,
 and bump the shared version counter. When autograd records them:
@@ -14,9 +15,10 @@ import numpy as np
 from tapegrad._grad_mode import is_grad_enabled
 from tapegrad.tensor import Tensor as _Base
 
+from .promote import TORCH_NAME, category, convert, dtype_of, is_float, number, result_type
 from .registry import broadcast_shapes
 from .tape import _run
-from .tensor import _F32, _check, _new, _refresh, _scalar
+from .tensor import _check, _new, _refresh
 from .views import clone_with_history, overlap_check, rebase, view_op
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -67,17 +69,35 @@ def _write(a, values):
 
 
 def _cast_to(t, a):
-    from .functions import cast
+    from .arith import to_dtype
 
-    return t if t._arr.dtype == a._arr.dtype else cast(t, 0 if a._arr.dtype == _F32 else 1)
+    return to_dtype(t, dtype_of(a._arr))
+
+
+def _check_castable(op, a, other):
+    """PyTorch computes `a op= other` in the promoted dtype and refuses a result of a higher
+    category than a's (int_t += 1.5, int_t /= 2, bool_t += 1)."""
+    from .arith import _true_div, check_sub
+
+    if op == "sub":
+        check_sub(a, other)
+    out = result_type(a, other)
+    if op == "div":
+        out = _true_div(out)
+    if out._cat > category(a._arr):
+        raise RuntimeError(
+            f"result type {TORCH_NAME[out.name]} can't be cast to the desired output type "
+            f"{TORCH_NAME[dtype_of(a._arr).name]}"
+        )
 
 
 _SCALAR_OF = {"add": "add_scalar", "sub": "add_scalar", "mul": "mul_scalar", "div": "div_scalar"}
 
 
 def iop(op, a, other):
-    """a (op)= other, op in add sub mul div; other a tensor or a number; rounded to a's dtype."""
-    from .functions import _binary
+    """a (op)= other, op in add sub mul div; other a tensor or a number; computed in the
+    promoted dtype and converted to a's (integers wrap; float16 rounds)."""
+    from .arith import binary, scalar_op
 
     _check(a)
     if op not in _SCALAR_OF:
@@ -87,7 +107,8 @@ def iop(op, a, other):
         _check(other)
         _check_into(a._arr.shape, other._arr.shape)
     else:
-        s = _scalar(other)
+        other = s = number(other)
+    _check_castable(op, a, other)
     recorded = _prologue(a, other if is_tensor else None)
     overlap_check(a, (other,) if is_tensor else ())
     view = recorded and a._base is not None
@@ -100,9 +121,9 @@ def iop(op, a, other):
     if is_tensor:
         # Computed in the promoted dtype, then rounded into a's dtype (as PyTorch does). When
         # `other` aliases `a` and is saved (`x.mul_(x)`), the write makes backward raise.
-        res = _cast_to(_binary(op, src, other), a)
+        res = _cast_to(binary(op, src, other), a)
     else:
-        res = _run(_SCALAR_OF[op], (src,), {"s": -s if op == "sub" else s})
+        res = _cast_to(scalar_op(_SCALAR_OF[op], src, -s if op == "sub" else s), a)
     _write(a, res._arr)
     if view:
         rebase(a, res)
@@ -112,15 +133,18 @@ def iop(op, a, other):
 
 
 def fill_(a, value):
-    """Every element of a := value (float32(value) rounded to a's dtype)."""
+    """Every element of a := value, converted as PyTorch's fill_ converts: checked (an
+    out-of-range value is PyTorch's overflow error), float16 through float32."""
+    from .arith import to_number
+
     _check(a)
-    value = _scalar(value)
+    value = to_number(value, dtype_of(a._arr))
     recorded = _prologue(a)
     overlap_check(a)
     view = recorded and a._base is not None
     if recorded and not view:  # PyTorch's FillBackward: the old history gets a zero gradient
         res = _run("mul_scalar", (_history_carrier(a, False),), {"s": 0.0})
-    _write(a, np.float32(value))
+    _write(a, value)
     if view:
         rebase(a, None)
     elif recorded:
@@ -129,14 +153,15 @@ def fill_(a, value):
 
 
 def copy_(a, src):
-    """a := src broadcast to a's shape and converted to a's dtype."""
+    """a := src broadcast to a's shape and converted to a's dtype (PyTorch's conversions,
+    promote.convert). Into a non-floating tensor nothing is recorded."""
     _check(a)
     _check(src)
     _check_into(a._arr.shape, src._arr.shape)
-    recorded = _prologue(a, src)
+    recorded = _prologue(a, src) and is_float(a._arr)
     overlap_check(a, (src,))
     view = recorded and a._base is not None
-    values = src._arr.astype(a._arr.dtype, copy=True)
+    values = convert(src._arr, a._arr.dtype)
     if view:
         r = None
         if src._rg:
@@ -151,6 +176,29 @@ def copy_(a, src):
     _write(a, values)
     if view:
         rebase(a, r)
+    elif recorded:
+        _take_over(a, res)
+    return a
+
+
+def index_put_(a, idx, v, accumulate=False):
+    """a[idx] = v (accumulate: +=) in place, PyTorch's index_put_ (idx as for index_put)."""
+    from .indexing import check_index_put, index_put
+
+    check_index_put(a, idx, v)
+    recorded = _prologue(a, v)
+    overlap_check(a, (v,))
+    view = recorded and a._base is not None
+    if view:
+        src = clone_with_history(a)
+    elif recorded:
+        src = _history_carrier(a, False)  # index_put's backward reads no values of a
+    else:
+        src = a
+    res = index_put(src, idx, v, accumulate)
+    _write(a, res._arr)
+    if view:
+        rebase(a, res)
     elif recorded:
         _take_over(a, res)
     return a

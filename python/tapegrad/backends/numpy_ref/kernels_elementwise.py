@@ -3,6 +3,9 @@ the dtype cast. The table they register in and its rounding contract: registry.p
 
 import numpy as np
 
+from tapegrad._dtype import BY_CODE
+
+from .promote import convert
 from .registry import _sign, broadcast_shapes, kernel, sum_to
 
 # ---- binary elementwise ops (NumPy broadcasting; gradients summed back to each input's shape)
@@ -58,7 +61,8 @@ class Div:
         return ctx.round(ga), ctx.round(gb)
 
 
-# ---- tensor-scalar ops: attribute `s` (a Python float, used as a scalar of the compute dtype)
+# ---- tensor-scalar ops: attribute `s` (a Python number, used as a scalar of the compute dtype;
+# for integer dtypes the backend functions pass it already wrapped into the dtype's range)
 
 
 @kernel("add_scalar")
@@ -158,6 +162,8 @@ class RpowScalar:
 
     def forward(ctx, a, s):
         ctx.s = s
+        if a.dtype.kind in "iu":
+            return int_pow(np.full_like(a, s), a)
         y = ctx.round(np.power(ctx.scalar(s), a))
         ctx.save(a, y)
         return y
@@ -170,6 +176,25 @@ class RpowScalar:
         if ctx.s == 0:
             ga = np.where(a >= 0, ctx.scalar(0), ga)
         return (ctx.round(ga),)
+
+
+def int_pow(base, e):
+    """PyTorch's integer pow, element-wise on arrays of one integer dtype: exact products that
+    wrap (square and multiply); a negative exponent gives 1 for base 1, +-1 for base -1, else 0."""
+    n = np.where(e > 0, e, 0).astype(np.int64)
+    out, b = np.ones_like(base), base.copy()
+    while n.any():
+        out = np.where((n & 1) == 1, out * b, out)
+        b = b * b
+        n >>= 1
+    neg = e < 0
+    if neg.any():
+        odd = (e.astype(np.int64) % 2) == 1
+        minus_one = base == -1 if base.dtype.kind == "i" else np.zeros_like(neg)
+        sign = np.where(odd, -1, 1).astype(base.dtype)
+        special = np.where(minus_one, sign, np.where(base == 1, 1, 0).astype(base.dtype))
+        out = np.where(neg, special, out)
+    return out
 
 
 # ---- unary elementwise ops
@@ -277,7 +302,8 @@ class Cos:
         return (ctx.round(g * -ctx.round(np.sin(a))),)  # -sin rounded first, as PyTorch
 
 
-# ---- dtype conversion (also clone): attribute code, the output dtype's code
+# ---- dtype conversion (also clone): attribute code, the output dtype's code. Only casts between
+# floating dtypes have a gradient (the tape records nothing with a non-floating output).
 
 
 @kernel("cast")
@@ -285,7 +311,10 @@ class Cast:
     """a copy rounded to the output dtype; the gradient is rounded to the input's dtype"""
 
     def forward(ctx, a, code=0):
-        return ctx.round(a.copy())
+        dt = BY_CODE[code].np
+        if a.dtype.kind == "f" and dt.kind == "f":
+            return ctx.round(a.copy())
+        return convert(a, dt)  # PyTorch's conversions to and from integers and bool
 
     def backward(ctx, g):
         return (ctx.round_in(g),)

@@ -59,8 +59,9 @@ def _identity(x):
 
 
 def _round_f16(x):
-    """Round to float16 (nearest even), keeping the compute dtype."""
-    return x.astype(np.float16).astype(x.dtype)
+    """Round to float16 (nearest even), keeping the compute dtype. float64 goes through float32
+    first, as c10::Half is made from a float (PyTorch rounds twice)."""
+    return x.astype(np.float32).astype(np.float16).astype(x.dtype)
 
 
 _F16 = np.dtype(np.float16)
@@ -75,7 +76,10 @@ def _rounder(storage):
 class Ctx:
     """What an op's forward leaves for its backward, and the precision it runs in.
 
-    dtype     the NumPy dtype the math runs in (float32 on the tape, float64 for checks)
+    dtype     the NumPy dtype the math runs in (float32 for float32 and float16 storage on the
+              tape, the storage dtype otherwise; float64 for checks)
+    f16       whether the result is stored as float16 (kernels that accumulate in the storage
+              dtype, as PyTorch's index_put, need it)
     round     rounds a result to the op's storage dtype, keeping `dtype` (identity but for f16)
     round_in  the same for the input's storage dtype (differs from `round` only for `cast`)
     saved     the arrays `save()` kept for backward; the tape frees them after backward and
@@ -85,6 +89,7 @@ class Ctx:
 
     def __init__(self, dtype=np.float64, storage=None, input_storage=None):
         self.dtype = np.dtype(dtype)
+        self.f16 = storage is not None and np.dtype(getattr(storage, "np", storage)) == _F16
         self.round = _rounder(storage)
         self.round_in = _rounder(storage if input_storage is None else input_storage)
         self.saved = ()

@@ -1,7 +1,8 @@
 """The numpy backend's tape: `_run` applies an op (upcast float16 -> compute in float32 -> round
-once -> store) and records a `Node` when grad mode is on and an input requires grad. `backward`
-walks the nodes reachable from the root without recursion, in dependency order (ties: the higher
-sequence number first), and accumulates into leaves' `.grad`.
+once -> store; the other dtypes compute in their own) and records a `Node` when grad mode is on,
+an input requires grad and the result is floating. `backward` walks the nodes reachable from the
+root without recursion, in dependency order (ties: the higher sequence number first), and
+accumulates into leaves' `.grad`.
 """
 
 import threading
@@ -131,8 +132,8 @@ class Node:
                 saved[i] = _compute(arr)
             self.ctx.saved = tuple(saved)
         k = self.kernel
-        if not k.storage_level and g.dtype != _F32:
-            g = g.astype(_F32)
+        if not k.storage_level and g.dtype == _F16:
+            g = g.astype(_F32)  # float16 gradients are computed in float32, as the forward
         with np.errstate(all="ignore"):
             grads = k.backward(self.ctx, g)
         out = []
@@ -171,8 +172,13 @@ class _AccumulateGrad:
 
 
 def _compute(arr):
-    """The array an op computes on: float16 is upcast to float32 (exactly)."""
+    """The array an op computes on: float16 is upcast to float32 (exactly); the other dtypes
+    compute in their own."""
     return arr.astype(_F32) if arr.dtype == _F16 else arr
+
+
+def _floating(dt):
+    return dt.kind == "f"
 
 
 def edge(t):
@@ -211,16 +217,17 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
     The output is new, contiguous storage (the view ops: views.py)."""
     k = KERNELS[op]
     grad_on = is_grad_enabled()
-    edges = [None if t is None else edge(t) for t in tensors] if grad_on else ()
-    record = any(e is not None for e in edges)
     in_dt = tensors[0]._arr.dtype
-    out_dt = in_dt if out_dtype is None else out_dtype
+    out_dt = in_dt if out_dtype is None else np.dtype(out_dtype)
+    # Only floating results carry gradients (a cast to an integer, comparisons: none).
+    edges = [None if t is None else edge(t) for t in tensors] if grad_on else ()
+    record = _floating(out_dt) and any(e is not None for e in edges)
     if k.storage_level:
         arrays = [t._arr for t in tensors]
         ctx = Ctx(in_dt)
     else:
         arrays = [None if t is None else _compute(t._arr) for t in tensors]
-        ctx = Ctx(_F32, out_dt, in_dt)
+        ctx = Ctx(_F32 if out_dt == _F16 else out_dt, out_dt, in_dt)
     with np.errstate(all="ignore"):
         y = k.forward(ctx, *arrays, **attrs)
     y0 = y = np.asarray(y)

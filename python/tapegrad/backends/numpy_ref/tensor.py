@@ -1,5 +1,6 @@
-"""The numpy backend's tensor: `NTensor`, a strided view of a storage array (float32 or float16)
-plus autograd state, and the checks every function of the backend makes on its arguments.
+"""The numpy backend's tensor: `NTensor`, a strided view of a storage array (any of tapegrad's
+nine dtypes) plus autograd state, and the checks every function of the backend makes on its
+arguments.
 
 Storage and aliasing (PyTorch's tensor model): a tensor is (storage, sizes, strides, offset), in
 elements. The storage is a flat, contiguous ndarray; `_arr` is the NumPy view of it that the
@@ -11,20 +12,25 @@ except by the in-place functions (inplace.py), the optimizers and leaf grad accu
 
 import numpy as np
 
-from tapegrad._dtype import float16, float32
+from tapegrad._dtype import BY_CODE
 from tapegrad.tensor import _MIX
 from tapegrad.tensor import Tensor as _Base
 
 name = "numpy"
 
 _F32, _F16 = np.dtype(np.float32), np.dtype(np.float16)
-_DTYPES = {_F32: float32, _F16: float16}
+_DTYPES = {d.np: d for d in BY_CODE}  # the NumPy dtypes a storage may have
+
+# PyTorch's wording: the setter's, and that of the factories (and from_numpy)
+_GRAD_DTYPE = "only Tensors of floating point and complex dtype can require gradients"
+GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
 
 
 class NTensor(_Base):
     """A tensor of the numpy backend.
 
-    _st       the storage: a flat, C-contiguous ndarray, float32 or float16 (aliases share it)
+    _st       the storage: a flat, C-contiguous ndarray of one of the nine dtypes (aliases share
+              it; from_numpy_shared's is a view of the caller's array)
     _strides  element strides, one per dim (PyTorch's strides)
     _offset   element offset of element (0, ..., 0) in the storage
     _arr      the ndarray view of _st at that geometry (shape, values: what ops read and write)
@@ -72,6 +78,8 @@ class NTensor(_Base):
                     "differentiation use var_no_grad = var.detach()."
                 )
             raise RuntimeError(msg)
+        if value and not _DTYPES[self._arr.dtype].is_floating_point:
+            raise RuntimeError(_GRAD_DTYPE)
         self._rg = value
 
     @property
