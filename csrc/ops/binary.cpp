@@ -96,6 +96,10 @@ DType binary_result(Binary kind, DType a, DType b, DType promoted) {
     throw std::runtime_error(
         "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
         "`logical_xor()` operator instead.");
+  if (kind == Binary::sub && (a == DType::b8 || b == DType::b8))
+    throw std::runtime_error(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+        "invert a mask, use the `~` or `logical_not()` operator instead.");
   if (kind == Binary::div && !is_floating(promoted)) return default_float();  // true division
   return promoted;
 }

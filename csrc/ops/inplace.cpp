@@ -78,8 +78,7 @@ void check_result_dtype(Binary kind, const TensorImpl& a, const TensorPtr& other
 }  // namespace
 
 TensorPtr sub_scalar(const TensorPtr& a, const Scalar& s) {
-  if (a->dt == DType::b8 && s.dt == DType::b8)
-    binary_result(Binary::sub, DType::b8, DType::b8, DType::b8);  // raises PyTorch's error
+  binary_result(Binary::sub, a->dt, s.dt, a->dt);  // PyTorch's errors for a bool operand
   return op::add_scalar(a, s.negated());
 }
 

@@ -69,6 +69,7 @@ void Op_div_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 }
 
 TensorPtr op::rsub_scalar(const TensorPtr& a, const Scalar& s) {
+  binary_result(Binary::sub, s.dt, a->dt, a->dt);  // PyTorch's errors for a bool operand
   return simple(OpCode::rsub_scalar, Binary::sub, a, s, true);
 }
 void Op_rsub_scalar::backward(Node&, const TensorPtr& g, TensorPtr* gin) {

@@ -36,6 +36,12 @@ def _infer(arr, from_python):
     return to_dtype(arr.dtype)
 
 
+def _first_leaf(data):
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return data
+
+
 def _np_from(data, dt):
     """Turn user data into a C-contiguous ndarray of a tapegrad dtype we may keep (a copy)."""
     if isinstance(data, Tensor):
@@ -55,7 +61,9 @@ def _np_from(data, dt):
             f"can't convert np.ndarray of type {arr.dtype} to a tensor: "
             "only real numbers are supported"
         )
-    from_python = not isinstance(data, (np.ndarray, Tensor, np.generic))
+    from_python = not isinstance(data, (np.ndarray, Tensor, np.generic)) and not isinstance(
+        _first_leaf(data), np.generic
+    )  # a NumPy scalar inside a list keeps its dtype, as in PyTorch
     if dt is None:
         dt = _infer(arr, from_python)
     if arr.dtype != dt.np and (kind == "f" and not dt.is_floating_point):

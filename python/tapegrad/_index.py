@@ -12,8 +12,8 @@ def _bad(it):
     if isinstance(it, (bool, np.bool_)):
         raise IndexError("boolean indices are not supported by tapegrad")
     raise IndexError(
-        "only integers, slices (`:`), ellipsis (`...`) and None are valid indices "
-        f"in tapegrad (got {type(it).__name__})"
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+        f"valid indices (got {type(it).__name__})"
     )
 
 

@@ -12,7 +12,7 @@ def is_advanced(it):
 
     if isinstance(it, Tensor):
         return it.ndim > 0 or it.dtype.name == "bool"
-    return isinstance(it, (list, np.ndarray))
+    return isinstance(it, (list, np.ndarray, bool, np.bool_))
 
 
 def _as_int_if_scalar(it):
@@ -38,9 +38,8 @@ def _array(it):
 
 
 def plan(t, index):
-    """(view, idx, result_perm): `view` is t after the basic indices with the advanced dims first,
-    idx the int64 coordinates (B + (k,)), result_perm the permutation that puts the B dims of
-    index(view, idx) where PyTorch puts them (None: they stay first)."""
+    """(view, idx): `view` is t after the basic indices (its advanced dims first, unless they are
+    adjacent), idx the int64 coordinates (B + (k,)) such that index(view, idx) is the result."""
     from ._index import _slice
     from .tensor import tensor
 
@@ -65,13 +64,17 @@ def plan(t, index):
             res = _slice(out, dim, it, False)
             out = out if res is None else res
             dim += 1
+        elif isinstance(it, np.ndarray) and it.dtype.kind == "b" and it.ndim == 0:
+            out = out._be.unsqueeze(out, dim)  # x[True]: a new dim of size 1 (0 for False)
+            adv.append((dim, np.zeros(1 if it else 0, np.int64)))
+            dim += 1
         elif isinstance(it, np.ndarray) and it.dtype.kind == "b":
             want = tuple(out.shape[dim : dim + it.ndim])
             for j, (m, s) in enumerate(zip(it.shape, want)):
                 if m != s:
                     raise IndexError(
                         f"The shape of the mask {list(it.shape)} at index {j} does not match the "
-                        f"shape of the indexed tensor {list(want)} at index {dim + j}"
+                        f"shape of the indexed tensor {list(out.shape)} at index {dim + j}"
                     )
             for j, coords in enumerate(np.nonzero(it)):
                 adv.append((dim + j, coords.astype(np.int64)))
@@ -94,7 +97,7 @@ def plan(t, index):
             out = out._be.select(out, dim, i % size)
         else:
             raise IndexError(
-                "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors "
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 f"are valid indices (got {type(it).__name__})"
             )
     try:
@@ -105,47 +108,46 @@ def plan(t, index):
             f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
         ) from None
     dims = [d for d, _ in adv]
-    rest = [d for d in range(out.ndim) if d not in dims]
-    perm = dims + rest
-    view = out if perm == list(range(out.ndim)) else out._be.permute(out, tuple(perm))
-    nb = coords[0].ndim if coords else 0
-    idx = np.stack(coords, axis=-1) if coords else np.zeros((0, 1), np.int64)
-    idx_t = tensor(np.ascontiguousarray(idx, dtype=np.int64), backend=t._be)
-    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
     first = dims[0]
-    result_perm = None
-    if adjacent and first > 0:
-        n_rest = len(rest)
-        result_perm = (
-            [nb + i for i in range(first)]
-            + list(range(nb))
-            + [nb + i for i in range(first, n_rest)]
-        )
-    return view, idx_t, result_perm
+    if dims == list(range(first, first + len(dims))):
+        # Adjacent advanced dims: the result keeps them in place (PyTorch's rule). The dims before
+        # them become coordinates too, so one index op makes the result in its final layout.
+        lead = tuple(out.shape[:first])
+        nb = coords[0].ndim
+        grids = [g.reshape(lead + (1,) * nb) for g in np.indices(lead, dtype=np.int64)]
+        coords = np.broadcast_arrays(*grids, *(c.reshape((1,) * first + c.shape) for c in coords))
+        view = out
+    else:  # PyTorch puts the result dims first: so do the advanced dims of the view
+        rest = [d for d in range(out.ndim) if d not in dims]
+        view = out._be.permute(out, tuple(dims + rest))
+    idx = np.stack(coords, axis=-1)
+    return view, tensor(np.ascontiguousarray(idx, dtype=np.int64), backend=t._be)
 
 
 def getitem(t, index):
-    view, idx, perm = plan(t, index)
-    out = view._be.index(view, idx)
-    return out if perm is None else out._be.permute(out, tuple(perm))
+    view, idx = plan(t, index)
+    return view._be.index(view, idx)
 
 
 def setitem(t, index, value):
     from .tensor import Tensor, tensor
 
-    view, idx, perm = plan(t, index)
+    view, idx = plan(t, index)
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=t.dtype, backend=t._be)
     elif value.dtype is not t.dtype:
         value = value.to(t.dtype)
-    if perm is not None:  # value is given in the result's layout: bring the B dims first
-        k = idx.shape[-1]
-        b_first = tuple(idx.shape[:-1]) + tuple(view.shape[k:])
-        layout = tuple(b_first[p] for p in perm)
-        if tuple(value.shape) != layout:
-            value = value.expand(*layout)
-        inv = [0] * len(perm)
-        for i, p in enumerate(perm):
-            inv[p] = i
-        value = value.permute(*inv)
+    k = idx.shape[-1]
+    b_first = tuple(idx.shape[:-1]) + tuple(view.shape[k:])
+    layout = b_first
+    try:
+        np.broadcast_shapes(tuple(value.shape), layout)
+        ok = np.broadcast_shapes(tuple(value.shape), layout) == layout
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+            f"indexing result of shape {list(layout)}"
+        )
     view._be.index_put_(view, idx, value, False)

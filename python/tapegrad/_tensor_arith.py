@@ -27,19 +27,31 @@ def _arith(op, t, other, reflected):
         s = _number(other)
         if not reflected:
             if op == "sub":
-                if isinstance(s, bool) and t.dtype.name == "bool":
-                    raise RuntimeError(
-                        "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                        "Use the `^` or `logical_xor()` operator instead."
-                    )
+                _check_bool_sub(t, s)
                 return be.add_scalar(t, -s)
             return getattr(be, op + "_scalar")(t, s)
         if op in ("add", "mul"):
             return getattr(be, op + "_scalar")(t, s)
+        if op == "sub":
+            _check_bool_sub(t, s)
         return getattr(be, "r" + op + "_scalar")(t, s)
     if isinstance(other, (np.ndarray, list, tuple)):
         return _arith(op, t, tensor(other, backend=be), reflected)
     return NotImplemented
+
+
+def _check_bool_sub(t, s):
+    """PyTorch refuses `-` with a bool operand (a tensor or a Python bool)."""
+    if isinstance(s, bool) and t.dtype.name == "bool":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if isinstance(s, bool) or t.dtype.name == "bool":
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
 
 
 def _is_number(x):

@@ -127,7 +127,9 @@ class _Logic:
             return self._be.logical_not(self)
         if not self.dtype.is_floating_point:
             return -self - 1  # two's complement: ~x == -x - 1, wrapping as PyTorch's
-        raise TypeError("~ (bitwise_not) is only implemented for integer and bool tensors")
+        raise TypeError(
+            "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+        )
 
     def where(self, condition, other):
         from ._functions import where
@@ -235,6 +237,9 @@ class _Logic:
     def is_floating_point(self):
         return self.dtype.is_floating_point
 
+    def element_size(self):
+        return self.dtype.itemsize
+
 
 def _torch_name(dt):
     return {
@@ -255,7 +260,7 @@ def _reduce_bool(t, dim, keepdim, how):
     if dim is None:
         n = nz.sum()
         hit = n > 0 if how == "any" else n == t.numel()
-        return hit
+        return hit if t.dtype is not _dtype.uint8 else hit.to(_dtype.uint8)
     from ._tensor_args import _norm_dim
 
     d = _norm_dim(dim, t.ndim)
