@@ -73,7 +73,9 @@ def from_numpy_shared(arr):
             stacklevel=2,
         )
     strides = tuple(s // item for s in arr.strides)
-    span = 0 if arr.size == 0 else 1 + sum((n - 1) * s for n, s in zip(arr.shape, strides))
+    span = 0 if arr.size == 0 else 1  # elements from the first to the last, inclusive
+    for n, st in zip(arr.shape, strides):  # (this module's `sum` is the op)
+        span += (n - 1) * st if arr.size else 0
     t = _new(np.zeros(0, dtype=arr.dtype))
     t._st = strided(arr, (span,), (1,), 0)  # the flat memory; it keeps `arr` alive
     t._arr = strided(t._st, arr.shape, strides, 0)
