@@ -1,7 +1,6 @@
 """The numpy backend's functions of the backend protocol (docs/backends.md): creation and
 conversion, the thread count and one function per op (the in-place functions: inplace.py)."""
 
-import builtins
 import os
 import warnings
 
@@ -74,7 +73,9 @@ def from_numpy_shared(arr):
             stacklevel=2,
         )
     strides = tuple(s // item for s in arr.strides)
-    span = 0 if arr.size == 0 else 1 + builtins.sum((n - 1) * s for n, s in zip(arr.shape, strides))
+    span = 0 if arr.size == 0 else 1  # elements from the first to the last, inclusive
+    for n, st in zip(arr.shape, strides):  # (this module's `sum` is the op)
+        span += (n - 1) * st if arr.size else 0
     t = _new(np.zeros(0, dtype=arr.dtype))
     t._st = strided(arr, (span,), (1,), 0)  # the flat memory; it keeps `arr` alive
     t._arr = strided(t._st, arr.shape, strides, 0)
