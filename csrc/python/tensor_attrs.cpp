@@ -81,7 +81,7 @@ int set_requires_grad(PyObject* o, PyObject* v, void*) {
   }
   if (flag && !is_floating(t.dt)) {
     PyErr_SetString(PyExc_RuntimeError,
-                    "only Tensors of floating point dtype can require gradients");
+                    "only Tensors of floating point and complex dtype can require gradients");
     return -1;
   }
   t.requires_grad = flag;

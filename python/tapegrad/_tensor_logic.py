@@ -151,7 +151,8 @@ class _Logic:
                     "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                     f"with {value.ndim} dimension(s)."
                 )
-            value = value.item()
+            if not value.requires_grad:
+                value = value.item()
         if not self.dtype.is_floating_point and isinstance(value, float):
             value = self.new_full_value(value)
         out = where(mask, value, self)

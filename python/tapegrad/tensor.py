@@ -259,6 +259,8 @@ class Tensor(_Logic, _Views, _Conversions):
                 "requires_grad_(): argument 'requires_grad' (position 1) must be bool, "
                 f"not {type(requires_grad).__name__}"
             )
+        if requires_grad and not self.dtype.is_floating_point:  # PyTorch words this one apart
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = bool(requires_grad)
         return self
 

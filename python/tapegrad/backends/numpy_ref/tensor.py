@@ -22,7 +22,7 @@ _F32, _F16 = np.dtype(np.float32), np.dtype(np.float16)
 _DTYPES = {d.np: d for d in BY_CODE}  # the NumPy dtypes a storage may have
 
 # PyTorch's wording: the setter's, and that of the factories (and from_numpy)
-_GRAD_DTYPE = "only Tensors of floating point dtype can require gradients"
+_GRAD_DTYPE = "only Tensors of floating point and complex dtype can require gradients"
 GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
 
 
