@@ -62,7 +62,8 @@ def run(steps=400, n_per_class=200, lr=0.02, hidden=32, dtype="float32", seed=0,
     eps = 1e-4 if dt is tg.float16 else 1e-8
     opt = tg.optim.Adam(model.parameters(), lr=lr, eps=eps)
     loss_fn = nn.MSELoss()
-    say(f"{model}\n{2 * n_per_class} training points, backend {x.backend}, {dtype}")
+    backend = getattr(x, "backend", "torch")  # tapegrad's cpp or numpy; real PyTorch has none
+    say(f"{model}\n{2 * n_per_class} training points, backend {backend}, {dtype}")
     t0 = time.perf_counter()
     losses = []
     for step in range(steps):

@@ -6,6 +6,9 @@ graph as an SVG picture (micrograd's draw_dot, built in), runs backward one node
 printing what each node receives and sends on, and checks the result against loss.backward()
 and against finite differences (gradcheck). docs/how-backward-works.md walks through the output.
 
+tapegrad only: record_values, tape, backward_steps and tg.viz have no PyTorch counterpart (the
+other examples also run with `import torch`).
+
     python examples/see_backward.py [--backend {cpp,numpy}] [--out neuron.svg] [--seed N]
 """
 
