@@ -7,7 +7,7 @@ None it must return normally (it asserts what it checks itself, e.g. "equals the
 contiguous copy", "the cpp result equals the reference"). The cases are grouped:
 
   types      wrong Python types at every public entry point
-  dtypes     NumPy dtypes: float64/int/bool/big-endian convert to float32; complex/object refused
+  dtypes     NumPy dtypes: kept as in PyTorch; big-endian, uint16/32/64, complex, object refused
   layout     strided, reversed, read-only, unaligned, ... NumPy inputs: same result as a copy
   shape      shape mismatches, both shapes (or both sizes) named
   size       negative and overflowing sizes; huge allocations -> MemoryError naming the bytes
@@ -190,13 +190,16 @@ raises("types/permute(0, 2)", lambda b: tg.zeros(2, 3).permute(0, 2), IndexError
 raises("types/permute(0)", lambda b: tg.zeros(2, 3).permute(0), RuntimeError, "dims")
 raises("types/t() of 3-D", lambda b: tg.zeros(2, 3, 4).t(), RuntimeError, "<= 2 dimensions")
 
-# dtype arguments.
+# dtype arguments. PyTorch takes only its dtypes (and Python's float/int/bool): a name or a NumPy
+# type is "argument 'dtype' must be torch.dtype, not str"; `.to()` reads a str as a device
+# ("Invalid device string") and an int as a device index.
 BAD_DTYPES = {
     "'int32'": "int32",
     "np.int64": np.int64,
     "np.float64": np.float64,
     "'float64'": "float64",
     "np.complex64": np.complex64,
+    "np.uint16": np.uint16,
     "5": 5,
     "object()": object(),
 }
@@ -206,27 +209,125 @@ DTYPE_FNS = {
     "to": lambda d: T([1.0]).to(d),
     "Linear": lambda d: nn.Linear(2, 3, dtype=d),
 }
+TO_DTYPE_ERRORS = {  # PyTorch's answers of .to() where they are not TypeError "dtype"
+    "'int32'": (RuntimeError, re.escape("Invalid device string: 'int32'")),
+    "'float64'": (RuntimeError, re.escape("Invalid device string: 'float64'")),
+    "5": (RuntimeError, "Cannot access accelerator device when none is available"),
+}
 for fname, f in DTYPE_FNS.items():
     for dname, d in BAD_DTYPES.items():
-        raises(f"types/{fname}(dtype={dname})", lambda b, f=f, d=d: f(d), TypeError, "dtype")
+        exc, match = TypeError, r"argument 'dtype' must be torch\.dtype, not (str|type|int|object)"
+        if fname == "to":
+            exc, match = TO_DTYPE_ERRORS.get(dname, (TypeError, "invalid combination of arguments"))
+        raises(f"types/{fname}(dtype={dname})", lambda b, f=f, d=d: f(d), exc, match)
 
-# Indexing.
+# PyTorch's dtypes (and Python's types, which PyTorch maps to float64/int64/bool) are kept.
+GOOD_DTYPES = {
+    "float64": (tg.float64, "float64"),
+    "int64": (tg.int64, "int64"),
+    "int32": (tg.int32, "int32"),
+    "int16": (tg.int16, "int16"),
+    "int8": (tg.int8, "int8"),
+    "uint8": (tg.uint8, "uint8"),
+    "bool": (tg.bool, "bool"),
+    "float": (float, "float64"),
+    "int": (int, "int64"),
+    "Python bool": (bool, "bool"),
+}
+
+
+def _dtype_kept(f, d, want):
+    def fn(b):
+        t = f(d)
+        assert t.dtype is getattr(tg, want), (t.dtype, want)
+        assert arr(t).dtype == np.dtype(want)
+
+    return fn
+
+
+for fname in ("tensor", "zeros", "to"):
+    for dname, (d, want) in GOOD_DTYPES.items():
+        check(f"types/{fname}(dtype={dname}) kept", _dtype_kept(DTYPE_FNS[fname], d, want))
+
+
+def _linear_float64(b):
+    m = nn.Linear(2, 3, dtype=tg.float64)
+    assert m.weight.dtype is tg.float64 and m.bias.dtype is tg.float64
+    assert m(tg.ones(1, 2, dtype=tg.float64)).dtype is tg.float64
+
+
+check("types/Linear(dtype=float64)", _linear_float64)
+for dname in ("int64", "int32", "uint8", "bool", "int"):
+    raises(
+        f"types/Linear(dtype={dname})",
+        lambda b, d=GOOD_DTYPES[dname][0]: nn.Linear(2, 3, dtype=d),
+        RuntimeError,
+        "Only Tensors of floating point and complex dtype can require gradients",
+    )
+
+
+def _no_unsigned_wide(b):
+    # PyTorch 2.13 has uint16/uint32/uint64; tapegrad has not (a documented difference): no such
+    # attributes, and arrays of them are refused with a TypeError naming the type (dtypes/ below)
+    for name in ("uint16", "uint32", "uint64"):
+        assert not hasattr(tg, name), name
+
+
+check("types/no uint16, uint32, uint64", _no_unsigned_wide)
+
+# Indexing: PyTorch's errors.
 INDEX = {
     "t[1.0]": (lambda t: t[1.0], IndexError, "valid indices"),
-    "t['a']": (lambda t: t["a"], IndexError, "valid indices"),
-    "t[[0, 1]]": (lambda t: t[[0, 1]], IndexError, "valid indices"),
-    "t[tensor]": (lambda t: t[T(0.0)], IndexError, "valid indices"),
-    "t[True]": (lambda t: t[True], IndexError, "boolean"),
+    "t['a']": (lambda t: t["a"], TypeError, re.escape("new(): invalid data type 'str'")),
+    "t[tensor]": (
+        lambda t: t[T(0.0)],
+        IndexError,
+        "tensors used as indices must be long, int, byte or bool tensors",
+    ),
+    "t[mask of 2]": (
+        lambda t: t[tg.tensor([True, False])],
+        IndexError,
+        re.escape("The shape of the mask [2] at index 0 does not match the shape of the indexed"),
+    ),
+    "t[[0, 5]]": (lambda t: t[[0, 5]], IndexError, "index 5 is out of bounds for dimension 0"),
     "t[3]": (lambda t: t[3], IndexError, "out of bounds"),
     "t[-4]": (lambda t: t[-4], IndexError, "out of bounds"),
-    "t[2**70]": (lambda t: t[2**70], IndexError, "out of bounds"),
+    "t[2**70]": (lambda t: t[2**70], ValueError, "Overflow when unpacking long long"),
     "t[0, 0, 0]": (lambda t: t[0, 0, 0], IndexError, "too many indices"),
-    "t[..., ...]": (lambda t: t[..., ...], IndexError, "single ellipsis"),
-    "t[::0]": (lambda t: t[::0], ValueError, "step"),
-    "t[::-1]": (lambda t: t[::-1], ValueError, "step"),
+    "t[::0]": (lambda t: t[::0], ValueError, "slice step cannot be zero"),
+    "t[::-1]": (lambda t: t[::-1], ValueError, "step must be greater than zero"),
 }
 for name, (f, exc, match) in INDEX.items():
     raises(f"types/{name}", lambda b, f=f: f(tg.zeros(3, 2)), exc, match)
+
+# Indices PyTorch 2.13 accepts (advanced indexing, bool indices, several ellipses; a list of
+# floats is read as integers; a list holding one list is the legacy tuple-of-indices reading),
+# on t = [[0, 1], [2, 3], [4, 5]].
+INDEX_OK = {
+    "t[[0, 1]]": (lambda t: t[[0, 1]], [[0.0, 1.0], [2.0, 3.0]]),
+    "t[[True, False, True]]": (lambda t: t[[True, False, True]], [[0.0, 1.0], [4.0, 5.0]]),
+    "t[True]": (lambda t: t[True], [[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]]),
+    "t[False]": (lambda t: t[False], np.zeros((0, 3, 2), np.float32)),
+    "t[True, 0]": (lambda t: t[True, 0], [[0.0, 1.0]]),
+    "t[tensor(True)]": (lambda t: t[tg.tensor(True)], [[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]]),
+    "t[tensor(0)]": (lambda t: t[tg.tensor(0)], [0.0, 1.0]),
+    "t[..., ...]": (lambda t: t[..., ...], [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]),
+    "t[[0.0, 1.0]]": (lambda t: t[[0.0, 1.0]], [[0.0, 1.0], [2.0, 3.0]]),
+    "t[[[0, 1]]]": (lambda t: t[[[0, 1]]], [[0.0, 1.0], [2.0, 3.0]]),
+}
+
+
+def _index_ok(f, want):
+    def fn(b):
+        got = f(tg.arange(6.0).view(3, 2))
+        assert got.dtype is tg.float32
+        np.testing.assert_array_equal(arr(got), np.asarray(want, np.float32), strict=True)
+
+    return fn
+
+
+for name, (f, want) in INDEX_OK.items():
+    check(f"types/{name}", _index_ok(f, want))
 
 
 def _huge_slices(b):
@@ -292,83 +393,180 @@ raises("types/Linear(True, 2)", lambda b: nn.Linear(True, 2), ValueError, "posit
 raises("types/Linear(device=cuda)", lambda b: nn.Linear(2, 2, device="cuda"), RuntimeError, "CPU")
 raises("types/Module.to('cuda')", lambda b: nn.Linear(2, 2).to("cuda"), RuntimeError, "CPU")
 raises("types/Module.train('yes')", lambda b: nn.ReLU().train("yes"), ValueError, "boolean")
-raises("types/Module.double()", lambda b: nn.ReLU().double(), TypeError, "float32")
+
+
+def _module_double(b):
+    relu = nn.ReLU()
+    assert relu.double() is relu
+    m = nn.Linear(2, 2)
+    assert m.double() is m and m.weight.dtype is tg.float64 and m.bias.dtype is tg.float64
+
+
+check("types/Module.double()", _module_double)
 raises("types/compile(non-callable)", lambda b: tg.compile(5)(), TypeError)
 
 # ================================================================== dtypes
 
-CONVERTED = {
-    "float64": np.array([1.5, -2.25, 3e38 * 10], np.float64),
-    "float32": np.array([1.5, -2.25, 3.0], np.float32),
-    "int8": np.array([1, -2, 127], np.int8),
-    "int16": np.array([1, -2, 30000], np.int16),
-    "int32": np.array([1, -2, 2**31 - 1], np.int32),
-    "int64": np.array([1, -2, 2**53 + 1], np.int64),
-    "uint8": np.array([0, 1, 255], np.uint8),
-    "uint64": np.array([0, 1, 2**64 - 1], np.uint64),
-    "bool": np.array([True, False, True]),
-    ">f4 (big-endian)": np.array([1.5, -2.25, 3.0], ">f4"),
-    ">f8 (big-endian)": np.array([1.5, -2.25, 1e-3], ">f8"),
-    ">i4 (big-endian)": np.array([1, -2, 3], ">i4"),
-    ">f2 (big-endian)": np.array([1.5, -2.25, 3.0], ">f2"),
-    "float16": np.array([1.5, -2.25, 65504.0], np.float16),
+# PyTorch 2.13's answers. tensor() and from_numpy() keep the array's dtype and values (bit for
+# bit); `tensor + array` is computed by NumPy (NumPy's promotion: float32 + int32 -> float64).
+# PyTorch refuses arrays not in the native byte order (ValueError). tapegrad has no
+# uint16/32/64 and no complex dtypes, so tensor()/from_numpy() of them are a TypeError (PyTorch
+# makes a tensor of that dtype); in `t + a` NumPy makes float tensors of the unsigned ones.
+BYTE_ORDER = re.escape(
+    "given numpy array has byte order different from the native byte order. Conversion between "
+    "byte orders is currently not supported."
+)
+CONVERTED = {  # name: (array, dtype of `float32 tensor + array`)
+    "float64": (np.array([1.5, -2.25, 3e38 * 10], np.float64), "float64"),
+    "float32": (np.array([1.5, -2.25, 3.0], np.float32), "float32"),
+    "int8": (np.array([1, -2, 127], np.int8), "float32"),
+    "int16": (np.array([1, -2, 30000], np.int16), "float32"),
+    "int32": (np.array([1, -2, 2**31 - 1], np.int32), "float64"),
+    "int64": (np.array([1, -2, 2**53 + 1], np.int64), "float64"),
+    "uint8": (np.array([0, 1, 255], np.uint8), "float32"),
+    "uint16": (np.array([0, 1, 2**16 - 1], np.uint16), "float32"),
+    "uint32": (np.array([0, 1, 2**32 - 1], np.uint32), "float64"),
+    "uint64": (np.array([0, 1, 2**64 - 1], np.uint64), "float64"),
+    "bool": (np.array([True, False, True]), "float32"),
+    ">f4 (big-endian)": (np.array([1.5, -2.25, 3.0], ">f4"), "float32"),
+    ">f8 (big-endian)": (np.array([1.5, -2.25, 1e-3], ">f8"), "float64"),
+    ">i4 (big-endian)": (np.array([1, -2, 3], ">i4"), "float64"),
+    ">f2 (big-endian)": (np.array([1.5, -2.25, 3.0], ">f2"), "float32"),
+    "float16": (np.array([1.5, -2.25, 65504.0], np.float16), "float32"),
 }
-REFUSED = {
-    "complex64": np.array([1 + 2j], np.complex64),
-    "complex128": np.array([1j, 2.0]),
-    "object": np.array([1.0, None], dtype=object),
-    "object (numbers)": np.array([1.0, 2.0], dtype=object),
-    "str": np.array(["1.0"]),
-    "bytes": np.array([b"1"]),
-    "datetime64": np.array(["2020-01-01"], "M8[D]"),
-    "timedelta64": np.array([1], "m8[s]"),
-    "structured": np.zeros(2, dtype=[("a", "f4"), ("b", "f4")]),
+UNSUPPORTED = r"can't convert np\.ndarray of type numpy\.{}\. The only supported types are"
+NO_LOOP = "ufunc 'add' did not contain a loop with signature matching types"
+NO_OPERANDS = "ufunc 'add' cannot use operands with types"
+REFUSED = {}  # name: {entry: (exception, message)}; an entry not named converts as above
+for name in ("uint16", "uint32", "uint64"):
+    REFUSED[name] = {e: (TypeError, UNSUPPORTED.format(name)) for e in ("tensor", "from_numpy")}
+for name in CONVERTED:
+    if name.startswith(">"):
+        REFUSED[name] = {e: (ValueError, BYTE_ORDER) for e in ("tensor", "from_numpy")}
+NOT_REAL = {  # name: (array, message of `t + a`); tensor()/from_numpy() name the NumPy type
+    "complex64": (np.array([1 + 2j], np.complex64), None),
+    "complex128": (np.array([1j, 2.0]), None),
+    "object": (np.array([1.0, None], dtype=object), "unsupported operand type"),
+    "object (numbers)": (np.array([1.0, 2.0], dtype=object), UNSUPPORTED.format("object_")),
+    "str": (np.array(["1.0"]), NO_LOOP),
+    "bytes": (np.array([b"1"]), NO_LOOP),
+    "datetime64": (np.array(["2020-01-01"], "M8[D]"), NO_OPERANDS),
+    "timedelta64": (np.array([1], "m8[s]"), NO_OPERANDS),
+    "structured": (np.zeros(2, dtype=[("a", "f4"), ("b", "f4")]), NO_LOOP),
+}
+NUMPY_TYPE = {
+    "object": "object_",
+    "object (numbers)": "object_",
+    "str": "str_",
+    "bytes": "bytes_",
+    "datetime64": "datetime64",
+    "timedelta64": "timedelta64",
+    "structured": "void",
 }
 DTYPE_ENTRY = {
     "tensor": lambda a: tg.tensor(a),
     "from_numpy": lambda a: tg.from_numpy(a),
     "t + a": lambda a: tg.zeros(a.shape) + a,
+    # PyTorch's copy_ takes tensors only (TypeError for an ndarray); tapegrad also takes an
+    # array and converts it as copy_ from a tensor of its dtype would
     "t.copy_(a)": lambda a: tg.zeros(a.shape).copy_(a),
 }
 
 
-def _converted(entry, a):
+def _converted(entry, a, sum_dtype):
     def fn(b):
-        with np.errstate(over="ignore"):
-            want = a.astype(np.float16 if a.dtype.kind == "f" and a.itemsize == 2 else np.float32)
-        if entry == "t + a":
-            want = want.astype(np.float32)
-        got = DTYPE_ENTRY[entry](a)
-        assert got.dtype.np == (want.dtype if entry in ("tensor", "from_numpy") else np.float32)
-        np.testing.assert_array_equal(arr(got), want.astype(got.dtype.np))
+        got = DTYPE_ENTRY[entry](a.copy())
+        if entry == "t.copy_(a)":
+            with np.errstate(over="ignore"):
+                want = a.astype(np.float32)
+        elif entry == "t + a":
+            want = a.astype(sum_dtype)
+        else:
+            want = a
+        assert got.dtype is getattr(tg, want.dtype.name), (got.dtype, want.dtype)
+        np.testing.assert_array_equal(arr(got), want, strict=True)
+        assert (
+            arr(got).tobytes() == np.ascontiguousarray(want, want.dtype.newbyteorder("=")).tobytes()
+        )
 
     return fn
 
 
 for entry in DTYPE_ENTRY:
-    for dname, a in CONVERTED.items():
-        check(f"dtypes/{entry}: {dname} converts like PyTorch", _converted(entry, a))
-    for dname, a in REFUSED.items():
+    for dname, (a, sum_dtype) in CONVERTED.items():
+        refused = REFUSED.get(dname, {}).get(entry)
+        if refused is None:
+            check(f"dtypes/{entry}: {dname} converts like PyTorch", _converted(entry, a, sum_dtype))
+        else:
+            raises(f"dtypes/{entry}: {dname} refused", lambda b, e=entry, a=a: DTYPE_ENTRY[e](a),
+                   *refused)  # fmt: skip
+    for dname, (a, add_msg) in NOT_REAL.items():
+        if entry in ("tensor", "from_numpy"):
+            kind = NUMPY_TYPE.get(dname)
+            match = UNSUPPORTED.format(kind) if kind else "only real numbers|complex"
+        elif entry == "t + a":
+            match = add_msg or "only real numbers|complex"
+        else:
+            match = None
         raises(
             f"dtypes/{entry}: {dname} refused",
             lambda b, e=entry, a=a: DTYPE_ENTRY[e](a),
             TypeError,
-            "only real numbers|could not convert",
+            match,
         )
+# PyTorch makes complex64 tensors of these; tapegrad has no complex dtypes
 raises("dtypes/tensor(1j)", lambda b: tg.tensor(1j), TypeError, "only real numbers")
 raises("dtypes/tensor([1, 2j])", lambda b: tg.tensor([1, 2j]), TypeError, "only real numbers")
 
 
 def _python_numbers(b):
-    for data, want in [(True, 1.0), (3, 3.0), (2**62, 2.0**62), (np.int64(5), 5.0)]:
+    # PyTorch: Python bool -> bool, int -> int64, float -> the default dtype (float32); a NumPy
+    # scalar keeps its dtype
+    for data, dtype, want in [
+        (True, tg.bool, True),
+        (3, tg.int64, 3),
+        (2**62, tg.int64, 2**62),
+        (-(2**63), tg.int64, -(2**63)),
+        (1.5, tg.float32, 1.5),
+        ([True, 2], tg.int64, [1, 2]),
+        ([1, 2.5], tg.float32, [1.0, 2.5]),
+        (np.int64(5), tg.int64, 5),
+        (np.int32(7), tg.int32, 7),
+        (np.uint8(200), tg.uint8, 200),
+        (np.bool_(True), tg.bool, True),
+        (np.float16(1.5), tg.float16, 1.5),
+        (np.float32(1.5), tg.float32, 1.5),
+        (np.float64(1.5), tg.float64, 1.5),
+        ([np.float64(1.5)], tg.float64, [1.5]),
+        (np.array(2.5), tg.float64, 2.5),
+    ]:
         t = tg.tensor(data)
-        assert t.dtype is tg.float32 and t.item() == np.float32(want)
-    assert tg.tensor(np.float16(1.5)).dtype is tg.float16
-    assert tg.tensor(np.float64(1.5)).dtype is tg.float32
+        assert t.dtype is dtype, (data, t.dtype)
+        assert t.tolist() == want and type(t.tolist()) is type(want), (data, t.tolist())
 
 
 check("dtypes/python and numpy scalars", _python_numbers)
-raises("dtypes/tensor(2**70)", lambda b: tg.tensor(2**70), TypeError, "only real numbers")
+# Integers beyond int64 overflow (PyTorch's ValueError), also where they would fit a float
+for name, data in {
+    "2**70": 2**70,
+    "2**63": 2**63,
+    "-2**63 - 1": -(2**63) - 1,
+    "[2**64]": [2**64],
+}.items():
+    raises(f"dtypes/tensor({name})", lambda b, d=data: tg.tensor(d), ValueError,
+           "Overflow when unpacking long long")  # fmt: skip
+raises("dtypes/tensor(np.uint64(5))", lambda b: tg.tensor(np.uint64(5)), TypeError)
+
+
+def _big_int_in_float_list(b):
+    # a float in the list makes the dtype float32; 2**70 is then just a float
+    t = tg.tensor([1.0, 2**70])
+    assert t.dtype is tg.float32
+    np.testing.assert_array_equal(arr(t), np.array([1.0, 2.0**70], np.float32))
+    assert tg.tensor(2**70, dtype=tg.float32).item() == 2.0**70
+
+
+check("dtypes/tensor([1.0, 2**70])", _big_int_in_float_list)
 
 # ================================================================== layout
 
@@ -416,7 +614,9 @@ LAYOUTS = {
     "big-endian": lambda: _base().astype(">f4"),
     "float64 strided": lambda: _base().astype(np.float64)[:, ::-1][:, ::-1],
 }
-# what each entry point computes from an input array `a` (4x6); returns an ndarray
+# what each entry point computes from an input array `a` (4x6); returns an ndarray. PyTorch takes
+# no ndarray in `a * t` (TypeError in PyTorch 2.13 with NumPy 2), add_, copy_, backward and
+# load_state_dict (TypeError/RuntimeError): those rows test tapegrad's own acceptance of arrays.
 LAYOUT_ENTRY = {
     "tensor": lambda a: arr(tg.tensor(a)),
     "from_numpy": lambda a: arr(tg.from_numpy(a)),
@@ -455,27 +655,75 @@ def _same_as_contiguous(entry, layout):
     return fn
 
 
+NEGATIVE_STRIDES = re.escape(
+    "At least one stride in the given numpy array is negative, and tensors with negative strides "
+    "are not currently supported."
+)
+# What PyTorch refuses: an array with negative strides or not in the native byte order, wherever
+# it goes through tensor()/from_numpy() (`t + a` is NumPy's and takes both); a float32 @ float64.
+LAYOUT_REFUSED = {
+    ("tensor", "reversed"): (ValueError, NEGATIVE_STRIDES),
+    ("from_numpy", "reversed"): (ValueError, NEGATIVE_STRIDES),
+    ("t @ a.T", "reversed"): (ValueError, NEGATIVE_STRIDES),
+    ("half(a)", "reversed"): (ValueError, NEGATIVE_STRIDES),
+    ("tensor", "big-endian"): (ValueError, BYTE_ORDER),
+    ("from_numpy", "big-endian"): (ValueError, BYTE_ORDER),
+    ("t @ a.T", "big-endian"): (ValueError, BYTE_ORDER),
+    ("half(a)", "big-endian"): (ValueError, BYTE_ORDER),
+    ("t @ a.T", "float64 strided"): (
+        RuntimeError,
+        re.escape("expected m1 and m2 to have the same dtype, but got: float != double"),
+    ),
+}
 for entry in LAYOUT_ENTRY:
     for layout in LAYOUTS:
-        check(f"layout/{entry}: {layout} == contiguous copy", _same_as_contiguous(entry, layout))
+        if (entry, layout) in LAYOUT_REFUSED:
+            raises(
+                f"layout/{entry}: {layout} refused",
+                lambda b, e=entry, lay=layout: LAYOUT_ENTRY[e](LAYOUTS[lay]()),
+                *LAYOUT_REFUSED[entry, layout],
+            )
+        else:
+            check(
+                f"layout/{entry}: {layout} == contiguous copy", _same_as_contiguous(entry, layout)
+            )
 
 
-def _readonly_source_never_written(b):
-    # tensors copy their input: in-place ops on a tensor made from read-only memory write the
-    # tensor's own buffer, never the user's (read-only) array
+def _in_place(t):
+    t.add_(1.0)
+    t.mul_(T(2.0))
+
+
+def _tensor_copies(b):
+    # tensor() copies its input: in-place ops write the tensor's own buffer, never the user's
+    # (read-only) array
     ro = _readonly()
-    for t in (tg.from_numpy(ro), tg.tensor(ro), tg.as_tensor(ro)):
-        t.add_(1.0)
-        t.mul_(T(2.0))
-        t.copy_(T(np.zeros((4, 6))))
-        t.fill_(7.0)
-        t.zero_()
-        assert arr(t).sum() == 0
+    t = tg.tensor(ro)
+    _in_place(t)
+    t.copy_(T(np.zeros((4, 6))))
+    t.fill_(7.0)
+    t.zero_()
+    assert arr(t).sum() == 0
     np.testing.assert_array_equal(ro, _base())
     assert not ro.flags.writeable
 
 
-check("layout/in-place ops never write a read-only source", _readonly_source_never_written)
+def _shares(make):
+    # from_numpy() and as_tensor() of an array of a PyTorch dtype share its memory, as in PyTorch:
+    # in-place ops write through, even to an array flagged read-only (PyTorch only warns)
+    def fn(b):
+        for a in (_base(), _readonly()):
+            t = make(a)
+            _in_place(t)
+            np.testing.assert_array_equal(a, (_base() + np.float32(1.0)) * np.float32(2.0))
+            np.testing.assert_array_equal(arr(t), a)
+
+    return fn
+
+
+check("layout/tensor() copies: in-place ops never write the source", _tensor_copies)
+check("layout/from_numpy() shares memory, read-only or not", _shares(tg.from_numpy))
+check("layout/as_tensor() shares memory, read-only or not", _shares(tg.as_tensor))
 
 
 def _numpy_view_semantics(b):
@@ -1493,11 +1741,25 @@ def _backward_wrong_gradient(b):
 check("protocol/from_numpy of a byte-swapped float16 array", _from_numpy_byteswapped_f16)
 check("protocol/from_numpy of a non-canonical float32 dtype", _from_numpy_noncanonical_f32)
 raises("protocol/backward with a gradient of another shape", _backward_wrong_gradient, RuntimeError)
-raises(
-    "protocol/from_numpy(float64)",
-    lambda b: _be(b).from_numpy(np.ones(2), False),
-    (TypeError, ValueError),
-)
+
+
+def _from_numpy_dtypes(b):
+    # the backends store float64, the integer dtypes and bool (docs/backends.md)
+    for a in (np.ones(2), np.arange(3), np.arange(3, dtype=np.int8), np.array([True, False])):
+        t = _be(b).from_numpy(a, False)
+        assert arr(t).dtype == a.dtype
+        np.testing.assert_array_equal(arr(t), a, strict=True)
+
+
+check("protocol/from_numpy(float64, int, bool)", _from_numpy_dtypes)
+for name, a in {"uint16": np.ones(2, np.uint16), "complex64": np.ones(2, np.complex64),
+                "object": np.ones(2, object)}.items():  # fmt: skip
+    raises(
+        f"protocol/from_numpy({name})",
+        lambda b, a=a: _be(b).from_numpy(a, False),
+        TypeError,
+        "can't convert np.ndarray of type",
+    )
 
 
 def _before_backend_loaded(b):
