@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 import tapegrad as tg
-from oracle import Case, linear, loss
+from oracle import Case, fixed, linear, loss
 
 CASES = []
 BIG = 131_075  # 2**17 + 3, as in cases_elementwise.py
@@ -287,3 +287,57 @@ _index_case((257, 515), (S(1, None, 3), S(None, -1, 2)))
 for name in ("mse_loss", "l1_loss"):
     for reduction in ("mean", "none"):
         _loss_case(name, reduction, (64, 1000))
+
+
+# ------------------------------------------------------------------ where and advanced indexing
+# The condition and the indices are fixed arrays (no gradient); the float inputs are checked.
+
+COND = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, True]])
+
+
+def _on(x, arr):
+    return tg.tensor(arr, backend=x.backend)
+
+
+add(
+    Case("where(3x4)", ("where",), lambda a, b: tg.where(_on(a, COND), a, b), ((3, 4), (3, 4)),
+         lambda T, a, b: T("where", fixed(COND), a, b)),
+    Case("where-broadcast", ("where",), lambda a, b: tg.where(_on(a, COND), a, b), ((4,), (3, 1)),
+         lambda T, a, b: T("where", fixed(COND), a, b)),
+    Case("masked_fill", ("where",), lambda a: a.masked_fill(_on(a, COND), 0.5), ((3, 4),),
+         lambda T, a: T("where", fixed(COND), T.leaf(np.array(0.5), a.dtype), a)),
+)  # fmt: skip
+
+ROWS = np.array([0, 2, 2, 3])  # a repeated row: its gradient accumulates
+
+
+def _rows_idx(rows):
+    return fixed(np.asarray(rows, np.int64).reshape(-1, 1))
+
+
+add(
+    Case("x[[0,2,2,3]]", ("index",), lambda x: x[ROWS.tolist()], ((4, 3),),
+         lambda T, x: T("index", x, _rows_idx(ROWS))),
+    Case("x[mask]", ("index",), lambda x: x[_on(x, COND)], ((3, 4),),
+         lambda T, x: T("index", x, fixed(np.argwhere(COND)))),
+    Case("x[:, [1, 0, 1]]", ("index",), lambda x: x[:, [1, 0, 1]], ((2, 3, 5),),
+         lambda T, x: T("index", x, fixed(np.stack(np.broadcast_arrays(
+             np.arange(2).reshape(2, 1), np.array([1, 0, 1])), -1)))),
+    # about 32 repeats per row (float16 sums them one at a time, as PyTorch)
+    Case("x[idx] big", ("index",), lambda x: x[_on(x, np.arange(BIG) % 4099)], ((4099, 3),),
+         lambda T, x: T("index", x, _rows_idx(np.arange(BIG) % 4099)), multilinear=True),
+)  # fmt: skip
+
+
+def _put(x, v):
+    y = x.clone()
+    y[[1, 3]] = v
+    return y
+
+
+add(
+    Case("y[[1,3]] = v", ("cast", "index_put"), _put, ((4, 3), (2, 3)),
+         lambda T, x, v: T("index_put", T("cast", x, code=x.dtype.code), _rows_idx([1, 3]), v)),
+    Case("y[[1,3]] = v (broadcast)", ("cast", "index_put"), _put, ((4, 3), (3,)),
+         lambda T, x, v: T("index_put", T("cast", x, code=x.dtype.code), _rows_idx([1, 3]), v)),
+)  # fmt: skip

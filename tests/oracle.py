@@ -100,6 +100,11 @@ class Value:
         return self.array.ndim
 
 
+def fixed(array):
+    """A non-differentiable input of a kernel call (where's condition, index's indices)."""
+    return Value(np.asarray(array), None)
+
+
 class Tape:
     """Reference kernels applied in float64 and recorded, for the chain rule.
 
@@ -124,7 +129,8 @@ class Tape:
         if op == "cast":
             dtype = _BY_CODE[attrs["code"]]
         else:
-            dtypes = {v.dtype for v in inputs if v is not None}
+            # fixed inputs (a condition, indices: `fixed(...)`) have no float dtype
+            dtypes = {v.dtype for v in inputs if v is not None and v.dtype is not None}
             assert len(dtypes) == 1, f"{op} of different dtypes: cast first, as the backends do"
             (dtype,) = dtypes
         ctx = Ctx(np.float64)

@@ -66,9 +66,11 @@ def test_array_in_is_copied_array_out_is_shared(backend):
 
 
 def test_tensor_factory_dtypes(backend):
-    assert tg.tensor([1, 2], backend=backend).dtype is tg.float32
+    # PyTorch's inference: Python ints int64, floats the default dtype; arrays keep theirs
+    assert tg.tensor([1, 2], backend=backend).dtype is tg.int64
+    assert tg.tensor([1.0, 2], backend=backend).dtype is tg.float32
     assert tg.tensor(np.ones(2, np.float16), backend=backend).dtype is tg.float16
-    assert tg.tensor(np.ones(2, np.float64), backend=backend).dtype is tg.float32
+    assert tg.tensor(np.ones(2, np.float64), backend=backend).dtype is tg.float64
     assert tg.tensor(3.0, dtype=tg.half, backend=backend).shape == ()
     assert (tg.float32.code, tg.float16.code) == (0, 1)
 

@@ -290,7 +290,7 @@ def test_randint_and_randperm(impl, backend):
     with tg.use_backend(backend):
         tg.manual_seed(0)
         r = tg.randint(3, 10, (50,))
-        assert r.dtype is tg.float32 and r.backend == backend
+        assert r.dtype is tg.int64 and r.backend == backend  # as PyTorch
         v = r.numpy()
         assert v.min() >= 3 and v.max() < 10 and np.all(v == np.round(v))
         assert tg.randint(5, size=(2, 3)).shape == (2, 3)

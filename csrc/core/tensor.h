@@ -51,12 +51,18 @@ struct Scalar {
     s.f = v;
     return s;
   }
-  double as_double() const { return dt == DType::f64 ? f : double(i); }
+  static Scalar of_int(int64_t v) {
+    Scalar s;
+    s.dt = DType::i64;
+    s.i = v;
+    s.f = double(v);
+    return s;
+  }
+  double as_double() const { return f; }  // an int's value too (exact up to 2**53)
   Scalar negated() const {  // -s; a bool becomes the int 0 or -1
     Scalar r = *this;
-    if (dt == DType::f64) {
-      r.f = -f;
-    } else {
+    r.f = -f;
+    if (dt != DType::f64) {
       r.i = int64_t(0ull - uint64_t(i));
       r.dt = DType::i64;
     }

@@ -6,12 +6,12 @@ void typed_fill(TensorImpl& t, const Scalar& s) {
   visit(t.dt, [&](auto tag) {
     using T = decltype(tag);
     T v;
-    if (s.dt == DType::f64)
-      v = cvt<T>(s.f);
+    if (s.dt == DType::f64 || (kFloating<T> && s.dt == DType::i64))
+      v = cvt<T>(s.f);  // a float, or an int into a float tensor: its value
     else if (s.dt == DType::b8)
       v = cvt<T>(s.i != 0);
     else
-      v = cvt<T>(s.i);
+      v = cvt<T>(s.i);  // an int into an integer tensor: its low bits
     int64_t st[1][kMaxDims];
     std::memcpy(st[0], t.strides.d, sizeof(st[0]));
     T* q = t.as<T>();

@@ -33,6 +33,27 @@ TensorPtr composed(OpCode op, const TensorPtr& a, const TensorPtr& b, Reduction 
   return reduce(r == Reduction::mean ? OpCode::mean : OpCode::sum, e, std::nullopt, false);
 }
 
+// float64 mse_loss: PyTorch's fused op, (a - b)^2 per element and a sum in double.
+TensorPtr mse_f64(const TensorPtr& a0, const TensorPtr& b0, Reduction r) {
+  TensorPtr a = dense(a0), b = dense(b0);
+  auto out = empty(r == Reduction::none ? a->shape : Shape{}, DType::f64);
+  launch({a.get(), b.get(), out.get()}, [a = a.get(), b = b.get(), out = out.get(), r] {
+    const double *pa = a->as<double>(), *pb = b->as<double>();
+    double* q = out->as<double>();
+    double acc = 0;
+    for (int64_t i = 0; i < a->numel; ++i) {
+      const double d = pa[i] - pb[i];
+      if (r == Reduction::none)
+        q[i] = d * d;
+      else
+        acc += d * d;
+    }
+    if (r != Reduction::none) q[0] = r == Reduction::mean ? acc / double(a->numel) : acc;
+  });
+  if (Node* n = record(OpCode::mse_loss, out, {a0.get(), b0.get()})) n->i1 = int(r);
+  return out;
+}
+
 template <class ElemFn>
 TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Reduction r,
                        ElemFn elem) {
@@ -40,6 +61,7 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
   if (a->shape != b->shape)
     throw std::runtime_error(std::string(name) + ": input shape " + a->shape.str() +
                              " and target shape " + b->shape.str() + " must match");
+  if (op == OpCode::mse_loss && a->dt == DType::f64) return mse_f64(a, b, r);
   if (!is_fast(a->dt)) return composed(op, a, b, r);
   const DType dt = a->dt;
   auto out = empty(r == Reduction::none ? a->shape : Shape{}, dt);
@@ -95,6 +117,22 @@ TensorPtr op::mse_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
 }
 void Op_mse_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const DType dt = n.in_dt[0];
+  if (dt == DType::f64) {  // PyTorch's formula: norm * (a - b) * g
+    const Reduction r = Reduction(n.i1);
+    const double norm = r == Reduction::mean ? 2.0 / double(n.in_shape[0].numel()) : 2.0;
+    TensorPtr a = n.unpack(0), b = n.unpack(1);
+    auto ga = empty(a->shape, dt);
+    launch({a.get(), b.get(), g.get(), ga.get()},
+           [a = a.get(), b = b.get(), g = g.get(), ga = ga.get(), r, norm] {
+             const double *pa = a->as<double>(), *pb = b->as<double>(), *pg = g->as<double>();
+             double* q = ga->as<double>();
+             for (int64_t i = 0; i < a->numel; ++i)
+               q[i] = norm * (pa[i] - pb[i]) * pg[r == Reduction::none ? i : 0];
+           });
+    if (n.in_requires[0]) gin[0] = ga;
+    if (n.in_requires[1]) gin[1] = unary_raw(OpCode::neg, ga);
+    return;
+  }
   const Reduction r = Reduction(n.i1);
   const int64_t count = n.in_shape[0].numel();
   const float norm = rnd(dt, r == Reduction::mean ? float(2.0 / double(count)) : 2.0f);

@@ -17,16 +17,29 @@ bool to_scalar(PyObject* o, Scalar& s) {
   if (PyBool_Check(o)) {
     s.dt = DType::b8;
     s.i = o == Py_True;
+    s.f = double(s.i);
     return true;
   }
   if (PyLong_Check(o)) {
+    // As PyTorch: ints up to 2**64 - 1 are taken (an integer tensor gets the low 64 bits, a float
+    // tensor the value); larger ones raise OverflowError.
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow)
-      throw std::runtime_error("value cannot be converted to type int64_t without overflow");
     if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
     s.dt = DType::i64;
-    s.i = v;
+    if (!overflow) {
+      s.i = v;
+      s.f = double(v);
+      return true;
+    }
+    const unsigned long long u = overflow > 0 ? PyLong_AsUnsignedLongLong(o) : 0;
+    if (overflow < 0 || (u == ~0ull && PyErr_Occurred())) {
+      PyErr_Clear();
+      PyErr_SetString(PyExc_OverflowError, "int too big to convert");
+      throw py::error_already_set();
+    }
+    s.i = int64_t(u);
+    s.f = double(u);
     return true;
   }
   if (PyFloat_Check(o)) {
@@ -45,6 +58,7 @@ bool to_scalar(PyObject* o, Scalar& s) {
   if (PyObject_IsInstance(o, np_bool) == 1) {
     s.dt = DType::b8;
     s.i = PyObject_IsTrue(o);
+    s.f = double(s.i);
     return true;
   }
   if (PyObject_IsInstance(o, np_integer) == 1) {

@@ -125,3 +125,13 @@ def promote_types(a, b):
         other = b if a is uint8 else a
         return int16 if other is int8 else other
     return signed[max(signed.index(a), signed.index(b))]
+
+
+def dtype_arg(d, fn):
+    """A `dtype=` argument as PyTorch takes it: a tapegrad dtype, or Python's float/int/bool
+    (float64, int64, bool); anything else is PyTorch's TypeError."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins.float or d is builtins.int or d is builtins.bool:
+        return to_dtype(d)
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type(d).__name__}")

@@ -6,12 +6,57 @@ import builtins
 import numpy as np
 
 from . import _backend
-from ._dtype import BY_CODE, get_default_dtype, int64, to_dtype
+from ._dtype import BY_CODE, dtype_arg, get_default_dtype, int64, to_dtype
 from ._dtype import bool as bool_
 from ._tensor_args import _check_nbytes, _is_scalar, _pyfloat, _shape_arg
 from .tensor import Tensor
 
 builtins_bool = builtins.bool
+
+
+_KINDS = "float64, float32, float16, int64, int32, int16, int8, uint8 and bool"
+BYTE_ORDER = (
+    "given numpy array has byte order different from the native byte order. Conversion between "
+    "byte orders is currently not supported."
+)
+NEGATIVE_STRIDES = (
+    "At least one stride in the given numpy array is negative, and tensors with negative strides "
+    "are not currently supported. (You can probably work around this by making a copy of your "
+    "array  with array.copy().) "
+)
+OVERFLOW = "Overflow when unpacking long long"
+
+
+def check_array(arr):
+    """PyTorch's refusals of a NumPy array: a dtype tapegrad lacks, another byte order, negative
+    strides (tensor() and from_numpy() alike)."""
+    d = arr.dtype
+    if d.kind == "c":
+        raise TypeError(f"tapegrad has no complex dtypes (only real numbers): {d}")
+    try:
+        to_dtype(d)
+    except TypeError:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{d.type.__name__}. The only supported types "
+            f"are: {_KINDS} (tapegrad's dtypes)."
+        ) from None
+    if not d.isnative:
+        raise ValueError(BYTE_ORDER)
+    if any(s < 0 for s in arr.strides):
+        raise ValueError(NEGATIVE_STRIDES)
+
+
+def operand(data, be, dtype=None):
+    """Data met as an operand (arithmetic, copy_, a gradient): an ndarray is read whatever its
+    layout or byte order, as NumPy reads it; unsigned types tapegrad lacks become float64."""
+    if isinstance(data, np.ndarray):
+        a = np.ascontiguousarray(data)
+        if not a.dtype.isnative:
+            a = a.astype(a.dtype.newbyteorder("="))
+        if a.dtype.kind == "u" and a.itemsize > 1:
+            a = a.astype(np.float64)
+        data = a
+    return tensor(data, dtype=dtype, backend=be)
 
 
 def _infer(arr, from_python):
@@ -20,20 +65,17 @@ def _infer(arr, from_python):
     kind = arr.dtype.kind
     if kind == "b":
         return bool_
-    if kind in "iu":
-        if from_python:
-            return int64
-        try:
-            return to_dtype(arr.dtype)
-        except TypeError:
-            raise TypeError(
-                f"can't convert np.ndarray of type numpy.{arr.dtype}. The only supported types "
-                "are: float64, float32, float16, complex64, complex128, int64, int32, int16, "
-                "int8, uint8, and bool."
-            ) from None
     if from_python:
-        return get_default_dtype()
+        return int64 if kind in "iu" else get_default_dtype()
     return to_dtype(arr.dtype)
+
+
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for x in data:
+            yield from _leaves(x)
+    else:
+        yield data
 
 
 def _first_leaf(data):
@@ -42,21 +84,40 @@ def _first_leaf(data):
     return data
 
 
+def _python_array(data, dt=None):
+    """Python data (numbers, nested lists) as an ndarray, with PyTorch's overflow check."""
+    if isinstance(data, (str, bytes, dict, set)) or data is None:
+        raise TypeError(f"tensor(): could not convert {type(data).__name__} to a tensor")
+    leaves = list(_leaves(data))
+    has_float = any(isinstance(x, (float, np.floating)) for x in leaves)
+    big = any(
+        isinstance(x, int) and not isinstance(x, builtins_bool) and not -(2**63) <= x < 2**63
+        for x in leaves
+    )
+    if big and not has_float and not (dt is not None and dt.is_floating_point):
+        raise ValueError(OVERFLOW)
+    try:
+        return np.asarray(data, dtype=np.float64 if big else None)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise TypeError(f"tensor(): could not convert data to a tensor: {e}") from None
+
+
 def _np_from(data, dt):
     """Turn user data into a C-contiguous ndarray of a tapegrad dtype we may keep (a copy)."""
     if isinstance(data, Tensor):
         arr = data._be.to_numpy(data)
     elif isinstance(data, np.ndarray):
         arr = data
+        check_array(arr)
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+        check_array(arr)
     else:
-        if isinstance(data, (str, bytes, dict, set)) or data is None:
-            raise TypeError(f"tensor(): could not convert {type(data).__name__} to a tensor")
-        try:
-            arr = np.asarray(data)
-        except (ValueError, TypeError) as e:
-            raise TypeError(f"tensor(): could not convert data to a tensor: {e}") from None
+        arr = _python_array(data, dt)
     kind = arr.dtype.kind
     if kind not in "fiub":
+        if kind == "O" and all(isinstance(x, (int, float)) for x in arr.ravel().tolist()):
+            check_array(arr)  # an object array of numbers: PyTorch names the NumPy type
         raise TypeError(
             f"can't convert np.ndarray of type {arr.dtype} to a tensor: "
             "only real numbers are supported"
@@ -77,23 +138,28 @@ def _np_from(data, dt):
 
 def tensor(data, dtype=None, requires_grad=False, backend=None, device=None):
     be = _pick_backend(backend)
-    arr, dt = _np_from(data, None if dtype is None else to_dtype(dtype))
+    arr, dt = _np_from(data, None if dtype is None else dtype_arg(dtype, "tensor"))
     return be.from_numpy(arr, bool(requires_grad))
 
 
-as_tensor = tensor
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor: an ndarray of the same dtype is shared (PyTorch's as_tensor), a tensor
+    of the same dtype is returned itself, anything else is copied."""
+    if isinstance(data, Tensor) and (dtype is None or dtype_arg(dtype, "as_tensor") is data.dtype):
+        return data
+    if isinstance(data, np.ndarray):
+        check_array(data)
+        if dtype is None or dtype_arg(dtype, "as_tensor").np == data.dtype:
+            return _backend.current().from_numpy_shared(data)
+    return tensor(data, dtype=dtype)
 
 
 def from_numpy(arr):
     """A tensor sharing the array's memory (writes through either are seen by the other)."""
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
-    be = _backend.current()
-    if arr.dtype.kind not in "fiub" or arr.dtype.byteorder == (">" if np.little_endian else "<"):
-        _infer(arr, False)  # raises PyTorch's error for an unsupported dtype
-        raise TypeError(f"can't share the memory of a {arr.dtype} array; copy it first")
-    _infer(arr, False)  # PyTorch's error for an unsupported dtype (float128, uint16, ...)
-    return be.from_numpy_shared(arr)
+    check_array(arr)
+    return _backend.current().from_numpy_shared(arr)
 
 
 def _pick_backend(backend):
@@ -108,7 +174,7 @@ def _filled(shape, value, dtype, requires_grad, backend=None, infer=False):
             f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
         )
     if dtype is not None:
-        dt = to_dtype(dtype)
+        dt = dtype_arg(dtype, "full" if infer else "zeros")
     elif infer and isinstance(value, (builtins_bool, np.bool_)):
         dt = bool_
     elif infer and isinstance(value, (int, np.integer)):
@@ -166,7 +232,11 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if (hi - lo) / st < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     all_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dt = to_dtype(dtype) if dtype is not None else (int64 if all_int else get_default_dtype())
+    dt = (
+        dtype_arg(dtype, "arange")
+        if dtype is not None
+        else (int64 if all_int else get_default_dtype())
+    )
     _check_nbytes((int(np.ceil((hi - lo) / st)),), dt)
     if dt.is_floating_point and not all_int:
         # PyTorch computes start + i * step in double, then rounds to the dtype
@@ -180,7 +250,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    _check_nbytes((int(steps),), get_default_dtype() if dtype is None else to_dtype(dtype))
+    _check_nbytes(
+        (int(steps),), get_default_dtype() if dtype is None else dtype_arg(dtype, "linspace")
+    )
     # PyTorch computes linspace in the output dtype with a symmetric formula; float64 then round
     # gives the same float32 values for the sizes tutorials use.
     arr = np.linspace(_pyfloat(start), _pyfloat(end), int(steps))

@@ -9,6 +9,10 @@ _HUGE_STEP = 1 << 31  # a longer step only matters for a length-1 slice: stride 
 
 
 def _bad(it):
+    if isinstance(it, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if hasattr(it, "_be"):  # a float tensor
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(it, (bool, np.bool_)):
         raise IndexError("boolean indices are not supported by tapegrad")
     raise IndexError(
@@ -55,6 +59,8 @@ def apply_index(t, index):
             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
         )
     items = index if isinstance(index, tuple) else (index,)
+    if len(items) > 1 and all(i is Ellipsis for i in items):
+        items = (Ellipsis,)  # PyTorch takes `t[..., ...]` as `t[...]`
     for it in items:
         if not (it is None or it is Ellipsis or _is_int(it) or isinstance(it, slice)):
             _bad(it)
@@ -76,6 +82,8 @@ def apply_index(t, index):
             dim += 1
         else:
             i, size = int(it), out.shape[dim]
+            if not -(2**63) <= i < 2**63:
+                raise ValueError("Overflow when unpacking long long")
             if not -size <= i < size:
                 raise IndexError(f"index {i} is out of bounds for dimension {pos} with size {size}")
             out = out._be.select(out, dim, i % size)

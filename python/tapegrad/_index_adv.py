@@ -7,6 +7,15 @@ advanced result dims stay in place when the advanced indices are adjacent."""
 import numpy as np
 
 
+def as_tuple(index):
+    """PyTorch's legacy reading of a short list holding sequences, slices, None or `...` as a
+    tuple of indices (`t[[[0, 1]]]` is `t[[0, 1]]`)."""
+    if isinstance(index, list) and len(index) < 32:
+        if any(isinstance(i, (list, tuple, slice)) or i is None or i is Ellipsis for i in index):
+            return tuple(index)
+    return index
+
+
 def is_advanced(it):
     from .tensor import Tensor
 
@@ -32,9 +41,9 @@ def _array(it):
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return it._be.to_numpy(it)
     arr = np.asarray(it)
-    if arr.dtype.kind == "f" and arr.size:
+    if arr.dtype.kind == "f" and isinstance(it, np.ndarray):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return arr.astype(np.int64) if arr.dtype.kind != "b" else arr
+    return arr.astype(np.int64) if arr.dtype.kind != "b" else arr  # a list of floats: truncated
 
 
 def plan(t, index):

@@ -4,7 +4,8 @@ operators themselves with C slots)."""
 
 import numpy as np
 
-from ._factories import tensor
+from ._dtype import to_dtype
+from ._factories import check_array, operand, tensor
 from ._tensor_args import _check_same, _is_scalar, _pyfloat
 from .tensor import Tensor
 
@@ -35,7 +36,10 @@ def _arith(op, t, other, reflected):
         if op == "sub":
             _check_bool_sub(t, s)
         return getattr(be, "r" + op + "_scalar")(t, s)
-    if isinstance(other, (np.ndarray, list, tuple)):
+    if isinstance(other, np.ndarray):
+        t, other = _numpy_promoted(op, t, other)
+        return _arith(op, t, other, reflected)
+    if isinstance(other, (list, tuple)):
         return _arith(op, t, tensor(other, backend=be), reflected)
     return NotImplemented
 
@@ -67,6 +71,26 @@ def _number(x):
     return _pyfloat(x)
 
 
+_UFUNC = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+          "pow": np.power}  # fmt: skip
+
+
+def _numpy_promoted(op, t, arr):
+    """`t op array`: PyTorch hands this to NumPy, so the result dtype is NumPy's promotion of
+    the two (float32 tensor + int32 array is float64) and NumPy's errors for other arrays."""
+    probe = np.zeros((), t.dtype.np)
+    with np.errstate(all="ignore"):
+        sample = arr if arr.dtype.kind == "O" or not arr.size else arr.reshape(-1)[:1]
+        res = _UFUNC[op](probe, sample)  # NumPy's own errors
+    try:
+        dt = to_dtype(np.asarray(res).dtype)
+    except TypeError:
+        check_array(np.asarray(res))  # PyTorch's error naming the NumPy type
+        raise
+    other = operand(arr, t._be, dtype=dt)
+    return (t if t.dtype is dt else t.to(dt)), other
+
+
 def _inplace(op, t, other):
     if isinstance(other, Tensor):
         _check_same(t, other)
@@ -74,7 +98,7 @@ def _inplace(op, t, other):
     if _is_number(other):
         return t._be.iop(op, t, _number(other))
     if isinstance(other, (np.ndarray, list, tuple)):
-        return t._be.iop(op, t, tensor(other, dtype=t.dtype, backend=t._be))
+        return t._be.iop(op, t, operand(other, t._be, dtype=t.dtype))
     return NotImplemented
 
 
@@ -95,9 +119,11 @@ def _scaled(fn, t, other, alpha):
     else:
         alpha = int(alpha)
     if _is_number(other):
+        if t.dtype.is_floating_point:  # PyTorch scales in double for a float tensor
+            return _pyfloat(_number(other)) * _pyfloat(alpha)
         return _number(other) * alpha
     if isinstance(other, (np.ndarray, list, tuple)):
-        other = tensor(other, backend=t._be)
+        other = operand(other, t._be)
     if not isinstance(other, Tensor):
         raise TypeError(
             f"{fn}(): argument 'other' (position 1) must be Tensor or a number, "

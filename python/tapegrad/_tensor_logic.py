@@ -39,9 +39,8 @@ def _compare(name):
 
 def _dunder(name):
     def method(self, other):
-        if other is None:  # PyTorch: `t == None` is False, `t != None` True
-            if name in ("eq", "ne"):
-                return name == "ne"
+        if other is None or isinstance(other, (list, tuple)):
+            # PyTorch's operators take no None or list: Python falls back to identity
             return NotImplemented
         try:
             other = _other(self, other, name)

@@ -314,8 +314,9 @@ class _Views:
 
     def __getitem__(self, index):
         from ._index import apply_index
-        from ._index_adv import getitem, is_advanced
+        from ._index_adv import as_tuple, getitem, is_advanced
 
+        index = as_tuple(index)
         items = index if isinstance(index, tuple) else (index,)
         if any(is_advanced(i) for i in items):
             return getitem(self, index)
@@ -328,8 +329,9 @@ class _Views:
         PyTorch does, CopySlices on the base). value: a number, or a tensor broadcast to the
         view; like PyTorch, lists and arrays are refused."""
         from ._index import apply_index
-        from ._index_adv import is_advanced, setitem
+        from ._index_adv import as_tuple, is_advanced, setitem
 
+        index = as_tuple(index)
         if not (_is_scalar(value) or isinstance(value, (bool, np.bool_)) or hasattr(value, "_be")):
             kind = type(value)
             name = kind.__name__ if kind.__module__ == "builtins" else kind.__module__ + "."

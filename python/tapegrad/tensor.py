@@ -9,7 +9,7 @@ module re-exports the names other modules import from it.
 import numpy as np
 
 from . import _oplist
-from ._dtype import dtype, float16, float32, to_dtype
+from ._dtype import dtype, dtype_arg, float16, float32
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -67,7 +67,7 @@ class Tensor(_Logic, _Views, _Conversions):
 
     def __matmul__(self, o):
         if isinstance(o, (np.ndarray, list)):
-            o = tensor(o, backend=self._be)
+            o = operand(o, self._be)
         if not isinstance(o, Tensor):
             return NotImplemented
         _check_same(self, o)
@@ -75,7 +75,7 @@ class Tensor(_Logic, _Views, _Conversions):
 
     def __rmatmul__(self, o):
         if isinstance(o, (np.ndarray, list)):
-            return tensor(o, backend=self._be).__matmul__(self)
+            return operand(o, self._be).__matmul__(self)
         return NotImplemented
 
     def __neg__(self):
@@ -157,7 +157,7 @@ class Tensor(_Logic, _Views, _Conversions):
 
     def copy_(self, src):
         if not isinstance(src, Tensor):
-            src = tensor(src, dtype=self.dtype, backend=self._be)
+            src = operand(src, self._be, dtype=self.dtype)
         _check_same(self, src)
         return self._be.copy_(self, src)
 
@@ -203,19 +203,23 @@ class Tensor(_Logic, _Views, _Conversions):
 
     # ---- dtype ----
     def to(self, *args, **kwargs):
+        """This tensor in another dtype (a copy on the tape), or itself; devices: only "cpu"."""
         d = kwargs.get("dtype")
         for a in args:
             if isinstance(a, Tensor):
                 d = a.dtype
-            elif isinstance(a, str) and a in ("cpu",):
-                continue
-            elif type(a).__name__ == "device":
-                continue
-            elif a is not None:
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                if str(a) not in ("cpu", "cpu:0"):
+                    raise RuntimeError(f"Invalid device string: '{a}'")
+            elif isinstance(a, int) and not isinstance(a, bool):
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            elif isinstance(a, dtype) or a in (float, int, bool):
                 d = a
+            elif a is not None:
+                raise TypeError("to() received an invalid combination of arguments")
         if d is None:
             return self
-        d = to_dtype(d)
+        d = dtype_arg(d, "to")
         if d is self.dtype:
             return self
         return self._be.cast(self, d.code)
@@ -242,7 +246,7 @@ class Tensor(_Logic, _Views, _Conversions):
             # the backend makes the ones itself
         else:
             if not isinstance(gradient, Tensor):
-                gradient = tensor(gradient, dtype=self.dtype, backend=self._be)
+                gradient = operand(gradient, self._be, dtype=self.dtype)
             _check_same(self, gradient)
             if tuple(gradient.shape) != tuple(self.shape):
                 raise RuntimeError(
@@ -305,6 +309,7 @@ from ._factories import (  # noqa: E402
     linspace,
     ones,
     ones_like,
+    operand,
     tensor,
     zeros,
     zeros_like,

@@ -78,9 +78,20 @@ def from_numpy_shared(arr):
         span += (n - 1) * st if arr.size else 0
     t = _new(np.zeros(0, dtype=arr.dtype))
     t._st = strided(arr, (span,), (1,), 0)  # the flat memory; it keeps `arr` alive
+    if not arr.flags.writeable and span:  # PyTorch writes through anyway (it only warns)
+        t._st = _writable_alias(t._st)
     t._arr = strided(t._st, arr.shape, strides, 0)
     t._strides = strides if arr.size else contiguous_strides(arr.shape)
     return t
+
+
+def _writable_alias(flat):
+    """A writeable array over the same memory as the read-only 1-D `flat` (kept alive by it)."""
+    import ctypes
+
+    raw = (ctypes.c_char * flat.nbytes).from_address(flat.ctypes.data)
+    raw._keep = flat
+    return np.frombuffer(raw, dtype=flat.dtype)
 
 
 _MAX_DIMS = 8  # as the C++ core

@@ -6,7 +6,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ... import _backend
-from ..._dtype import float32, to_dtype
+from ..._dtype import dtype_arg, float32
 from ..._grad_mode import no_grad
 from ..._random import uniform_array
 from ...tensor import _check_nbytes
@@ -53,7 +53,7 @@ class Linear(Module):
             raise RuntimeError(f"tapegrad runs on the CPU only; got device={device!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self._dtype = float32 if dtype is None else to_dtype(dtype)
+        self._dtype = float32 if dtype is None else dtype_arg(dtype, "empty")
         _check_nbytes((self.out_features, self.in_features), self._dtype)
         w, b = _init_linear(self.in_features, self.out_features, bias, self._dtype)
         self.weight = _new_param(w, self._dtype)

@@ -3,7 +3,7 @@ methods are in state_dict.py, a base class."""
 
 from collections import OrderedDict
 
-from ..._dtype import float16, float32, to_dtype
+from ..._dtype import dtype_arg, float16, float32, float64
 from ..._grad_mode import no_grad
 from ...tensor import Tensor
 from .parameter import _is_param
@@ -306,14 +306,14 @@ class Module(_StateDict):
         with no_grad():
             for m in self.modules():
                 for p in m._parameters.values():
-                    if p is None or p.dtype is dt:
+                    if p is None or p.dtype is dt or not p.dtype.is_floating_point:
                         continue
                     g = p.grad
                     p.data = p.data.to(dt)
                     if g is not None:
                         p.grad = g.detach().to(dt)
                 for name, b in list(m._buffers.items()):
-                    if b is not None and b.dtype is not dt:
+                    if b is not None and b.dtype is not dt and b.dtype.is_floating_point:
                         nb = b.to(dt)
                         m._buffers[name] = nb
                         m.__dict__[name] = nb
@@ -326,7 +326,7 @@ class Module(_StateDict):
         return self._apply_dtype(float32)
 
     def double(self):
-        raise TypeError("tapegrad stores float32 and float16; double() is not supported")
+        return self._apply_dtype(float64)
 
     def to(self, *args, **kwargs):
         dt = kwargs.pop("dtype", None)
@@ -347,7 +347,13 @@ class Module(_StateDict):
             raise RuntimeError(f"tapegrad runs on the CPU only; cannot move a module to {device!r}")
         if dt is None:
             return self
-        return self._apply_dtype(to_dtype(dt))
+        dt = dtype_arg(dt, "to")
+        if not dt.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                f"dtype={dt}"
+            )
+        return self._apply_dtype(dt)
 
     def cpu(self):
         return self
