@@ -144,7 +144,7 @@ def _cast_to_own(T, x):
 add(
     Case("half()/float()", ("cast",), _to_other, ((3, 4),), _cast_to_other),
     Case("to(dtype)", ("cast",), lambda x: x.to(other(x.dtype)), ((5,),), _cast_to_other),
-    Case("to(name)", ("cast",), lambda x: x.to(other(x.dtype).name), ((),), _cast_to_other),
+    Case("to(type(x))", ("cast",), lambda x: x.type(other(x.dtype)), ((),), _cast_to_other),
     Case(
         "to(tensor)",
         ("cast",),

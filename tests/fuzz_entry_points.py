@@ -26,7 +26,16 @@ import traceback
 
 import numpy as np
 
-ALLOWED = (TypeError, ValueError, RuntimeError, IndexError, MemoryError, NotImplementedError)
+# OverflowError: PyTorch's answer to a Python int beyond 64 bits ("int too big to convert")
+ALLOWED = (
+    TypeError,
+    ValueError,
+    RuntimeError,
+    IndexError,
+    MemoryError,
+    NotImplementedError,
+    OverflowError,
+)
 
 # Sizes: tiny, or absurd (refused before allocating). Nothing in between, so that an accepted
 # call never allocates more than a few MB.

@@ -116,7 +116,9 @@ def test_default_backend_is_cpp():
 
 def _x(backend, shape=(2, 3)):
     rng = np.random.default_rng(0)
-    return tg.tensor(rng.uniform(0.5, 2, shape), requires_grad=True, backend=backend)
+    return tg.tensor(
+        rng.uniform(0.5, 2, shape).astype(np.float32), requires_grad=True, backend=backend
+    )
 
 
 GRAD_FN = {

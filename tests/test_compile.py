@@ -8,8 +8,9 @@ from tapegrad import nn, optim
 
 def _data(n_in, n_out, batch, dtype, seed=0):
     rng = np.random.default_rng(seed)
-    x = tg.tensor(rng.standard_normal((batch, n_in)), dtype=dtype)
-    y = tg.tensor(rng.standard_normal((batch, n_out)), dtype=dtype)
+    dt = getattr(tg, dtype)  # the tests name dtypes; PyTorch's dtype= takes dtype objects only
+    x = tg.tensor(rng.standard_normal((batch, n_in)), dtype=dt)
+    y = tg.tensor(rng.standard_normal((batch, n_out)), dtype=dt)
     return x, y
 
 
