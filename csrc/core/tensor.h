@@ -59,7 +59,7 @@ struct Scalar {
     return s;
   }
   double as_double() const { return f; }  // an int's value too (exact up to 2**53)
-  Scalar negated() const {  // -s; a bool becomes the int 0 or -1
+  Scalar negated() const {                // -s; a bool becomes the int 0 or -1
     Scalar r = *this;
     r.f = -f;
     if (dt != DType::f64) {
