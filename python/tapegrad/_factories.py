@@ -2,6 +2,7 @@
 tensor.py)."""
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,18 @@ NEGATIVE_STRIDES = (
     "array  with array.copy().) "
 )
 OVERFLOW = "Overflow when unpacking long long"
+
+
+def _warn_read_only(arr):
+    if not arr.flags.writeable:  # PyTorch's warning: the tensor writes through anyway
+        warnings.warn(
+            "The given NumPy array is not writable, and PyTorch does not support non-writable "
+            "tensors. This means writing to this tensor will result in undefined behavior. You "
+            "may want to copy the array to protect its data or make it writable before "
+            "converting it to a tensor.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def check_array(arr):
@@ -150,6 +163,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray):
         check_array(data)
         if dtype is None or dtype_arg(dtype, "as_tensor").np == data.dtype:
+            _warn_read_only(data)
             return _backend.current().from_numpy_shared(data)
     return tensor(data, dtype=dtype)
 
@@ -159,6 +173,7 @@ def from_numpy(arr):
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(arr).__name__})")
     check_array(arr)
+    _warn_read_only(arr)
     return _backend.current().from_numpy_shared(arr)
 
 

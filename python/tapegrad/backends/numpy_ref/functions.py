@@ -2,7 +2,6 @@
 conversion, the thread count and one function per op (the in-place functions: inplace.py)."""
 
 import os
-import warnings
 
 import numpy as np
 
@@ -62,15 +61,6 @@ def from_numpy_shared(arr):
         raise ValueError(
             "given numpy array strides not a multiple of the element byte size. Copy the numpy "
             "array to reallocate the memory."
-        )
-    if not arr.flags.writeable:
-        warnings.warn(
-            "The given NumPy array is not writable, and PyTorch does not support non-writable "
-            "tensors. This means writing to this tensor will result in undefined behavior. You "
-            "may want to copy the array to protect its data or make it writable before "
-            "converting it to a tensor.",
-            UserWarning,
-            stacklevel=2,
         )
     strides = tuple(s // item for s in arr.strides)
     span = 0 if arr.size == 0 else 1  # elements from the first to the last, inclusive
