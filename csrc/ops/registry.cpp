@@ -40,8 +40,15 @@ std::string squeeze_name(const Node& n) {
   return n.i1 == 1 ? "SqueezeBackward1" : n.i1 == 2 ? "SqueezeBackward2" : n.op->grad_name;
 }
 
+// masked_fill is where with the value first: PyTorch names it by the value's kind (i1: 1 a
+// number, 2 a 0-dim tensor).
+std::string where_name(const Node& n) {
+  return n.i1 == 1 ? "MaskedFillBackward0" : n.i1 == 2 ? "MaskedFillBackward1" : n.op->grad_name;
+}
+
 template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
+  if constexpr (op == OpCode::where) return where_name;
   if constexpr (op == OpCode::reshape) return reshape_name;
   if constexpr (op == OpCode::cast) return cast_name;
   if constexpr (op == OpCode::squeeze) return squeeze_name;

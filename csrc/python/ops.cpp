@@ -122,6 +122,14 @@ void register_ops(py::module_& m) {
     return py::reinterpret_borrow<py::object>(a);
   });
   m.def("set_default_dtype", [](DType d) { set_default_float(d); });
+  // a.masked_fill(mask, value): where(mask, value, a), named as PyTorch names it.
+  m.def("masked_fill", [](const TensorPtr& a, const TensorPtr& mask, const TensorOrScalar& v) {
+    TensorOrScalar self;
+    self.t = a;
+    TensorPtr out = op::where(mask, v, self);
+    if (out->grad_fn && out->grad_fn->op == &info(OpCode::where)) out->grad_fn->i1 = v.t ? 2 : 1;
+    return out;
+  });
   m.def("copy_", [](py::handle a, py::handle src) {
     copy_into(arg(a), arg(src, "src"));
     return py::reinterpret_borrow<py::object>(a);

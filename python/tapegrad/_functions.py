@@ -26,6 +26,16 @@ def where(condition, input=None, other=None):
         )
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if condition.dtype is _dtype.uint8:  # PyTorch still takes it, with this warning
+        import warnings
+
+        warnings.warn(
+            "where received a uint8 condition tensor. This behavior is deprecated and will be "
+            "removed in a future version of PyTorch. Use a boolean condition instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+        condition = condition != 0
     be = condition._be
     args = []
     for x in (input, other):

@@ -136,25 +136,21 @@ class _Logic:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        """`value` where `mask` is True, else this tensor's values (differentiable)."""
-        from ._functions import where
-
-        if mask.dtype is not _dtype.bool:
+        """`value` where `mask` is True, else this tensor's values (differentiable in both)."""
+        if not hasattr(mask, "_be") or mask.dtype is not _dtype.bool:
+            name = _torch_name(mask.dtype) if hasattr(mask, "dtype") else type(mask).__name__
             raise RuntimeError(
-                "masked_fill_ only supports boolean masks, but got mask with dtype "
-                + _torch_name(mask.dtype)
+                "masked_fill_ only supports boolean masks, but got mask with dtype " + name
             )
-        if hasattr(value, "dtype"):
+        if hasattr(value, "_be"):
             if value.ndim != 0:
                 raise RuntimeError(
                     "masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                     f"with {value.ndim} dimension(s)."
                 )
-            if not value.requires_grad:
-                value = value.item()
-        if not self.dtype.is_floating_point and isinstance(value, float):
-            value = self.new_full_value(value)
-        out = where(mask, value, self)
+        elif not self.dtype.is_floating_point and isinstance(value, float):
+            value = self.new_full_value(value)  # PyTorch converts the value to the dtype first
+        out = self._be.masked_fill(self, mask, value)
         return out if out.dtype is self.dtype else out.to(self.dtype)
 
     def masked_fill_(self, mask, value):

@@ -59,6 +59,7 @@ from .functions import (  # noqa: F401
     index_put_,
     iop,
     item,
+    masked_fill,
     set_num_threads,
     to_numpy,
 )

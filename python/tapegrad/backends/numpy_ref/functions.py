@@ -245,3 +245,4 @@ for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "
 del _name
 index = _indexing.index
 index_put = _indexing.index_put
+masked_fill = _logic.masked_fill

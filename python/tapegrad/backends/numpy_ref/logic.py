@@ -70,7 +70,7 @@ _UINT8_COND = (
 )
 
 
-def where(cond, a, b):
+def where(cond, a, b, name=None):
     """cond ? a : b; a and b tensors or Python numbers, promoted as a binary op's operands.
     Differentiable in a and b (WhereBackward0)."""
     _check(cond)
@@ -88,4 +88,10 @@ def where(cond, a, b):
     y = to_dtype(b, d) if isinstance(b, _Base) else scalar_tensor(b, d)
     shape = broadcast_shapes(broadcast_shapes(cond._arr.shape, x._arr.shape), y._arr.shape)
     _refuse_huge(shape, d.np)
-    return _run("where", (cond, x, y), {}, out_dtype=d.np)
+    return _run("where", (cond, x, y), {}, out_dtype=d.np, name=name)
+
+
+def masked_fill(a, mask, value):
+    """a.masked_fill(mask, value): where(mask, value, a), named as PyTorch names it."""
+    kind = "MaskedFillBackward1" if isinstance(value, _Base) else "MaskedFillBackward0"
+    return where(mask, value, a, name=kind)
