@@ -22,8 +22,8 @@ inline float log(float x) {
 inline float tanh(float x) {
   return float(std::tanh(double(x)));
 }
-inline float relu(float x) {
-  return x > 0.0f ? x : (x != x ? x : 0.0f);
+inline float relu(float x) {  // PyTorch's: negative values give +0; -0 and NaN stay
+  return x < 0.0f ? 0.0f : x;
 }
 inline float sigmoid(float x) {
   return float(1.0 / (1.0 + std::exp(-double(x))));

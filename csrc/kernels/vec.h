@@ -14,7 +14,7 @@
 //   - neg, abs, relu, add, sub, mul, div, the conversions and sum are bit-identical on both
 //     paths: float32 IEEE arithmetic rounded once to the storage type (so f32 results equal
 //     NumPy float32 and f16 results equal `(f32(a) op f32(b)).astype(np.float16)`).
-//     relu(x) = x > 0 ? x : (x is NaN ? x : +0.0); abs clears the sign bit; neg flips it.
+//     relu(x) = x < 0 ? +0.0 : x (so -0 and NaN stay); abs clears the sign bit; neg flips it.
 //   - exp, log, tanh, sigmoid use polynomial approximations on the AVX2 path (fitted by
 //     benchmarks/vec_fit.py, measured by benchmarks/vec_bench.cpp against float64 over every
 //     float32): exp, log < 1 ulp, sigmoid < 1.5 ulp, tanh < 2.5 ulp (abs error < 1e-7).

@@ -32,10 +32,10 @@ template <int K>
 TG_INLINE V<K> abs_v(V<K> x) {
   return andnot(sign_bit<K>(), x);
 }
-// x > 0 or NaN keeps x; everything else (including -0) gives +0.
+// PyTorch's relu: x < 0 gives +0; everything else (including -0 and NaN) keeps x.
 template <int K>
 TG_INLINE V<K> relu_v(V<K> x) {
-  return x & cmp<_CMP_NLE_UQ>(x, splat<K>(0.0f));
+  return x & cmp<_CMP_NLT_UQ>(x, splat<K>(0.0f));
 }
 
 constexpr float kMagic = 0x1.8p23f;      // t = y + kMagic rounds y to the integer in t's low bits

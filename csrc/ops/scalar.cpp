@@ -41,7 +41,13 @@ TensorPtr other_dtypes(TensorPtr& a, Binary k, const Scalar& s, bool reversed) {
 TensorPtr simple(OpCode op, Binary k, const TensorPtr& a0, const Scalar& s, bool reversed) {
   TensorPtr a = a0;
   TensorPtr out = other_dtypes(a, k, s, reversed);
-  if (!out) out = scalar_new(a, k, s.as_double(), reversed);
+  if (!out) {
+    double v = s.as_double();
+    // PyTorch casts the scalar of an add or sub to float16 first; mul and div read it whole.
+    if (a->dt == DType::f16 && (k == Binary::add || k == Binary::sub))
+      v = double(half_to_float(float_to_half(float(v))));
+    out = scalar_new(a, k, v, reversed);
+  }
   record_scalar(op, a, out, s);
   return out;
 }
@@ -91,11 +97,30 @@ TensorPtr op::rdiv_scalar(const TensorPtr& a0, const Scalar& s) {
   record_scalar(OpCode::rdiv_scalar, a, out, s);
   return out;
 }
+// The dtype's rounding of an intermediate result: PyTorch's backward formulas are chains of
+// tensor ops, each rounded to the tensor's dtype (float16 computes in float32 between them).
+namespace {
+float r16(float v) {
+  return half_to_float(float_to_half(v));
+}
+}  // namespace
+
+// PyTorch's s / x is reciprocal(x) * s: the gradient runs back through the product (g * s) and
+// the reciprocal (-g' * (r * r), r the rounded reciprocal).
 void Op_rdiv_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const double c = n.s;
+  if (g->dt == DType::f16) {
+    const float cf = float(c);
+    gin[0] = map2_new(g, n.unpack(0), [cf](float gv, float x) {
+      const float r = r16(1.0f / x);
+      return -r16(gv * cf) * r16(r * r);
+    });
+    return;
+  }
   gin[0] = map2_new(g, n.unpack(0), [c](auto gv, auto x) {
     using T = decltype(x);
-    return -gv * T(c) / (x * x);
+    const T r = T(1) / x;
+    return -(gv * T(c)) * (r * r);
   });
 }
 
@@ -136,31 +161,52 @@ TensorPtr op::pow_scalar(const TensorPtr& a0, const Scalar& s) {
   record_scalar(OpCode::pow_scalar, a, out, s);
   return out;
 }
+// PyTorch's: zeros for the exponent 0, else grad * (e * x.pow(e - 1)).
 void Op_pow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   // float32 rounds the exponent to float32 (as the forward), float64 keeps it.
   const double e = g->dt == DType::f64 ? n.s : double(float(n.s));
-  if (e == 0.0)
-    gin[0] = map2_new(g, n.unpack(0), [](auto gv, auto) { return decltype(gv)(0) * gv; });
-  else
+  if (e == 0.0) {
+    gin[0] = zeros(n.in_shape[0], g->dt);
+  } else if (g->dt == DType::f16) {
+    const float ef = float(e);
+    gin[0] = map2_new(g, n.unpack(0),
+                      [ef](float gv, float x) { return gv * r16(ef * r16(pow_f(x, ef - 1.0f))); });
+  } else {
     gin[0] = map2_new(g, n.unpack(0), [e](auto gv, auto x) {
       using T = decltype(x);
-      return gv * T(e) * pow_f(x, T(e) - T(1));
+      return gv * (T(e) * pow_f(x, T(e) - T(1)));
     });
+  }
 }
 
 TensorPtr op::rpow_scalar(const TensorPtr& a0, const Scalar& s) {
   TensorPtr a = a0;
   TensorPtr out = pow_other_dtypes(a, s, true);
   if (!out) {
-    const float c = float(s.as_double());
+    // PyTorch casts the base to the tensor's dtype first (float16 rounds it)
+    float c = float(s.as_double());
+    if (a->dt == DType::f16) c = half_to_float(float_to_half(c));
     out = map1_new(a, [c](auto x) { return std::pow(decltype(x)(c), x); });
   }
   record_scalar(OpCode::rpow_scalar, a, out, s);
   return out;
 }
+// PyTorch's: grad * (y * log(s)), log taken in double; with s == 0, zero where the exponent is
+// >= 0 (there y is 0 or 1, elsewhere inf or NaN).
 void Op_rpow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  const double lc = g->dt == DType::f64 ? std::log(n.s) : double(std::log(float(n.s)));
-  gin[0] = map2_new(g, n.unpack(0), [lc](auto gv, auto y) { return gv * y * decltype(y)(lc); });
+  const double lc = std::log(n.s);
+  const bool zero_base = n.s == 0.0;
+  if (g->dt == DType::f16) {
+    const float l = float(lc);
+    gin[0] = map2_new(g, n.unpack(0), [l, zero_base](float gv, float y) {
+      return gv * (zero_base && y <= 1.0f ? 0.0f : r16(y * l));
+    });
+    return;
+  }
+  gin[0] = map2_new(g, n.unpack(0), [lc, zero_base](auto gv, auto y) {
+    using T = decltype(y);
+    return gv * (zero_base && y <= T(1) ? T(0) : y * T(lc));
+  });
 }
 
 }  // namespace tg

@@ -171,7 +171,7 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
             case OpCode::tanh:
               return std::tanh(x);
             case OpCode::relu:
-              return x > 0 || std::isnan(x) ? x : 0.0;
+              return x < 0 ? 0.0 : x;  // -0 and NaN stay, as PyTorch's
             case OpCode::sigmoid:
               return 1.0 / (1.0 + std::exp(-x));
             case OpCode::sin:

@@ -39,6 +39,9 @@ F16_EXTRA_BACKWARD = {
     "rdiv_scalar": 2.5,
     # round(round(norm * round(a - b)) * g), norm = round(2 / n): 4
     "mse_loss": 2.0,
+    # PyTorch's round(g * round(e * round(x ** (e - 1)))): the power (1, and up to 1 more for its
+    # own float32 error amplified by e - 1), the product (1), the final one (1): 4
+    "pow_scalar": 2.0,
 }
 
 

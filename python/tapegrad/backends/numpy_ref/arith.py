@@ -133,7 +133,11 @@ def scalar_op(op, a, s):
             raise _not_implemented("pow", out)
     elif op in ("div_scalar", "rdiv_scalar"):
         out = _true_div(out)
-    return _run(op, (to_dtype(a, out),), {"s": _attr(s, out)})
+    attr = _attr(s, out)
+    if out is _dtype.float16 and op in ("add_scalar", "rsub_scalar"):
+        # PyTorch casts the scalar of an add/sub to float16 first (mul and div read it whole)
+        attr = float(np.float16(attr))
+    return _run(op, (to_dtype(a, out),), {"s": attr})
 
 
 def _pow(a, s, out):

@@ -115,8 +115,10 @@ class RdivScalar:
         return ctx.round(ctx.round(1 / a) * ctx.s)
 
     def backward(ctx, g):
+        # PyTorch's chain: the product's gradient g * s, then the reciprocal's -g' * (r * r)
         (a,) = ctx.saved
-        return (ctx.round(-g * ctx.s / (a * a)),)
+        r = ctx.round(1 / a)
+        return (ctx.round(-ctx.round(g * ctx.s) * ctx.round(r * r)),)
 
 
 def _pow(ctx, a, e):
@@ -153,7 +155,8 @@ class PowScalar:
         (a,) = ctx.saved
         if ctx.s == 0:
             return (np.zeros_like(g),)
-        return (ctx.round(g * (ctx.scalar(ctx.s) * _pow(ctx, a, ctx.s - 1))),)
+        p = ctx.round(_pow(ctx, a, ctx.s - 1))
+        return (ctx.round(g * ctx.round(ctx.scalar(ctx.s) * p)),)
 
 
 @kernel("rpow_scalar")
@@ -164,7 +167,8 @@ class RpowScalar:
         ctx.s = s
         if a.dtype.kind in "iu":
             return int_pow(np.full_like(a, s), a)
-        y = ctx.round(np.power(ctx.scalar(s), a))
+        base = ctx.round(ctx.scalar(s))  # PyTorch casts the base to the dtype (float16 rounds)
+        y = ctx.round(np.power(base, a))
         ctx.save(a, y)
         return y
 
@@ -172,10 +176,10 @@ class RpowScalar:
         # grad * y * log(s) from the saved output, log(s) taken in double; 0 where s == 0 and
         # a >= 0 (PyTorch's convention).
         a, y = ctx.saved
-        ga = g * y * ctx.scalar(np.log(np.float64(ctx.s)))
+        t = ctx.round(y * ctx.scalar(np.log(np.float64(ctx.s))))
         if ctx.s == 0:
-            ga = np.where(a >= 0, ctx.scalar(0), ga)
-        return (ctx.round(ga),)
+            t = np.where(a >= 0, ctx.scalar(0), t)
+        return (ctx.round(g * t),)
 
 
 def int_pow(base, e):
@@ -258,7 +262,8 @@ class Tanh:
 @kernel("relu")
 class Relu:
     def forward(ctx, a):
-        y = np.maximum(a, ctx.scalar(0))  # NaN propagates
+        # PyTorch's: negative values become +0; -0 and NaN stay as they are
+        y = np.where(a < 0, ctx.scalar(0), a)
         ctx.save(y)
         return y
 
