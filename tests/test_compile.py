@@ -155,3 +155,112 @@ def test_numpy_backend_runs_the_function_eagerly():
             step = tg.compile(_step_fn(m, _optimizer("sgd", m.parameters()), nn.MSELoss()))
             results[backend] = step.run(30, x, y)
     np.testing.assert_array_equal(results["cpp"], results["numpy"])
+
+
+# ---------------------------------------------------------------- what replays must not change
+
+
+def test_a_parameter_passed_as_an_argument_gets_its_grad():
+    with tg.use_backend("cpp"):
+        w = tg.tensor([1.0, 2.0], requires_grad=True)
+        x = tg.tensor([1.0, 10.0])
+
+        def step(w, x):
+            loss = (w * x).sum()
+            loss.backward()
+            return loss
+
+        compiled = tg.compile(step)
+        got = []
+        for i in range(4):  # as eager: the gradient accumulates until it is reset
+            if i == 2:
+                w.grad = None
+            compiled(w, x)
+            got.append(w.grad.tolist())
+        assert got == [[1.0, 10.0], [2.0, 20.0], [1.0, 10.0], [2.0, 20.0]]
+        other = tg.tensor([5.0, 5.0], requires_grad=True)  # another parameter: its own capture
+        assert compiled(other, x).item() == 55.0 and other.grad.tolist() == [1.0, 10.0]
+
+
+def test_two_threads_replaying_one_capture_take_turns():
+    import threading
+
+    with tg.use_backend("cpp"):
+        x, y = _data(256, 256, 64, "float32")  # big enough that replays release the GIL
+
+        def make():
+            tg.manual_seed(0)
+            m = nn.Linear(256, 256)
+            return m, optim.SGD(m.parameters(), lr=0.01)
+
+        m1, o1 = make()
+        step = tg.compile(_step_fn(m1, o1, nn.MSELoss()))
+        step(x, y)  # the capture
+        threads = [threading.Thread(target=lambda: [step(x, y) for _ in range(20)])]
+        threads.append(threading.Thread(target=lambda: [step(x, y) for _ in range(20)]))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        m2, o2 = make()
+        eager = _step_fn(m2, o2, nn.MSELoss())
+        for _ in range(41):  # the same 41 steps one after another
+            eager(x, y)
+        np.testing.assert_array_equal(m1.weight.detach().numpy(), m2.weight.detach().numpy())
+
+
+def test_the_capture_cache_is_bounded():
+    with tg.use_backend("cpp"):
+        w = nn.Linear(3, 1)
+        step = tg.compile(lambda x: w(x).sum(), max_captures=2)
+        for n in (1, 2, 3, 4):
+            step(tg.ones(n, 3))
+        assert len(step._captures) == 2 and step.captures == 4
+        step(tg.ones(4, 3))  # still cached: no capture
+        assert step.captures == 4
+        step(tg.ones(1, 3))  # dropped, least recently used: captured again
+        assert step.captures == 5
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "adam"])
+def test_hyperparameters_changed_between_calls_take_effect(kind):
+    with tg.use_backend("cpp"):
+        x, y = _data(10, 3, 32, "float32")
+        losses = []
+        for compiled in (False, True):
+            m = _model("mlp", "float32")
+            opt = _optimizer(kind, m.parameters())
+            step = _step_fn(m, opt, nn.MSELoss())
+            step = tg.compile(step) if compiled else step
+            run = []
+            for i in range(12):  # a schedule: lr, weight decay and momentum/betas change
+                for g in opt.param_groups:
+                    g["lr"] = 0.05 / (1 + i)
+                    g["weight_decay"] = 1e-3 * (i % 3)
+                    if kind == "adam":
+                        g["betas"] = (0.9 - 0.01 * i, 0.999)
+                    elif kind == "momentum":
+                        g["momentum"] = 0.9 - 0.02 * i
+                run.append(step(x, y).item())
+            losses.append(run)
+            if compiled:
+                assert step.captures == 1
+        assert losses[0] == losses[1]
+
+
+def test_turning_momentum_on_captures_anew():
+    with tg.use_backend("cpp"):
+        x, y = _data(10, 3, 32, "float32")
+        got = []
+        for compiled in (False, True):
+            m = _model("mlp", "float32")
+            opt = optim.SGD(m.parameters(), lr=0.05)
+            step = _step_fn(m, opt, nn.MSELoss())
+            step = tg.compile(step) if compiled else step
+            run = [step(x, y).item() for _ in range(3)]
+            opt.param_groups[0]["momentum"] = 0.9  # now a momentum buffer is kept
+            run += [step(x, y).item() for _ in range(3)]
+            got.append(run)
+            if compiled:
+                assert step.captures == 2
+        assert got[0] == got[1]

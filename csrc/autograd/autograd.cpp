@@ -175,8 +175,10 @@ TensorPtr grad_of(const TensorImpl& t) {
 
 void set_grad(TensorImpl& leaf, TensorPtr g) {
   swap_grad(leaf, g);  // the old gradient is freed here, unlocked
-  if (tl_capture)      // a replayed step makes the same assignment
+  if (tl_capture) {    // a replayed step makes the same assignment
+    tl_capture->grad_event(&leaf, nullptr, true);
     capture_push([l = &leaf, g = std::move(g)] { swap_grad(*l, g); }, {&leaf});
+  }
 }
 
 void check_inplace_leaf(const TensorImpl& a) {
@@ -229,19 +231,22 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     std::lock_guard<std::mutex> lock(grad_lock(&leaf));
     if (!leaf.grad) {
       TensorPtr fresh = exclusive(g) ? std::move(g) : copy_of(*g);
-      if (tl_capture)  // a replayed step makes the same assignment
+      if (tl_capture) {  // a replayed step makes the same assignment
+        tl_capture->grad_event(&leaf, nullptr, false);
         capture_push([l = &leaf, fresh] { swap_grad(*l, fresh); }, {&leaf});
+      }
       leaf.grad = std::move(fresh);
     } else {
       TensorImpl* d = leaf.grad.get();
       add_into(*d, *g);
+      if (tl_capture) tl_capture->grad_event(&leaf, d, false);
       if (tl_capture)  // replayed under the same lock (the address is only hashed, never read)
         capture_push(
             [l = static_cast<const void*>(&leaf), d, g = g.get()] {
               std::lock_guard<std::mutex> replay_lock(grad_lock(l));
               add_into(*d, *g);
             },
-            {d, g.get()});
+            {d, g.get(), &leaf});  // the leaf too: the program checks its .grad (grad_expect)
       d->bump_version();
     }
   };

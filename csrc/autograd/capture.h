@@ -44,6 +44,19 @@ inline const TensorPtr& dense_ref(const TensorPtr& t, TensorPtr& keep) {
 struct Program {
   std::vector<std::function<void()>> steps;
   std::vector<TensorPtr> keep;  // every buffer a step touches, alive as long as the program
+  // The .grad a leaf must have when a replay starts, for each leaf whose gradient the step
+  // accumulates before assigning it: null (the step made a fresh one) or the buffer it added
+  // into. Another state means the step would compute something else (a replay would not add to
+  // a gradient the user kept, or would add into one the user dropped): the caller recaptures.
+  std::vector<std::pair<const TensorImpl*, const TensorImpl*>> grad_expect;
+  std::vector<const TensorImpl*> grad_touched;  // leaves whose .grad the step already handled
+  // Record the first .grad event of `leaf` in this step (assigned: by set_grad).
+  void grad_event(const TensorImpl* leaf, const TensorImpl* expected, bool assigned) {
+    for (const TensorImpl* t : grad_touched)
+      if (t == leaf) return;
+    grad_touched.push_back(leaf);
+    if (!assigned) grad_expect.emplace_back(leaf, expected);
+  }
   void replay() const {
     for (const auto& s : steps)
       s();

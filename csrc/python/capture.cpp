@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "autograd/autograd.h"
 #include "kernels/kernels.h"
@@ -19,6 +20,18 @@ namespace {
 
 struct Captured {
   std::unique_ptr<Program> prog;
+  // One replay at a time: a replay writes the program's fixed buffers (inputs, activations,
+  // gradients), so two threads replaying one capture take turns, as two eager steps would.
+  std::mutex mu;
+  // Take `mu` without holding the GIL while waiting (the holder may need the GIL to finish).
+  std::unique_lock<std::mutex> turn() {
+    std::unique_lock<std::mutex> lk(mu, std::try_to_lock);
+    if (!lk.owns_lock()) {
+      py::gil_scoped_release release;
+      lk.lock();
+    }
+    return lk;
+  }
   std::vector<TensorPtr> inputs, outputs;
   // Every buffer the program touches, as it was at capture: a replay is refused (and the Python
   // side re-captures) if one was since given other storage, dtype or shape (e.g. model.half()).
@@ -33,6 +46,8 @@ struct Captured {
   bool valid() const {
     for (const Snap& s : snaps)
       if (s.t->st.get() != s.st || s.t->dt != s.dt || s.t->shape != s.shape) return false;
+    for (const auto& [leaf, expected] : prog->grad_expect)
+      if (grad_of(*leaf).get() != expected) return false;
     return true;
   }
 
@@ -46,6 +61,10 @@ struct Captured {
       if (src->shape != dst.shape || src->dt != dst.dt)
         throw py::value_error("compiled step: input " + std::to_string(i) + " is " +
                               describe(*src) + ", the capture used " + describe(dst));
+      if (input_requires[i] && src.get() != &dst)
+        throw py::value_error("compiled step: input " + std::to_string(i) +
+                              " requires grad and is bound by identity; it is not the tensor "
+                              "the capture used");
       if (src.get() != &dst && dst.numel) convert_into(*src, dst);  // src may be a view
     }
   }
@@ -69,6 +88,7 @@ struct Captured {
         const TensorImpl &src = *T(a), &dst = *inputs[k];
         if (src.shape != dst.shape || src.dt != dst.dt || src.requires_grad != input_requires[k])
           return nullptr;
+        if (input_requires[k] && &src != &dst) return nullptr;  // bound by identity
         ++k;
       } else {
         int eq = PyObject_RichCompareBool(a, consts[size_t(i)].ptr(), Py_EQ);
@@ -76,6 +96,7 @@ struct Captured {
         if (eq != 1) return nullptr;
       }
     }
+    auto lk = turn();
     k = 0;
     for (Py_ssize_t i = 0; i < n; ++i) {
       if (consts[size_t(i)]) continue;
@@ -167,6 +188,7 @@ void register_capture(py::module_& m) {
       .def_property_readonly("num_launches", [](const Captured& c) { return c.prog->steps.size(); })
       .def("run",
            [](Captured& c, py::sequence srcs) {
+             auto lk = c.turn();
              c.load_inputs(srcs);
              c.replay(1, nullptr);
              py::list out;
@@ -178,6 +200,7 @@ void register_capture(py::module_& m) {
         if (n < 0) throw py::value_error("run: n must be >= 0");
         if (c.outputs.empty() || c.outputs[0]->numel != 1)
           throw py::value_error("run: the compiled function must return a 1-element tensor");
+        auto lk = c.turn();
         c.load_inputs(srcs);
         py::array_t<float> losses(n);
         c.replay(n, losses.mutable_data());

@@ -6,19 +6,26 @@ it launches — forward, backward, optimizer updates, grad zeroing — over fixe
 calls with the same signature copy the new inputs into the captured input buffers and rerun the
 recorded kernels in C++: one crossing from Python, no graph building, no allocation.
 
-Tracing semantics (as torch.jit.trace and CUDA graphs): Python control flow, Python numbers and
-optimizer hyperparameters are frozen at capture; a change of input shape or dtype captures anew;
+Tracing semantics (as torch.jit.trace and CUDA graphs): Python control flow and Python numbers
+are frozen at capture; the optimizers' hyperparameters (lr, momentum, betas, eps, weight decay,
+dampening) are read from their param_groups at every call, so learning-rate schedules work, and a
+change of an optimizer's structure (its parameters, nesterov, maximize, momentum on or off)
+captures anew; a change of input shape or dtype captures anew;
+a tensor argument that requires grad (a parameter) is bound by identity: it gets its .grad, and
+passing another one captures anew;
 reading a tensor's value into Python, drawing random numbers or creating parameters inside the
 function raises. Returned tensors are fresh copies holding this step's values.
 
 On the NumPy backend the function simply runs eagerly, with the same results.
 """
 
+import collections
 import functools
 
 import numpy as np
 
 from . import _grad_mode
+from .optim import optimizer as _optimizer
 from .tensor import Tensor
 
 
@@ -46,7 +53,9 @@ def _key_of(args):
     key = [_grad_mode.is_grad_enabled()]
     for a in args:
         if isinstance(a, Tensor):
-            key.append(("T", tuple(a.shape), a.dtype.code, a.requires_grad))
+            # a tensor that requires grad (a parameter) is the capture's own: its .grad is filled
+            ident = id(a) if a.requires_grad else None
+            key.append(("T", tuple(a.shape), a.dtype.code, a.requires_grad, ident))
         else:
             try:
                 hash(a)
@@ -59,19 +68,40 @@ def _key_of(args):
     return tuple(key)
 
 
+# Captures kept per compiled function: the least recently used one is dropped beyond this (each
+# holds its step's buffers, so an unbounded cache would grow with every new input shape).
+MAX_CAPTURES = 16
+
+
 class CompiledStep:
     """A function captured once per signature and replayed in C++ (see the module docstring)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, max_captures=MAX_CAPTURES):
         self.fn = fn
-        self._captures = {}  # signature -> _core.Captured
+        self.max_captures = int(max_captures)
+        self._captures = collections.OrderedDict()  # signature -> _core.Captured, LRU order
+        self._optims = {}  # signature -> [(optimizer, its structure at capture)]
         self._last = None  # the capture the previous call used
+        self._last_key = None
         self.captures = 0  # how many times a capture ran (tests and curious users read this)
         functools.update_wrapper(self, fn)
 
+    def _ready(self, key):
+        """Before a replay: the optimizers' current hyperparameters into their cells (so lr
+        schedules work); False if an optimizer changed shape since the capture."""
+        for opt, structure in self._optims.get(key, ()):
+            if opt._structure() != structure:
+                self._captures.pop(key, None)
+                self._optims.pop(key, None)
+                if self._last_key == key:
+                    self._last = self._last_key = None
+                return False
+            opt._sync_hyper()
+        return True
+
     def __call__(self, *args):
         last = self._last
-        if last is not None:  # the common case: the same signature as the previous call
+        if last is not None and self._ready(self._last_key):  # the same signature as last time
             out = last.try_run(*args)
             if out is not NotImplemented:
                 return out
@@ -80,10 +110,11 @@ class CompiledStep:
             return self.fn(*args)  # the NumPy reference runs it eagerly
         key = _key_of(args)
         captured = self._captures.get(key)
-        if captured is not None:
+        if captured is not None and self._ready(key):
             out = captured.try_run(*args)
             if out is not NotImplemented:
-                self._last = captured
+                self._captures.move_to_end(key)
+                self._last, self._last_key = captured, key
                 return out
         return self._capture(key, args)
 
@@ -92,13 +123,15 @@ class CompiledStep:
         private, call_args = [], []
         for a in args:
             if isinstance(a, Tensor):
-                p = a.detach().clone()  # the capture's own input buffer
-                if a.requires_grad:
-                    p.requires_grad_()
+                # Data is copied into the capture's own buffer at each call; a tensor that requires
+                # grad is used itself (its .grad and in-place updates must be the caller's), and a
+                # call with another such tensor captures anew.
+                p = a if a.requires_grad else a.detach().clone()
                 private.append(p)
                 call_args.append(p)
             else:
                 call_args.append(a)
+        _optimizer._noted[0] = noted = []
         core.capture_begin()
         try:
             out = self.fn(*call_args)
@@ -106,6 +139,8 @@ class CompiledStep:
         except BaseException:
             core.capture_abort()
             raise
+        finally:
+            _optimizer._noted[0] = None
         # The call signature: tensor positions hold the tensor, others the frozen value.
         signature = list(args)
         if out is None:
@@ -116,6 +151,12 @@ class CompiledStep:
             kind = 2 if isinstance(out, tuple) else 3
         captured = core.capture_end(private, outs, signature, kind)
         self._captures[key] = self._last = captured
+        self._last_key = key
+        self._optims[key] = [(opt, opt._structure()) for opt in noted]
+        self._captures.move_to_end(key)
+        while len(self._captures) > self.max_captures:
+            old, _ = self._captures.popitem(last=False)
+            self._optims.pop(old, None)
         self.captures += 1
         return rebuild([o.detach().clone() for o in outs])
 
@@ -130,6 +171,8 @@ class CompiledStep:
             return np.array([float(self.fn(*args).item()) for _ in range(n)], np.float32)
         key = _key_of(args)
         captured = self._captures.get(key)
+        if captured is not None and not self._ready(key):
+            captured = None
         if captured is None or not captured.valid():
             first = self._capture(key, args)
             if not isinstance(first, Tensor) or first.numel() != 1:
@@ -139,8 +182,9 @@ class CompiledStep:
         return captured.run_n(n, tensors)
 
 
-def compile(fn=None):  # noqa: A001 - PyTorch's name
-    """Capture `fn` once per signature and replay it in C++ (decorator or call)."""
+def compile(fn=None, *, max_captures=MAX_CAPTURES):  # noqa: A001 - PyTorch's name
+    """Capture `fn` once per signature and replay it in C++ (decorator or call). At most
+    `max_captures` signatures are kept (least recently used dropped first)."""
     if fn is None:
-        return compile
-    return CompiledStep(fn)
+        return functools.partial(compile, max_captures=max_captures)
+    return CompiledStep(fn, max_captures)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _zeros_like
+from .optimizer import Optimizer, _zeros_like, note_step
 
 
 class Adam(Optimizer):
@@ -70,15 +70,22 @@ class Adam(Optimizer):
         )
         super().__init__(params, defaults)
 
+    _STRUCTURAL = ("maximize",)
+
+    def _hyper_values(self, group):
+        beta1, beta2 = (float(b) for b in group["betas"])
+        return (float(group["lr"]), beta1, beta2, float(group["eps"]),
+                float(group["weight_decay"]))  # fmt: skip
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
+        note_step(self)
         state = self.state
         for group in self.param_groups:
-            lr = float(group["lr"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            eps = float(group["eps"])
-            weight_decay = float(group["weight_decay"])
+            values = self._hyper_values(group)
+            lr, beta1, beta2, eps, weight_decay = values
             maximize = bool(group["maximize"])
+            cell = self._hyper(group, values)
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -92,6 +99,6 @@ class Adam(Optimizer):
                     st["exp_avg_sq"] = _zeros_like(p)
                 p._be.adam_update(
                     p, g, st["exp_avg"], st["exp_avg_sq"], st["step"], lr, beta1, beta2, eps,
-                    weight_decay, maximize,
+                    weight_decay, maximize, cell=cell,
                 )  # fmt: skip
         return loss

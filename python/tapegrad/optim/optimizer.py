@@ -22,6 +22,15 @@ def _zeros_like(p):
     return p._be.from_numpy(np.zeros(p.shape, dtype=p.dtype.np), False)
 
 
+# The optimizers whose step ran while tg.compile captured a step (None when not capturing).
+_noted = [None]
+
+
+def note_step(opt):
+    if _noted[0] is not None and opt not in _noted[0]:
+        _noted[0].append(opt)
+
+
 class Optimizer:
     """Base class: holds `param_groups` (a list of dicts with "params" and the hyperparameters)
     and `state` (per-parameter dicts). Subclasses implement `step`."""
@@ -47,6 +56,39 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+
+    # ---- tg.compile: the hyperparameters a captured step reads at every replay
+    _STRUCTURAL = ()  # group options that change which kernels run: a change captures anew
+
+    def _hyper_values(self, group):
+        """The group's numeric hyperparameters as the backend's update takes them (5 floats)."""
+        raise NotImplementedError
+
+    def _hyper(self, group, values):
+        """The group's hyperparameter cell (cpp backend; None on the reference), set to
+        `values`. A captured step reads the cell when it replays, so changing lr, betas, ...
+        between calls (a learning-rate schedule) takes effect in compiled steps too."""
+        be = group["params"][0]._be if group["params"] else None
+        make = getattr(be, "Hyper", None)
+        if make is None:
+            return None
+        cells = self.__dict__.setdefault("_cells", {})
+        cell = cells.get(id(group))
+        if cell is None or cell[0] is not group:
+            cell = cells[id(group)] = (group, make())
+        cell[1].set(*values)
+        return cell[1]
+
+    def _structure(self):
+        """What a captured step depends on beyond the hyperparameters."""
+        return tuple(
+            (tuple(id(p) for p in g["params"]),) + tuple(bool(g.get(k)) for k in self._STRUCTURAL)
+            for g in self.param_groups
+        )
+
+    def _sync_hyper(self):
+        for group in self.param_groups:
+            self._hyper(group, self._hyper_values(group))
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -106,16 +148,18 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
+                if set_to_none:
+                    # assigned even when already None: a captured step (tg.compile) then
+                    # starts its replays from None whatever the gradients were
+                    p.grad = None
+                    continue
                 g = p.grad
                 if g is None:
                     continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if g.grad_fn is not None:
-                        g = g.detach()
-                        p.grad = g
-                    g.zero_()
+                if g.grad_fn is not None:
+                    g = g.detach()
+                    p.grad = g
+                g.zero_()
 
     def _closure_loss(self, closure):
         if closure is None:

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, weight decay and Nesterov; the update runs in the backend."""
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, note_step
 
 
 class SGD(Optimizer):
@@ -56,16 +56,23 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
+    # a momentum of 0 keeps no buffer: turning it on (or off) changes the kernels
+    _STRUCTURAL = ("nesterov", "maximize", "momentum")
+
+    def _hyper_values(self, group):
+        return (float(group["lr"]), float(group["momentum"]), float(group["dampening"]),
+                float(group["weight_decay"]), 0.0)  # fmt: skip
+
     def step(self, closure=None):
         loss = self._closure_loss(closure)
+        note_step(self)
         state = self.state
         for group in self.param_groups:
-            lr = float(group["lr"])
-            momentum = float(group["momentum"])
-            dampening = float(group["dampening"])
-            weight_decay = float(group["weight_decay"])
+            values = self._hyper_values(group)
+            lr, momentum, dampening, weight_decay, _ = values
             nesterov = bool(group["nesterov"])
             maximize = bool(group["maximize"])
+            cell = self._hyper(group, values)
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -74,11 +81,12 @@ class SGD(Optimizer):
                     st = state[p]
                     buf = p._be.sgd_update(
                         p, g, st.get("momentum_buffer"), lr, momentum, dampening,
-                        weight_decay, nesterov, maximize,
+                        weight_decay, nesterov, maximize, cell=cell,
                     )  # fmt: skip
                     st["momentum_buffer"] = buf
                 else:
                     p._be.sgd_update(
-                        p, g, None, lr, 0.0, dampening, weight_decay, nesterov, maximize
-                    )
+                        p, g, None, lr, 0.0, dampening, weight_decay, nesterov, maximize,
+                        cell=cell,
+                    )  # fmt: skip
         return loss

@@ -87,7 +87,7 @@ def _bump(t):
     t._ver[0] += 1
 
 
-def sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize):
+def sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, cell=None):
     """One torch.optim.SGD step on `p` (in place). Returns the momentum buffer (created on the
     first momentum step) or None without momentum."""
     P = _arr(p, "param")
@@ -121,7 +121,9 @@ def sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maxim
     return new_buf
 
 
-def adam_update(p, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, maximize):
+def adam_update(
+    p, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, maximize, cell=None
+):
     """One torch.optim.Adam step (amsgrad=False) on `p`, `exp_avg` and `exp_avg_sq` (in place).
     `step` is the float32 0-d step-count tensor; it is incremented first, as in PyTorch."""
     P = _arr(p, "param")

@@ -290,16 +290,18 @@ class Module(_StateDict):
 
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
+            if set_to_none:
+                # assigned even when already None: a captured step (tg.compile) then starts
+                # its replays from None whatever the gradients were
+                p.grad = None
+                continue
             g = p.grad
             if g is None:
                 continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if g.grad_fn is not None:
-                    g = g.detach()
-                    p.grad = g
-                g.zero_()
+            if g.grad_fn is not None:
+                g = g.detach()
+                p.grad = g
+            g.zero_()
 
     # ---- dtype ----
     def _apply_dtype(self, dt):
