@@ -264,3 +264,41 @@ def test_turning_momentum_on_captures_anew():
             if compiled:
                 assert step.captures == 2
         assert got[0] == got[1]
+
+
+def test_a_replaced_parameter_is_seen():
+    with tg.use_backend("cpp"):
+        x = tg.ones(4, 3)
+
+        def run(compiled):
+            tg.manual_seed(0)
+            m = nn.Linear(3, 2)
+
+            def f(x):
+                return m(x).sum()
+
+            step = tg.compile(f) if compiled else f
+            out = [step(x).item()]
+            m.weight = nn.Parameter(tg.full((2, 3), 0.5))  # a new parameter object
+            return out + [step(x).item(), step(x).item()]
+
+        eager, compiled = run(False), run(True)
+        assert eager == compiled and compiled[1] != compiled[0]
+
+
+SCALE = tg.tensor([2.0, 3.0])
+
+
+def test_a_rebound_tensor_is_seen():
+    global SCALE
+    with tg.use_backend("cpp"):
+        x = tg.ones(2)
+        step = tg.compile(lambda x: (x * SCALE).sum())
+        assert step(x).item() == 5.0
+        SCALE = tg.tensor([10.0, 10.0])  # the name now holds another tensor
+        assert step(x).item() == 20.0
+        factor = tg.tensor([1.0, 1.0])
+        inner = tg.compile(lambda x: (x * factor).sum())
+        assert inner(x).item() == 2.0
+        factor = tg.tensor([4.0, 4.0])  # a closure cell rebound
+        assert inner(x).item() == 8.0

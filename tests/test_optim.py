@@ -318,10 +318,10 @@ def test_kernel_argument_checks(backend):
     p = _param(backend)
     g16 = tg.tensor([1.0, 1.0, 1.0], dtype=tg.float16, backend=backend)
     with pytest.raises(RuntimeError):
-        be.sgd_update(p, g16, None, 0.1, 0.0, 0.0, 0.0, False, False)
+        be.sgd_update(p, g16, None, 0.1, 0.0, 0.0, 0.0, False, False, None)
     g2 = tg.tensor([1.0, 1.0], backend=backend)
     with pytest.raises(RuntimeError):
-        be.sgd_update(p, g2, None, 0.1, 0.0, 0.0, 0.0, False, False)
+        be.sgd_update(p, g2, None, 0.1, 0.0, 0.0, 0.0, False, False, None)
     assert p.tolist() == P0
 
 

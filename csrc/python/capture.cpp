@@ -18,8 +18,29 @@ using namespace tg;
 
 namespace {
 
+// Bumped by the Python side whenever a module's parameters, buffers or submodules may have been
+// reassigned (nn.Module.__setattr__ and friends): a capture made before checks its modules again.
+uint64_t g_module_epoch = 0;
+
 struct Captured {
   std::unique_ptr<Program> prog;
+  // What the step function names directly (its closure cells and globals), as it was at capture:
+  // a holder (a cell, or the globals dict with a name) and the object it held. Rebinding one
+  // (w = new_tensor) makes the capture stale, as does a module whose parameters were replaced
+  // (module_epoch differs: the Python side checks them and calls set_epoch or recaptures).
+  struct Dep {
+    py::object holder, name, value;  // name: None for a cell
+  };
+  std::vector<Dep> deps;
+  uint64_t module_epoch = 0;
+  bool deps_hold() const {
+    for (const Dep& d : deps) {
+      PyObject* now = d.name.is_none() ? PyCell_GET(d.holder.ptr())
+                                       : PyDict_GetItem(d.holder.ptr(), d.name.ptr());
+      if (now != d.value.ptr()) return false;
+    }
+    return true;
+  }
   // One replay at a time: a replay writes the program's fixed buffers (inputs, activations,
   // gradients), so two threads replaying one capture take turns, as two eager steps would.
   std::mutex mu;
@@ -80,6 +101,7 @@ struct Captured {
   PyObject* try_run(PyObject* args) {
     const Py_ssize_t n = PyTuple_GET_SIZE(args);
     if (size_t(n) != consts.size() || grad_enabled() != grad_mode || !valid()) return nullptr;
+    if (module_epoch != g_module_epoch || !deps_hold()) return nullptr;
     size_t k = 0;
     for (Py_ssize_t i = 0; i < n; ++i) {
       PyObject* a = PyTuple_GET_ITEM(args, i);
@@ -174,8 +196,22 @@ std::unique_ptr<Captured> finish_capture(py::sequence inputs, py::sequence outpu
 }  // namespace
 
 void register_capture(py::module_& m) {
+  m.def("bump_module_epoch", [] { ++g_module_epoch; });
+  m.def("module_epoch", [] { return g_module_epoch; });
   py::class_<Captured>(m, "Captured")
       .def("valid", &Captured::valid)
+      .def("deps_hold", &Captured::deps_hold)
+      .def_readwrite("module_epoch", &Captured::module_epoch)
+      .def("set_deps",
+           [](Captured& c, py::list deps) {
+             c.deps.clear();
+             for (py::handle d : deps) {
+               py::tuple t = py::reinterpret_borrow<py::tuple>(d);
+               c.deps.push_back({py::reinterpret_borrow<py::object>(t[0]),
+                                 py::reinterpret_borrow<py::object>(t[1]),
+                                 py::reinterpret_borrow<py::object>(t[2])});
+             }
+           })
       .def("try_run",
            [](Captured& c, py::args args) -> py::object {
              PyObject* r = c.try_run(args.ptr());

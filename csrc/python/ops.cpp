@@ -153,63 +153,58 @@ void register_ops(py::module_& m) {
     return py::reinterpret_borrow<py::object>(a);
   });
 
-  m.def(
-      "sgd_update",
-      [](py::handle p, py::handle g, py::handle buf, double lr, double momentum, double dampening,
-         double weight_decay, bool nesterov, bool maximize, HyperPtr cell) {
-        const TensorPtr& pt = contiguous_param(p);
-        const TensorPtr gt = dense(arg(g, "grad"));
-        TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
-        const SgdOpts o{lr, momentum, dampening, weight_decay, nesterov, maximize};
-        TensorPtr nb = sgd_update(*pt, *gt, b, o);
-        if (tl_capture)  // a replay finds the buffer the captured (first) step made
-          capture_push(
-              [pt = pt.get(), gt = gt.get(), nb, o, cell] {
-                SgdOpts now = o;  // the group's hyperparameters at this replay
-                if (cell) {
-                  now.lr = cell->v[0];
-                  now.momentum = cell->v[1];
-                  now.dampening = cell->v[2];
-                  now.weight_decay = cell->v[3];
-                }
-                sgd_update(*pt, *gt, nb, now);
-              },
-              {pt.get(), gt.get()});
-        if (!nb) return py::object(py::none());
-        if (nb == b) return py::reinterpret_borrow<py::object>(buf);
-        return wrap_obj(nb);
-      },
-      py::arg("p"), py::arg("g"), py::arg("buf"), py::arg("lr"), py::arg("momentum"),
-      py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"), py::arg("maximize"),
-      py::arg("cell") = HyperPtr());
-  m.def(
-      "adam_update",
-      [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step, double lr,
-         double beta1, double beta2, double eps, double weight_decay, bool maximize,
-         HyperPtr cell) {
-        const TensorPtr gd = dense(arg(g, "grad"));
-        TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *mt = arg(m1).get(),
-                   *vt = arg(m2).get(), *st = arg(step, "step").get();
-        const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
-        adam_update(*pt, *gt, *mt, *vt, *st, o);
-        if (tl_capture)  // a replay reads the group's hyperparameters at that time
-          capture_push(
-              [=] {
-                AdamOpts now = o;
-                if (cell) {
-                  now.lr = cell->v[0];
-                  now.beta1 = cell->v[1];
-                  now.beta2 = cell->v[2];
-                  now.eps = cell->v[3];
-                  now.weight_decay = cell->v[4];
-                }
-                adam_update(*pt, *gt, *mt, *vt, *st, now);
-              },
-              {pt, gt, mt, vt, st});
-      },
-      py::arg("p"), py::arg("g"), py::arg("m1"), py::arg("m2"), py::arg("step"), py::arg("lr"),
-      py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
-      py::arg("maximize"), py::arg("cell") = HyperPtr());
+  m.def("sgd_update",
+        [](py::handle p, py::handle g, py::handle buf, double lr, double momentum, double dampening,
+           double weight_decay, bool nesterov, bool maximize, py::handle cell_obj) {
+          const TensorPtr& pt = contiguous_param(p);
+          const TensorPtr gt = dense(arg(g, "grad"));
+          TensorPtr b = buf.is_none() ? TensorPtr() : arg(buf, "momentum buffer");
+          const SgdOpts o{lr, momentum, dampening, weight_decay, nesterov, maximize};
+          TensorPtr nb = sgd_update(*pt, *gt, b, o);
+          if (tl_capture) {  // a replay finds the buffer the captured (first) step made
+            // (the cell is converted only here: a holder cast costs more than a small update)
+            const HyperPtr cell = cell_obj.is_none() ? nullptr : cell_obj.cast<HyperPtr>();
+            capture_push(
+                [pt = pt.get(), gt = gt.get(), nb, o, cell] {
+                  SgdOpts now = o;  // the group's hyperparameters at this replay
+                  if (cell) {
+                    now.lr = cell->v[0];
+                    now.momentum = cell->v[1];
+                    now.dampening = cell->v[2];
+                    now.weight_decay = cell->v[3];
+                  }
+                  sgd_update(*pt, *gt, nb, now);
+                },
+                {pt.get(), gt.get()});
+          }
+          if (!nb) return py::object(py::none());
+          if (nb == b) return py::reinterpret_borrow<py::object>(buf);
+          return wrap_obj(nb);
+        });  // positional only: keyword handling would cost more than the update of a small layer
+  m.def("adam_update", [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step,
+                          double lr, double beta1, double beta2, double eps, double weight_decay,
+                          bool maximize, py::handle cell_obj) {
+    const TensorPtr gd = dense(arg(g, "grad"));
+    TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *mt = arg(m1).get(),
+               *vt = arg(m2).get(), *st = arg(step, "step").get();
+    const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
+    adam_update(*pt, *gt, *mt, *vt, *st, o);
+    if (!tl_capture) return;
+    const HyperPtr cell = cell_obj.is_none() ? nullptr : cell_obj.cast<HyperPtr>();
+    capture_push(  // a replay reads the group's hyperparameters at that time
+        [=] {
+          AdamOpts now = o;
+          if (cell) {
+            now.lr = cell->v[0];
+            now.beta1 = cell->v[1];
+            now.beta2 = cell->v[2];
+            now.eps = cell->v[3];
+            now.weight_decay = cell->v[4];
+          }
+          adam_update(*pt, *gt, *mt, *vt, *st, now);
+        },
+        {pt, gt, mt, vt, st});
+  });
 }
 
 }  // namespace tgpy

@@ -21,6 +21,7 @@ On the NumPy backend the function simply runs eagerly, with the same results.
 
 import collections
 import functools
+import sys
 
 import numpy as np
 
@@ -47,6 +48,55 @@ def _flatten(out):
     raise TypeError(
         "tapegrad.compile: the function must return None, a tensor, or a tuple/list of tensors"
     )
+
+
+def module_changed():
+    """Called when a module's parameters, buffers or submodules are (re)assigned: captures made
+    before check the modules their function names again."""
+    core = sys.modules.get("tapegrad._core")
+    if core is not None:
+        core.bump_module_epoch()
+
+
+def _dependencies(fn):
+    """What the step function names directly, as (holder, name, value): its closure cells
+    (name None) and its globals, where they hold a tensor, a module or an optimizer."""
+    from .nn.modules.module import Module
+    from .optim.optimizer import Optimizer
+
+    kinds = (Tensor, Module, Optimizer)
+    deps = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(v, kinds):
+            deps.append((cell, None, v))
+    code, g = getattr(fn, "__code__", None), getattr(fn, "__globals__", None)
+    if code is not None and g is not None:
+        for name in code.co_names:
+            v = g.get(name)
+            if isinstance(v, kinds):
+                deps.append((g, name, v))
+    return deps
+
+
+def _module_state(deps):
+    """The parameters and buffers of the modules a step names (the objects themselves)."""
+    from .nn.modules.module import Module
+
+    return [
+        (v, list(v.parameters()) + list(v.buffers())) for _, _, v in deps if isinstance(v, Module)
+    ]
+
+
+def _same_state(state):
+    for m, tensors in state:
+        now = list(m.parameters()) + list(m.buffers())
+        if len(now) != len(tensors) or any(a is not b for a, b in zip(now, tensors)):
+            return False
+    return True
 
 
 def _key_of(args):
@@ -81,27 +131,54 @@ class CompiledStep:
         self.max_captures = int(max_captures)
         self._captures = collections.OrderedDict()  # signature -> _core.Captured, LRU order
         self._optims = {}  # signature -> [(optimizer, its structure at capture)]
+        self._modules = {}  # signature -> [(module, its parameters and buffers at capture)]
         self._last = None  # the capture the previous call used
         self._last_key = None
+        self._synced = -1  # group_changes when the optimizers' cells were last written
         self.captures = 0  # how many times a capture ran (tests and curious users read this)
         functools.update_wrapper(self, fn)
 
+    def _drop(self, key):
+        self._captures.pop(key, None)
+        self._optims.pop(key, None)
+        self._modules.pop(key, None)
+        if self._last_key == key:
+            self._last = self._last_key = None
+
     def _ready(self, key):
         """Before a replay: the optimizers' current hyperparameters into their cells (so lr
-        schedules work); False if an optimizer changed shape since the capture."""
+        schedules work). False (and the capture dropped) if the step's world changed since the
+        capture: an optimizer's structure, a rebound tensor or module the function names, or
+        a module whose parameters were replaced."""
+        captured = self._captures.get(key)
+        if captured is None:
+            return False
+        if not captured.deps_hold():
+            self._drop(key)
+            return False
+        epoch = _core().module_epoch()
+        if captured.module_epoch != epoch:
+            if not _same_state(self._modules.get(key, ())):
+                self._drop(key)
+                return False
+            captured.module_epoch = epoch
         for opt, structure in self._optims.get(key, ()):
             if opt._structure() != structure:
-                self._captures.pop(key, None)
-                self._optims.pop(key, None)
-                if self._last_key == key:
-                    self._last = self._last_key = None
+                self._drop(key)
                 return False
             opt._sync_hyper()
+        self._synced = _optimizer.group_changes[0]
         return True
+
+    def _current(self):
+        """The fast check before replaying the previous call's capture: no param group anywhere
+        changed since the last sync (the C++ side checks the rest: arguments, the tensors and
+        modules the function names, buffers)."""
+        return _optimizer.group_changes[0] == self._synced
 
     def __call__(self, *args):
         last = self._last
-        if last is not None and self._ready(self._last_key):  # the same signature as last time
+        if last is not None and self._current():  # the signature of the previous call
             out = last.try_run(*args)
             if out is not NotImplemented:
                 return out
@@ -150,13 +227,19 @@ class CompiledStep:
         else:
             kind = 2 if isinstance(out, tuple) else 3
         captured = core.capture_end(private, outs, signature, kind)
+        deps = _dependencies(self.fn)
+        captured.set_deps(deps)
+        captured.module_epoch = core.module_epoch()
         self._captures[key] = self._last = captured
         self._last_key = key
         self._optims[key] = [(opt, opt._structure()) for opt in noted]
+        self._synced = _optimizer.group_changes[0]
+        self._modules[key] = _module_state(deps)
         self._captures.move_to_end(key)
         while len(self._captures) > self.max_captures:
             old, _ = self._captures.popitem(last=False)
             self._optims.pop(old, None)
+            self._modules.pop(old, None)
         self.captures += 1
         return rebuild([o.detach().clone() for o in outs])
 

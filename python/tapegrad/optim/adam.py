@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .optimizer import Optimizer, _zeros_like, note_step
+from .optimizer import Optimizer, _noted, _zeros_like, note_step
 
 
 class Adam(Optimizer):
@@ -85,7 +85,7 @@ class Adam(Optimizer):
             values = self._hyper_values(group)
             lr, beta1, beta2, eps, weight_decay = values
             maximize = bool(group["maximize"])
-            cell = self._hyper(group, values)
+            cell = None if _noted[0] is None else self._hyper(group, values)
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -99,6 +99,6 @@ class Adam(Optimizer):
                     st["exp_avg_sq"] = _zeros_like(p)
                 p._be.adam_update(
                     p, g, st["exp_avg"], st["exp_avg_sq"], st["step"], lr, beta1, beta2, eps,
-                    weight_decay, maximize, cell=cell,
+                    weight_decay, maximize, cell,
                 )  # fmt: skip
         return loss

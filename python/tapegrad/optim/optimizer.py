@@ -24,11 +24,61 @@ def _zeros_like(p):
 
 # The optimizers whose step ran while tg.compile captured a step (None when not capturing).
 _noted = [None]
+# Bumped by every change of any param group (ParamGroup) and by add_param_group: a compiled step
+# re-reads its optimizers' hyperparameters when it moved since the last replay.
+group_changes = [0]
 
 
 def note_step(opt):
     if _noted[0] is not None and opt not in _noted[0]:
         _noted[0].append(opt)
+
+
+class ParamGroup(dict):
+    """A param group: PyTorch's dict, counting its changes (`_n`) so that a compiled step
+    (tg.compile) re-reads the hyperparameters only after one."""
+
+    __slots__ = ("_n",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._n = 0
+
+    def _bump(self):
+        self._n = getattr(self, "_n", 0) + 1  # (unpickling sets items before the slot)
+        group_changes[0] += 1
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        self._bump()
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        self._bump()
+
+    def update(self, *args, **kwargs):
+        dict.update(self, *args, **kwargs)
+        self._bump()
+
+    def setdefault(self, key, default=None):
+        self._bump()
+        return dict.setdefault(self, key, default)
+
+    def pop(self, *args):
+        self._bump()
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        self._bump()
+        return dict.popitem(self)
+
+    def clear(self):
+        self._bump()
+        dict.clear(self)
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
 
 
 class Optimizer:
@@ -65,9 +115,12 @@ class Optimizer:
         raise NotImplementedError
 
     def _hyper(self, group, values):
-        """The group's hyperparameter cell (cpp backend; None on the reference), set to
-        `values`. A captured step reads the cell when it replays, so changing lr, betas, ...
-        between calls (a learning-rate schedule) takes effect in compiled steps too."""
+        """While tg.compile captures a step, the group's hyperparameter cell (cpp backend; None
+        on the reference, and for eager steps), set to `values`. A captured step reads the cell
+        when it replays, so changing lr, betas, ... between calls (a learning-rate schedule)
+        takes effect in compiled steps too."""
+        if _noted[0] is None:
+            return None
         be = group["params"][0]._be if group["params"] else None
         make = getattr(be, "Hyper", None)
         if make is None:
@@ -87,8 +140,12 @@ class Optimizer:
         )
 
     def _sync_hyper(self):
+        """The groups' current hyperparameters into their cells (before a replay)."""
+        cells = self.__dict__.get("_cells", {})
         for group in self.param_groups:
-            self._hyper(group, self._hyper_values(group))
+            cell = cells.get(id(group))
+            if cell is not None and cell[0] is group:
+                cell[1].set(*self._hyper_values(group))
 
     def __getstate__(self):
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -143,15 +200,17 @@ class Optimizer:
             seen.update(id(p) for p in group["params"])
         if seen.intersection(ids):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(param_group)
+        self.param_groups.append(ParamGroup(param_group))
+        group_changes[0] += 1
 
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
-                    # assigned even when already None: a captured step (tg.compile) then
-                    # starts its replays from None whatever the gradients were
-                    p.grad = None
+                    # while capturing assigned even when already None: the captured step
+                    # (tg.compile) then starts its replays from None whatever the gradients were
+                    if _noted[0] is not None or p.grad is not None:
+                        p.grad = None
                     continue
                 g = p.grad
                 if g is None:
@@ -212,7 +271,8 @@ class Optimizer:
         new_groups = []
         for g, s in zip(groups, saved_groups):
             s["params"] = g["params"]
-            new_groups.append(s)
+            new_groups.append(ParamGroup(s))
+        group_changes[0] += 1
         self.state = state
         self.param_groups = new_groups
 

@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, weight decay and Nesterov; the update runs in the backend."""
 
-from .optimizer import Optimizer, note_step
+from .optimizer import Optimizer, _noted, note_step
 
 
 class SGD(Optimizer):
@@ -72,7 +72,7 @@ class SGD(Optimizer):
             lr, momentum, dampening, weight_decay, _ = values
             nesterov = bool(group["nesterov"])
             maximize = bool(group["maximize"])
-            cell = self._hyper(group, values)
+            cell = None if _noted[0] is None else self._hyper(group, values)
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -81,12 +81,11 @@ class SGD(Optimizer):
                     st = state[p]
                     buf = p._be.sgd_update(
                         p, g, st.get("momentum_buffer"), lr, momentum, dampening,
-                        weight_decay, nesterov, maximize, cell=cell,
+                        weight_decay, nesterov, maximize, cell,
                     )  # fmt: skip
                     st["momentum_buffer"] = buf
                 else:
                     p._be.sgd_update(
-                        p, g, None, lr, 0.0, dampening, weight_decay, nesterov, maximize,
-                        cell=cell,
+                        p, g, None, lr, 0.0, dampening, weight_decay, nesterov, maximize, cell
                     )  # fmt: skip
         return loss

@@ -3,8 +3,10 @@ methods are in state_dict.py, a base class."""
 
 from collections import OrderedDict
 
+from ..._compile import module_changed
 from ..._dtype import dtype_arg, float16, float32, float64
 from ..._grad_mode import no_grad
+from ...optim.optimizer import _noted
 from ...tensor import Tensor
 from .parameter import _is_param
 from .state_dict import _StateDict
@@ -25,6 +27,10 @@ def _type_name(x):
 
 
 # ---------------------------------------------------------------- Module
+
+
+def _capturing():
+    return _noted[0] is not None
 
 
 class Module(_StateDict):
@@ -61,6 +67,7 @@ class Module(_StateDict):
     # a plain attribute lookup rather than a __getattr__ fallback.
 
     def __setattr__(self, name, value):
+        module_changed()
         d = self.__dict__
         params = d.get("_parameters")
         if _is_param(value):
@@ -118,6 +125,7 @@ class Module(_StateDict):
         d.get("_non_persistent_buffers_set", set()).discard(name)
 
     def __delattr__(self, name):
+        module_changed()
         d = self.__dict__
         if any(name in d.get(k, ()) for k in ("_parameters", "_buffers", "_modules")):
             self._drop(name)
@@ -151,6 +159,7 @@ class Module(_StateDict):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
+        module_changed()
         self._check_name(name, "parameter")
         if param is None:
             self._drop(name)
@@ -165,6 +174,7 @@ class Module(_StateDict):
         setattr(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
+        module_changed()
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
@@ -178,6 +188,7 @@ class Module(_StateDict):
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
+        module_changed()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name(name, "module")
@@ -291,9 +302,10 @@ class Module(_StateDict):
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if set_to_none:
-                # assigned even when already None: a captured step (tg.compile) then starts
-                # its replays from None whatever the gradients were
-                p.grad = None
+                # while capturing assigned even when already None: the captured step
+                # (tg.compile) then starts its replays from None whatever the gradients were
+                if p.grad is not None or _capturing():
+                    p.grad = None
                 continue
             g = p.grad
             if g is None:
