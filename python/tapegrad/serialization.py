@@ -2,14 +2,18 @@
 
 `save(obj, f)` accepts only a flat mapping of str -> tensor or NumPy array (what
 `Module.state_dict()` returns) and writes an uncompressed .npz (a zip of .npy files) with
-`allow_pickle=False`. `load(f)` reads such a file back as an ordered dict: float32/float16
-arrays become tensors (on the current backend, or `backend=`), other numeric arrays stay NumPy
-arrays. Anything else — a pickle (e.g. a file written by torch.save), a truncated or corrupt
-archive, an object array, a non-npz file — is refused with a ValueError that says what was found.
+`allow_pickle=False`. `load(f)` reads such a file back as an ordered dict: arrays of tapegrad's
+dtypes become tensors of that dtype (on the current backend, or `backend=`), other numeric arrays
+(uint16/32/64) stay NumPy arrays. Anything else — a pickle (e.g. a file written by torch.save), a
+truncated or corrupt archive, an object array, a non-npz file, an archive that would inflate
+beyond what its size allows (MAX_RATIO, MAX_BYTES) or an entry whose header declares more data
+than it holds — is refused with a ValueError that says what was found, before anything is
+inflated or allocated.
 """
 
 import io
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -19,6 +23,13 @@ from . import _backend
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
+
+# What load inflates: at most MAX_RATIO times the file's size (deflate cannot do better than
+# about 1032:1, so an honest archive always fits) and never more than MAX_BYTES in all.
+MAX_RATIO = 1100
+MAX_BYTES = 1 << 40
+# Key names tapegrad.save writes as archive members: no paths, no control characters.
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_.\-]+")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -41,8 +52,11 @@ def _check_state_dict(obj):
             raise TypeError(
                 f"tapegrad.save: state dict keys must be str, got {type(key).__name__} ({key!r})"
             )
-        if not key or "\x00" in key:
-            raise ValueError(f"tapegrad.save: invalid state dict key {key!r}")
+        if not _SAFE_KEY.fullmatch(key) or key.startswith(".") or len(key) > 1000:
+            raise ValueError(
+                f"tapegrad.save: invalid state dict key {key!r}: not a safe archive member name "
+                "(letters, digits, '_', '.', '-'; not starting with '.'; at most 1000 characters)"
+            )
         if isinstance(value, Tensor):
             arr = value._be.to_numpy(value)
         elif isinstance(value, np.ndarray):
@@ -125,8 +139,20 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = zf.namelist()
+        inflated = sum(i.file_size for i in zf.infolist())
+        limit = min(MAX_RATIO * len(data), MAX_BYTES)
+        if inflated > limit:
+            _refuse(
+                "would inflate too far",
+                f,
+                f"its members hold {inflated} bytes uncompressed, more than the {limit} bytes a "
+                f"{len(data)}-byte archive may (at most {MAX_RATIO}x its size, {MAX_BYTES} bytes "
+                "in all)",
+            )
         bad = zf.testzip()
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        if isinstance(e, ValueError) and str(e).startswith("tapegrad.load"):
+            raise
         _refuse("is truncated or corrupt", f, f"{type(e).__name__}: {e}")
     if bad is not None:
         _refuse("is corrupt", f, f"member {bad!r} fails its CRC check")
@@ -149,6 +175,7 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
     out = OrderedDict()
     for name in names:
         key = name[: -len(".npy")]
+        _check_declared(zf, name, key, f)
         try:
             with zf.open(name) as member:
                 arr = np.lib.format.read_array(member, allow_pickle=False)
@@ -162,11 +189,40 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
             _refuse("holds an unsupported array", f, f"entry {key!r} has dtype {arr.dtype}")
         if arr.dtype.byteorder not in ("=", "|"):
             arr = arr.astype(arr.dtype.newbyteorder("="))
-        if arr.dtype == np.float32 or arr.dtype == np.float16:
-            # the canonical dtype objects: a byte-swapped descriptor compares equal but is not
-            # what the backends' from_numpy checks for
-            canonical = np.float32 if arr.dtype.itemsize == 4 else np.float16
-            out[key] = be.from_numpy(np.asarray(arr, dtype=canonical, order="C"), False)
+        if arr.dtype.kind == "u" and arr.itemsize > 1:
+            out[key] = arr  # uint16/32/64: tapegrad has no such dtype
         else:
-            out[key] = arr
+            # the canonical dtype object: a byte-swapped descriptor compares equal but is not
+            # what the backends' from_numpy checks for
+            canonical = np.dtype(arr.dtype.str.replace(">", "<").replace("=", "<"))
+            canonical = canonical.newbyteorder("=")
+            out[key] = be.from_numpy(np.asarray(arr, dtype=canonical, order="C"), False)
     return out
+
+
+def _check_declared(zf, name, key, f):
+    """Refuse an entry whose .npy header declares more data than the member holds (read_array
+    would allocate what the header says first)."""
+    info = zf.getinfo(name)
+    try:
+        with zf.open(name) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            header = member.tell()
+    except ValueError as e:
+        _refuse("is corrupt", f, f"entry {key!r}: {e}")
+    except (EOFError, OSError) as e:
+        _refuse("is truncated or corrupt", f, f"entry {key!r}: {type(e).__name__}: {e}")
+    if dtype.hasobject:
+        _refuse("holds an object array", f, f"entry {key!r} would need pickle; refused")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = info.file_size - header
+    if declared > held:
+        _refuse(
+            "is corrupt",
+            f,
+            f"entry {key!r} declares {declared} bytes of {dtype} {tuple(shape)} but holds {held}",
+        )
