@@ -51,6 +51,9 @@ int = int32  # noqa: A001
 short = int16
 
 BY_CODE = (float32, float16, float64, int64, int32, int16, int8, uint8, bool)
+# PyTorch's scalar type names in its messages ("expected scalar type Float but found Double")
+_TORCH = ("Float", "Half", "Double", "Long", "Int", "Short", "Char", "Byte", "Bool")
+TORCH_NAMES = dict(zip((d.name for d in BY_CODE), _TORCH))
 _NAMES = {d.name: d for d in BY_CODE}
 _NAMES.update(float=float32, half=float16, double=float64, long=int64, int=int32, short=int16)
 _BY_NP = {d.np: d for d in BY_CODE}

@@ -238,17 +238,7 @@ class _Logic:
 
 
 def _torch_name(dt):
-    return {
-        "float32": "Float",
-        "float16": "Half",
-        "float64": "Double",
-        "int64": "Long",
-        "int32": "Int",
-        "int16": "Short",
-        "int8": "Char",
-        "uint8": "Byte",
-        "bool": "Bool",
-    }[dt.name]
+    return _dtype.TORCH_NAMES[dt.name]
 
 
 def _reduce_bool(t, dim, keepdim, how):

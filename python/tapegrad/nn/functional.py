@@ -1,21 +1,11 @@
 """tapegrad.nn.functional: PyTorch's names, argument checks and errors; the backend computes."""
 
+from .._dtype import TORCH_NAMES as _TORCH_NAMES
 from ..tensor import Tensor
 
 __all__ = ["relu", "tanh", "sigmoid", "linear", "mse_loss", "l1_loss"]
 
 _MIX = "expected all tensors to be on the same backend, but found at least two: {} and {}"
-_TORCH_NAMES = {
-    "float32": "Float",
-    "float16": "Half",
-    "float64": "Double",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 _REDUCTIONS = ("mean", "sum", "none")
 
 
