@@ -86,8 +86,8 @@ float ref_exact(Un op, float x) {  // the bit-exact ops
       return -x;
     case Un::abs:
       return from_bits(bits_of(x) & 0x7fffffffu);
-    case Un::relu:
-      return x > 0 ? x : (x != x ? x : 0.0f);
+    case Un::relu:  // PyTorch's: negatives give +0; -0 and NaN stay
+      return x < 0 ? 0.0f : x;
     default:
       return 0;
   }
