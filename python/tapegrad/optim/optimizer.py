@@ -115,12 +115,10 @@ class Optimizer:
         raise NotImplementedError
 
     def _hyper(self, group, values):
-        """While tg.compile captures a step, the group's hyperparameter cell (cpp backend; None
-        on the reference, and for eager steps), set to `values`. A captured step reads the cell
+        """While tg.compile captures a step (the only caller), the group's hyperparameter cell
+        (cpp backend; None on the reference), set to `values`. A captured step reads the cell
         when it replays, so changing lr, betas, ... between calls (a learning-rate schedule)
         takes effect in compiled steps too."""
-        if _noted[0] is None:
-            return None
         be = group["params"][0]._be if group["params"] else None
         make = getattr(be, "Hyper", None)
         if make is None:

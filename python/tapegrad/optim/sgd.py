@@ -65,14 +65,18 @@ class SGD(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure_loss(closure)
-        note_step(self)
+        capturing = _noted[0] is not None  # (tg.compile; eager steps skip the cells)
+        if capturing:
+            note_step(self)
         state = self.state
         for group in self.param_groups:
-            values = self._hyper_values(group)
-            lr, momentum, dampening, weight_decay, _ = values
+            lr = float(group["lr"])
+            momentum = float(group["momentum"])
+            dampening = float(group["dampening"])
+            weight_decay = float(group["weight_decay"])
             nesterov = bool(group["nesterov"])
             maximize = bool(group["maximize"])
-            cell = None if _noted[0] is None else self._hyper(group, values)
+            cell = self._hyper(group, self._hyper_values(group)) if capturing else None
             for p in group["params"]:
                 g = p.grad
                 if g is None:
