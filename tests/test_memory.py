@@ -21,6 +21,7 @@ file stays well under 30 s. The model is small for the same reason. Under the sa
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -132,3 +133,31 @@ def test_rss_stays_bounded(name, backend):
 
 if __name__ == "__main__":
     print(json.dumps(_run(sys.argv[1], sys.argv[2])))
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.environ.get("TAPEGRAD_SANITIZED") == "1",
+    reason="needs Linux's RLIMIT_AS (ASan reserves far more address space than the limit)",
+)
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
+def test_an_allocation_that_fails_names_the_bytes(backend):
+    # In a child limited to 3 GiB of address space, an 8 GB result cannot be allocated: the
+    # error is a MemoryError naming the bytes, on both backends, and the process goes on.
+    code = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+        "import tapegrad as tg\n"
+        f"tg.set_backend({backend!r})\n"
+        "x = tg.ones(1).expand(2_000_000_000)\n"
+        "for f in (lambda: x + 1, lambda: x.contiguous()):\n"
+        "    try:\n"
+        "        f()\n"
+        "    except MemoryError as e:\n"
+        "        print('MemoryError', e)\n"
+        "print('alive', (tg.ones(3) + 1).tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    lines = out.stdout.splitlines()
+    assert out.returncode == 0, out.stderr
+    assert len(lines) == 3 and lines[2] == "alive [2.0, 2.0, 2.0]", out.stdout
+    for line in lines[:2]:
+        assert line.startswith("MemoryError") and re.search(r"8000000000 bytes|7\.45 GiB", line)

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor.h"
+
 namespace tg {
 
 namespace {
@@ -57,7 +59,9 @@ void* buffer_alloc(size_t nbytes) {
     }
   }
   void* p = std::aligned_alloc(kAlign, n);
-  if (!p) throw std::bad_alloc();
+  if (!p)
+    throw OutOfMemory("tapegrad: out of memory: could not allocate " + std::to_string(n) +
+                      " bytes for a tensor");
   return p;
 }
 

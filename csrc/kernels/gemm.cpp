@@ -272,7 +272,8 @@ class PackBuf {
       p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
       if (!p_) {
         cap_ = 0;
-        throw std::bad_alloc();
+        throw OutOfMemory("tapegrad: out of memory: could not allocate " + std::to_string(bytes) +
+                          " bytes of matrix-product scratch");
       }
       cap_ = bytes / sizeof(float);
     }
