@@ -9,20 +9,6 @@ namespace tg {
 
 // ---------------------------------------------------------------- binary
 namespace {
-float apply(Binary k, float x, float y) {
-  switch (k) {
-    case Binary::add:
-      return x + y;
-    case Binary::sub:
-      return x - y;
-    case Binary::mul:
-      return x * y;
-    case Binary::div:
-      return x / y;
-  }
-  return 0.0f;
-}
-
 OpCode op_of(Binary k) {
   switch (k) {
     case Binary::add:

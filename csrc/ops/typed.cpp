@@ -14,37 +14,6 @@ namespace tg {
 
 namespace {
 template <class T>
-T apply(Binary k, T x, T y) {
-  if constexpr (std::is_same<T, bool>::value) {
-    return k == Binary::mul ? (x && y) : (x || y);  // add: or, mul: and (sub/div never reach)
-  } else if constexpr (std::is_integral<T>::value) {
-    switch (k) {
-      case Binary::add:
-        return wrap_add(x, y);
-      case Binary::sub:
-        return wrap_sub(x, y);
-      case Binary::mul:
-        return wrap_mul(x, y);
-      case Binary::div:
-        break;
-    }
-    throw std::logic_error("integer true division reached a kernel");
-  } else {
-    switch (k) {
-      case Binary::add:
-        return x + y;
-      case Binary::sub:
-        return x - y;
-      case Binary::mul:
-        return x * y;
-      case Binary::div:
-        return x / y;
-    }
-    return x;
-  }
-}
-
-template <class T>
 bool compare(Compare k, T x, T y) {
   switch (k) {
     case Compare::eq:
@@ -334,9 +303,10 @@ TensorPtr typed_index(const TensorPtr& a, const TensorPtr& idx) {
 
 void typed_index_put(TensorImpl& out, const TensorImpl& idx, const TensorImpl& v, bool accumulate) {
   const int k = int(idx.shape.d[idx.shape.n - 1]);
-  Shape target;  // B + out.shape[k:]
+  Shape batch;  // B: idx's shape without its last dim
   for (int d = 0; d + 1 < idx.shape.n; ++d)
-    target.push(idx.shape.d[d]);
+    batch.push(idx.shape.d[d]);
+  Shape target = batch;  // B + out.shape[k:]
   Shape rest;
   for (int d = k; d < out.shape.n; ++d) {
     target.push(out.shape.d[d]);
@@ -345,7 +315,7 @@ void typed_index_put(TensorImpl& out, const TensorImpl& idx, const TensorImpl& v
   if (broadcast_shapes(v.shape, target) != target)
     throw std::runtime_error("shape mismatch: value tensor of shape " + v.shape.str() +
                              " cannot be broadcast to indexing result of shape " + target.str());
-  const int64_t rows = idx.numel / k, inner = rest.numel();
+  const int64_t rows = idx.numel / k;
   int64_t vst[kMaxDims];
   strides_over(v, target, vst);
   int64_t st[2][kMaxDims];
@@ -353,22 +323,16 @@ void typed_index_put(TensorImpl& out, const TensorImpl& idx, const TensorImpl& v
     st[0][d] = out.strides.d[k + d];
     st[1][d] = vst[target.n - rest.n + d];
   }
-  const Shape bshape = [&] {
-    Shape b;
-    for (int d = 0; d + 1 < idx.shape.n; ++d)
-      b.push(idx.shape.d[d]);
-    return b;
-  }();
   visit(out.dt, [&](auto tag) {
     using T = decltype(tag);
     T* q = out.as<T>();
     const T* pv = v.as<T>();
     const int64_t* pi = idx.as<int64_t>();
     int64_t bst[1][kMaxDims];
-    for (int d = 0; d < bshape.n; ++d)
+    for (int d = 0; d < batch.n; ++d)
       bst[0][d] = vst[d];
     std::vector<int64_t> voff(static_cast<size_t>(rows));
-    each<1>(bshape, bst, [&](int64_t r, const int64_t* off) { voff[size_t(r)] = off[0]; });
+    each<1>(batch, bst, [&](int64_t r, const int64_t* off) { voff[size_t(r)] = off[0]; });
     for (int64_t r = 0; r < rows; ++r) {
       T* dst = q + row_offset(out, pi, r, k);
       const T* src = pv + voff[size_t(r)];
@@ -379,7 +343,6 @@ void typed_index_put(TensorImpl& out, const TensorImpl& idx, const TensorImpl& v
           dst[off[0]] = add_values(dst[off[0]], src[off[1]]);
       });
     }
-    (void)inner;
     return 0;
   });
 }

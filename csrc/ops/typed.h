@@ -10,6 +10,39 @@
 
 namespace tg {
 
+// a (k) b for one element of T, as PyTorch computes it (bool: add is or, mul is and; integers
+// wrap; integer true division never reaches here: it is promoted first).
+template <class T>
+inline T apply(Binary k, T x, T y) {
+  if constexpr (std::is_same<T, bool>::value) {
+    return k == Binary::mul ? (x && y) : (x || y);  // add: or, mul: and (sub/div never reach)
+  } else if constexpr (std::is_integral<T>::value) {
+    switch (k) {
+      case Binary::add:
+        return wrap_add(x, y);
+      case Binary::sub:
+        return wrap_sub(x, y);
+      case Binary::mul:
+        return wrap_mul(x, y);
+      case Binary::div:
+        break;
+    }
+    throw std::logic_error("integer true division reached a kernel");
+  } else {
+    switch (k) {
+      case Binary::add:
+        return x + y;
+      case Binary::sub:
+        return x - y;
+      case Binary::mul:
+        return x * y;
+      case Binary::div:
+        return x / y;
+    }
+    return x;
+  }
+}
+
 enum class Compare : uint8_t { eq, ne, lt, le, gt, ge, land, lor, lxor };
 
 // A 0-dim tensor of dtype dt holding s (PyTorch's conversion).

@@ -100,14 +100,14 @@ class _Logic:
         return self._be.logical_not(self)
 
     def _bitwise(self, other, name, logical):
-        if self.dtype is not _dtype.bool or (
-            hasattr(other, "dtype") and other.dtype is not _dtype.bool
-        ):
-            if not isinstance(other, (bool, np.bool_)) or self.dtype is not _dtype.bool:
-                raise NotImplementedError(
-                    f"tapegrad: `{name}` is implemented for bool tensors only (bitwise integer "
-                    "ops are not supported yet)"
-                )
+        """`&`, `|`, `^` of masks: a bool tensor with a bool tensor or a Python number."""
+        d = getattr(other, "dtype", None)
+        other_ok = isinstance(other, (bool, np.bool_)) or d is None or d is _dtype.bool
+        if self.dtype is not _dtype.bool or not other_ok:
+            raise NotImplementedError(
+                f"tapegrad: `{name}` is implemented for bool tensors only (bitwise integer "
+                "ops are not supported yet)"
+            )
         return logical(self, other)
 
     def __and__(self, other):
@@ -149,7 +149,7 @@ class _Logic:
                     f"with {value.ndim} dimension(s)."
                 )
         elif not self.dtype.is_floating_point and isinstance(value, float):
-            value = self.new_full_value(value)  # PyTorch converts the value to the dtype first
+            value = self._as_own_dtype(value)  # PyTorch converts the value to the dtype first
         out = self._be.masked_fill(self, mask, value)
         return out if out.dtype is self.dtype else out.to(self.dtype)
 
@@ -157,7 +157,7 @@ class _Logic:
         self.copy_(self.masked_fill(mask, value).expand(*self.shape))
         return self
 
-    def new_full_value(self, value):
+    def _as_own_dtype(self, value):
         from .tensor import tensor
 
         return tensor(value, dtype=self.dtype, backend=self._be).item()
