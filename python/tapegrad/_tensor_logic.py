@@ -100,9 +100,11 @@ class _Logic:
         return self._be.logical_not(self)
 
     def _bitwise(self, other, name, logical):
-        """`&`, `|`, `^` of masks: a bool tensor with a bool tensor or a Python number."""
-        d = getattr(other, "dtype", None)
-        other_ok = isinstance(other, (bool, np.bool_)) or d is None or d is _dtype.bool
+        """`&`, `|`, `^` of masks: a bool tensor with a bool tensor or a Python bool."""
+        # PyTorch's `mask & 1` is bitwise on integers (an int64 result): refused, not guessed
+        other_ok = (
+            isinstance(other, (bool, np.bool_)) or getattr(other, "dtype", None) is _dtype.bool
+        )
         if self.dtype is not _dtype.bool or not other_ok:
             raise NotImplementedError(
                 f"tapegrad: `{name}` is implemented for bool tensors only (bitwise integer "
