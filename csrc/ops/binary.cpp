@@ -122,8 +122,8 @@ void Op_div::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::div, g, b), n, 0);
   if (n.in_requires[1]) {
     TensorPtr a = n.unpack(0);
-    // -g * a / b^2, in float32 (float64 for float64) and rounded once.
-    auto q = map2_new(a, b, [](auto x, auto y) { return x / y / y; });
+    // PyTorch's -g * ((a / b) / b), each division rounded to the dtype (float16 included).
+    auto q = binary_new(Binary::div, binary_new(Binary::div, a, b), b);
     gin[1] = reduced(map2_new(g, q, [](auto gv, auto qv) { return -gv * qv; }), n, 1);
   }
 }

@@ -44,7 +44,9 @@ class Mul:
 
     def backward(ctx, g):
         a, b = ctx.saved
-        return ctx.round(sum_to(ctx, g * b, a.shape)), ctx.round(sum_to(ctx, g * a, b.shape))
+        # each product is rounded to the dtype before a broadcast input sums it, as in PyTorch
+        ga, gb = ctx.round(g * b), ctx.round(g * a)
+        return ctx.round(sum_to(ctx, ga, a.shape)), ctx.round(sum_to(ctx, gb, b.shape))
 
 
 @kernel("div")
@@ -56,8 +58,9 @@ class Div:
 
     def backward(ctx, g):
         a, b = ctx.saved
-        ga = sum_to(ctx, g / b, a.shape)
-        gb = sum_to(ctx, -g * ((a / b) / b), b.shape)  # PyTorch's order of operations
+        r = ctx.round
+        ga = sum_to(ctx, r(g / b), a.shape)
+        gb = sum_to(ctx, r(-g * r(r(a / b) / b)), b.shape)  # PyTorch's order and roundings
         return ctx.round(ga), ctx.round(gb)
 
 
