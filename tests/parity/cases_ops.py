@@ -212,6 +212,37 @@ def scalar_cases():
                 yield name, case
 
 
+ZERO_DIM = (("float32", 1.7), ("float64", 0.1), ("float32", -2.5e-3), ("int64", 3),
+            ("int64", 70000), ("float16", 1.7), ("bool", True))  # fmt: skip
+
+
+def zero_dim_cases():
+    """A tensor with dims against a 0-dim tensor: the 0-dim one does not promote (dims rank
+    above it), and PyTorch reads its value whole in a mul or div."""
+    for op, f in BINARY.items():
+        for dt in FLOATS + ("int32",):
+            for zdt, zv in ZERO_DIM:
+                for n in (7, 40):
+                    name = f"zerodim/{op}/{dt}*{zdt}({zv!r})/n={n}"
+                    grads = dt in FLOATS and zdt in FLOATS
+
+                    def case(T, f=f, dt=dt, zdt=zdt, zv=zv, n=n, name=name, grads=grads):
+                        x = values(rng_for(name), dt, (n,), "nonzero")
+                        z = np.array(zv, zdt)
+                        if not grads:
+                            return f(T, tens(T, x), tens(T, z))
+                        return fwd_bwd(T, f, [x, z], [True, True], name, dt)
+
+                    yield name, case
+                    name = f"zerodim/r{op}/{dt}*{zdt}({zv!r})/n={n}"
+
+                    def case(T, f=f, dt=dt, zdt=zdt, zv=zv, n=n, name=name):
+                        x = values(rng_for(name), dt, (n,), "nonzero")
+                        return f(T, tens(T, np.array(zv, zdt)), tens(T, x))
+
+                    yield name, case
+
+
 UNARY = {
     "neg": lambda T, x: -x,
     "abs": lambda T, x: x.abs(),
@@ -434,6 +465,7 @@ def inplace_cases():
 def cases():
     yield from binary_cases()
     yield from scalar_cases()
+    yield from zero_dim_cases()
     yield from unary_cases()
     yield from compare_cases()
     yield from cast_cases()
