@@ -1,23 +1,29 @@
 """Where tapegrad's bits may differ from PyTorch's, and by how much: the only such list.
 
-Each entry: a case-name pattern (fnmatch, as the cases_*.py modules name their cases) -> (the
-largest difference allowed, in ulps of the result's dtype; where it applies: "simd" (the C++
-core's AVX2 path), "portable" (TAPEGRAD_NO_SIMD=1), "numpy" (the reference backend), or a tuple
-of these; why). docs/numerics.md explains every entry with its measured
-figure, and a main-suite test checks that the two lists name the same patterns.
+Each entry maps a case-name pattern (fnmatch, as the cases_*.py modules name their cases) to
+(limit, metric, where, why):
+  limit   the largest difference allowed;
+  metric  "ulp": ulps of each element (the distance on the float line), or "norm": ulps of the
+          result's largest magnitude (for results with cancellation, such as a matmul);
+  where   "simd" (the C++ core's AVX2 path), "portable" (TAPEGRAD_NO_SIMD=1), "numpy" (the
+          reference backend), or a tuple of these;
+  why     one line; docs/numerics.md explains every entry with its measured figure, and a
+          main-suite test checks that the two name the same patterns.
 """
 
 import fnmatch
 
+ALL = ("simd", "portable", "numpy")
+
 EXCEPTIONS = {}
 
 
-def allowed_ulp(name, path):
-    """(pattern, max ulp) of the first entry that covers case `name` on `path` ("cpp" is the
-    SIMD path), else (None, 0)."""
+def allowed(name, path):
+    """(pattern, limit, metric) of the first entry that covers case `name` on `path` ("cpp" is
+    the SIMD path), else (None, 0, "ulp")."""
     path = "simd" if path == "cpp" else path
-    for pattern, (ulps, where, _why) in EXCEPTIONS.items():
+    for pattern, (limit, metric, where, _why) in EXCEPTIONS.items():
         where = (where,) if isinstance(where, str) else where
         if path in where and fnmatch.fnmatchcase(name, pattern):
-            return pattern, ulps
-    return None, 0
+            return pattern, limit, metric
+    return None, 0, "ulp"
