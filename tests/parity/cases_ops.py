@@ -462,6 +462,34 @@ def inplace_cases():
         yield name, case
 
 
+VIEWS = {
+    "reshape": lambda x: x.reshape(11, 3, 4) * 2,
+    "view": lambda x: x.view(4, 33) * 2,
+    "permute": lambda x: x.reshape(3, 4, 11).permute(2, 0, 1) * 2,
+    "transpose": lambda x: x.transpose(0, 1).contiguous() * 2,
+    "t": lambda x: x.t() @ x,
+    "select": lambda x: x[2] * x[5],
+    "slice": lambda x: x[1:10:3, ::2] * 3,
+    "unsqueeze": lambda x: x.unsqueeze(1) * x.unsqueeze(0)[:, :, :1],
+    "squeeze": lambda x: x[:1].squeeze(0) * 2,
+    "expand": lambda x: x[:, :1].expand(12, 40) * 1.5,
+    "as_strided": lambda x: x.as_strided((5, 7), (3, 1), 2) * 2,
+    "overlap-add": lambda x: x[:, :5] + x[:, 3:8],
+}
+
+
+def view_cases():
+    for op, f in VIEWS.items():
+        for dt in FLOATS:
+            name = f"views/{op}/{dt}"
+
+            def case(T, f=f, dt=dt, name=name):
+                x = values(rng_for(name), dt, (12, 11))
+                return fwd_bwd(T, lambda T, a: f(a), [x], [True], name, dt)
+
+            yield name, case
+
+
 def cases():
     yield from binary_cases()
     yield from scalar_cases()
@@ -473,3 +501,4 @@ def cases():
     yield from linalg_cases()
     yield from loss_cases()
     yield from inplace_cases()
+    yield from view_cases()
