@@ -51,6 +51,7 @@ def test_stepping_in_order_does_not_warn():
 def test_epoch_argument_uses_the_closed_form_and_warns():
     opt = _opt()
     sched = S.StepLR(opt, step_size=3, gamma=0.5)
+    opt.step()
     with pytest.warns(UserWarning, match="epoch parameter"):
         sched.step(7)
     assert opt.param_groups[0]["lr"] == 0.1 * 0.5**2
