@@ -12,30 +12,6 @@
 namespace tg {
 
 namespace {
-// a*b + c rounded once to float without an FMA instruction: the product is exact in double, and
-// the double sum is made round-to-odd (its last bit records whether it was inexact), so rounding
-// it to float gives the correctly rounded result (53 >= 24 + 2 bits).
-inline float fma_f(float a, float b, float c) {
-  const double p = double(a) * double(b), dc = double(c), s = p + dc;
-  const double bv = s - p;
-  const double err = (p - (s - bv)) + (dc - bv);  // s + err == p + c exactly (TwoSum)
-  uint64_t u;
-  std::memcpy(&u, &s, 8);
-  if (err != 0 && (u & 1) == 0 && std::isfinite(s)) {
-    u += (err > 0) == (s > 0) ? 1 : uint64_t(-1);  // the odd neighbour on the exact value's side
-    double t;
-    std::memcpy(&t, &u, 8);
-    return float(t);
-  }
-  return float(s);
-}
-inline double fma_c(double a, double b, double c) {
-  return std::fma(a, b, c);
-}
-inline float fma_c(float a, float b, float c) {
-  return fma_f(a, b, c);
-}
-
 void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
   if (t.shape != p.shape || t.dt != p.dt)
     throw std::runtime_error(std::string("optimizer: ") + what + " of " + describe(t) +
@@ -48,8 +24,9 @@ void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
 // PyTorch's AVX2 kernels are compiled with FMA contraction: add(b, alpha), lerp_ and addcmul_
 // round once (fused) in the vector body and in the scalar tail alike, with one exception: a
 // float16 add's tail (the last numel % 32 elements) runs in Half arithmetic, rounding alpha * b
-// to float16 first. Its baseline kernels (ATEN_CPU_CAPABILITY=default) fuse nothing; the portable
-// path (cpu::simd() off) follows those. backends/numpy_ref/optim.py reads the same, step by step.
+// to float16 first. The fused steps use FMA instructions (optim_avx2.cpp). PyTorch's baseline
+// kernels (ATEN_CPU_CAPABILITY=default) fuse nothing; the portable path (cpu::simd() off) follows
+// those. backends/numpy_ref/optim.py reads the same (the AVX2 form), step by step.
 // The work goes block by block so float16 loads, stores and roundings use the vector conversions.
 namespace {
 constexpr int64_t kB = 256;
@@ -88,14 +65,33 @@ struct Block {
       widen_block(tmp, x, m);
     }
   }
+  // out = s * x + y, rounded once (reached only where cpu::simd(): the AVX2 kernels)
+  void fma_s(T s, const T* x, const T* y, T* out, int64_t n) const {
+#if TG_HAVE_AVX2
+    detail::fma_scalar_avx2(s, x, y, out, n);
+#else
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = std::fma(s, x[i], y[i]);
+#endif
+  }
+  // out = x * y + z, rounded once when fusing, else twice
+  void mul_add(const T* x, const T* y, const T* z, T* out) const {
+    if (fuse) {
+#if TG_HAVE_AVX2
+      detail::fma_arrays_avx2(x, y, z, out, m);
+      return;
+#endif
+    }
+    for (int64_t i = 0; i < m; ++i)
+      out[i] = x[i] * y[i] + z[i];
+  }
   // a <- a + alpha * b, as PyTorch's add(b, alpha=alpha) on this dtype.
   void add(T* a, const T* b, double alpha) const {
     if constexpr (std::is_same_v<T, float>) {
       if (dt == DType::f16) {
         const float s = round_f16(float(alpha));
         const int64_t body = fuse ? std::clamp(half_body - i0, int64_t(0), m) : 0;
-        for (int64_t i = 0; i < body; ++i)
-          a[i] = fma_f(s, b[i], a[i]);
+        fma_s(s, b, a, a, body);
         for (int64_t i = body; i < m; ++i)
           a[i] = a[i] + round_f16(s * b[i]);
         round(a);
@@ -104,13 +100,11 @@ struct Block {
     }
     const T s = T(alpha);
     if (fuse)
-      for (int64_t i = 0; i < m; ++i)
-        a[i] = fma_c(s, b[i], a[i]);
+      fma_s(s, b, a, a, m);
     else
       for (int64_t i = 0; i < m; ++i)
         a[i] = a[i] + s * b[i];
   }
-  T mul_add(T a, T b, T c) const { return fuse ? fma_c(a, b, c) : a * b + c; }
 };
 
 // Big parameters are split across the thread pool; each block touches only its own elements.
@@ -189,14 +183,24 @@ void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
       for (int64_t i = 0; i < k.m; ++i)
         D[i] = -D[i];
     if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
-    for (int64_t i = 0; i < k.m; ++i)  // lerp_(d, w), PyTorch's two-sided formula
-      M[i] = small ? k.mul_add(w, D[i] - M[i], M[i]) : k.mul_add(w - T(1), D[i] - M[i], D[i]);
+    for (int64_t i = 0; i < k.m; ++i)
+      E[i] = D[i] - M[i];
+    // lerp_(d, w), PyTorch's two-sided formula: m + w (d - m), or d + (w - 1)(d - m)
+    if (k.fuse)
+      k.fma_s(small ? w : w - T(1), E, small ? M : D, M, k.m);
+    else if (small)
+      for (int64_t i = 0; i < k.m; ++i)
+        M[i] = M[i] + w * E[i];
+    else
+      for (int64_t i = 0; i < k.m; ++i)
+        M[i] = D[i] - E[i] * (T(1) - w);
     k.round(M);
     for (int64_t i = 0; i < k.m; ++i)
       V[i] *= b2;  // mul_(beta2)
     k.round(V);
     for (int64_t i = 0; i < k.m; ++i)
-      V[i] = k.mul_add(one_m_b2 * D[i], D[i], V[i]);  // addcmul_
+      E[i] = one_m_b2 * D[i];
+    k.mul_add(E, D, V, V);  // addcmul_(d, d, value=1 - beta2)
     k.round(V);
     for (int64_t i = 0; i < k.m; ++i)
       E[i] = std::sqrt(V[i]);
