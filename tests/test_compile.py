@@ -20,7 +20,9 @@ def _model(kind, dtype):
         m = nn.Linear(1, 1)
     else:
         m = nn.Sequential(nn.Linear(10, 16), nn.Tanh(), nn.Linear(16, 3), nn.ReLU())
-    return m.half() if dtype == "float16" else m
+    if dtype == "float16":
+        return m.half()
+    return m.double() if dtype == "float64" else m
 
 
 def _optimizer(kind, params):
@@ -48,6 +50,9 @@ CASES = [
     ("mlp", "adam", "float32", nn.L1Loss()),
     ("mlp", "adam", "float16", nn.MSELoss()),
     ("linear", "sgd", "float16", nn.MSELoss()),
+    ("mlp", "momentum", "float16", nn.MSELoss()),  # float16 adds with a vector body and a tail
+    ("mlp", "momentum", "float64", nn.MSELoss()),
+    ("mlp", "adam", "float64", nn.L1Loss()),
 ]
 
 
