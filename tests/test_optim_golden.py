@@ -12,7 +12,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import platform
 
 import numpy as np
 import pytest
@@ -33,17 +32,8 @@ MAX_ULP = 64  # measured: at most 23 (float64) and 6 (float32) over the stored c
 
 
 def _cpu_simd():
-    """Whether the cpp backend runs its AVX2 kernels (core/cpu.h decides the same way)."""
-    if os.environ.get("TAPEGRAD_NO_SIMD", "") not in ("", "0"):
-        return False
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return True
-    return {"avx2", "fma", "f16c"} <= set(flags)
+    """Whether the cpp backend runs its AVX2 kernels (not TAPEGRAD_NO_SIMD=1, a CPU with AVX2)."""
+    return bool(tg._core.simd_enabled())
 
 
 def _ulps(a, b):
