@@ -44,7 +44,7 @@ def test_every_exception_is_documented_with_its_limit():
 
 def test_the_lookup_picks_the_right_entry():
     mod = _exceptions()
-    for pattern, (limit, metric, where, _) in mod.EXCEPTIONS.items():
+    for pattern, (_limit, _metric, where, _why) in mod.EXCEPTIONS.items():
         name = pattern.replace("*", "x").replace("?", "x")
         paths = (where,) if isinstance(where, str) else tuple(where)
         for path in paths:
