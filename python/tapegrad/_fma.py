@@ -1,0 +1,68 @@
+"""Correctly rounded fused multiply-add on NumPy arrays (float32 and float64).
+
+PyTorch's AVX2 kernels are compiled with FMA contraction, so `a * b + c` there rounds once; the
+factories and the random transforms that mirror those kernels need the same single rounding.
+Both functions use the round-to-odd emulation of Boldo and Melquiond: the exact product split in
+two, TwoSum with the addend, the low parts rounded to odd, then one ordinary addition.
+"""
+
+import numpy as np
+
+
+def _round_to_odd(t, err):
+    """t nudged one ulp towards err where err != 0 and t's last bit is even."""
+    bits = np.asarray(t).view(np.int64 if t.dtype == np.float64 else np.int32)
+    fix = (err != 0) & ((bits & 1) == 0) & np.isfinite(t)
+    if np.any(fix):
+        t = np.where(fix, np.nextafter(t, np.where(err > 0, np.inf, -np.inf)), t)
+    return t
+
+
+def fmaf(a, b, c):
+    """float32 fma, elementwise: the float32 product is exact in float64, so one TwoSum in float64
+    and a round to odd leave a single rounding to float32."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    c = np.asarray(c, np.float64)
+    s = a * b
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = s + c
+        bb = t - s
+        err = (s - (t - bb)) + (c - bb)
+        t = _round_to_odd(np.asarray(t, np.float64), err)
+    return np.asarray(t).astype(np.float32)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitting constant for 53-bit significands
+
+
+def _split(x):
+    y = x * _SPLIT
+    hi = y - (y - x)
+    return hi, x - hi
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def fma(a, b, c):
+    """float64 fma, elementwise (exact for finite operands without underflow or overflow in the
+    partial products; other operands get the unfused a * b + c)."""
+    a, b, c = np.broadcast_arrays(
+        np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64)
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        ph = a * b
+        ah, al = _split(a)
+        bh, bl = _split(b)
+        pl = ((ah * bh - ph) + ah * bl + al * bh) + al * bl  # a * b == ph + pl exactly
+        th, tl = _two_sum(c, ph)
+        vh, vl = _two_sum(tl, pl)
+        v = _round_to_odd(np.asarray(vh, np.float64), vl)
+        out = th + v
+        plain = a * b + c
+    ok = np.isfinite(out) & np.isfinite(pl) & (np.abs(ph) > 2.0**-960)
+    return np.where(ok | (ph == 0), np.where(ph == 0, plain, out), plain)
