@@ -246,6 +246,12 @@ void Generator::uniform(float* out, int64_t n, double from, double to) {
   }
 }
 
+void Generator::uniform(double* out, int64_t n, double from, double to) {
+  const double range = to - from;
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(unit_double(random64()), range, from);
+}
+
 double Generator::normal_double() {
   if (has_next_double_) {
     has_next_double_ = false;
@@ -293,6 +299,42 @@ void Generator::normal(float* out, int64_t n, double mean, double std, bool half
   for (int64_t i = 0; i + 16 <= n; i += 16)
     block(out + i);
   if (n % 16 != 0) block(out + n - 16);
+}
+
+namespace {
+
+// PyTorch's generic normal_fill_16 for double: libm's log, cos and sin (not the Cephes
+// polynomials of the float kernel), the final scale-and-shift fused.
+void normal_fill16_double(double* data, double mean, double std) {
+  const double two_pi = 2.0 * kPi;
+  for (int j = 0; j < 8; ++j) {
+    const double u1 = 1.0 - data[j];
+    const double u2 = data[j + 8];
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const double theta = two_pi * u2;
+    data[j] = std::fma(radius * std::cos(theta), std, mean);
+    data[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+  }
+}
+
+}  // namespace
+
+void Generator::normal(double* out, int64_t n, double mean, double std) {
+  if (n < 16) {
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = std::fma(normal_double(), std, mean);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = unit_double(random64());
+  for (int64_t i = 0; i + 16 <= n; i += 16)
+    normal_fill16_double(out + i, mean, std);
+  if (n % 16 != 0) {  // as for float: the last 16 values again, from fresh uniforms
+    double* tail = out + n - 16;
+    for (int i = 0; i < 16; ++i)
+      tail[i] = unit_double(random64());
+    normal_fill16_double(tail, mean, std);
+  }
 }
 
 void Generator::randint(int64_t* out, int64_t n, int64_t low, int64_t high) {

@@ -39,6 +39,11 @@ void register_rng(py::module_& m) {
       .def(
           "uniform_",
           [](Generator& g, py::array out, double from, double to) {
+            if (out.dtype().is(py::dtype::of<double>())) {
+              double* p = out_buffer<double>(out, "uniform_");
+              g.uniform(p, static_cast<int64_t>(out.size()), from, to);
+              return;
+            }
             float* p = out_buffer<float>(out, "uniform_");
             g.uniform(p, static_cast<int64_t>(out.size()), from, to);
           },
@@ -46,6 +51,11 @@ void register_rng(py::module_& m) {
       .def(
           "normal_",
           [](Generator& g, py::array out, double mean, double std, bool half_blocks) {
+            if (out.dtype().is(py::dtype::of<double>())) {
+              double* p = out_buffer<double>(out, "normal_");
+              g.normal(p, static_cast<int64_t>(out.size()), mean, std);
+              return;
+            }
             float* p = out_buffer<float>(out, "normal_");
             g.normal(p, static_cast<int64_t>(out.size()), mean, std, half_blocks);
           },

@@ -9,6 +9,9 @@ import struct
 
 import numpy as np
 
+from ._fma import fma as _fma_arr
+from ._fma import fmaf as _fmaf
+
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val, the seed of a new Generator
 STATE_BYTES = 5056  # PyTorch's CPUGeneratorImplState
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -20,24 +23,6 @@ def _temper(y):
     y = y ^ ((y << np.uint32(7)) & np.uint32(0x9D2C5680))
     y = y ^ ((y << np.uint32(15)) & np.uint32(0xEFC60000))
     return y ^ (y >> np.uint32(18))
-
-
-def _fmaf(a, b, c):
-    """Correctly rounded float32 fma, elementwise: the float64 sum of the exact product and c,
-    rounded to odd (TwoSum), then rounded once to float32."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    c = np.asarray(c, np.float64)
-    s = a * b  # exact: 24-bit times 24-bit significands
-    with np.errstate(invalid="ignore", over="ignore"):
-        t = s + c
-        bb = t - s
-        err = (s - (t - bb)) + (c - bb)
-        odd = (np.asarray(t).view(np.int64) & 1) == 1
-        fix = (err != 0) & ~odd & np.isfinite(t)
-    if np.any(fix):
-        t = np.where(fix, np.nextafter(t, np.where(err > 0, np.inf, -np.inf)), t)
-    return np.asarray(t).astype(np.float32)
 
 
 def _fma64(a, b, c):
@@ -122,6 +107,20 @@ def _normal_fill16(blocks, mean, std):
     blocks[:, 8:] = _fmaf(radius * s, std, mean)
 
 
+def _normal_fill16_double(blocks, mean, std):
+    """In place on a (k, 16) float64 array of uniforms: PyTorch's scalar 16-wide Box-Muller for
+    double, with the C library's log, cos and sin (Python's math module calls the same ones;
+    NumPy's own float64 loops may round differently)."""
+    u1 = (1.0 - blocks[:, :8]).reshape(-1)
+    theta = (2.0 * math.pi) * blocks[:, 8:].reshape(-1)
+    radius = np.sqrt(-2.0 * np.array([math.log(x) for x in u1.tolist()]))
+    c = np.array([math.cos(x) for x in theta.tolist()])
+    s = np.array([math.sin(x) for x in theta.tolist()])
+    k = blocks.shape[0]
+    blocks[:, :8] = _fma_arr(radius * c, float(std), float(mean)).reshape(k, 8)
+    blocks[:, 8:] = _fma_arr(radius * s, float(std), float(mean)).reshape(k, 8)
+
+
 class _NumpyEngine:
     """The NumPy implementation of tapegrad._core.CPUGenerator (same methods, same numbers)."""
 
@@ -170,7 +169,16 @@ class _NumpyEngine:
     def _unit_floats(self, n):
         return (self._raw(n) & np.uint32(0xFFFFFF)).astype(np.float32) * _F(2.0**-24)
 
+    def _unit_doubles(self, n):
+        r = self._raw(2 * n).astype(np.uint64)
+        v = ((r[0::2] << np.uint64(32)) | r[1::2]) & np.uint64((1 << 53) - 1)
+        return v.astype(np.float64) * 2.0**-53
+
     def uniform_(self, out, from_, to):
+        if out.dtype == np.float64:
+            x = self._unit_doubles(out.size)
+            out.reshape(-1)[:] = _fma_arr(x, float(to) - float(from_), float(from_))
+            return
         f = _F(from_)
         x = self._unit_floats(out.size)
         out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f)
@@ -194,7 +202,15 @@ class _NumpyEngine:
         n = flat.size
         if n < 16:
             for i in range(n):
-                flat[i] = _F(_fma64(self._normal_double(), float(std), float(mean)))
+                flat[i] = _fma64(self._normal_double(), float(std), float(mean))
+            return
+        if out.dtype == np.float64:
+            flat[:] = self._unit_doubles(n)
+            _normal_fill16_double(flat[: n - n % 16].reshape(-1, 16), mean, std)
+            if n % 16:
+                tail = self._unit_doubles(16).reshape(1, 16)
+                _normal_fill16_double(tail, mean, std)
+                flat[n - 16 :] = tail.reshape(-1)
             return
         m, s = _F(mean), _F(std)
         full = n - n % 16
