@@ -327,6 +327,17 @@ def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     return _make(out, dt, requires_grad)
 
 
+def dropout_noise(shape, p, dt, generator=None):
+    """PyTorch's dropout noise for 0 < p < 1: bernoulli_(1 - p), one 53-bit uniform per element
+    (kept where u < 1 - p), then div_(1 - p) in the dtype's arithmetic (float for float16)."""
+    _refuse_in_capture("dropout()")
+    q = 1.0 - float(p)
+    u = np.empty(shape, np.float64)
+    _gen(generator)._e.uniform_(u, 0.0, 1.0)
+    scale = 1.0 / q if dt is float64 else np.float32(1) / np.float32(q)
+    return np.where(u < q, scale, 0.0).astype(dt.np)
+
+
 def fill_uniform_(t, from_=0.0, to=1.0, generator=None):
     """Tensor.uniform_: PyTorch's values, written in place without recording on the tape."""
     _refuse_in_capture("uniform_()")

@@ -105,6 +105,20 @@ def _rng_cases():
         for p in (0.1, 0.5):
             body[f"dropout/p={p}/n={n}"] = lambda T, n=n, p=p: T.nn.functional.dropout(T.ones(n), p)
             body[f"dropout_module/p={p}/n={n}"] = lambda T, n=n, p=p: T.nn.Dropout(p)(T.ones(n))
+    for dt in ("float16", "float64"):
+        for n in (7, 33, 1000):
+            body[f"dropout/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.nn.functional.dropout(
+                T.tensor(np.linspace(-2, 3, n), dtype=getattr(T, dt)), 0.3
+            )
+    body["dropout/2d"] = lambda T: T.nn.functional.dropout(
+        T.tensor(np.arange(60.0).reshape(6, 10) / 7), 0.2
+    )
+    body["dropout/p=0"] = lambda T: T.nn.functional.dropout(T.ones(9), 0.0)
+    body["dropout/p=1"] = lambda T: T.nn.functional.dropout(T.ones(9), 1.0)
+    body["dropout/eval"] = lambda T: T.nn.Dropout(0.5).eval()(T.ones(9))
+    body["dropout/inplace"] = lambda T: T.nn.functional.dropout(T.ones(40), 0.25, inplace=True)
+    body["dropout/grad"] = lambda T: _dropout_grad(T)
+    body["dropout/then_rand"] = lambda T: [T.nn.functional.dropout(T.ones(17), 0.5), T.rand(3)]
     body["randn/float32/2d"] = lambda T: T.randn(7, 9)
     body["rand/float64/2d"] = lambda T: T.rand(4, 5, dtype=T.float64)
     body["randn/float64/2d"] = lambda T: T.randn(6, 5, dtype=T.float64)
@@ -127,6 +141,13 @@ def _rng_cases():
     for name, fn in body.items():
         for seed in SEEDS:
             yield f"random/{name}/seed={seed}", lambda T, fn=fn, seed=seed: seeded(fn)(T, seed)
+
+
+def _dropout_grad(T):
+    x = T.tensor(np.linspace(-1, 1, 50), dtype=T.float32, requires_grad=True)
+    y = T.nn.functional.dropout(x, 0.4)
+    (y * y).sum().backward()
+    return [y.detach(), x.grad]
 
 
 def cases():
