@@ -80,7 +80,7 @@ def test_golden_file_is_from_pytorch_2():
 
 # Every case on the cpp backend; on the numpy backend the cases whose tensors are built there
 # (the stream itself does not depend on the backend).
-_ON_NUMPY = ("linear", "mlp", "reset", "seq", "uniform", "normal", "randn_17")
+_ON_NUMPY = ("linear", "mlp", "reset", "seq", "uniform", "normal", "randn_17", "f64", "dropout")
 BACKEND_CASES = [("cpp", n) for n in CASE_NAMES] + [
     ("numpy", n) for n in CASE_NAMES if n.startswith(_ON_NUMPY)
 ]
@@ -140,12 +140,12 @@ def test_engines_agree(seed):
             if kind == 0:
                 outs.append(np.array([e.random(), e.random64(), e.random()], dtype=np.uint64))
             elif kind == 1:
-                a = np.empty(n, np.float32)
+                a = np.empty(n, np.float64 if step % 12 == 7 else np.float32)
                 e.uniform_(a, a_, a_ + b_)
                 outs.append(a)
             elif kind in (2, 3):
-                a = np.empty(n % 200, np.float32)
-                e.normal_(a, a_, b_, kind == 3)
+                a = np.empty(n % 200, np.float64 if step % 12 == 8 else np.float32)
+                e.normal_(a, a_, b_, kind == 3 and a.dtype == np.float32)
                 outs.append(a)
             elif kind == 4:
                 a = np.empty(n % 50 + 1, np.int64)
