@@ -182,7 +182,37 @@ void uniform_fma(float* out, int64_t n, const uint32_t* r, float range, float fr
 
 }  // namespace
 
+namespace {
+
+// PyTorch's generic NormalFill16 for float, which its `default` capability build runs: the C
+// library's logf/cosf/sinf, theta formed in double, an explicit fma at the end. tapegrad's
+// portable path (TAPEGRAD_NO_SIMD=1) follows it.
+void normal_fill16_generic(float* data, float mean, float std) {
+  for (int j = 0; j < 8; ++j) {
+    const float u1 = 1.0f - data[j];
+    const float u2 = data[j + 8];
+    const float radius = std::sqrt(-2.0f * std::log(u1));
+    const float theta = static_cast<float>(2.0 * kPi * static_cast<double>(u2));
+    data[j] = std::fma(radius * std::cos(theta), std, mean);
+    data[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+  }
+}
+
+// Without FMA contraction (PyTorch's `default` build): x * range rounds before the addition.
+void uniform_plain(float* out, int64_t n, const uint32_t* r, float range, float from) {
+  for (int64_t i = 0; i < n; ++i) {
+    const volatile float scaled = unit_float(r[i]) * range;
+    out[i] = scaled + from;
+  }
+}
+
+}  // namespace
+
 void normal_fill16(float* data, float mean, float std) {
+  if (!cpu::simd()) {
+    normal_fill16_generic(data, mean, std);
+    return;
+  }
   if (kHaveFma)
     fill16_fma(data, mean, std);
   else
@@ -242,15 +272,37 @@ void Generator::uniform(float* out, int64_t n, double from, double to) {
     const int64_t k = std::min<int64_t>(256, n - i);
     for (int64_t j = 0; j < k; ++j)
       r[j] = random();
-    uniform_fma(out + i, k, r, range, f);
+    if (cpu::simd())
+      uniform_fma(out + i, k, r, range, f);
+    else
+      uniform_plain(out + i, k, r, range, f);
   }
 }
 
 void Generator::uniform(double* out, int64_t n, double from, double to) {
   const double range = to - from;
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = std::fma(unit_double(random64()), range, from);
+  if (cpu::simd()) {
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = std::fma(unit_double(random64()), range, from);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const volatile double scaled = unit_double(random64()) * range;
+    out[i] = scaled + from;
+  }
 }
+
+namespace {
+
+// normal_distribution's `z * std + mean`: fused by PyTorch's AVX2 build, rounded twice by its
+// `default` build (tapegrad's portable path).
+double scale_shift(double z, double std, double mean) {
+  if (cpu::simd()) return std::fma(z, std, mean);
+  const volatile double scaled = z * std;
+  return scaled + mean;
+}
+
+}  // namespace
 
 double Generator::normal_double() {
   if (has_next_double_) {
@@ -269,7 +321,7 @@ double Generator::normal_double() {
 void Generator::normal(float* out, int64_t n, double mean, double std, bool half_blocks) {
   if (n < 16) {
     for (int64_t i = 0; i < n; ++i)
-      out[i] = static_cast<float>(std::fma(normal_double(), std, mean));
+      out[i] = static_cast<float>(scale_shift(normal_double(), std, mean));
     return;
   }
   const float m = static_cast<float>(mean), s = static_cast<float>(std);
@@ -322,7 +374,7 @@ void normal_fill16_double(double* data, double mean, double std) {
 void Generator::normal(double* out, int64_t n, double mean, double std) {
   if (n < 16) {
     for (int64_t i = 0; i < n; ++i)
-      out[i] = std::fma(normal_double(), std, mean);
+      out[i] = scale_shift(normal_double(), std, mean);
     return;
   }
   for (int64_t i = 0; i < n; ++i)

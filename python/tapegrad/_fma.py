@@ -6,6 +6,8 @@ Both functions use the round-to-odd emulation of Boldo and Melquiond: the exact 
 two, TwoSum with the addend, the low parts rounded to odd, then one ordinary addition.
 """
 
+import os
+
 import numpy as np
 
 
@@ -66,3 +68,20 @@ def fma(a, b, c):
         plain = a * b + c
     ok = np.isfinite(out) & np.isfinite(pl) & (np.abs(ph) > 2.0**-960)
     return np.where(ok | (ph == 0), np.where(ph == 0, plain, out), plain)
+
+
+def _env_no_simd():
+    s = os.environ.get("TAPEGRAD_NO_SIMD", "")
+    return bool(s) and s != "0"
+
+
+def simd():
+    """True when tapegrad follows PyTorch's AVX2 kernels, whose compiler fuses `a * b + c`;
+    False on the portable path (TAPEGRAD_NO_SIMD=1, or no AVX2), which follows PyTorch's
+    `default` kernels, where only an explicit std::fma is fused."""
+    try:
+        from . import _core
+    except ImportError:
+        return not _env_no_simd()
+    probe = getattr(_core, "simd_enabled", None)
+    return bool(probe()) if probe is not None else not _env_no_simd()

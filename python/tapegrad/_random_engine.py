@@ -11,6 +11,7 @@ import numpy as np
 
 from ._fma import fma as _fma_arr
 from ._fma import fmaf as _fmaf
+from ._fma import simd as _simd
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val, the seed of a new Generator
 STATE_BYTES = 5056  # PyTorch's CPUGeneratorImplState
@@ -107,6 +108,35 @@ def _normal_fill16(blocks, mean, std):
     blocks[:, 8:] = _fmaf(radius * s, std, mean)
 
 
+def _libm_float(name):
+    import ctypes
+    import ctypes.util
+
+    fn = getattr(ctypes.CDLL(ctypes.util.find_library("m")), name)
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
+_LIBM = {}
+
+
+def _normal_fill16_generic(blocks, mean, std):
+    """PyTorch's generic float Box-Muller (its `default` build, tapegrad's portable path): the C
+    library's logf, cosf and sinf, which NumPy does not expose (its float32 loops round
+    differently), so they are called through ctypes; theta is formed in double."""
+    if not _LIBM:
+        _LIBM.update({f: _libm_float(f) for f in ("logf", "cosf", "sinf")})
+    logf, cosf, sinf = _LIBM["logf"], _LIBM["cosf"], _LIBM["sinf"]
+    u1 = (_F(1) - blocks[:, :8]).reshape(-1)
+    theta = ((2.0 * math.pi) * blocks[:, 8:].reshape(-1).astype(np.float64)).astype(np.float32)
+    radius = np.sqrt(_F(-2) * np.array([logf(x) for x in u1.tolist()], np.float32))
+    c = np.array([cosf(x) for x in theta.tolist()], np.float32)
+    s = np.array([sinf(x) for x in theta.tolist()], np.float32)
+    k = blocks.shape[0]
+    blocks[:, :8] = _fmaf(radius * c, std, mean).reshape(k, 8)
+    blocks[:, 8:] = _fmaf(radius * s, std, mean).reshape(k, 8)
+
+
 def _normal_fill16_double(blocks, mean, std):
     """In place on a (k, 16) float64 array of uniforms: PyTorch's scalar 16-wide Box-Muller for
     double, with the C library's log, cos and sin (Python's math module calls the same ones;
@@ -175,13 +205,15 @@ class _NumpyEngine:
         return v.astype(np.float64) * 2.0**-53
 
     def uniform_(self, out, from_, to):
+        fused = _simd()  # PyTorch's default build rounds x * range before adding from
         if out.dtype == np.float64:
             x = self._unit_doubles(out.size)
-            out.reshape(-1)[:] = _fma_arr(x, float(to) - float(from_), float(from_))
+            lo, rng = float(from_), float(to) - float(from_)
+            out.reshape(-1)[:] = _fma_arr(x, rng, lo) if fused else x * rng + lo
             return
         f = _F(from_)
         x = self._unit_floats(out.size)
-        out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f)
+        out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f) if fused else x * (_F(to) - f) + f
 
     def _normal_double(self):
         if self._has_double:
@@ -201,8 +233,10 @@ class _NumpyEngine:
         flat = out.reshape(-1)
         n = flat.size
         if n < 16:
+            fused = _simd()  # normal_distribution's z * std + mean, as in uniform_
             for i in range(n):
-                flat[i] = _fma64(self._normal_double(), float(std), float(mean))
+                z = self._normal_double()
+                flat[i] = _fma64(z, float(std), float(mean)) if fused else z * std + mean
             return
         if out.dtype == np.float64:
             flat[:] = self._unit_doubles(n)
@@ -214,17 +248,18 @@ class _NumpyEngine:
             return
         m, s = _F(mean), _F(std)
         full = n - n % 16
+        fill = _normal_fill16 if _simd() else _normal_fill16_generic
         if not half_blocks:
             flat[:] = self._unit_floats(n)
             blocks = flat[:full].reshape(-1, 16)
-            _normal_fill16(blocks, m, s)
+            fill(blocks, m, s)
         else:
             blocks = self._unit_floats(full).reshape(-1, 16)
-            _normal_fill16(blocks, m, s)
+            fill(blocks, m, s)
             flat[:full] = blocks.reshape(-1)
         if n % 16:
             tail = self._unit_floats(16).reshape(1, 16)
-            _normal_fill16(tail, m, s)
+            fill(tail, m, s)
             flat[n - 16 :] = tail.reshape(-1)
 
     def randint_(self, out, low, high):

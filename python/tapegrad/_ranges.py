@@ -1,6 +1,7 @@
 """The values of arange and linspace, computed as PyTorch's CPU kernels compute them (AVX2 build).
 
-Those kernels are compiled with FMA contraction, so `start + step * i` rounds once; linspace fills
+Those kernels are compiled with FMA contraction, so `start + step * i` rounds once (the portable
+path, TAPEGRAD_NO_SIMD=1, follows the `default` build, which rounds twice); linspace fills
 its first half from `start` and its second half from `end`; arange writes blocks of two vectors
 (each `base + k * step` from one rounded base) and finishes element by element. One NumPy
 implementation serves both backends, so they give the same numbers.
@@ -8,7 +9,7 @@ implementation serves both backends, so they give the same numbers.
 
 import numpy as np
 
-from ._fma import fma, fmaf
+from ._fma import fma, fmaf, simd
 
 # Elements per AVX2 vector (PyTorch's Vectorized<T>::size()) for arange's blocked loop.
 _LANES = {"float64": 4, "float32": 8, "float16": 16}
@@ -38,7 +39,10 @@ def _wrap(v, bits):
 
 
 def _fused(step, k, base, np_t):
-    """base + step * k rounded once, in np_t (float32 or float64)."""
+    """base + step * k in np_t (float32 or float64): rounded once as PyTorch's AVX2 build does,
+    or product and sum rounded apart on the portable path (its `default` build)."""
+    if not simd():
+        return np.asarray(np_t(step) * np.asarray(k, np_t) + np.asarray(base, np_t), np_t)
     return fma(step, k, base) if np_t is np.float64 else fmaf(step, k, base)
 
 
