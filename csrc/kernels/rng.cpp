@@ -219,6 +219,45 @@ void normal_fill16(float* data, float mean, float std) {
     fill16_body(data, mean, std);
 }
 
+namespace {
+
+template <class T>
+void fma_loop(const T* a, const T* b, const T* c, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b[i], c[i]);
+}
+
+// The same loop compiled for FMA: one instruction per element instead of a libm call.
+#if defined(__x86_64__) && defined(__GNUC__)
+template <class T>
+__attribute__((target("fma"))) void fma_loop_hw(const T* a, const T* b, const T* c, T* out,
+                                                int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b[i], c[i]);
+}
+#else
+template <class T>
+void fma_loop_hw(const T* a, const T* b, const T* c, T* out, int64_t n) {
+  fma_loop(a, b, c, out, n);
+}
+#endif
+
+}  // namespace
+
+void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n) {
+  if (kHaveFma)
+    fma_loop_hw(a, b, c, out, n);
+  else
+    fma_loop(a, b, c, out, n);
+}
+
+void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n) {
+  if (kHaveFma)
+    fma_loop_hw(a, b, c, out, n);
+  else
+    fma_loop(a, b, c, out, n);
+}
+
 uint64_t nondeterministic_seed() {
   std::random_device rd;
   return (static_cast<uint64_t>(rd()) << 32) | rd();

@@ -66,5 +66,10 @@ void normal_fill16(float* data, float mean, float std);
 
 uint64_t nondeterministic_seed();
 
+// out[i] = fma(a[i], b[i], c[i]), rounded once (the FMA instruction where the CPU has one): the
+// fused steps of PyTorch's kernels that tapegrad's factories reproduce from Python.
+void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n);
+void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n);
+
 }  // namespace rng
 }  // namespace tg

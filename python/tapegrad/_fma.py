@@ -20,7 +20,7 @@ def _round_to_odd(t, err):
     return t
 
 
-def fmaf(a, b, c):
+def _fmaf_emulated(a, b, c):
     """float32 fma, elementwise: the float32 product is exact in float64, so one TwoSum in float64
     and a round to odd leave a single rounding to float32."""
     a = np.asarray(a, np.float64)
@@ -50,7 +50,7 @@ def _two_sum(a, b):
     return s, (a - (s - bb)) + (b - bb)
 
 
-def fma(a, b, c):
+def _fma_emulated(a, b, c):
     """float64 fma, elementwise (exact for finite operands without underflow or overflow in the
     partial products; other operands get the unfused a * b + c)."""
     a, b, c = np.broadcast_arrays(
@@ -68,6 +68,53 @@ def fma(a, b, c):
         plain = a * b + c
     ok = np.isfinite(out) & np.isfinite(pl) & (np.abs(ph) > 2.0**-960)
     return np.where(ok | (ph == 0), np.where(ph == 0, plain, out), plain)
+
+
+def _core_fma(name):
+    try:
+        from . import _core
+    except ImportError:
+        return None
+    return getattr(_core, name, None)
+
+
+def _dispatch(a, b, c, dt, core_name, emulated):
+    """The C++ core's std::fma where it is built (fast), else the NumPy emulation (same bits)."""
+    a, b, c = np.broadcast_arrays(np.asarray(a, dt), np.asarray(b, dt), np.asarray(c, dt))
+    fn = _core_fma(core_name)
+    if fn is None or a.size == 0:
+        return emulated(a, b, c)
+    return fn(a.ravel(), b.ravel(), c.ravel()).reshape(a.shape)
+
+
+def fmaf(a, b, c):
+    """float32 fma, elementwise (broadcasting), rounded once."""
+    return _dispatch(a, b, c, np.float32, "fma_f32", _fmaf_emulated)
+
+
+def fma(a, b, c):
+    """float64 fma, elementwise (broadcasting), rounded once."""
+    return _dispatch(a, b, c, np.float64, "fma_f64", _fma_emulated)
+
+
+def fma_int(a, k, c):
+    """fma(a, k, c) in float64 for a scalar `a` and integer-valued `k` below 2**26 in magnitude
+    (the index of a range): `k` needs no splitting, so the exact product costs two multiplies."""
+    if _core_fma("fma_f64") is not None:
+        return fma(a, k, c)
+    a = float(a)
+    k = np.asarray(k, np.float64)
+    if not np.isfinite(a) or (k.size and np.abs(k).max() >= 2.0**26) or abs(a) >= 2.0**960:
+        return _fma_emulated(a, k, c)
+    ah, al = _split(np.float64(a))
+    with np.errstate(invalid="ignore", over="ignore"):
+        ph = a * k
+        pl = (ah * k - ph) + al * k  # exact: each partial product fits in 53 bits
+        th, tl = _two_sum(np.asarray(c, np.float64), ph)
+        vh, vl = _two_sum(tl, pl)
+        out = th + _round_to_odd(np.asarray(vh, np.float64), vl)
+    ok = np.isfinite(out) & ((np.abs(ph) > 2.0**-960) | (ph == 0))
+    return out if ok.all() else np.where(ok, out, a * k + c)
 
 
 def _env_no_simd():

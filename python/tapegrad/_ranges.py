@@ -9,7 +9,7 @@ implementation serves both backends, so they give the same numbers.
 
 import numpy as np
 
-from ._fma import fma, fmaf, simd
+from ._fma import fma, fma_int, fmaf, simd
 
 # Elements per AVX2 vector (PyTorch's Vectorized<T>::size()) for arange's blocked loop.
 _LANES = {"float64": 4, "float32": 8, "float16": 16}
@@ -43,7 +43,9 @@ def _fused(step, k, base, np_t):
     or product and sum rounded apart on the portable path (its `default` build)."""
     if not simd():
         return np.asarray(np_t(step) * np.asarray(k, np_t) + np.asarray(base, np_t), np_t)
-    return fma(step, k, base) if np_t is np.float64 else fmaf(step, k, base)
+    if np_t is np.float64:
+        return fma_int(step, k, base) if np.ndim(step) == 0 else fma(step, k, base)
+    return fmaf(step, k, base)
 
 
 def linspace_values(start, end, steps, dt):
@@ -111,13 +113,14 @@ def arange_values(start, step, n, dt):
     s, st = acc(start), acc(step)
     lanes = _LANES[dt.name]
     nvec = n - n % (2 * lanes)
-    j = np.arange(n)
     out = np.empty(n, dt.np)
     with np.errstate(over="ignore", invalid="ignore"):
         # vector part: one base per vector, rounded to the dtype, then base + k * step in acc
-        k = j[:nvec] % lanes
-        base = _fused(st, (j[:nvec] - k).astype(acc), s, acc).astype(dt.np).astype(acc)
-        vec = _fused(st, k.astype(acc), base, acc)
-        out[:nvec] = np.where(k == 0, base, vec).astype(dt.np)
-        out[nvec:] = _fused(st, j[nvec:].astype(acc), s, acc).astype(dt.np)
+        starts = np.arange(0, nvec, lanes).astype(acc)
+        base = _fused(st, starts, s, acc).astype(dt.np).astype(acc)
+        k = np.arange(lanes).astype(acc)
+        vec = _fused(st, np.broadcast_to(k, (len(starts), lanes)), base[:, None], acc)
+        vec[:, 0] = base  # lane 0 is the base itself (keeps its sign of zero)
+        out[:nvec] = vec.reshape(-1).astype(dt.np)
+        out[nvec:] = _fused(st, np.arange(nvec, n).astype(acc), s, acc).astype(dt.np)
     return out
