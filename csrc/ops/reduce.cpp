@@ -1,4 +1,4 @@
-// Reductions: sum and mean over some or all dims, accumulated in float32.
+// Reductions: sum and mean over some or all dims, in PyTorch's order (kernels/cascade_sum.h).
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -60,16 +60,15 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims
     return out;
   }
   out = empty(os, a->dt);
-  TensorPtr ad = dense(a);
-  launch({ad.get(), out.get()}, [a = ad.get(), out = out.get(), mask, mean, count] {
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), mask, mean, count] {
+    if (!mean) return sum_dims(*a, mask, out->data());
+    // PyTorch's mean: the sum (of x.to(float) for float16), divided in float32, then rounded.
     Scratch acc(std::max<int64_t>(out->numel, 1));
     float* v = acc.data();
-    sum_f32(*a, mask, v);
-    if (mean) {
-      const float c = float(count);
-      for (int64_t i = 0; i < out->numel; ++i)
-        v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
-    }
+    sum_dims(*a, mask, v, true);
+    const float c = float(count);
+    for (int64_t i = 0; i < out->numel; ++i)
+      v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
     store_f32(v, *out);
   });
   if (Node* n = record(op, out, {a.get()})) {
