@@ -101,7 +101,6 @@ void cascade_all(int64_t size, bool par, T zero, Add add, Load load, T* res) {
 template <class P>
 void cascade_cols(const typename P::In* x, int64_t s0, int64_t nrows, int64_t ncols,
                   typename P::Acc* res) {
-  using V = typename P::V;
   using Acc = typename P::Acc;
   constexpr int L = P::kLanes;
   const int lp = level_power(nrows);
