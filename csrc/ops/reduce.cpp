@@ -124,7 +124,20 @@ TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
 }  // namespace
 
 void Op_sum::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = expand_back(n, g, false);
+  // PyTorch's grad.expand(sizes): a view repeating g (stride 0 on the reduced dims). A broadcast
+  // reduction downstream sums it in that layout's order, so its bits depend on it.
+  const Shape& in = n.in_shape[0];
+  const unsigned mask = unsigned(n.a1.d[0]);
+  auto v = alias(*g);
+  v->shape = in;
+  v->strides.n = in.n;
+  int64_t acc = 1;
+  for (int d = in.n - 1; d >= 0; --d) {
+    v->strides.d[d] = mask & (1u << d) ? 0 : acc;
+    if (!(mask & (1u << d))) acc *= in.d[d];
+  }
+  v->numel = in.numel();
+  gin[0] = std::move(v);
 }
 void Op_mean::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = expand_back(n, g, true);

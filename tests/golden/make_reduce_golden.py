@@ -37,6 +37,7 @@ SELECT = re.compile(
     r"|reduce/(sum|mean)/f(16|64)/5x40x9/dim=(0,2|all)/keepdim=0/(contig|step)$"
     r"|reduce/grad_(add|mul)/f(32|16)/33x7\+(1x7|7)$"
     r"|reduce/grad_add/f64/100x40\+40$"
+    r"|reduce/grad_expanded/f(32|16|64)/"
     r"|reduce/(mse|l1)_loss/(mean|sum)/f(32|16)/n=100$"
 )
 

@@ -43,6 +43,21 @@ def _broadcast_grad(kind, xshape, bshape, dt, seed):
     return fn
 
 
+def _expanded_grad(xshape, bshape, dt, seed, dims):
+    """sum's gradient is a view repeating its input (stride 0): the broadcast reduction of the
+    add below sums that view, in its own order."""
+
+    def fn(T):
+        x = T.tensor(_data(xshape, dt, seed), requires_grad=True)
+        b = T.tensor(_data(bshape, dt, seed + 1), requires_grad=True)
+        y = (x + b).sum(dims) if dims is not None else (x + b).sum()
+        w = T.tensor(_data(tuple(y.shape), dt, seed + 2))
+        (y * w).sum().backward()
+        return [x.grad, b.grad]
+
+    return fn
+
+
 def _loss(name, reduction, n, dt, seed):
     def fn(T):
         a = T.tensor(_data((n,), dt, seed))
@@ -85,6 +100,11 @@ def cases():
                 seed += 1
                 name = f"reduce/grad_{kind}/{dt}/{'x'.join(map(str, xs))}+{for_b}"
                 yield name, _broadcast_grad(kind, xs, bs, dt, seed)
+        for xs, bs, dims in (((33, 7), (7,), 0), ((33, 7), (1, 7), None), ((7, 33), (7, 1), 1)):
+            seed += 1
+            d = "all" if dims is None else dims
+            name = f"reduce/grad_expanded/{dt}/{'x'.join(map(str, xs))}+{'x'.join(map(str, bs))}"
+            yield f"{name}/sum_dim={d}", _expanded_grad(xs, bs, dt, seed, dims)
         for name in ("mse_loss", "l1_loss"):
             for red in ("mean", "sum"):
                 for n in (7, 100, 4099):
