@@ -190,16 +190,11 @@ struct Loops {
         f += P::lane(v, k);
       put(out + j * os1, f);
     };
+    // Only a single long row is split across threads: separate outputs would be independent
+    // too, but on a busy machine waiting for a second thread cost more than it saved.
     if (n1 == 1) return one(0, n0 >= kParallelElems);
-    if (n0 * n1 < kParallelElems || get_num_threads() <= 1) {
-      for (int64_t j = 0; j < n1; ++j)
-        one(j, false);
-      return;
-    }
-    parallel_for(n1, std::max<int64_t>(1, kParallelElems / 4 / n0), [&](int64_t b, int64_t e) {
-      for (int64_t j = b; j < e; ++j)
-        one(j, false);
-    });
+    for (int64_t j = 0; j < n1; ++j)
+      one(j, false);
   }
 
   // The kept dim contiguous: 4 vectors of columns cascaded down the rows, then single vectors
@@ -207,20 +202,14 @@ struct Loops {
   static void outer(const In* x, int64_t s0, O* out, int64_t os1, int64_t n0, int64_t n1) {
     constexpr int64_t W = 4 * L;
     const int64_t nb = n1 / W;
-    auto blocks = [&](int64_t b, int64_t e) {
-      std::vector<Acc> s;
-      for (int64_t c0 = b; c0 < e; c0 += kColBlocks) {  // levels of <= 64 blocks stay in cache
-        const int64_t nc = std::min(kColBlocks, e - c0) * W;
-        s.resize(size_t(nc));
-        cascade_cols<P>(x + c0 * W, s0, n0, nc, s.data());
-        for (int64_t c = 0; c < nc; ++c)
-          put(out + (c0 * W + c) * os1, s[size_t(c)]);
-      }
-    };
-    if (n0 * n1 < kParallelElems || nb < 2 || get_num_threads() <= 1)
-      blocks(0, nb);
-    else
-      parallel_for(nb, 1, blocks);
+    std::vector<Acc> cols;
+    for (int64_t c0 = 0; c0 < nb; c0 += kColBlocks) {  // levels of <= 64 blocks stay in cache
+      const int64_t nc = std::min(kColBlocks, nb - c0) * W;
+      cols.resize(size_t(nc));
+      cascade_cols<P>(x + c0 * W, s0, n0, nc, cols.data());
+      for (int64_t c = 0; c < nc; ++c)
+        put(out + (c0 * W + c) * os1, cols[size_t(c)]);
+    }
     int64_t j = nb * W;
     for (; j + L <= n1; j += L) {
       V s = row_sum(n0, false, P::zero(), vadd,
