@@ -103,19 +103,25 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
 }
 
 // grad_of(x, y, g_elem) per element; the upstream g is per element for 'none', else one value.
+// With `swapped`, the target's gradient is grad_of(y, x, g) (PyTorch's mse_loss computes it so,
+// which decides the sign of a zero), else the negated input gradient.
 template <class Fn>
-void loss_backward(Node& n, const TensorPtr& g, TensorPtr* gin, Fn grad_of) {
+void loss_backward(Node& n, const TensorPtr& g, TensorPtr* gin, Fn grad_of, bool swapped) {
   TensorPtr a = n.unpack(0), b = n.unpack(1);
-  auto ga = empty(a->shape, a->dt);
   const Reduction r = Reduction(n.i1);
-  launch({a.get(), b.get(), g.get(), ga.get()},
-         [a = a.get(), b = b.get(), g = g.get(), ga = ga.get(), r, grad_of] {
-           if (r == Reduction::none) return map3(*a, *b, *g, *ga, grad_of);
-           const float gv = to_f32_any(*g);
-           map2(*a, *b, *ga, [&](float x, float y) { return grad_of(x, y, gv); });
-         });
+  auto grad = [&](const TensorPtr& x, const TensorPtr& y) {
+    auto out = empty(x->shape, x->dt);
+    launch({x.get(), y.get(), g.get(), out.get()},
+           [x = x.get(), y = y.get(), g = g.get(), out = out.get(), r, grad_of] {
+             if (r == Reduction::none) return map3(*x, *y, *g, *out, grad_of);
+             const float gv = to_f32_any(*g);
+             map2(*x, *y, *out, [&](float xv, float yv) { return grad_of(xv, yv, gv); });
+           });
+    return out;
+  };
+  TensorPtr ga = (n.in_requires[0] || !swapped) ? grad(a, b) : nullptr;
   if (n.in_requires[0]) gin[0] = ga;
-  if (n.in_requires[1]) gin[1] = unary_raw(OpCode::neg, ga);
+  if (n.in_requires[1]) gin[1] = swapped ? grad(b, a) : unary_raw(OpCode::neg, ga);
 }
 }  // namespace
 
@@ -128,24 +134,27 @@ void Op_mse_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
     const Reduction r = Reduction(n.i1);
     const double norm = r == Reduction::mean ? 2.0 / double(n.in_shape[0].numel()) : 2.0;
     TensorPtr a = n.unpack(0), b = n.unpack(1);
-    auto ga = empty(a->shape, dt);
-    launch({a.get(), b.get(), g.get(), ga.get()},
-           [a = a.get(), b = b.get(), g = g.get(), ga = ga.get(), r, norm] {
-             const double *pa = a->as<double>(), *pb = b->as<double>(), *pg = g->as<double>();
-             double* q = ga->as<double>();
-             for (int64_t i = 0; i < a->numel; ++i)
-               q[i] = norm * (pa[i] - pb[i]) * pg[r == Reduction::none ? i : 0];
-           });
-    if (n.in_requires[0]) gin[0] = ga;
-    if (n.in_requires[1]) gin[1] = unary_raw(OpCode::neg, ga);
+    auto grad = [&](const TensorPtr& x, const TensorPtr& y) {  // the target's: (b, a)
+      auto out = empty(x->shape, dt);
+      launch({x.get(), y.get(), g.get(), out.get()},
+             [x = x.get(), y = y.get(), g = g.get(), out = out.get(), r, norm] {
+               const double *px = x->as<double>(), *py = y->as<double>(), *pg = g->as<double>();
+               double* q = out->as<double>();
+               for (int64_t i = 0; i < x->numel; ++i)
+                 q[i] = norm * (px[i] - py[i]) * pg[r == Reduction::none ? i : 0];
+             });
+      return out;
+    };
+    if (n.in_requires[0]) gin[0] = grad(a, b);
+    if (n.in_requires[1]) gin[1] = grad(b, a);
     return;
   }
   const Reduction r = Reduction(n.i1);
   const int64_t count = n.in_shape[0].numel();
   const float norm = rnd(dt, r == Reduction::mean ? float(2.0 / double(count)) : 2.0f);
-  loss_backward(n, g, gin, [dt, norm](float x, float y, float gv) {
-    return rnd(dt, norm * rnd(dt, x - y)) * gv;
-  });
+  loss_backward(
+      n, g, gin,
+      [dt, norm](float x, float y, float gv) { return rnd(dt, norm * rnd(dt, x - y)) * gv; }, true);
 }
 
 TensorPtr op::l1_loss(const TensorPtr& a, const TensorPtr& b, Reduction r) {
@@ -155,11 +164,14 @@ void Op_l1_loss::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const DType dt = n.in_dt[0];
   const Reduction r = Reduction(n.i1);
   const float count = float(n.in_shape[0].numel());
-  loss_backward(n, g, gin, [dt, r, count](float x, float y, float gv) {
-    const float ge = r == Reduction::mean ? rnd(dt, gv / count) : gv;
-    const float d = rnd(dt, x - y);
-    return d > 0.0f ? ge : (d < 0.0f ? -ge : 0.0f * ge);
-  });
+  loss_backward(
+      n, g, gin,
+      [dt, r, count](float x, float y, float gv) {
+        const float ge = r == Reduction::mean ? rnd(dt, gv / count) : gv;
+        const float d = rnd(dt, x - y);
+        return d > 0.0f ? ge : (d < 0.0f ? -ge : 0.0f * ge);
+      },
+      false);
 }
 
 }  // namespace tg

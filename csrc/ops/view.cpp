@@ -303,8 +303,13 @@ TG_VIEW_BACKWARD(select)
 TG_VIEW_BACKWARD(slice)
 TG_VIEW_BACKWARD(unsqueeze)
 TG_VIEW_BACKWARD(squeeze)
-TG_VIEW_BACKWARD(expand)
 TG_VIEW_BACKWARD(as_strided)
 #undef TG_VIEW_BACKWARD
+
+// expand's gradient is a sum over the expanded dims, in the reduction's order (PyTorch's sum_to),
+// not a sequence of additions into one place.
+void Op_expand::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  gin[0] = sum_to(dense(g), n.in_shape[0]);
+}
 
 }  // namespace tg

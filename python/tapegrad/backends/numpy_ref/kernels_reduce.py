@@ -94,8 +94,9 @@ class MseLoss:
             norm = ctx.round(ctx.scalar(2.0 / n if n else math.inf))
         else:
             norm = ctx.scalar(2)
-        ga = ctx.round(ctx.round(norm * ctx.round(a - b)) * g)
-        return ga, -ga
+        r = ctx.round
+        # the target's gradient is the same formula with the operands swapped (a zero's sign)
+        return r(r(norm * r(a - b)) * g), r(r(norm * r(b - a)) * g)
 
 
 @kernel("l1_loss")
