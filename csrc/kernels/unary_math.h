@@ -25,8 +25,9 @@ inline float tanh(float x) {
 inline float relu(float x) {  // PyTorch's: negative values give +0; -0 and NaN stay
   return x < 0.0f ? 0.0f : x;
 }
+// PyTorch's scalar formula, in float32 with the C library's expf (the AVX2 path's tail too).
 inline float sigmoid(float x) {
-  return float(1.0 / (1.0 + std::exp(-double(x))));
+  return 1.0f / (1.0f + std::exp(-x));
 }
 inline float sin(float x) {
   return float(std::sin(double(x)));

@@ -61,6 +61,13 @@ void binary(Bin op, DType dt, const void* a, int64_t sa, const void* b, int64_t 
 // out[i] = x[i] op s, or s op x[i] when reversed. s is used as float32 (not rounded to dt).
 void scalar(Bin op, DType dt, const void* x, float s, bool reversed, void* out, int64_t n);
 
+// PyTorch's pow kernel for an exponent (or, reversed, a base) without a special case: out[i] =
+// x[i] ** s, or s ** x[i] when reversed. s is first rounded to dt (float16) or float32.
+// PyTorch's elementwise loop runs its vector code over whole pairs of vectors (16 float32, 32
+// float16 elements: SLEEF's powf on the AVX2 path) and the C library's pow on the rest, in
+// float64 for float32 x ** s (PyTorch passes the exponent as a double there), else in float32.
+void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n);
+
 // Exact widening; narrowing rounds to nearest even (overflow -> inf, NaN stays NaN).
 void f16_to_f32(const uint16_t* x, float* y, int64_t n);
 void f32_to_f16(const float* x, uint16_t* y, int64_t n);
@@ -87,6 +94,9 @@ void scalar_f32_avx2(Bin op, const float* x, float s, bool reversed, float* out,
                      bool nt);
 void scalar_f16_avx2(Bin op, const uint16_t* x, float s, bool reversed, uint16_t* out, int64_t n,
                      bool nt);
+// pow (see above) on all n elements through the vector code
+void pow_f32_avx2(const float* x, float s, bool reversed, float* y, int64_t n, bool nt);
+void pow_f16_avx2(const uint16_t* x, float s, bool reversed, uint16_t* y, int64_t n, bool nt);
 void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt);
 void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n, bool nt);
 // Sum of one block of at most kSumBlock elements, in the order described above.

@@ -1,0 +1,16 @@
+// float64 exp and pow as PyTorch's AVX2 kernels evaluate them (Vectorized<double>::exp and ::pow
+// are SLEEF's expd4_u10 and powd4_u10): SLEEF's published algorithms, one lane at a time, with
+// std::fma where they fuse. They are used where PyTorch's AVX2 path calls them (sigmoid's exp,
+// pow without a special exponent) for the elements its vector loop covers (vec.h: whole pairs of
+// vectors, here 8 elements); its scalar tail and its portable build use the C library.
+#pragma once
+
+namespace tg::pmath {
+
+double exp_u10(double x);            // within 1 ulp
+double pow_u10(double x, double y);  // within 1 ulp, C99's special cases
+
+// Elements of a contiguous run of n that PyTorch's vectorized loop covers (the rest is its tail).
+constexpr long long kPairF64 = 8;
+
+}  // namespace tg::pmath
