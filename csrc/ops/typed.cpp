@@ -64,11 +64,31 @@ bool is_special_exponent(double e) {
          e == -2.0;
 }
 
-// The elements of n that PyTorch's AVX2 loop gives its vector code (float64 only, when `used`).
+// The elements of n that PyTorch's AVX2 loop gives its vector code (float64 only, when `used`),
+// and what that code computes there.
 template <class T>
 int64_t sleef_end(bool used, int64_t n) {
-  if (!std::is_same<T, double>::value || !used || !cpu::simd()) return 0;
-  return n / pmath::kPairF64 * pmath::kPairF64;
+#if TG_HAVE_AVX2
+  if (std::is_same<T, double>::value && used && cpu::simd())
+    return n / pmath::kPairF64 * pmath::kPairF64;
+#endif
+  (void)used;
+  (void)n;
+  return 0;
+}
+double sleef_sigmoid(double x) {
+#if TG_HAVE_AVX2
+  return 1.0 / (pmath::exp_u10(0.0 - x) + 1.0);
+#else
+  return 1.0 / (1.0 + std::exp(-x));  // not reached: sleef_end is 0
+#endif
+}
+double sleef_pow(double x, double y) {
+#if TG_HAVE_AVX2
+  return pmath::pow_u10(x, y);
+#else
+  return std::pow(x, y);  // not reached: sleef_end is 0
+#endif
 }
 
 // float64's x ** e, with the special exponents PyTorch's kernel takes apart.
@@ -184,7 +204,7 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
         const int64_t vec_end = sleef_end<T>(op == OpCode::sigmoid, out->numel);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
           const double x = p[off[0]];
-          q[o] = o < vec_end ? 1.0 / (pmath::exp_u10(0.0 - x) + 1.0) : f(x);
+          q[o] = o < vec_end ? sleef_sigmoid(x) : f(x);
         });
       } else {
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) { q[o] = f(p[off[0]]); });
@@ -211,7 +231,7 @@ TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
           const double v = p[off[0]];
           if (o < vec_end)
-            q[o] = reversed ? pmath::pow_u10(c, v) : pmath::pow_u10(v, c);
+            q[o] = reversed ? sleef_pow(c, v) : sleef_pow(v, c);
           else
             q[o] = reversed ? std::pow(c, v) : dpow(v, c);
         });

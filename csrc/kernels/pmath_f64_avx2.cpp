@@ -1,8 +1,11 @@
 // See pmath_f64.h. Every rounding sits where SLEEF's has it: no reordering, no contraction
-// (CMakeLists.txt compiles this file with -ffp-contract=off).
+// (CMakeLists.txt compiles this file with -ffp-contract=off). Compiled with -mfma like every
+// *_avx2.cpp file, so the fused multiply-adds are single instructions; the math calls are GCC
+// builtins (not libstdc++'s inline wrappers, whose out-of-line copies could be shared with
+// portable code), and nothing here runs unless the CPU has AVX2 and FMA (core/cpu.h).
 #include "kernels/pmath_f64.h"
 
-#include <cmath>
+#if TG_HAVE_AVX2
 #include <cstdint>
 #include <cstring>
 
@@ -23,7 +26,7 @@ double from_bits(uint64_t u) {
 
 // x86's cvtpd2dq: round to nearest even, out of range or NaN gives INT32_MIN.
 int32_t to_int(double d) {
-  const double r = std::nearbyint(d);
+  const double r = __builtin_nearbyint(d);
   if (!(r >= -2147483648.0 && r <= 2147483647.0)) return INT32_MIN;
   return int32_t(r);
 }
@@ -45,15 +48,15 @@ constexpr double kL2L = .28235290563031577122588448175013436025525412068e-12;
 
 // Estrin's scheme as SLEEF groups it: c[0] is the highest coefficient.
 double poly8(double x, double x2, double x4, const double* c) {
-  const double hi = std::fma(x2, std::fma(x, c[0], c[1]), std::fma(x, c[2], c[3]));
-  const double lo = std::fma(x2, std::fma(x, c[4], c[5]), std::fma(x, c[6], c[7]));
-  return std::fma(x4, hi, lo);
+  const double hi = __builtin_fma(x2, __builtin_fma(x, c[0], c[1]), __builtin_fma(x, c[2], c[3]));
+  const double lo = __builtin_fma(x2, __builtin_fma(x, c[4], c[5]), __builtin_fma(x, c[6], c[7]));
+  return __builtin_fma(x4, hi, lo);
 }
 double poly10(double x, double x2, double x4, double x8, const double* c) {
-  return std::fma(x8, std::fma(x, c[0], c[1]), poly8(x, x2, x4, c + 2));
+  return __builtin_fma(x8, __builtin_fma(x, c[0], c[1]), poly8(x, x2, x4, c + 2));
 }
 double poly9(double x, double x2, double x4, double x8, const double* c) {
-  return std::fma(x8, c[0], poly8(x, x2, x4, c + 1));
+  return __builtin_fma(x8, c[0], poly8(x, x2, x4, c + 1));
 }
 
 // Double-double values hi + lo.
@@ -87,22 +90,22 @@ D2 add2_d2_d(D2 x, double y) {
 }
 D2 mul_d2_d(D2 x, double y) {
   const double s = x.x * y;
-  return {s, std::fma(x.y, y, std::fma(x.x, y, -s))};
+  return {s, __builtin_fma(x.y, y, __builtin_fma(x.x, y, -s))};
 }
 D2 mul_d2_d2(D2 x, D2 y) {
   const double s = x.x * y.x;
-  return {s, std::fma(x.x, y.y, std::fma(x.y, y.x, std::fma(x.x, y.x, -s)))};
+  return {s, __builtin_fma(x.x, y.y, __builtin_fma(x.y, y.x, __builtin_fma(x.x, y.x, -s)))};
 }
 D2 squ(D2 x) {
   const double s = x.x * x.x;
-  return {s, std::fma(x.x + x.x, x.y, std::fma(x.x, x.x, -s))};
+  return {s, __builtin_fma(x.x + x.x, x.y, __builtin_fma(x.x, x.x, -s))};
 }
 D2 div(D2 n, D2 d) {
   const double t = 1.0 / d.x;
   const double s = n.x * t;
-  const double u = std::fma(t, n.x, -s);
-  const double v = std::fma(-d.y, t, std::fma(-d.x, t, 1.0));
-  return {s, std::fma(s, v, std::fma(n.y, t, u))};
+  const double u = __builtin_fma(t, n.x, -s);
+  const double v = __builtin_fma(-d.y, t, __builtin_fma(-d.x, t, 1.0));
+  return {s, __builtin_fma(s, v, __builtin_fma(n.y, t, u))};
 }
 
 // log|d| as a double-double (d > 0 finite; the caller replaces the other cases).
@@ -131,7 +134,7 @@ D2 logk(double d) {
 
 // exp of a double-double.
 double expk(D2 d) {
-  const double dq = std::nearbyint((d.x + d.y) * kRLn2);
+  const double dq = __builtin_nearbyint((d.x + d.y) * kRLn2);
   const int32_t q = to_int(dq);
   D2 s = add2_d2_d(d, dq * -kL2U);
   s = add2_d2_d(s, dq * -kL2L);
@@ -150,19 +153,19 @@ double expk(D2 d) {
 }
 
 bool is_int(double y) {
-  return std::trunc(y) == y;  // also +-inf
+  return __builtin_trunc(y) == y;  // also +-inf
 }
 bool is_odd(double y) {
-  return std::fabs(y) < 9007199254740992.0 && std::fmod(y, 2.0) != 0.0 && is_int(y);
+  return __builtin_fabs(y) < 9007199254740992.0 && __builtin_fmod(y, 2.0) != 0.0 && is_int(y);
 }
 
 }  // namespace
 
 double exp_u10(double d) {
-  const double u = std::nearbyint(d * kRLn2);
+  const double u = __builtin_nearbyint(d * kRLn2);
   const int32_t q = to_int(u);
-  double s = std::fma(u, -kL2U, d);
-  s = std::fma(u, -kL2L, s);
+  double s = __builtin_fma(u, -kL2U, d);
+  s = __builtin_fma(u, -kL2L, s);
   const double s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
   static const double kC[10] = {+0.2081276378237164457e-8, +0.2511210703042288022e-7,
                                 +0.2755762628169491192e-6, +0.2755723402025388239e-5,
@@ -170,11 +173,11 @@ double exp_u10(double d) {
                                 +0.1388888888914497797e-2, +0.8333333333314938210e-2,
                                 +0.4166666666666602598e-1, +0.1666666666666669072e+0};
   double p = poly10(s, s2, s4, s8, kC);
-  p = std::fma(p, s, 0.5);
-  p = std::fma(p, s, 1.0);
-  p = std::fma(p, s, 1.0);
+  p = __builtin_fma(p, s, 0.5);
+  p = __builtin_fma(p, s, 1.0);
+  p = __builtin_fma(p, s, 1.0);
   p = ldexp2(p, q);
-  if (d > 709.78271114955742909217217426) p = HUGE_VAL;
+  if (d > 709.78271114955742909217217426) p = __builtin_inf();
   if (d < -1000.0) p = 0.0;
   return p;
 }
@@ -182,19 +185,21 @@ double exp_u10(double d) {
 double pow_u10(double x, double y) {
   const bool yint = is_int(y);
   const bool yodd = yint && is_odd(y);
-  const D2 d = mul_d2_d(logk(std::fabs(x)), y);
+  const D2 d = mul_d2_d(logk(__builtin_fabs(x)), y);
   double r = expk(d);
-  if (d.x > 709.78271114955742909217217426) r = HUGE_VAL;
-  r *= x > 0.0 ? 1.0 : (yint ? (yodd ? -1.0 : 1.0) : NAN);
-  const double efx = std::copysign(1.0, y) * (std::fabs(x) - 1.0);
-  if (std::isinf(y)) r = efx < 0.0 ? 0.0 : (efx == 0.0 ? 1.0 : HUGE_VAL);
-  if (std::isinf(x) || x == 0.0) {
-    const double mag = (std::signbit(y) != (x == 0.0)) ? 0.0 : HUGE_VAL;
-    r = yodd && std::signbit(x) ? -mag : mag;
+  if (d.x > 709.78271114955742909217217426) r = __builtin_inf();
+  r *= x > 0.0 ? 1.0 : (yint ? (yodd ? -1.0 : 1.0) : __builtin_nan(""));
+  const double efx = __builtin_copysign(1.0, y) * (__builtin_fabs(x) - 1.0);
+  if (__builtin_isinf(y)) r = efx < 0.0 ? 0.0 : (efx == 0.0 ? 1.0 : __builtin_inf());
+  if (__builtin_isinf(x) || x == 0.0) {
+    const double mag = ((__builtin_signbit(y) != 0) != (x == 0.0)) ? 0.0 : __builtin_inf();
+    r = yodd && __builtin_signbit(x) ? -mag : mag;
   }
-  if (std::isnan(x) || std::isnan(y)) r = NAN;
+  if (__builtin_isnan(x) || __builtin_isnan(y)) r = __builtin_nan("");
   if (y == 0.0 || x == 1.0) r = 1.0;
   return r;
 }
 
 }  // namespace tg::pmath
+
+#endif  // TG_HAVE_AVX2
