@@ -7,13 +7,12 @@ as PyTorch's `default` ones."""
 import hashlib
 import importlib.util
 import json
-import os
-import platform
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from simd_path import simd
 
 HERE = Path(__file__).parent
 GOLDEN = json.loads((HERE / "golden" / "torch_math.json").read_text())
@@ -29,19 +28,8 @@ def _load_cases():
 CASES = _load_cases()
 
 
-def _simd():
-    """Whether tapegrad runs its AVX2 kernels here (core/cpu.h decides the same way)."""
-    if os.environ.get("TAPEGRAD_NO_SIMD") == "1" or platform.machine() not in ("x86_64", "AMD64"):
-        return False
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return True
-    return {"avx2", "fma", "f16c"} <= set(flags)
-
-
 def _expected(name):
-    if _simd():
+    if simd():
         return GOLDEN["avx2"]["cases"][name]
     return GOLDEN["default"]["cases"].get(name, GOLDEN["avx2"]["cases"][name])
 

@@ -76,18 +76,23 @@ int64_t sleef_end(bool used, int64_t n) {
   (void)n;
   return 0;
 }
-double sleef_sigmoid(double x) {
+// In place over y[0, n), n from sleef_end.
+void sleef_sigmoid(double* y, int64_t n) {
 #if TG_HAVE_AVX2
-  return 1.0 / (pmath::exp_u10(0.0 - x) + 1.0);
+  if (n > 0) pmath::sigmoid_f64(y, n);
 #else
-  return 1.0 / (1.0 + std::exp(-x));  // not reached: sleef_end is 0
+  (void)y;
+  (void)n;
 #endif
 }
-double sleef_pow(double x, double y) {
+void sleef_pow(double* y, double s, bool reversed, int64_t n) {
 #if TG_HAVE_AVX2
-  return pmath::pow_u10(x, y);
+  if (n > 0) pmath::pow_f64(y, s, reversed, n);
 #else
-  return std::pow(x, y);  // not reached: sleef_end is 0
+  (void)y;
+  (void)s;
+  (void)reversed;
+  (void)n;
 #endif
 }
 
@@ -203,9 +208,9 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
         // PyTorch's AVX2 sigmoid: SLEEF's exp over whole pairs of vectors, 1 / (exp(0 - x) + 1).
         const int64_t vec_end = sleef_end<T>(op == OpCode::sigmoid, out->numel);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
-          const double x = p[off[0]];
-          q[o] = o < vec_end ? sleef_sigmoid(x) : f(x);
+          q[o] = o < vec_end ? p[off[0]] : f(p[off[0]]);
         });
+        sleef_sigmoid(q, vec_end);
       } else {
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) { q[o] = f(p[off[0]]); });
       }
@@ -230,11 +235,9 @@ TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
         const int64_t vec_end = sleef_end<T>(reversed || !is_special_exponent(c), out->numel);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
           const double v = p[off[0]];
-          if (o < vec_end)
-            q[o] = reversed ? sleef_pow(c, v) : sleef_pow(v, c);
-          else
-            q[o] = reversed ? std::pow(c, v) : dpow(v, c);
+          q[o] = o < vec_end ? v : reversed ? std::pow(c, v) : dpow(v, c);
         });
+        sleef_pow(q, c, reversed, vec_end);
       } else if constexpr (std::is_integral<T>::value && !std::is_same<T, bool>::value) {
         const T c = cvt<T>(e.i);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
