@@ -201,7 +201,7 @@ void unary_t(Un op, const T* x, T* y, int64_t n) {
 }
 
 template <class T>
-void pow_t(const T* x, double s, bool reversed, T* out, int64_t n) {
+void pow_t(const T* x, double s, bool reversed, T* out, int64_t n, bool vector_loop) {
   float sv = float(s);  // what the vector code gets
   if constexpr (sizeof(T) == 2) sv = half_to_float(float_to_half(sv));
   // The scalar code: float32 x ** s passes s to pow as a double; the rest is powf.
@@ -219,7 +219,7 @@ void pow_t(const T* x, double s, bool reversed, T* out, int64_t n) {
   bool simd = cpu::simd();
   bool nt = stream_for<T>(n);
   chunked(n, kParallelMin, [&](int64_t b, int64_t e) {
-    const int64_t m = b + (e - b) / kPair<T> * kPair<T>;
+    const int64_t m = vector_loop ? b + (e - b) / kPair<T> * kPair<T> : b;
 #if TG_HAVE_AVX2
     if (simd) {
       pow_avx2(x + b, sv, reversed, out + b, m - b, nt);
@@ -245,12 +245,13 @@ void unary(Un op, DType dt, const void* x, void* y, int64_t n) {
     unary_t(op, static_cast<const uint16_t*>(x), static_cast<uint16_t*>(y), n);
 }
 
-void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n) {
+void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n, bool vector_loop) {
   if (n <= 0) return;
   if (dt == DType::f32)
-    pow_t(static_cast<const float*>(x), s, reversed, static_cast<float*>(out), n);
+    pow_t(static_cast<const float*>(x), s, reversed, static_cast<float*>(out), n, vector_loop);
   else
-    pow_t(static_cast<const uint16_t*>(x), s, reversed, static_cast<uint16_t*>(out), n);
+    pow_t(static_cast<const uint16_t*>(x), s, reversed, static_cast<uint16_t*>(out), n,
+          vector_loop);
 }
 
 namespace {

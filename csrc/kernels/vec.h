@@ -72,7 +72,9 @@ void scalar(Bin op, DType dt, const void* x, float s, bool reversed, void* out, 
 // PyTorch's elementwise loop runs its vector code over whole pairs of vectors (16 float32, 32
 // float16 elements: SLEEF's powf on the AVX2 path) and the C library's pow on the rest, in
 // float64 for float32 x ** s (PyTorch passes the exponent as a double there), else in float32.
-void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n);
+// vector_loop false: the scalar code on every element (PyTorch's loop over a strided input).
+void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n,
+         bool vector_loop = true);
 
 // Exact widening; narrowing rounds to nearest even (overflow -> inf, NaN stays NaN).
 void f16_to_f32(const uint16_t* x, float* y, int64_t n);

@@ -137,23 +137,35 @@ float pow_special(float x, double e) {
   if (e == -1.0) return 1.0f / x;
   return 1.0f / (x * x);  // -2
 }
+// x ** e (or e ** x) through PyTorch's generic pow kernel; vector_loop false: its scalar code
+// only.
+TensorPtr pow_dense(const TensorPtr& a0, double e, bool reversed, bool vector_loop) {
+  if (a0->dt == DType::f64) return typed_pow(a0, Scalar::of(e), reversed, vector_loop);
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
+  auto out = empty(a->shape, a->dt);
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), e, reversed, vector_loop] {
+    vec::pow(a->dt, a->data(), e, reversed, out->data(), a->numel, vector_loop);
+  });
+  return out;
+}
+
 bool is_special(DType dt, double e) {
   if (e == 0.0 || e == 1.0) return true;
   return dt == DType::f32 &&
          (e == 2.0 || e == 3.0 || e == 0.5 || e == -0.5 || e == -1.0 || e == -2.0);
 }
 
-// x ** e (or e ** x when reversed) for a float32/float16 tensor, unrecorded.
+// x ** e (or e ** x when reversed) for a floating tensor, unrecorded. PyTorch walks a permuted
+// x ** e in memory order; e ** x is a binary op with a contiguous output, whose loop runs its
+// scalar code on every element of a strided x.
 TensorPtr pow_raw(const TensorPtr& a0, double e, bool reversed) {
-  if (!reversed && is_special(a0->dt, e))
-    return map1_new(a0, [e](float x) { return pow_special(x, e); });
-  TensorPtr keep;
-  const TensorPtr& a = dense_ref(a0, keep);
-  auto out = empty(a->shape, a->dt);
-  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), e, reversed] {
-    vec::pow(a->dt, a->data(), e, reversed, out->data(), a->numel);
+  if (reversed && !a0->is_contiguous()) return pow_dense(a0, e, true, false);
+  return in_memory_order(a0, [e, reversed](const TensorPtr& a) {
+    if (a->dt != DType::f64 && !reversed && is_special(a->dt, e))
+      return map1_new(a, [e](float x) { return pow_special(x, e); });
+    return pow_dense(a, e, reversed, true);
   });
-  return out;
 }
 
 // x ** s or s ** x for the integer dtypes, and the dtype it is computed in otherwise.
@@ -164,7 +176,7 @@ TensorPtr pow_other_dtypes(TensorPtr& a, const Scalar& s, bool reversed) {
   if (!is_floating(rt) && !reversed && s.dt != DType::f64 && s.i < 0)
     throw std::runtime_error("Integers to negative integer powers are not allowed.");
   a = to_dtype(a, rt);
-  return rt == DType::f64 || !is_floating(rt) ? typed_pow(a, s, reversed) : nullptr;
+  return is_floating(rt) ? nullptr : typed_pow(a, s, reversed);
 }
 }  // namespace
 
@@ -182,9 +194,7 @@ void Op_pow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   if (e == 0.0) {
     gin[0] = zeros(n.in_shape[0], g->dt);
   } else {
-    const TensorPtr& x = n.unpack(0);
-    TensorPtr p =
-        g->dt == DType::f64 ? typed_pow(x, Scalar::of(e - 1.0), false) : pow_raw(x, e - 1.0, false);
+    TensorPtr p = pow_raw(n.unpack(0), e - 1.0, false);
     gin[0] = binary_new(Binary::mul, g, scalar_new(p, Binary::mul, e, false));
   }
 }

@@ -220,9 +220,9 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
   return out;
 }
 
-TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
+TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed, bool vector_loop) {
   auto out = empty(x->shape, x->dt);
-  launch({x.get(), out.get()}, [e, reversed, x = x.get(), out = out.get()] {
+  launch({x.get(), out.get()}, [e, reversed, vector_loop, x = x.get(), out = out.get()] {
     visit(x->dt, [&](auto tag) {
       using T = decltype(tag);
       int64_t st[1][kMaxDims];
@@ -232,7 +232,8 @@ TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
       if constexpr (std::is_same<T, double>::value) {
         const double c = e.as_double();
         // PyTorch's AVX2 pow (no special exponent): SLEEF's over whole pairs of vectors.
-        const int64_t vec_end = sleef_end<T>(reversed || !is_special_exponent(c), out->numel);
+        const int64_t vec_end =
+            sleef_end<T>(vector_loop && (reversed || !is_special_exponent(c)), out->numel);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
           const double v = p[off[0]];
           q[o] = o < vec_end ? v : reversed ? std::pow(c, v) : dpow(v, c);

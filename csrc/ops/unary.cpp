@@ -62,7 +62,10 @@ TensorPtr integer_input(OpCode op, const TensorPtr& a) {
 
 TensorPtr unary(OpCode op, const TensorPtr& a) {
   if (!is_floating(a->dt)) return unary_raw(op, integer_input(op, a));  // never recorded
-  auto out = unary_raw(op, a);
+  auto out =
+      op == OpCode::sigmoid
+          ? in_memory_order(a, [](const TensorPtr& t) { return unary_raw(OpCode::sigmoid, t); })
+          : unary_raw(op, a);
   record(op, out, {a.get()});
   return out;
 }
