@@ -183,3 +183,25 @@ def test_where_with_a_scalar_branch(backend):
     assert y.grad_fn.name() == "WhereBackward0"
     (y * y).sum().backward()
     assert a.grad.tolist() == [2.0, 0.0, 6.0]
+
+
+@pytest.mark.parametrize("other", [2, 2.5, True])
+def test_logical_ops_take_tensors_only(other):
+    # PyTorch 2.13's messages: the method names position 1, the function position 2
+    x = tg.ones(3)
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        kind = type(other).__name__
+        with pytest.raises(
+            TypeError,
+            match=rf"^{name}\(\): argument 'other' \(position 1\) must be Tensor, not {kind}$",
+        ):  # noqa: E501
+            getattr(x, name)(other)
+        with pytest.raises(TypeError, match=r"\(position 2\) must be Tensor"):
+            getattr(tg, name)(x, other)
+
+
+def test_bool_mask_operators_take_a_python_bool():
+    m = tg.tensor([True, False, True])
+    assert (m & True).tolist() == [True, False, True]
+    assert (m | False).tolist() == [True, False, True]
+    assert (m ^ True).tolist() == [False, True, False]

@@ -20,7 +20,9 @@ def _model(kind, dtype):
         m = nn.Linear(1, 1)
     else:
         m = nn.Sequential(nn.Linear(10, 16), nn.Tanh(), nn.Linear(16, 3), nn.ReLU())
-    return m.half() if dtype == "float16" else m
+    if dtype == "float16":
+        return m.half()
+    return m.double() if dtype == "float64" else m
 
 
 def _optimizer(kind, params):
@@ -48,6 +50,9 @@ CASES = [
     ("mlp", "adam", "float32", nn.L1Loss()),
     ("mlp", "adam", "float16", nn.MSELoss()),
     ("linear", "sgd", "float16", nn.MSELoss()),
+    ("mlp", "momentum", "float16", nn.MSELoss()),  # float16 adds with a vector body and a tail
+    ("mlp", "momentum", "float64", nn.MSELoss()),
+    ("mlp", "adam", "float64", nn.L1Loss()),
 ]
 
 
@@ -302,3 +307,20 @@ def test_a_rebound_tensor_is_seen():
         assert inner(x).item() == 2.0
         factor = tg.tensor([4.0, 4.0])  # a closure cell rebound
         assert inner(x).item() == 8.0
+
+
+def test_a_whole_read_zero_dim_factor_is_reread_on_replay():
+    # float16 x * a float32 0-dim tensor reads the factor whole; a replay must read its new value
+    with tg.use_backend("cpp"):
+        scale = tg.tensor(0.1)
+
+        @tg.compile
+        def f(x):
+            return x * scale
+
+        x = tg.tensor([0.3, 1.7, 1000.0], dtype=tg.float16)
+        for v in (0.1, 0.7, 3.3):
+            scale.fill_(v)
+            want = (x * tg.tensor(v)).tolist()
+            assert f(x).tolist() == want
+        assert f.captures == 1

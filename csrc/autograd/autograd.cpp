@@ -196,6 +196,14 @@ bool exclusive(const TensorPtr& t) {
   return t.use_count() == 1 && t->st.use_count() == 1;
 }
 
+// add and sub take their gradient in any layout (their backward passes it on, or sums it with
+// sum_to, which reads strides), as PyTorch's do: the expanded gradient of a sum reaches the
+// broadcast reduction as a view and is summed in that layout's order. Every other backward
+// gets a dense gradient.
+bool takes_strided_grad(const Node& n) {
+  return std::strcmp(n.op->name, "add") == 0 || std::strcmp(n.op->name, "sub") == 0;
+}
+
 // dst <- dst + g (dst owned by us), or a fresh sum when dst's buffer is shared.
 void accumulate(TensorPtr& dst, TensorPtr g) {
   if (!dst) {
@@ -203,7 +211,7 @@ void accumulate(TensorPtr& dst, TensorPtr g) {
     return;
   }
   if (g->dt != dst->dt) g = convert(*g, dst->dt);
-  if (!exclusive(dst)) dst = copy_of(*dst);
+  if (!exclusive(dst) || !dst->is_contiguous()) dst = copy_of(*dst);
   launch({dst.get(), g.get()}, [d = dst.get(), g = g.get()] { add_into(*d, *g); });
 }
 }  // namespace
@@ -230,7 +238,7 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
     std::lock_guard<std::mutex> lock(grad_lock(&leaf));
     if (!leaf.grad) {
-      TensorPtr fresh = exclusive(g) ? std::move(g) : copy_of(*g);
+      TensorPtr fresh = exclusive(g) && g->is_contiguous() ? std::move(g) : copy_of(*g);
       if (tl_capture) {  // a replayed step makes the same assignment
         tl_capture->grad_event(&leaf, nullptr, false);
         capture_push([l = &leaf, fresh] { swap_grad(*l, fresh); }, {&leaf});
@@ -289,7 +297,7 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     check_interrupt();
     if (!n->grad) continue;  // no gradient reached this node
     if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
-    TensorPtr g = dense(std::move(n->grad));
+    TensorPtr g = takes_strided_grad(*n) ? std::move(n->grad) : dense(std::move(n->grad));
     TensorPtr grads[kMaxInputs];
     n->op->backward(*n, g, grads);
     for (int i = 0; i < n->n_in; ++i) {

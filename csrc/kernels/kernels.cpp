@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/cascade_sum.h"
 #include "kernels/typed.h"
 #include "kernels/vec.h"
 
@@ -129,72 +130,13 @@ void convert_into(const TensorImpl& src, TensorImpl& dst) {
   }
 }
 
-void sum_f32(const TensorImpl& x, unsigned mask, float* acc) {
-  // Drop unit dims (they change no layout), then classify what remains.
-  Shape s;
-  unsigned m = 0;
-  for (int d = 0; d < x.shape.n; ++d) {
-    if (x.shape.d[d] == 1) continue;
-    if (mask & (1u << d)) m |= 1u << s.n;
-    s.push(x.shape.d[d]);
-  }
-  int64_t out_numel = 1;
-  for (int d = 0; d < s.n; ++d)
-    if (!(m & (1u << d))) out_numel *= s.d[d];
-  std::fill(acc, acc + out_numel, 0.0f);
-  if (x.numel == 0) return;
-  int64_t lead = 1, tail = 1;  // reduced leading block / reduced trailing block
-  int k = 0;
-  while (k < s.n && (m & (1u << k)))
-    lead *= s.d[k++];
-  int j = s.n;
-  while (j > k && (m & (1u << (j - 1))))
-    tail *= s.d[--j];
-  bool middle_kept = true;  // everything between the two blocks is kept
-  for (int d = k; d < j; ++d)
-    if (m & (1u << d)) middle_kept = false;
-  if (out_numel == 1) {  // everything is reduced: one blocked sum over the whole buffer
-    acc[0] = vec::sum(x.dt, x.data(), x.numel);
-    return;
-  }
-  if (middle_kept && lead == 1) {
-    // Reducing a contiguous tail: one blocked vector sum per output element.
-    const char* base = static_cast<const char*>(x.data());
-    const size_t row = size_t(tail) * itemsize(x.dt);
-    for (int64_t o = 0; o < out_numel; ++o)
-      acc[o] = vec::sum(x.dt, base + size_t(o) * row, tail);
-    return;
-  }
-  if (middle_kept && tail == 1) {
-    // Reducing leading dims (a bias gradient): add each row into the accumulator.
-    dispatch(x.dt, [&](auto tag) {
-      using T = decltype(tag);
-      const T* p = x.as<T>();
-      for (int64_t r = 0; r < lead; ++r) {
-        const T* row = p + r * out_numel;
-        for (int64_t i = 0; i < out_numel; ++i)
-          acc[i] += to_f32(row[i]);
-      }
-      return 0;
-    });
-    return;
-  }
-  int64_t so[kMaxDims], unused[kMaxDims] = {};
-  int64_t st = 1;
-  for (int d = s.n - 1; d >= 0; --d) {
-    if (m & (1u << d)) {
-      so[d] = 0;
-    } else {
-      so[d] = st;
-      st *= s.d[d];
-    }
-  }
-  dispatch(x.dt, [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = x.as<T>();
-    for_each2(s, so, unused, [&](int64_t i, int64_t o, int64_t) { acc[o] += to_f32(p[i]); });
-    return 0;
-  });
+void sum_dims(const TensorImpl& x, unsigned mask, void* out, bool as_f32) {
+  using csum::Kind;
+  const Kind k = x.dt == DType::f64   ? Kind::f64
+                 : x.dt == DType::f32 ? Kind::f32
+                 : as_f32             ? Kind::f16f32
+                                      : Kind::f16;
+  csum::sum(k, x.data(), x.shape, x.strides.d, mask, out);
 }
 
 }  // namespace tg

@@ -228,8 +228,9 @@ void fill_value(TensorImpl& t, float v);
 // dst <- src converted to dst's dtype (same shape; either may be strided).
 void convert_into(const TensorImpl& src, TensorImpl& dst);
 
-// Sum of `x` over the dims flagged in `reduce_mask` (bit d), accumulated in float32, into
-// `acc` laid out as the kept dims in order.
-void sum_f32(const TensorImpl& x, unsigned reduce_mask, float* acc);
+// Sum of `x` (float32, float16 or float64, any strides) over the dims flagged in `reduce_mask`
+// (bit d), in PyTorch's order (kernels/cascade_sum.h), into `out` laid out as the kept dims in
+// order, of x's dtype; with `as_f32` a float16 x gives float32, the sum of x.to(float) (mean's).
+void sum_dims(const TensorImpl& x, unsigned reduce_mask, void* out, bool as_f32 = false);
 
 }  // namespace tg

@@ -1,21 +1,17 @@
 #include "kernels/optim.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
+#include "core/cpu.h"
 #include "core/threads.h"
 #include "kernels/kernels.h"
 
 namespace tg {
 
 namespace {
-// PyTorch's float32 add/lerp/addcmul kernels fuse the multiply-add. a*b of two floats is exact in
-// double, so this rounds once more only in ~2^-29 of cases, exactly as the NumPy reference does
-// (backends/numpy_ref/optim.py), keeping the two backends bit-identical.
-inline float fused(float a, float b, float c) {
-  return float(double(a) * double(b) + double(c));
-}
-
 void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
   if (t.shape != p.shape || t.dt != p.dt)
     throw std::runtime_error(std::string("optimizer: ") + what + " of " + describe(t) +
@@ -23,86 +19,130 @@ void check_same(const TensorImpl& p, const TensorImpl& t, const char* what) {
 }
 }  // namespace
 
-// Every step below is one PyTorch tensor op: computed in float32 and rounded to the parameter
-// dtype (R). In float16, `a.add(b, alpha=s)` rounds alpha and the product to float16 (PyTorch's
-// element-wise path); in float32 it is one fused multiply-add. backends/numpy_ref/optim.py reads
-// the same, step for step. The work goes block by block so float16 loads, stores and roundings
-// use the vector conversions.
+// Every step below is one PyTorch tensor op, computed in T (float32 for float16 and float32
+// parameters, float64 for float64) and rounded to the parameter dtype where PyTorch stores it.
+// PyTorch's AVX2 kernels are compiled with FMA contraction: add(b, alpha), lerp_ and addcmul_
+// round once (fused) in the vector body and in the scalar tail alike, with one exception: a
+// float16 add's tail (the last numel % 32 elements) runs in Half arithmetic, rounding alpha * b
+// to float16 first. The fused steps use FMA instructions (optim_avx2.cpp). PyTorch's baseline
+// kernels (ATEN_CPU_CAPABILITY=default) fuse nothing; the portable path (cpu::simd() off) follows
+// those. backends/numpy_ref/optim.py reads the same (the AVX2 form), step by step.
+// The work goes block by block so float16 loads, stores and roundings use the vector conversions.
 namespace {
 constexpr int64_t kB = 256;
+constexpr int64_t kHalfChunk = 32;  // elements per float16 vector-loop iteration in PyTorch
 
+template <class T>
 struct Block {
   DType dt;
   int64_t i0, m;
-  void load(const TensorImpl& t, float* dst) const {
-    if (dt == DType::f32)
+  bool fuse;
+  int64_t half_body;  // float16: elements [0, half_body) are in PyTorch's vector loop
+
+  void load(const TensorImpl& t, T* dst) const {
+    if constexpr (std::is_same_v<T, double>) {
+      std::memcpy(dst, t.as<double>() + i0, size_t(m) * 8);
+    } else if (dt == DType::f32) {
       std::memcpy(dst, t.as<float>() + i0, size_t(m) * 4);
-    else
+    } else {
       widen_block(t.as<uint16_t>() + i0, dst, m);
+    }
   }
-  void store(const float* src, TensorImpl& t) const {
-    if (dt == DType::f32)
+  void store(const T* src, TensorImpl& t) const {
+    if constexpr (std::is_same_v<T, double>) {
+      std::memcpy(t.as<double>() + i0, src, size_t(m) * 8);
+    } else if (dt == DType::f32) {
       std::memcpy(t.as<float>() + i0, src, size_t(m) * 4);
-    else
+    } else {
       narrow_block(src, t.as<uint16_t>() + i0, m);
+    }
   }
-  void round(float* x) const {  // to the dtype and back (nothing to do for float32)
-    if (dt == DType::f32) return;
-    uint16_t tmp[kB];
-    narrow_block(x, tmp, m);
-    widen_block(tmp, x, m);
+  void round(T* x) const {  // to the dtype and back (nothing to do for float32/64)
+    if constexpr (std::is_same_v<T, float>) {
+      if (dt != DType::f16) return;
+      uint16_t tmp[kB];
+      narrow_block(x, tmp, m);
+      widen_block(tmp, x, m);
+    }
+  }
+  // out = s * x + y, rounded once (reached only where cpu::simd(): the AVX2 kernels)
+  void fma_s(T s, const T* x, const T* y, T* out, int64_t n) const {
+#if TG_HAVE_AVX2
+    detail::fma_scalar_avx2(s, x, y, out, n);
+#else
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = std::fma(s, x[i], y[i]);
+#endif
+  }
+  // out = x * y + z, rounded once when fusing, else twice
+  void mul_add(const T* x, const T* y, const T* z, T* out) const {
+    if (fuse) {
+#if TG_HAVE_AVX2
+      detail::fma_arrays_avx2(x, y, z, out, m);
+      return;
+#endif
+    }
+    for (int64_t i = 0; i < m; ++i)
+      out[i] = x[i] * y[i] + z[i];
   }
   // a <- a + alpha * b, as PyTorch's add(b, alpha=alpha) on this dtype.
-  void add(float* a, const float* b, double alpha) const {
-    if (dt == DType::f32) {
-      const float s = float(alpha);
-      for (int64_t i = 0; i < m; ++i)
-        a[i] = fused(s, b[i], a[i]);
-      return;
+  void add(T* a, const T* b, double alpha) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (dt == DType::f16) {
+        const float s = round_f16(float(alpha));
+        const int64_t body = fuse ? std::clamp(half_body - i0, int64_t(0), m) : 0;
+        fma_s(s, b, a, a, body);
+        for (int64_t i = body; i < m; ++i)
+          a[i] = a[i] + round_f16(s * b[i]);
+        round(a);
+        return;
+      }
     }
-    float t[kB];
-    const float s = round_f16(float(alpha));
-    for (int64_t i = 0; i < m; ++i)
-      t[i] = s * b[i];
-    round(t);
-    for (int64_t i = 0; i < m; ++i)
-      a[i] += t[i];
-    round(a);
+    const T s = T(alpha);
+    if (fuse)
+      fma_s(s, b, a, a, m);
+    else
+      for (int64_t i = 0; i < m; ++i)
+        a[i] = a[i] + s * b[i];
   }
 };
 
 // Big parameters are split across the thread pool; each block touches only its own elements.
-template <class Fn>
+template <class T, class Fn>
 void blocks(const TensorImpl& p, Fn fn) {
   const int64_t nb = (p.numel + kB - 1) / kB;
+  const bool fuse = cpu::simd();
+  const int64_t half_body = p.numel / kHalfChunk * kHalfChunk;
   auto run = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
-      fn(Block{p.dt, b * kB, std::min(kB, p.numel - b * kB)});
+      fn(Block<T>{p.dt, b * kB, std::min(kB, p.numel - b * kB), fuse, half_body});
   };
   if (p.numel >= (int64_t(1) << 16))
     parallel_for(nb, 64, run);
   else
     run(0, nb);
 }
-}  // namespace
 
-TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const SgdOpts& o) {
-  check_same(p, g, "grad");
-  if (buf) check_same(p, *buf, "momentum buffer");
-  const bool first = o.momentum != 0 && !buf;
-  if (first) buf = empty(p.shape, p.dt);
-  const float mom = float(o.momentum);
-  blocks(p, [&](const Block& k) {
-    float P[kB], D[kB], B[kB];
+void check_float(const TensorImpl& p) {
+  if (p.dt != DType::f32 && p.dt != DType::f16 && p.dt != DType::f64)
+    throw ValueError("optimizer: parameters must be float16, float32 or float64, not " +
+                     describe(p));
+}
+
+template <class T>
+void sgd_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl* buf, bool first, const SgdOpts& o) {
+  const T mom = T(o.momentum);
+  blocks<T>(p, [&](const Block<T>& k) {
+    T P[kB], D[kB], B[kB];
     k.load(p, P);
     k.load(g, D);
     if (o.maximize)
       for (int64_t i = 0; i < k.m; ++i)
         D[i] = -D[i];
     if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
-    if (o.momentum != 0) {
+    if (buf) {
       if (first) {
-        std::memcpy(B, D, size_t(k.m) * 4);
+        std::memcpy(B, D, sizeof(T) * size_t(k.m));
       } else {
         k.load(*buf, B);
         for (int64_t i = 0; i < k.m; ++i)
@@ -114,35 +154,27 @@ TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const Sg
       if (o.nesterov)
         k.add(D, B, o.momentum);
       else
-        std::memcpy(D, B, size_t(k.m) * 4);
+        std::memcpy(D, B, sizeof(T) * size_t(k.m));
     }
     k.add(P, D, -o.lr);
     k.store(P, p);
   });
-  p.bump_version();
-  if (buf) buf->bump_version();
-  return buf;
 }
 
-void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
-                 const AdamOpts& o) {
-  check_same(p, g, "grad");
-  check_same(p, m, "exp_avg");
-  check_same(p, v, "exp_avg_sq");
-  if (step.dt != DType::f32 || step.numel != 1)
-    throw ValueError("adam_update: step must be a 1-element float32 tensor");
-  float& count = step.as<float>()[0];
-  count += 1.0f;
-  step.bump_version();
-  const double t = double(count);
-  const double bc1 = 1.0 - std::pow(o.beta1, t);
-  const double bc2 = 1.0 - std::pow(o.beta2, t);
-  const float step_size = float(-(o.lr / bc1));
-  const float bc2_sqrt = float(std::sqrt(bc2));
-  const float w = float(1.0 - o.beta1), b2 = float(o.beta2), one_m_b2 = float(1.0 - o.beta2);
-  const float eps = p.dt == DType::f16 ? round_f16(float(o.eps)) : float(o.eps);
-  blocks(p, [&](const Block& k) {
-    float P[kB], D[kB], M[kB], V[kB], E[kB];
+struct AdamScalars {
+  double step_size, bc2_sqrt, eps;
+};
+
+template <class T>
+void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v,
+                 const AdamOpts& o, const AdamScalars& s) {
+  const T step_size = T(-s.step_size), bc2_sqrt = T(s.bc2_sqrt);
+  const T w = T(1.0 - o.beta1), b2 = T(o.beta2), one_m_b2 = T(1.0 - o.beta2);
+  // add_(eps) takes the scalar in the tensor's dtype (float16 rounds 1e-8 to 0)
+  const T eps = p.dt == DType::f16 ? T(round_f16(float(s.eps))) : T(s.eps);
+  const bool small = std::fabs(w) < T(0.5);
+  blocks<T>(p, [&](const Block<T>& k) {
+    T P[kB], D[kB], M[kB], V[kB], E[kB];
     k.load(p, P);
     k.load(g, D);
     k.load(m, M);
@@ -151,14 +183,24 @@ void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
       for (int64_t i = 0; i < k.m; ++i)
         D[i] = -D[i];
     if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
-    for (int64_t i = 0; i < k.m; ++i)  // lerp_(d, w), PyTorch's two-sided formula, fused
-      M[i] = std::fabs(w) < 0.5f ? fused(w, D[i] - M[i], M[i]) : fused(w - 1.0f, D[i] - M[i], D[i]);
+    for (int64_t i = 0; i < k.m; ++i)
+      E[i] = D[i] - M[i];
+    // lerp_(d, w), PyTorch's two-sided formula: m + w (d - m), or d + (w - 1)(d - m)
+    if (k.fuse)
+      k.fma_s(small ? w : w - T(1), E, small ? M : D, M, k.m);
+    else if (small)
+      for (int64_t i = 0; i < k.m; ++i)
+        M[i] = M[i] + w * E[i];
+    else
+      for (int64_t i = 0; i < k.m; ++i)
+        M[i] = D[i] - E[i] * (T(1) - w);
     k.round(M);
     for (int64_t i = 0; i < k.m; ++i)
       V[i] *= b2;  // mul_(beta2)
     k.round(V);
     for (int64_t i = 0; i < k.m; ++i)
-      V[i] = fused(one_m_b2 * D[i], D[i], V[i]);  // addcmul_
+      E[i] = one_m_b2 * D[i];
+    k.mul_add(E, D, V, V);  // addcmul_(d, d, value=1 - beta2)
     k.round(V);
     for (int64_t i = 0; i < k.m; ++i)
       E[i] = std::sqrt(V[i]);
@@ -170,11 +212,50 @@ void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
       E[i] += eps;
     k.round(E);
     for (int64_t i = 0; i < k.m; ++i)
-      P[i] += (step_size * M[i]) / E[i];  // addcdiv_
+      P[i] += (step_size * M[i]) / E[i];  // addcdiv_ (a division does not fuse)
     k.store(M, m);
     k.store(V, v);
     k.store(P, p);
   });
+}
+}  // namespace
+
+TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const SgdOpts& o) {
+  check_float(p);
+  check_same(p, g, "grad");
+  if (buf) check_same(p, *buf, "momentum buffer");
+  const bool first = o.momentum != 0 && !buf;
+  if (first) buf = empty(p.shape, p.dt);
+  TensorImpl* b = o.momentum != 0 ? buf.get() : nullptr;
+  if (p.dt == DType::f64)
+    sgd_blocks<double>(p, g, b, first, o);
+  else
+    sgd_blocks<float>(p, g, b, first, o);
+  p.bump_version();
+  if (buf) buf->bump_version();
+  return buf;
+}
+
+void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
+                 const AdamOpts& o) {
+  check_float(p);
+  check_same(p, g, "grad");
+  check_same(p, m, "exp_avg");
+  check_same(p, v, "exp_avg_sq");
+  if (step.dt != DType::f32 || step.numel != 1)
+    throw ValueError("adam_update: step must be a 1-element float32 tensor");
+  float& count = step.as<float>()[0];
+  count += 1.0f;
+  step.bump_version();
+  // Python floats in PyTorch: bias_correction2 ** 0.5 is pow, not sqrt
+  const double t = double(count);
+  const double bc1 = 1.0 - std::pow(o.beta1, t);
+  const double bc2 = 1.0 - std::pow(o.beta2, t);
+  const AdamScalars s{o.lr / bc1, std::pow(bc2, 0.5), o.eps};
+  if (p.dt == DType::f64)
+    adam_blocks<double>(p, g, m, v, o, s);
+  else
+    adam_blocks<float>(p, g, m, v, o, s);
   p.bump_version();
   m.bump_version();
   v.bump_version();

@@ -1,6 +1,8 @@
 // Optimizer update kernels, written to round exactly where PyTorch's single-tensor SGD and Adam
-// round: every tensor op of theirs is one float32 computation and one rounding here.
+// round: every tensor op of theirs is one float32 (float64 for float64 parameters) computation
+// and one rounding here.
 #pragma once
+#include "core/cpu.h"
 #include "core/tensor.h"
 
 namespace tg {
@@ -22,3 +24,14 @@ void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
                  const AdamOpts& o);
 
 }  // namespace tg
+
+namespace tg::detail {
+#if TG_HAVE_AVX2
+// out[i] = s * x[i] + y[i] and out[i] = x[i] * y[i] + z[i], each rounded once (optim_avx2.cpp;
+// only where cpu::simd()). out may alias any input.
+void fma_scalar_avx2(float s, const float* x, const float* y, float* out, int64_t n);
+void fma_scalar_avx2(double s, const double* x, const double* y, double* out, int64_t n);
+void fma_arrays_avx2(const float* x, const float* y, const float* z, float* out, int64_t n);
+void fma_arrays_avx2(const double* x, const double* y, const double* z, double* out, int64_t n);
+#endif
+}  // namespace tg::detail

@@ -182,11 +182,80 @@ void uniform_fma(float* out, int64_t n, const uint32_t* r, float range, float fr
 
 }  // namespace
 
+namespace {
+
+// PyTorch's generic NormalFill16 for float, which its `default` capability build runs: the C
+// library's logf/cosf/sinf, theta formed in double, an explicit fma at the end. tapegrad's
+// portable path (TAPEGRAD_NO_SIMD=1) follows it.
+void normal_fill16_generic(float* data, float mean, float std) {
+  for (int j = 0; j < 8; ++j) {
+    const float u1 = 1.0f - data[j];
+    const float u2 = data[j + 8];
+    const float radius = std::sqrt(-2.0f * std::log(u1));
+    const float theta = static_cast<float>(2.0 * kPi * static_cast<double>(u2));
+    data[j] = std::fma(radius * std::cos(theta), std, mean);
+    data[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+  }
+}
+
+// Without FMA contraction (PyTorch's `default` build): x * range rounds before the addition.
+void uniform_plain(float* out, int64_t n, const uint32_t* r, float range, float from) {
+  for (int64_t i = 0; i < n; ++i) {
+    const volatile float scaled = unit_float(r[i]) * range;
+    out[i] = scaled + from;
+  }
+}
+
+}  // namespace
+
 void normal_fill16(float* data, float mean, float std) {
+  if (!cpu::simd()) {
+    normal_fill16_generic(data, mean, std);
+    return;
+  }
   if (kHaveFma)
     fill16_fma(data, mean, std);
   else
     fill16_body(data, mean, std);
+}
+
+namespace {
+
+template <class T>
+void fma_loop(const T* a, const T* b, const T* c, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b[i], c[i]);
+}
+
+// The same loop compiled for FMA: one instruction per element instead of a libm call.
+#if defined(__x86_64__) && defined(__GNUC__)
+template <class T>
+__attribute__((target("fma"))) void fma_loop_hw(const T* a, const T* b, const T* c, T* out,
+                                                int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b[i], c[i]);
+}
+#else
+template <class T>
+void fma_loop_hw(const T* a, const T* b, const T* c, T* out, int64_t n) {
+  fma_loop(a, b, c, out, n);
+}
+#endif
+
+}  // namespace
+
+void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n) {
+  if (kHaveFma)
+    fma_loop_hw(a, b, c, out, n);
+  else
+    fma_loop(a, b, c, out, n);
+}
+
+void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n) {
+  if (kHaveFma)
+    fma_loop_hw(a, b, c, out, n);
+  else
+    fma_loop(a, b, c, out, n);
 }
 
 uint64_t nondeterministic_seed() {
@@ -242,9 +311,37 @@ void Generator::uniform(float* out, int64_t n, double from, double to) {
     const int64_t k = std::min<int64_t>(256, n - i);
     for (int64_t j = 0; j < k; ++j)
       r[j] = random();
-    uniform_fma(out + i, k, r, range, f);
+    if (cpu::simd())
+      uniform_fma(out + i, k, r, range, f);
+    else
+      uniform_plain(out + i, k, r, range, f);
   }
 }
+
+void Generator::uniform(double* out, int64_t n, double from, double to) {
+  const double range = to - from;
+  if (cpu::simd()) {
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = std::fma(unit_double(random64()), range, from);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const volatile double scaled = unit_double(random64()) * range;
+    out[i] = scaled + from;
+  }
+}
+
+namespace {
+
+// normal_distribution's `z * std + mean`: fused by PyTorch's AVX2 build, rounded twice by its
+// `default` build (tapegrad's portable path).
+double scale_shift(double z, double std, double mean) {
+  if (cpu::simd()) return std::fma(z, std, mean);
+  const volatile double scaled = z * std;
+  return scaled + mean;
+}
+
+}  // namespace
 
 double Generator::normal_double() {
   if (has_next_double_) {
@@ -263,7 +360,7 @@ double Generator::normal_double() {
 void Generator::normal(float* out, int64_t n, double mean, double std, bool half_blocks) {
   if (n < 16) {
     for (int64_t i = 0; i < n; ++i)
-      out[i] = static_cast<float>(std::fma(normal_double(), std, mean));
+      out[i] = static_cast<float>(scale_shift(normal_double(), std, mean));
     return;
   }
   const float m = static_cast<float>(mean), s = static_cast<float>(std);
@@ -293,6 +390,42 @@ void Generator::normal(float* out, int64_t n, double mean, double std, bool half
   for (int64_t i = 0; i + 16 <= n; i += 16)
     block(out + i);
   if (n % 16 != 0) block(out + n - 16);
+}
+
+namespace {
+
+// PyTorch's generic normal_fill_16 for double: libm's log, cos and sin (not the Cephes
+// polynomials of the float kernel), the final scale-and-shift fused.
+void normal_fill16_double(double* data, double mean, double std) {
+  const double two_pi = 2.0 * kPi;
+  for (int j = 0; j < 8; ++j) {
+    const double u1 = 1.0 - data[j];
+    const double u2 = data[j + 8];
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const double theta = two_pi * u2;
+    data[j] = std::fma(radius * std::cos(theta), std, mean);
+    data[j + 8] = std::fma(radius * std::sin(theta), std, mean);
+  }
+}
+
+}  // namespace
+
+void Generator::normal(double* out, int64_t n, double mean, double std) {
+  if (n < 16) {
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = scale_shift(normal_double(), std, mean);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = unit_double(random64());
+  for (int64_t i = 0; i + 16 <= n; i += 16)
+    normal_fill16_double(out + i, mean, std);
+  if (n % 16 != 0) {  // as for float: the last 16 values again, from fresh uniforms
+    double* tail = out + n - 16;
+    for (int i = 0; i < 16; ++i)
+      tail[i] = unit_double(random64());
+    normal_fill16_double(tail, mean, std);
+  }
 }
 
 void Generator::randint(int64_t* out, int64_t n, int64_t low, int64_t high) {

@@ -32,6 +32,11 @@ class Generator {
   // kept in the generator. n >= 16: float uniforms transformed 16 at a time (the AVX2 path).
   // half_blocks: the layout PyTorch uses for float16 outputs (uniforms drawn block by block).
   void normal(float* out, int64_t n, double mean, double std, bool half_blocks);
+  // float64 outputs: 53 random bits from two draws each, fma(x, to - from, from) in double.
+  void uniform(double* out, int64_t n, double from, double to);
+  // float64 normal_: n < 16 as above without the float rounding; n >= 16: double uniforms, then
+  // PyTorch's scalar 16-wide Box-Muller in double with the C library's log, cos and sin.
+  void normal(double* out, int64_t n, double mean, double std);
   // out[i] = low + draw % (high - low), a 64-bit draw when the range is >= 2^28.
   void randint(int64_t* out, int64_t n, int64_t low, int64_t high);
   // PyTorch's randperm for n < 2^32 / 20: swap-based shuffle with random() % (n - i).
@@ -60,6 +65,11 @@ class Generator {
 void normal_fill16(float* data, float mean, float std);
 
 uint64_t nondeterministic_seed();
+
+// out[i] = fma(a[i], b[i], c[i]), rounded once (the FMA instruction where the CPU has one): the
+// fused steps of PyTorch's kernels that tapegrad's factories reproduce from Python.
+void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n);
+void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n);
 
 }  // namespace rng
 }  // namespace tg

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/threads.h"
+#include "kernels/cascade_sum.h"
 #include "kernels/unary_math.h"
 
 namespace tg::vec {
@@ -122,33 +123,6 @@ void scalar_portable(Bin op, const T* x, float s, bool reversed, T* out, int64_t
         return map1(x, out, n, [s](float v) { return v / s; });
     }
   }
-}
-
-// 32 interleaved partial sums, combined by halving: the same order as sum_block_*_avx2.
-template <class T>
-float sum_block_portable(const T* x, int64_t n) {
-  float acc[32] = {};
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    for (int j = 0; j < 32; ++j)
-      acc[j] += ld(x, i + j);
-  for (int j = 0; i + j < n; ++j)
-    acc[j] += ld(x, i + j);
-  for (int w = 16; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j)
-      acc[j] += acc[j + w];
-  return acc[0];
-}
-
-float pairwise(const float* p, int64_t m) {
-  if (m <= 8) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < m; ++i)
-      s += p[i];
-    return s;
-  }
-  int64_t h = m / 2;
-  return pairwise(p, h) + pairwise(p + h, m - h);
 }
 
 template <class T>
@@ -352,42 +326,11 @@ void f32_to_f16(const float* x, uint16_t* y, int64_t n) {
 }
 
 float sum(DType dt, const void* x, int64_t n) {
-  if (n <= 0) return 0.0f;
-  bool simd = cpu::simd();
-  auto block = [&](int64_t k) -> float {
-    int64_t b = k * kSumBlock, m = std::min(kSumBlock, n - b);
-    if (dt == DType::f32) {
-      const float* p = static_cast<const float*>(x) + b;
-#if TG_HAVE_AVX2
-      if (simd) return detail::sum_block_f32_avx2(p, m);
-#endif
-      return sum_block_portable(p, m);
-    }
-    const uint16_t* p = static_cast<const uint16_t*>(x) + b;
-#if TG_HAVE_AVX2
-    if (simd) return detail::sum_block_f16_avx2(p, m);
-#endif
-    return sum_block_portable(p, m);
-  };
-  int64_t nb = (n + kSumBlock - 1) / kSumBlock;
-  if (nb == 1) return block(0);
-  float small[64];
-  std::vector<float> big;
-  float* part = small;
-  if (nb > 64) {
-    big.resize(size_t(nb));
-    part = big.data();
-  }
-  auto fill = [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k)
-      part[k] = block(k);
-  };
-  if (n >= kParallelMinCheap && get_num_threads() > 1)
-    parallel_for(nb, kParallelMinCheap / kSumBlock / 2, fill);
-  else
-    fill(0, nb);
-  (void)simd;
-  return pairwise(part, nb);
+  float out = 0.0f;
+  if (n <= 0) return out;
+  const int64_t one = 1;
+  csum::sum(dt == DType::f32 ? csum::Kind::f32 : csum::Kind::f16f32, x, Shape{n}, &one, 1u, &out);
+  return out;
 }
 
 }  // namespace tg::vec

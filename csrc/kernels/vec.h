@@ -29,8 +29,8 @@
 //     exp(+inf)=inf, exp overflows to inf for x > 88.7228 and underflows through the subnormals
 //     to 0; log(0)=-inf, log(x<0)=NaN, log(inf)=inf, log of subnormals as accurate as of normals;
 //     tanh(±large)=±1, tanh(-0)=-0; sigmoid(-inf)=0, sigmoid(+inf)=1; NaN in gives NaN out.
-//   - sum accumulates in float32 with 32 interleaved partial sums per 4096-element block and
-//     combines the blocks pairwise; the result does not depend on the thread count or path.
+//   - sum is PyTorch's float32 sum of a contiguous vector (kernels/cascade_sum.h, float16 read
+//     as x.to(float)); the result does not depend on the thread count or path.
 //
 // Threads: exp/log/tanh/sigmoid on at least kParallelMin elements, and the memory-bound ops on
 // at least kParallelMinCheap, are split across tg::parallel_for in chunks whose boundaries are
@@ -85,7 +85,6 @@ float sum(DType dt, const void* x, int64_t n);
 
 constexpr int64_t kParallelMin = 65536;        // elements, for exp/log/tanh/sigmoid
 constexpr int64_t kParallelMinCheap = 262144;  // elements, for everything else
-constexpr int64_t kSumBlock = 4096;            // elements per sum block (multiple of 32)
 
 namespace detail {
 // Kernels over one chunk; `nt` asks for non-temporal stores (large outputs only).
@@ -107,9 +106,6 @@ void pow_f32_avx2(const float* x, float s, bool reversed, float* y, int64_t n, b
 void pow_f16_avx2(const uint16_t* x, float s, bool reversed, uint16_t* y, int64_t n, bool nt);
 void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt);
 void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n, bool nt);
-// Sum of one block of at most kSumBlock elements, in the order described above.
-float sum_block_f32_avx2(const float* x, int64_t n);
-float sum_block_f16_avx2(const uint16_t* x, int64_t n);
 #endif
 }  // namespace detail
 

@@ -293,26 +293,6 @@ void pow_t(const typename L::T* x, float s, bool reversed, typename L::T* y, int
     map1<L, L>(x, y, n, nt, [s](auto v) __attribute__((always_inline)) { return pow_v(v, s); });
 }
 
-// Four accumulators of 8 lanes = the 32 partial sums of sum_block_portable (vec.cpp), combined
-// in the same order, so both paths give the same bits.
-template <class L>
-float sum_block_t(const typename L::T* x, int64_t n) {
-  V<4> acc = splat<4>(0.0f);
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    acc = acc + load<L, 4>(x + i);
-  if (i < n) {  // zero padding adds +0 to sums that are never -0: no change
-    typename L::T buf[32] = {};
-    std::memcpy(buf, x + i, size_t(n - i) * sizeof(typename L::T));
-    acc = acc + load<L, 4>(buf);
-  }
-  __m256 v = _mm256_add_ps(_mm256_add_ps(acc.v[0], acc.v[2]), _mm256_add_ps(acc.v[1], acc.v[3]));
-  __m128 w = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  w = _mm_add_ps(w, _mm_movehl_ps(w, w));
-  w = _mm_add_ss(w, _mm_shuffle_ps(w, w, 1));
-  return _mm_cvtss_f32(w);
-}
-
 }  // namespace
 
 bool unary_f32_avx2(Un op, const float* x, float* y, int64_t n, bool nt) {
@@ -347,12 +327,6 @@ void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt) {
 }
 void f32_to_f16_avx2(const float* x, uint16_t* y, int64_t n, bool nt) {
   map1<F32, F16>(x, y, n, nt, [](auto v) __attribute__((always_inline)) { return v; });
-}
-float sum_block_f32_avx2(const float* x, int64_t n) {
-  return sum_block_t<F32>(x, n);
-}
-float sum_block_f16_avx2(const uint16_t* x, int64_t n) {
-  return sum_block_t<F16>(x, n);
 }
 
 }  // namespace tg::vec::detail

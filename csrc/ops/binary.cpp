@@ -90,12 +90,43 @@ DType binary_result(Binary kind, DType a, DType b, DType promoted) {
   return promoted;
 }
 
+namespace {
+// A one-element tensor's value as float, converted from its own dtype.
+float whole_value(const TensorImpl& b) {
+  return visit(b.dt, [&](auto tag) { return cvt<float>(*b.as<decltype(tag)>()); });
+}
+
+// float16 a (k) b for a one-element b, with b's value read whole: PyTorch's mul and div kernels
+// for float16 take a scalar divisor or factor at its original precision, in float, instead of
+// b's float16 cast. b is read at every launch (a replay sees its new value).
+TensorPtr with_whole(Binary k, const TensorPtr& a0, const TensorImpl* b) {
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
+  auto out = empty(a->shape, DType::f16);
+  launch({a.get(), b, out.get()}, [a = a.get(), b, out = out.get(), k] {
+    vec::scalar(to_vec(k), DType::f16, a->data(), whole_value(*b), false, out->data(), a->numel);
+  });
+  return out;
+}
+}  // namespace
+
 TensorPtr binary(Binary kind, const TensorPtr& a0, const TensorPtr& b0) {
   TensorPtr a = a0, b = b0;
   if (a->dt != b->dt || !is_fast(a->dt)) {  // the inputs cast to the result type, on the tape
     const DType rt = binary_result(kind, a->dt, b->dt, result_type({operand(*a), operand(*b)}));
+    const bool whole = rt == DType::f16 && b->dt != DType::f16 && b->numel == 1 &&
+                       (kind == Binary::mul || kind == Binary::div);
     a = to_dtype(a, rt);
+    TensorPtr b_whole = b;
     b = to_dtype(b, rt);
+    if (whole && a->shape == broadcast_shapes(a->shape, b->shape)) {
+      TensorPtr out = with_whole(kind, a, b_whole.get());
+      if (Node* n = record(op_of(kind), out, {a.get(), b.get()})) {
+        n->i1 = 1;  // backward reads b whole too: the original is kept in slot 2
+        n->saved[2].save(*b_whole);
+      }
+      return out;
+    }
   }
   TensorPtr out = binary_new(kind, a, b);
   record(op_of(kind), out, {a.get(), b.get()});
@@ -113,17 +144,28 @@ void Op_sub::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 }
 
 void Op_mul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::mul, g, n.unpack(1)), n, 0);
+  if (n.in_requires[0] && n.i1 == 1) gin[0] = with_whole(Binary::mul, g, n.unpack(2).get());
+  if (n.in_requires[0] && n.i1 != 1)
+    gin[0] = reduced(binary_new(Binary::mul, g, n.unpack(1)), n, 0);
   if (n.in_requires[1]) gin[1] = reduced(binary_new(Binary::mul, g, n.unpack(0)), n, 1);
 }
 
 void Op_div::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (n.i1 == 1) {  // b read whole (see binary)
+    TensorPtr bw = n.unpack(2);
+    if (n.in_requires[0]) gin[0] = with_whole(Binary::div, g, bw.get());
+    if (n.in_requires[1]) {
+      auto q = with_whole(Binary::div, with_whole(Binary::div, n.unpack(0), bw.get()), bw.get());
+      gin[1] = reduced(map2_new(g, q, [](auto gv, auto qv) { return -gv * qv; }), n, 1);
+    }
+    return;
+  }
   TensorPtr b = n.unpack(1);
   if (n.in_requires[0]) gin[0] = reduced(binary_new(Binary::div, g, b), n, 0);
   if (n.in_requires[1]) {
     TensorPtr a = n.unpack(0);
-    // -g * a / b^2, in float32 (float64 for float64) and rounded once.
-    auto q = map2_new(a, b, [](auto x, auto y) { return x / y / y; });
+    // PyTorch's -g * ((a / b) / b), each division rounded to the dtype (float16 included).
+    auto q = binary_new(Binary::div, binary_new(Binary::div, a, b), b);
     gin[1] = reduced(map2_new(g, q, [](auto gv, auto qv) { return -gv * qv; }), n, 1);
   }
 }

@@ -22,28 +22,20 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
-TensorPtr sum_to(const TensorPtr& g0, const Shape& target) {
-  if (g0->shape == target) return g0;
-  if (!is_fast(g0->dt)) {
-    unsigned mask = 0;
-    const int off = g0->shape.n - target.n;
-    for (int d = 0; d < g0->shape.n; ++d)
-      if (d < off || (target.d[d - off] == 1 && g0->shape.d[d] != 1)) mask |= 1u << d;
-    auto r = typed_sum(g0, mask, true, g0->dt);
-    return alias(*dense(r), target);  // the kept unit dims dropped where target has none
-  }
-  TensorPtr keep;
-  const TensorPtr& g = dense_ref(g0, keep);
+TensorPtr sum_to(const TensorPtr& g, const Shape& target) {
+  if (g->shape == target) return g;
   unsigned mask = 0;
-  int off = g->shape.n - target.n;
+  const int off = g->shape.n - target.n;
   for (int d = 0; d < g->shape.n; ++d)
     if (d < off || (target.d[d - off] == 1 && g->shape.d[d] != 1)) mask |= 1u << d;
+  if (!is_fast(g->dt) && g->dt != DType::f64) {
+    auto r = typed_sum(g, mask, true, g->dt);
+    return alias(*dense(r), target);  // the kept unit dims dropped where target has none
+  }
+  // PyTorch's sum(dims, keepdim=True), whose layout is target's.
   auto out = empty(target, g->dt);
-  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), mask] {
-    Scratch acc(std::max<int64_t>(out->numel, 1));
-    sum_f32(*g, mask, acc.data());
-    store_f32(acc.data(), *out);
-  });
+  launch({g.get(), out.get()},
+         [g = g.get(), out = out.get(), mask] { sum_dims(*g, mask, out->data()); });
   return out;
 }
 

@@ -1,9 +1,12 @@
 // Fused losses. They round where PyTorch's CPU kernels round, so float16 results match it:
-// mse: d = round(a - b), e = round(d * d); l1: e = |round(a - b)|; mean = round(sum_f32(e) / n).
+// mse: d = round(a - b), e = round(d * d); l1: e = |round(a - b)|; then e.mean() or e.sum().
 #include <cmath>
+#include <vector>
 
 #include "autograd/capture.h"
+#include "kernels/cascade_sum.h"
 #include "kernels/kernels.h"
+#include "kernels/vec.h"
 #include "ops/ops.h"
 
 namespace tg {
@@ -40,15 +43,17 @@ TensorPtr mse_f64(const TensorPtr& a0, const TensorPtr& b0, Reduction r) {
   launch({a.get(), b.get(), out.get()}, [a = a.get(), b = b.get(), out = out.get(), r] {
     const double *pa = a->as<double>(), *pb = b->as<double>();
     double* q = out->as<double>();
-    double acc = 0;
-    for (int64_t i = 0; i < a->numel; ++i) {
+    const int64_t n = a->numel;
+    std::vector<double> e(r == Reduction::none ? 0 : size_t(n));
+    double* dst = r == Reduction::none ? q : e.data();
+    for (int64_t i = 0; i < n; ++i) {
       const double d = pa[i] - pb[i];
-      if (r == Reduction::none)
-        q[i] = d * d;
-      else
-        acc += d * d;
+      dst[i] = d * d;
     }
-    if (r != Reduction::none) q[0] = r == Reduction::mean ? acc / double(a->numel) : acc;
+    if (r == Reduction::none) return;
+    const int64_t one = 1;
+    csum::sum(csum::Kind::f64, e.data(), Shape{n}, &one, 1u, q);
+    if (r == Reduction::mean) q[0] /= double(n);
   });
   if (Node* n = record(OpCode::mse_loss, out, {a0.get(), b0.get()})) n->i1 = int(r);
   return out;
@@ -70,25 +75,27 @@ TensorPtr loss_forward(OpCode op, const char* name, TensorPtr a, TensorPtr b, Re
          [a = ad.get(), b = bd.get(), out = out.get(), r, dt, elem] {
            auto e = [dt, elem](float x, float y) { return elem(rnd(dt, x - y)); };
            if (r == Reduction::none) return map2(*a, *b, *out, e);
-           // Each element is rounded to the dtype (as PyTorch's elementwise kernel stores it), then
-           // summed in float32.
-           float acc = 0;
+           // Each element rounded to the dtype (as PyTorch's elementwise kernel stores it), then
+           // PyTorch's mean or sum of that tensor.
+           const int64_t n = a->numel, one = 1;
+           Scratch buf(std::max<int64_t>(n, 1));
+           float* v = buf.data();
            dispatch(dt, [&](auto tag) {
              using T = decltype(tag);
              const T* pa = a->as<T>();
              const T* pb = b->as<T>();
-             float part[8] = {};
-             int64_t i = 0;
-             for (; i + 8 <= a->numel; i += 8)
-               for (int k = 0; k < 8; ++k)
-                 part[k] += rnd(dt, e(to_f32(pa[i + k]), to_f32(pb[i + k])));
-             for (; i < a->numel; ++i)
-               acc += rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
-             acc += ((part[0] + part[4]) + (part[1] + part[5])) +
-                    ((part[2] + part[6]) + (part[3] + part[7]));
+             for (int64_t i = 0; i < n; ++i)
+               v[i] = rnd(dt, e(to_f32(pa[i]), to_f32(pb[i])));
              return 0;
            });
-           if (r == Reduction::mean) acc = acc / float(a->numel);  // n = 0 gives nan, as in PyTorch
+           if (r == Reduction::sum && dt == DType::f16) {
+             std::vector<uint16_t> h(static_cast<size_t>(n));
+             vec::f32_to_f16(v, h.data(), n);
+             return csum::sum(csum::Kind::f16, h.data(), Shape{n}, &one, 1u, out->data());
+           }
+           float acc = 0;
+           csum::sum(csum::Kind::f32, v, Shape{n}, &one, 1u, &acc);
+           if (r == Reduction::mean) acc = acc / float(n);  // n = 0 gives nan, as in PyTorch
            store_f32(&acc, *out);
          });
   if (Node* n = record(op, out, {a.get(), b.get()})) n->i1 = int(r);

@@ -1,4 +1,4 @@
-// Reductions: sum and mean over some or all dims, accumulated in float32.
+// Reductions: sum and mean over some or all dims, in PyTorch's order (kernels/cascade_sum.h).
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -60,16 +60,15 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims
     return out;
   }
   out = empty(os, a->dt);
-  TensorPtr ad = dense(a);
-  launch({ad.get(), out.get()}, [a = ad.get(), out = out.get(), mask, mean, count] {
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), mask, mean, count] {
+    if (!mean) return sum_dims(*a, mask, out->data());
+    // PyTorch's mean: the sum (of x.to(float) for float16), divided in float32, then rounded.
     Scratch acc(std::max<int64_t>(out->numel, 1));
     float* v = acc.data();
-    sum_f32(*a, mask, v);
-    if (mean) {
-      const float c = float(count);
-      for (int64_t i = 0; i < out->numel; ++i)
-        v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
-    }
+    sum_dims(*a, mask, v, true);
+    const float c = float(count);
+    for (int64_t i = 0; i < out->numel; ++i)
+      v[i] = count ? v[i] / c : std::numeric_limits<float>::quiet_NaN();
     store_f32(v, *out);
   });
   if (Node* n = record(op, out, {a.get()})) {
@@ -81,10 +80,8 @@ TensorPtr reduce(OpCode op, const TensorPtr& a, const std::optional<Shape>& dims
 }
 
 namespace {
-// Spread g (the reduced shape) back over the input shape, optionally dividing by the count.
-TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
-  const Shape& in = n.in_shape[0];
-  const unsigned mask = unsigned(n.a1.d[0]);
+// Strides that lay g (the kept dims, contiguous) over the input shape: 0 on the reduced dims.
+Strides spread_strides(const Shape& in, unsigned mask) {
   Strides sg;
   int64_t acc = 1;
   for (int d = in.n - 1; d >= 0; --d) {
@@ -95,28 +92,33 @@ TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
       acc *= in.d[d];
     }
   }
+  return sg;
+}
+
+// mean's gradient: g spread back over the input shape and divided by the count.
+TensorPtr mean_back(const Node& n, const TensorPtr& g) {
+  const Shape& in = n.in_shape[0];
+  const Strides sg = spread_strides(in, unsigned(n.a1.d[0]));
   auto out = empty(in, g->dt);
   if (g->dt == DType::f64) {
     const double c = n.s;
-    launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
+    launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, c] {
       int64_t zero[kMaxDims] = {};
       const double* p = g->as<double>();
       double* q = out->as<double>();
-      for_each2(out->shape, sg.v, zero,
-                [&](int64_t i, int64_t o, int64_t) { q[i] = divide ? p[o] / c : p[o]; });
+      for_each2(out->shape, sg.v, zero, [&](int64_t i, int64_t o, int64_t) { q[i] = p[o] / c; });
     });
     return out;
   }
   const float c = float(n.s);
-  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, divide, c] {
+  launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, c] {
     int64_t zero[kMaxDims] = {};
     dispatch(g->dt, [&](auto tag) {
       using T = decltype(tag);
       const T* p = g->as<T>();
       T* q = out->as<T>();
-      for_each2(out->shape, sg.v, zero, [&](int64_t i, int64_t o, int64_t) {
-        q[i] = divide ? from_f32<T>(to_f32(p[o]) / c) : p[o];
-      });
+      for_each2(out->shape, sg.v, zero,
+                [&](int64_t i, int64_t o, int64_t) { q[i] = from_f32<T>(to_f32(p[o]) / c); });
       return 0;
     });
   });
@@ -125,10 +127,21 @@ TensorPtr expand_back(const Node& n, const TensorPtr& g, bool divide) {
 }  // namespace
 
 void Op_sum::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = expand_back(n, g, false);
+  // PyTorch's grad.expand(sizes): a view repeating g (stride 0 on the reduced dims). A broadcast
+  // reduction downstream sums it in that layout's order, so its bits depend on it.
+  const Shape& in = n.in_shape[0];
+  const Strides sg = spread_strides(in, unsigned(n.a1.d[0]));
+  auto v = alias(*dense(g));
+  v->shape = in;
+  v->strides.n = in.n;
+  for (int d = 0; d < in.n; ++d)
+    v->strides.d[d] = sg.v[d];
+  v->numel = in.numel();
+  gin[0] = std::move(v);
 }
+
 void Op_mean::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = expand_back(n, g, true);
+  gin[0] = mean_back(n, g);
 }
 
 }  // namespace tg

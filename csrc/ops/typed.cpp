@@ -261,6 +261,11 @@ TensorPtr typed_sum(const TensorPtr& a, unsigned mask, bool keepdim, DType out_d
     if (!r || keepdim) os.push(r ? 1 : a->shape.d[d]);
   }
   auto out = empty(os, out_dt);
+  if (a->dt == DType::f64 && out_dt == DType::f64) {  // PyTorch's cascade order
+    launch({a.get(), out.get()},
+           [a = a.get(), out = out.get(), mask] { sum_dims(*a, mask, out->data()); });
+    return out;
+  }
   launch({a.get(), out.get()}, [a = a.get(), out = out.get(), full] {
     visit(out->dt, [&](auto otag) {
       using O = decltype(otag);

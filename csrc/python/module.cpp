@@ -3,6 +3,7 @@
 #include "python/module.h"
 
 #include "autograd/autograd.h"
+#include "core/cpu.h"
 #include "core/threads.h"
 
 namespace py = pybind11;
@@ -26,4 +27,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_grad_enabled", &tg::set_grad_enabled);
   m.def("set_num_threads", [](int n) { tg::set_num_threads(n); });
   m.def("get_num_threads", &tg::get_num_threads);
+  // Whether the AVX2 kernels are in use (the parity lane pairs them with PyTorch's AVX2 ones).
+  m.def("simd_enabled", &tg::cpu::simd);
 }

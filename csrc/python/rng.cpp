@@ -23,6 +23,24 @@ T* out_buffer(py::array& a, const char* what) {
   return static_cast<T*>(a.mutable_data());
 }
 
+// out[i] = fma(a[i], b[i], c[i]), rounded once: python/tapegrad/_fma.py's fast path (the ranges
+// and random transforms that mirror PyTorch's FMA-contracted kernels); shapes agree already.
+template <class T>
+py::array_t<T> fused_multiply_add(py::array_t<T, py::array::c_style | py::array::forcecast> a,
+                                  py::array_t<T, py::array::c_style | py::array::forcecast> b,
+                                  py::array_t<T, py::array::c_style | py::array::forcecast> c) {
+  const py::ssize_t n = a.size();
+  if (b.size() != n || c.size() != n) throw py::value_error("fma: the arrays differ in size");
+  py::array_t<T> out(n);
+  const T *pa = a.data(), *pb = b.data(), *pc = c.data();
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    tg::rng::fma_array(pa, pb, pc, po, static_cast<int64_t>(n));
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace tgpy {
@@ -39,6 +57,11 @@ void register_rng(py::module_& m) {
       .def(
           "uniform_",
           [](Generator& g, py::array out, double from, double to) {
+            if (out.dtype().is(py::dtype::of<double>())) {
+              double* p = out_buffer<double>(out, "uniform_");
+              g.uniform(p, static_cast<int64_t>(out.size()), from, to);
+              return;
+            }
             float* p = out_buffer<float>(out, "uniform_");
             g.uniform(p, static_cast<int64_t>(out.size()), from, to);
           },
@@ -46,6 +69,11 @@ void register_rng(py::module_& m) {
       .def(
           "normal_",
           [](Generator& g, py::array out, double mean, double std, bool half_blocks) {
+            if (out.dtype().is(py::dtype::of<double>())) {
+              double* p = out_buffer<double>(out, "normal_");
+              g.normal(p, static_cast<int64_t>(out.size()), mean, std);
+              return;
+            }
             float* p = out_buffer<float>(out, "normal_");
             g.normal(p, static_cast<int64_t>(out.size()), mean, std, half_blocks);
           },
@@ -81,6 +109,8 @@ void register_rng(py::module_& m) {
             }
           },
           py::arg("state"));
+  m.def("fma_f32", &fused_multiply_add<float>, "elementwise fma of float32 arrays");
+  m.def("fma_f64", &fused_multiply_add<double>, "elementwise fma of float64 arrays");
   m.def("nondeterministic_seed", &tg::rng::nondeterministic_seed,
         "64 bits from std::random_device (what torch.seed() uses)");
 }

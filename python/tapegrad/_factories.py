@@ -9,6 +9,7 @@ import numpy as np
 from . import _backend
 from ._dtype import BY_CODE, dtype_arg, get_default_dtype, int64, to_dtype
 from ._dtype import bool as bool_
+from ._ranges import arange_size, arange_values, linspace_values
 from ._tensor_args import _check_nbytes, _is_scalar, _pyfloat, _shape_arg
 from .tensor import Tensor
 
@@ -252,26 +253,19 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         if dtype is not None
         else (int64 if all_int else get_default_dtype())
     )
-    _check_nbytes((int(np.ceil((hi - lo) / st)),), dt)
-    if dt.is_floating_point and not all_int:
-        # PyTorch computes start + i * step in double, then rounds to the dtype
-        n = int(np.ceil((hi - lo) / st))
-        arr = lo + np.arange(n, dtype=np.float64) * st
-    else:
-        arr = np.arange(start, end, step)
+    n = max(arange_size(start, end, step, dt), 0)
+    _check_nbytes((n,), dt)
+    arr = arange_values(start, step, n, dt)
     return tensor(arr, dtype=dt, requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    _check_nbytes(
-        (int(steps),), get_default_dtype() if dtype is None else dtype_arg(dtype, "linspace")
-    )
-    # PyTorch computes linspace in the output dtype with a symmetric formula; float64 then round
-    # gives the same float32 values for the sizes tutorials use.
-    arr = np.linspace(_pyfloat(start), _pyfloat(end), int(steps))
-    return tensor(arr, dtype=dtype or get_default_dtype(), requires_grad=requires_grad)
+    dt = get_default_dtype() if dtype is None else dtype_arg(dtype, "linspace")
+    _check_nbytes((int(steps),), dt)
+    arr = linspace_values(start, end, int(steps), dt)
+    return tensor(arr, dtype=dt, requires_grad=requires_grad)
 
 
 def _dtype_of(code):

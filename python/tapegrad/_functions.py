@@ -5,6 +5,7 @@ type promotion."""
 import numpy as np
 
 from . import _dtype
+from ._tensor_logic import _tensor_only
 from .tensor import Tensor, _check_same, tensor, zeros
 
 
@@ -53,6 +54,8 @@ def _fn(name):
             raise TypeError(
                 f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}"
             )
+        if name in _TENSOR_OTHER and args and not isinstance(args[0], Tensor):
+            _tensor_only(input, args[0], name, position=2)
         return getattr(input, name)(*args, **kwargs)
 
     f.__name__ = f.__qualname__ = name
@@ -60,6 +63,7 @@ def _fn(name):
     return f
 
 
+_TENSOR_OTHER = ("logical_and", "logical_or", "logical_xor")
 NAMES = (
     "eq ne lt le gt ge greater greater_equal less less_equal not_equal logical_and logical_or "
     "logical_xor logical_not isnan isinf isfinite equal allclose isclose nonzero any all "

@@ -6,16 +6,16 @@ NumPy's MT19937 with PyTorch's seeding and transformations, vectorized). Both ba
 the same default generator, so `manual_seed(s)` fixes the numbers whichever backend builds the
 tensors.
 
-An engine fills float32 / int64 NumPy arrays; this module turns them into tensors and applies the
-float16 rules PyTorch follows (uniform values rounded, a value that rounds up to `to` replaced by
-`from`; normal values computed in float32 blocks, then rounded).
+An engine fills float32 / float64 / int64 NumPy arrays; this module turns them into tensors and
+applies the float16 rules PyTorch follows (uniform values rounded, a value that rounds up to `to`
+replaced by `from`; normal values computed in float32 blocks, then rounded).
 """
 
 import os
 
 import numpy as np
 
-from ._dtype import float16, float32, int64, to_dtype
+from ._dtype import float16, float32, float64, int64, to_dtype
 from ._random_engine import _U64, DEFAULT_SEED, _NumpyEngine
 
 # Also names of this module (the tests read them here).
@@ -198,12 +198,12 @@ def _uniform_array(g, shape, from_, to, dt):
             f"uniform_ expects to return a [from, to) range, but found from={_num(from_)} > "
             f"to={_num(to)}"
         )
-    if to - from_ > float(np.finfo(np.float32).max):
+    if dt is not float64 and to - from_ > float(np.finfo(np.float32).max):
         raise RuntimeError(
             f"uniform_ expects to-from <= std::numeric_limits<float>::max(), but found "
             f"to={_num(to)} and from={_num(from_)} which result in to-from to exceed the limit"
         )
-    arr = np.empty(shape, np.float32)
+    arr = np.empty(shape, np.float64 if dt is float64 else np.float32)
     g._e.uniform_(arr, from_, to)
     if dt is float16:
         h = arr.astype(np.float16)
@@ -216,6 +216,10 @@ def _normal_array(g, shape, mean, std, dt):
     mean, std = float(mean), float(std)
     if not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_num(std)}")
+    if dt is float64:
+        arr = np.empty(shape, np.float64)
+        g._e.normal_(arr, mean, std)
+        return arr
     arr = np.empty(shape, np.float32)
     g._e.normal_(arr, mean, std, dt is float16)
     return arr.astype(np.float16) if dt is float16 else arr
@@ -235,16 +239,11 @@ def normal_array(shape, mean=0.0, std=1.0, dtype=float32, generator=None):
 
 
 def _float_dtype(dtype):
-    """rand/randn's dtype: PyTorch draws float64 numbers another way, which is not written yet."""
     from ._dtype import get_default_dtype
 
     dt = get_default_dtype() if dtype is None else to_dtype(dtype)
-    if dt.name not in ("float32", "float16"):
-        raise NotImplementedError(
-            f"tapegrad draws float32 and float16 random numbers as PyTorch does; {dt.name} "
-            "draws are not implemented (draw float32 and convert with .double() if the "
-            "values need not match PyTorch's)"
-        )
+    if not dt.is_floating_point:
+        raise RuntimeError(f"rand/randn: expected a floating point dtype, got {dt.name}")
     return dt
 
 
@@ -326,6 +325,17 @@ def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     out = np.empty(n, np.int64)
     _gen(generator)._e.randperm_(out)
     return _make(out, dt, requires_grad)
+
+
+def dropout_noise(shape, p, dt, generator=None):
+    """PyTorch's dropout noise for 0 < p < 1: bernoulli_(1 - p), one 53-bit uniform per element
+    (kept where u < 1 - p), then div_(1 - p) in the dtype's arithmetic (float for float16)."""
+    _refuse_in_capture("dropout()")
+    q = 1.0 - float(p)
+    u = np.empty(shape, np.float64)
+    _gen(generator)._e.uniform_(u, 0.0, 1.0)
+    scale = 1.0 / q if dt is float64 else np.float32(1) / np.float32(q)
+    return np.where(u < q, scale, 0.0).astype(dt.np)
 
 
 def fill_uniform_(t, from_=0.0, to=1.0, generator=None):

@@ -9,6 +9,10 @@ import struct
 
 import numpy as np
 
+from ._fma import fma as _fma_arr
+from ._fma import fmaf as _fmaf
+from ._fma import simd as _simd
+
 DEFAULT_SEED = 67280421310721  # PyTorch's default_rng_seed_val, the seed of a new Generator
 STATE_BYTES = 5056  # PyTorch's CPUGeneratorImplState
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -20,24 +24,6 @@ def _temper(y):
     y = y ^ ((y << np.uint32(7)) & np.uint32(0x9D2C5680))
     y = y ^ ((y << np.uint32(15)) & np.uint32(0xEFC60000))
     return y ^ (y >> np.uint32(18))
-
-
-def _fmaf(a, b, c):
-    """Correctly rounded float32 fma, elementwise: the float64 sum of the exact product and c,
-    rounded to odd (TwoSum), then rounded once to float32."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    c = np.asarray(c, np.float64)
-    s = a * b  # exact: 24-bit times 24-bit significands
-    with np.errstate(invalid="ignore", over="ignore"):
-        t = s + c
-        bb = t - s
-        err = (s - (t - bb)) + (c - bb)
-        odd = (np.asarray(t).view(np.int64) & 1) == 1
-        fix = (err != 0) & ~odd & np.isfinite(t)
-    if np.any(fix):
-        t = np.where(fix, np.nextafter(t, np.where(err > 0, np.inf, -np.inf)), t)
-    return np.asarray(t).astype(np.float32)
 
 
 def _fma64(a, b, c):
@@ -122,6 +108,49 @@ def _normal_fill16(blocks, mean, std):
     blocks[:, 8:] = _fmaf(radius * s, std, mean)
 
 
+def _libm_float(name):
+    import ctypes
+    import ctypes.util
+
+    fn = getattr(ctypes.CDLL(ctypes.util.find_library("m")), name)
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
+_LIBM = {}
+
+
+def _normal_fill16_generic(blocks, mean, std):
+    """PyTorch's generic float Box-Muller (its `default` build, tapegrad's portable path): the C
+    library's logf, cosf and sinf, which NumPy does not expose (its float32 loops round
+    differently), so they are called through ctypes; theta is formed in double."""
+    if not _LIBM:
+        _LIBM.update({f: _libm_float(f) for f in ("logf", "cosf", "sinf")})
+    logf, cosf, sinf = _LIBM["logf"], _LIBM["cosf"], _LIBM["sinf"]
+    u1 = (_F(1) - blocks[:, :8]).reshape(-1)
+    theta = ((2.0 * math.pi) * blocks[:, 8:].reshape(-1).astype(np.float64)).astype(np.float32)
+    radius = np.sqrt(_F(-2) * np.array([logf(x) for x in u1.tolist()], np.float32))
+    c = np.array([cosf(x) for x in theta.tolist()], np.float32)
+    s = np.array([sinf(x) for x in theta.tolist()], np.float32)
+    k = blocks.shape[0]
+    blocks[:, :8] = _fmaf(radius * c, std, mean).reshape(k, 8)
+    blocks[:, 8:] = _fmaf(radius * s, std, mean).reshape(k, 8)
+
+
+def _normal_fill16_double(blocks, mean, std):
+    """In place on a (k, 16) float64 array of uniforms: PyTorch's scalar 16-wide Box-Muller for
+    double, with the C library's log, cos and sin (Python's math module calls the same ones;
+    NumPy's own float64 loops may round differently)."""
+    u1 = (1.0 - blocks[:, :8]).reshape(-1)
+    theta = (2.0 * math.pi) * blocks[:, 8:].reshape(-1)
+    radius = np.sqrt(-2.0 * np.array([math.log(x) for x in u1.tolist()]))
+    c = np.array([math.cos(x) for x in theta.tolist()])
+    s = np.array([math.sin(x) for x in theta.tolist()])
+    k = blocks.shape[0]
+    blocks[:, :8] = _fma_arr(radius * c, float(std), float(mean)).reshape(k, 8)
+    blocks[:, 8:] = _fma_arr(radius * s, float(std), float(mean)).reshape(k, 8)
+
+
 class _NumpyEngine:
     """The NumPy implementation of tapegrad._core.CPUGenerator (same methods, same numbers)."""
 
@@ -170,10 +199,21 @@ class _NumpyEngine:
     def _unit_floats(self, n):
         return (self._raw(n) & np.uint32(0xFFFFFF)).astype(np.float32) * _F(2.0**-24)
 
+    def _unit_doubles(self, n):
+        r = self._raw(2 * n).astype(np.uint64)
+        v = ((r[0::2] << np.uint64(32)) | r[1::2]) & np.uint64((1 << 53) - 1)
+        return v.astype(np.float64) * 2.0**-53
+
     def uniform_(self, out, from_, to):
+        fused = _simd()  # PyTorch's default build rounds x * range before adding from
+        if out.dtype == np.float64:
+            x = self._unit_doubles(out.size)
+            lo, rng = float(from_), float(to) - float(from_)
+            out.reshape(-1)[:] = _fma_arr(x, rng, lo) if fused else x * rng + lo
+            return
         f = _F(from_)
         x = self._unit_floats(out.size)
-        out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f)
+        out.reshape(-1)[:] = _fmaf(x, _F(to) - f, f) if fused else x * (_F(to) - f) + f
 
     def _normal_double(self):
         if self._has_double:
@@ -193,22 +233,33 @@ class _NumpyEngine:
         flat = out.reshape(-1)
         n = flat.size
         if n < 16:
+            fused = _simd()  # normal_distribution's z * std + mean, as in uniform_
             for i in range(n):
-                flat[i] = _F(_fma64(self._normal_double(), float(std), float(mean)))
+                z = self._normal_double()
+                flat[i] = _fma64(z, float(std), float(mean)) if fused else z * std + mean
+            return
+        if out.dtype == np.float64:
+            flat[:] = self._unit_doubles(n)
+            _normal_fill16_double(flat[: n - n % 16].reshape(-1, 16), mean, std)
+            if n % 16:
+                tail = self._unit_doubles(16).reshape(1, 16)
+                _normal_fill16_double(tail, mean, std)
+                flat[n - 16 :] = tail.reshape(-1)
             return
         m, s = _F(mean), _F(std)
         full = n - n % 16
+        fill = _normal_fill16 if _simd() else _normal_fill16_generic
         if not half_blocks:
             flat[:] = self._unit_floats(n)
             blocks = flat[:full].reshape(-1, 16)
-            _normal_fill16(blocks, m, s)
+            fill(blocks, m, s)
         else:
             blocks = self._unit_floats(full).reshape(-1, 16)
-            _normal_fill16(blocks, m, s)
+            fill(blocks, m, s)
             flat[:full] = blocks.reshape(-1)
         if n % 16:
             tail = self._unit_floats(16).reshape(1, 16)
-            _normal_fill16(tail, m, s)
+            fill(tail, m, s)
             flat[n - 16 :] = tail.reshape(-1)
 
     def randint_(self, out, low, high):

@@ -28,6 +28,21 @@ def _other(t, o, fn):
     )
 
 
+def _tensor_only(t, o, fn, position=1):
+    """logical_and/or/xor take a Tensor only: PyTorch refuses a number there (`&` takes one)."""
+    from .tensor import Tensor, _check_same
+
+    if not isinstance(o, Tensor):
+        kind = type(o).__name__
+        if isinstance(o, np.ndarray):
+            kind = "numpy.ndarray"
+        raise TypeError(
+            f"{fn}(): argument 'other' (position {position}) must be Tensor, not {kind}"
+        )
+    _check_same(t, o)
+    return o
+
+
 def _compare(name):
     def method(self, other):
         return getattr(self._be, name)(self, _other(self, other, name))
@@ -88,13 +103,13 @@ class _Logic:
     __hash__ = object.__hash__  # by identity, as PyTorch's
 
     def logical_and(self, other):
-        return self._be.logical_and(self, _other(self, other, "logical_and"))
+        return self._be.logical_and(self, _tensor_only(self, other, "logical_and"))
 
     def logical_or(self, other):
-        return self._be.logical_or(self, _other(self, other, "logical_or"))
+        return self._be.logical_or(self, _tensor_only(self, other, "logical_or"))
 
     def logical_xor(self, other):
-        return self._be.logical_xor(self, _other(self, other, "logical_xor"))
+        return self._be.logical_xor(self, _tensor_only(self, other, "logical_xor"))
 
     def logical_not(self):
         return self._be.logical_not(self)
@@ -110,6 +125,10 @@ class _Logic:
                 f"tapegrad: `{name}` is implemented for bool tensors only (bitwise integer "
                 "ops are not supported yet)"
             )
+        if not hasattr(other, "dtype") or isinstance(other, np.bool_):
+            from .tensor import tensor
+
+            other = tensor(bool(other), backend=self._be)
         return logical(self, other)
 
     def __and__(self, other):

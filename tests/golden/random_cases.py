@@ -6,7 +6,7 @@ Each case is a function of the module `T` (torch or tapegrad); it runs right aft
 """
 
 SEEDS = (0, 1, 42)
-SIZES = (1, 3, 15, 16, 17, 33, 100, 1000)  # both sides of PyTorch's 16-element normal threshold
+SIZES = (1, 3, 7, 15, 16, 17, 33, 100, 1000, 4099)  # both sides of the 16-element normal threshold
 
 
 def _params(module):
@@ -20,6 +20,19 @@ def cases(T):
         c[f"randn_{n}"] = lambda n=n: T.randn(n)
         c[f"rand_{n}_f16"] = lambda n=n: T.rand(n, dtype=T.float16)
         c[f"randn_{n}_f16"] = lambda n=n: T.randn(n, dtype=T.float16)
+        c[f"f64_rand_{n}"] = lambda n=n: T.rand(n, dtype=T.float64)
+        c[f"f64_randn_{n}"] = lambda n=n: T.randn(n, dtype=T.float64)
+        c[f"f64_normal_{n}"] = lambda n=n: T.zeros(n, dtype=T.float64).normal_(0.3, 2.7)
+        c[f"f64_uniform_{n}"] = lambda n=n: T.zeros(n, dtype=T.float64).uniform_(-2.5, 3.7)
+    c["f64_seq_cached_sample"] = lambda: [T.randn(3, dtype=T.float64), T.randn(1),
+                                          T.randn(20, dtype=T.float64), T.randn(2, dtype=T.float64),
+                                          T.rand(5, dtype=T.float64)]  # fmt: skip
+    c["f64_linear_10_8"] = lambda: _params(T.nn.Linear(10, 8, dtype=T.float64))
+    for n in (1, 7, 16, 100, 4099):
+        c[f"dropout_{n}"] = lambda n=n: T.nn.functional.dropout(T.ones(n), 0.3)
+    c["dropout_f16"] = lambda: T.nn.functional.dropout(T.ones(40, dtype=T.float16), 0.5)
+    c["dropout_f64"] = lambda: T.nn.functional.dropout(T.ones(40, dtype=T.float64), 0.1)
+    c["dropout_module_then_rand"] = lambda: [T.nn.Dropout(0.25)(T.ones(5, 6)), T.rand(3)]
     c["rand_2d"] = lambda: T.rand(4, 5)
     c["randn_2d"] = lambda: T.randn(7, 9)
     # interleaved calls: the cached second Box-Muller sample survives the 16-wide path

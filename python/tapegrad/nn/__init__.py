@@ -2,6 +2,7 @@
 
 from . import functional
 from .modules import (
+    Dropout,
     L1Loss,
     Linear,
     Module,
@@ -18,6 +19,7 @@ __all__ = [
     "Module",
     "Parameter",
     "Linear",
+    "Dropout",
     "Sequential",
     "ReLU",
     "Tanh",

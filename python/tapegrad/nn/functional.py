@@ -3,7 +3,7 @@
 from .._dtype import TORCH_NAMES as _TORCH_NAMES
 from ..tensor import Tensor
 
-__all__ = ["relu", "tanh", "sigmoid", "linear", "mse_loss", "l1_loss"]
+__all__ = ["relu", "tanh", "sigmoid", "linear", "dropout", "mse_loss", "l1_loss"]
 
 _MIX = "expected all tensors to be on the same backend, but found at least two: {} and {}"
 _REDUCTIONS = ("mean", "sum", "none")
@@ -30,6 +30,28 @@ def tanh(input):
 def sigmoid(input):
     _need_tensor("sigmoid", "input", 1, input)
     return input._be.sigmoid(input)
+
+
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """PyTorch's CPU dropout: input * noise with the noise of bernoulli_(1 - p).div_(1 - p), drawn
+    from the default generator (so a seeded run masks the same elements as PyTorch)."""
+    _need_tensor("dropout", "input", 1, input)
+    _check_p(p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    from .._random import dropout_noise
+    from ..tensor import tensor, zeros
+
+    if p == 1:
+        noise = zeros((), dtype=input.dtype, backend=input._be)
+    else:
+        noise = tensor(dropout_noise(tuple(input.shape), p, input.dtype), backend=input._be)
+    return input.mul_(noise) if inplace else input * noise
 
 
 def linear(input, weight, bias=None):

@@ -107,8 +107,19 @@ def binary(op, a, b):
     out = result_type(a, b)
     if op == "div":
         out = _true_div(out)
-    _refuse_huge(broadcast_shapes(a._arr.shape, b._arr.shape), out.np)
-    return _run(op, (to_dtype(a, out), to_dtype(b, out)), {})
+    shape = broadcast_shapes(a._arr.shape, b._arr.shape)
+    _refuse_huge(shape, out.np)
+    attrs = {}
+    if (
+        op in ("mul", "div")
+        and out.np == np.float16
+        and b._arr.dtype != np.float16
+        and b._arr.size == 1
+        and a._arr.shape == shape
+    ):
+        # PyTorch's float16 mul and div read a one-element factor or divisor whole, in float32
+        attrs["whole"] = b._arr.reshape(()).astype(np.float32)
+    return _run(op, (to_dtype(a, out), to_dtype(b, out)), attrs)
 
 
 def _attr(s, d):

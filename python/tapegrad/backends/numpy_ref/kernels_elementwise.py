@@ -35,29 +35,39 @@ class Sub:
         return ctx.round(sum_to(ctx, g, sa)), ctx.round(sum_to(ctx, -g, sb))
 
 
+# `whole`: a one-element b's value at its own precision (float16 results only; arith.binary),
+# used in place of b's float16 cast wherever PyTorch's kernels see b as a scalar.
+
+
 @kernel("mul")
 class Mul:
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, whole=None):
         broadcast_shapes(a.shape, b.shape)
         ctx.save(a, b)
-        return ctx.round(a * b)
+        ctx.whole = whole
+        return ctx.round(a * (b if whole is None else whole))
 
     def backward(ctx, g):
         a, b = ctx.saved
-        return ctx.round(sum_to(ctx, g * b, a.shape)), ctx.round(sum_to(ctx, g * a, b.shape))
+        # each product is rounded to the dtype before a broadcast input sums it, as in PyTorch
+        ga, gb = ctx.round(g * (b if ctx.whole is None else ctx.whole)), ctx.round(g * a)
+        return ctx.round(sum_to(ctx, ga, a.shape)), ctx.round(sum_to(ctx, gb, b.shape))
 
 
 @kernel("div")
 class Div:
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, whole=None):
         broadcast_shapes(a.shape, b.shape)
         ctx.save(a, b)
-        return ctx.round(a / b)
+        ctx.whole = whole
+        return ctx.round(a / (b if whole is None else whole))
 
     def backward(ctx, g):
         a, b = ctx.saved
-        ga = sum_to(ctx, g / b, a.shape)
-        gb = sum_to(ctx, -g * ((a / b) / b), b.shape)  # PyTorch's order of operations
+        r = ctx.round
+        d = b if ctx.whole is None else ctx.whole
+        ga = sum_to(ctx, r(g / d), a.shape)
+        gb = sum_to(ctx, r(-g * r(r(a / d) / d)), b.shape)  # PyTorch's order and roundings
         return ctx.round(ga), ctx.round(gb)
 
 

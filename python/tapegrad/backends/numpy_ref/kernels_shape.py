@@ -71,9 +71,11 @@ def _locs(sizes, strides, offset):
     return out
 
 
-def scatter(g, pos, in_shape):
-    """Zeros of `in_shape` with g added at flat positions `pos` (float16: summed in float32)."""
-    acc = np.float32 if g.dtype == np.float16 else g.dtype
+def scatter(g, pos, in_shape, per_add=False):
+    """Zeros of `in_shape` with g added at flat positions `pos`. float16 is summed in float32
+    (expand's backward is PyTorch's sum), or with `per_add` rounded after each addition in g's
+    order (as_strided's backward is PyTorch's index_add in the dtype)."""
+    acc = np.float32 if g.dtype == np.float16 and not per_add else g.dtype
     out = np.zeros(_numel(in_shape), dtype=acc)
     flat, gf = pos.reshape(-1), np.asarray(g, dtype=acc).reshape(-1)
     if np.unique(flat).size == flat.size:
@@ -101,7 +103,8 @@ def _view_kernel(name, geometry, params):
         return strided(a, sizes, strides, offset)
 
     def backward(ctx, g):
-        return (scatter(g, positions(ctx.geom, ctx.in_geom), ctx.in_shape),)
+        places = positions(ctx.geom, ctx.in_geom)
+        return (scatter(g, places, ctx.in_shape, per_add=name == "as_strided"),)
 
     cls = type(name.capitalize(), (), {"forward": forward, "backward": backward})
     cls.geometry = staticmethod(geometry)

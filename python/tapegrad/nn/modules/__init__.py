@@ -4,7 +4,7 @@ module.py holds `Module` (with its state dict in state_dict.py), parameter.py `P
 layers.py the layers.
 """
 
-from .layers import L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .parameter import Parameter
 
@@ -12,6 +12,7 @@ __all__ = [
     "Parameter",
     "Module",
     "Linear",
+    "Dropout",
     "Sequential",
     "ReLU",
     "Tanh",
