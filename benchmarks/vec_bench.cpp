@@ -113,8 +113,10 @@ double ref_math(Un op, double x) {  // float64 oracle
       return std::log(x);
     case Un::tanh:
       return std::tanh(x);
-    case Un::sigmoid:
-      return 1.0 / (1.0 + std::exp(-x));
+    case Un::sigmoid: {  // PyTorch's 1 / (1 + exp(-x)): 0 where float32's exp(-x) overflows
+      const double e = std::exp(-x);
+      return float(e) == HUGE_VALF ? 0.0 : 1.0 / (1.0 + e);
+    }
     default:
       return 0;
   }

@@ -132,35 +132,100 @@ bool stream_for(int64_t n) {
 
 }  // namespace
 
-void unary(Un op, DType dt, const void* x, void* y, int64_t n) {
-  if (n <= 0) return;
+namespace {
+
+// PyTorch's elementwise loop runs its vector code over whole pairs of vectors (16 float32 or 32
+// float16 elements) and its scalar code over the rest; where the two differ (sigmoid, pow) the
+// tail takes the portable formula.
+template <class T>
+constexpr int64_t kPair = sizeof(T) == 4 ? 16 : 32;
+
+#if TG_HAVE_AVX2
+bool unary_avx2(Un op, const float* x, float* y, int64_t n, bool nt) {
+  return detail::unary_f32_avx2(op, x, y, n, nt);
+}
+bool unary_avx2(Un op, const uint16_t* x, uint16_t* y, int64_t n, bool nt) {
+  return detail::unary_f16_avx2(op, x, y, n, nt);
+}
+void pow_avx2(const float* x, float s, bool reversed, float* y, int64_t n, bool nt) {
+  detail::pow_f32_avx2(x, s, reversed, y, n, nt);
+}
+void pow_avx2(const uint16_t* x, float s, bool reversed, uint16_t* y, int64_t n, bool nt) {
+  detail::pow_f16_avx2(x, s, reversed, y, n, nt);
+}
+#endif
+
+template <class T>
+void unary_t(Un op, const T* x, T* y, int64_t n) {
   bool simd = cpu::simd();
   bool cheap = op == Un::neg || op == Un::abs || op == Un::relu;
-  int64_t min_n = cheap ? kParallelMinCheap : kParallelMin;
-  if (dt == DType::f32) {
-    auto px = static_cast<const float*>(x);
-    auto py = static_cast<float*>(y);
-    bool nt = stream_for<float>(n);
-    chunked(n, min_n, [&](int64_t b, int64_t e) {
+  bool nt = stream_for<T>(n);
+  chunked(n, cheap ? kParallelMinCheap : kParallelMin, [&](int64_t b, int64_t e) {
 #if TG_HAVE_AVX2
-      if (simd && detail::unary_f32_avx2(op, px + b, py + b, e - b, nt)) return;
+    int64_t m = op == Un::sigmoid ? b + (e - b) / kPair<T> * kPair<T> : e;
+    if (simd && unary_avx2(op, x + b, y + b, m - b, nt)) {
+      if (m < e) unary_portable(op, x + m, y + m, e - m);
+      return;
+    }
 #endif
-      unary_portable(op, px + b, py + b, e - b);
-    });
-    (void)nt;
-  } else {
-    auto px = static_cast<const uint16_t*>(x);
-    auto py = static_cast<uint16_t*>(y);
-    bool nt = stream_for<uint16_t>(n);
-    chunked(n, min_n, [&](int64_t b, int64_t e) {
-#if TG_HAVE_AVX2
-      if (simd && detail::unary_f16_avx2(op, px + b, py + b, e - b, nt)) return;
-#endif
-      unary_portable(op, px + b, py + b, e - b);
-    });
-    (void)nt;
-  }
+    unary_portable(op, x + b, y + b, e - b);
+  });
   (void)simd;
+  (void)nt;
+}
+
+template <class T>
+void pow_t(const T* x, double s, bool reversed, T* out, int64_t n, bool vector_loop) {
+  float sv = float(s);  // what the vector code gets
+  if constexpr (sizeof(T) == 2) sv = half_to_float(float_to_half(sv));
+  // The scalar code: float32 x ** s passes s to pow as a double; the rest is powf.
+  auto scalar = [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float v = ld(x, i);
+      if (reversed)
+        st(out, i, std::pow(sv, v));
+      else if constexpr (sizeof(T) == 4)
+        st(out, i, float(std::pow(double(v), s)));
+      else
+        st(out, i, std::pow(v, sv));
+    }
+  };
+  bool simd = cpu::simd();
+  bool nt = stream_for<T>(n);
+  chunked(n, kParallelMin, [&](int64_t b, int64_t e) {
+    const int64_t m = vector_loop ? b + (e - b) / kPair<T> * kPair<T> : b;
+#if TG_HAVE_AVX2
+    if (simd) {
+      pow_avx2(x + b, sv, reversed, out + b, m - b, nt);
+      return scalar(m, e);
+    }
+#endif
+    // PyTorch's portable vector code calls powf lane by lane.
+    for (int64_t i = b; i < m; ++i)
+      st(out, i, reversed ? std::pow(sv, ld(x, i)) : std::pow(ld(x, i), sv));
+    scalar(m, e);
+  });
+  (void)simd;
+  (void)nt;
+}
+
+}  // namespace
+
+void unary(Un op, DType dt, const void* x, void* y, int64_t n) {
+  if (n <= 0) return;
+  if (dt == DType::f32)
+    unary_t(op, static_cast<const float*>(x), static_cast<float*>(y), n);
+  else
+    unary_t(op, static_cast<const uint16_t*>(x), static_cast<uint16_t*>(y), n);
+}
+
+void pow(DType dt, const void* x, double s, bool reversed, void* out, int64_t n, bool vector_loop) {
+  if (n <= 0) return;
+  if (dt == DType::f32)
+    pow_t(static_cast<const float*>(x), s, reversed, static_cast<float*>(out), n, vector_loop);
+  else
+    pow_t(static_cast<const uint16_t*>(x), s, reversed, static_cast<uint16_t*>(out), n,
+          vector_loop);
 }
 
 namespace {

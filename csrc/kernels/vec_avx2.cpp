@@ -14,8 +14,10 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
-#include "kernels/simd_avx2.h"  // V<K>, the F32/F16 layouts and the map1/map2 loops
+#include "kernels/pmath_avx2.h"  // PyTorch's (SLEEF's) exp and pow
+#include "kernels/simd_avx2.h"   // V<K>, the F32/F16 layouts and the map1/map2 loops
 
 namespace tg::vec::detail {
 
@@ -163,23 +165,21 @@ TG_INLINE V<K> tanh_v(V<K> x) {
   return (e / (e + splat<K>(2.0f))) | sign;
 }
 
-// sigmoid: e = exp(-|x|), s = num/(1+e) with num = 1 for x > 0, e otherwise (which keeps the
-// subnormal results of large negative x). The rounding errors of 1+e and of the division are
-// corrected: with d = 1+e rounded, delta = (1+e) - d and q = num/d rounded (delta and num - q d
-// are exact via Sterbenz and FMA), num/(1+e) = q + (num - q d - q delta)/d to first order.
+// PyTorch's sigmoid: 1 / (exp(0 - x) + 1) with SLEEF's exp (float16 widens to float32 first).
 template <int K>
 TG_INLINE V<K> sigmoid_v(V<K> x) {
-  const V<K> one = splat<K>(1.0f);
-  V<K> e = exp_v(neg_v(abs_v(x)));
-  V<K> num = blend(e, one, cmp<_CMP_GT_OQ>(x, splat<K>(0.0f)));
-  V<K> d = one + e;
-  V<K> delta = e - (d - one);
-  V<K> q = num / d;
-  V<K> r = fnma(q, d, num);
-  r = fnma(q, delta, r);
-  V<K> rcp;
-  TG_EACH rcp.v[k] = _mm256_rcp_ps(d.v[k]);
-  return fma(r, rcp, q);
+  V<K> r;
+  TG_EACH r.v[k] = _mm256_div_ps(
+      _mm256_set1_ps(1.0f),
+      _mm256_add_ps(pm::exp(_mm256_sub_ps(_mm256_setzero_ps(), x.v[k])), _mm256_set1_ps(1.0f)));
+  return r;
+}
+
+template <int K>
+TG_INLINE V<K> sleef_exp_v(V<K> x) {
+  V<K> r;
+  TG_EACH r.v[k] = pm::exp(x.v[k]);
+  return r;
 }
 
 // Lambdas must be inlined into the loops: V<4> passed by value would go through memory.
@@ -195,8 +195,11 @@ bool unary_t(Un op, const typename L::T* x, typename L::T* y, int64_t n, bool nt
     case Un::abs:
       map1<L, L>(x, y, n, nt, TG_UNARY(abs_v));
       return true;
-    case Un::exp:
-      map1<L, L>(x, y, n, nt, TG_UNARY(exp_v));
+    case Un::exp:  // float32's is MKL's in PyTorch (vec.h); float16's is SLEEF's
+      if constexpr (std::is_same<L, F16>::value)
+        map1<L, L>(x, y, n, nt, TG_UNARY(sleef_exp_v));
+      else
+        map1<L, L>(x, y, n, nt, TG_UNARY(exp_v));
       return true;
     case Un::log:
       map1<L, L>(x, y, n, nt, TG_UNARY(log_v));
@@ -269,6 +272,27 @@ void scalar_t(Bin op, const typename L::T* x, float s, bool reversed, typename L
   }
 }
 
+template <int K>
+TG_INLINE V<K> pow_v(V<K> x, float e) {
+  V<K> r;
+  TG_EACH r.v[k] = pm::pow(x.v[k], _mm256_set1_ps(e));
+  return r;
+}
+template <int K>
+TG_INLINE V<K> rpow_v(float b, V<K> x) {
+  V<K> r;
+  TG_EACH r.v[k] = pm::pow(_mm256_set1_ps(b), x.v[k]);
+  return r;
+}
+
+template <class L>
+void pow_t(const typename L::T* x, float s, bool reversed, typename L::T* y, int64_t n, bool nt) {
+  if (reversed)
+    map1<L, L>(x, y, n, nt, [s](auto v) __attribute__((always_inline)) { return rpow_v(s, v); });
+  else
+    map1<L, L>(x, y, n, nt, [s](auto v) __attribute__((always_inline)) { return pow_v(v, s); });
+}
+
 }  // namespace
 
 bool unary_f32_avx2(Un op, const float* x, float* y, int64_t n, bool nt) {
@@ -291,6 +315,12 @@ void scalar_f32_avx2(Bin op, const float* x, float s, bool reversed, float* out,
 void scalar_f16_avx2(Bin op, const uint16_t* x, float s, bool reversed, uint16_t* out, int64_t n,
                      bool nt) {
   scalar_t<F16>(op, x, s, reversed, out, n, nt);
+}
+void pow_f32_avx2(const float* x, float s, bool reversed, float* y, int64_t n, bool nt) {
+  pow_t<F32>(x, s, reversed, y, n, nt);
+}
+void pow_f16_avx2(const uint16_t* x, float s, bool reversed, uint16_t* y, int64_t n, bool nt) {
+  pow_t<F16>(x, s, reversed, y, n, nt);
 }
 void f16_to_f32_avx2(const uint16_t* x, float* y, int64_t n, bool nt) {
   map1<F16, F32>(x, y, n, nt, [](auto v) __attribute__((always_inline)) { return v; });

@@ -20,6 +20,27 @@ TensorPtr scalar_new(const TensorPtr& a, Binary k, double s, bool reversed);
 // PyTorch's error for bool - bool.
 DType binary_result(Binary kind, DType a, DType b, DType promoted);
 
+// Whether t's strides are a permutation of a dense layout's: every element in one gap-free block
+// starting at t's offset.
+inline bool is_permuted_dense(const TensorImpl& t) {
+  int order[kMaxDims];
+  int n = 0;
+  for (int i = 0; i < t.shape.n; ++i) {
+    if (t.shape.d[i] == 1) continue;
+    if (t.strides.d[i] <= 0) return false;
+    int j = n++;
+    for (; j > 0 && t.strides.d[order[j - 1]] < t.strides.d[i]; --j)
+      order[j] = order[j - 1];
+    order[j] = i;
+  }
+  int64_t expect = 1;
+  for (int k = n - 1; k >= 0; --k) {
+    if (t.strides.d[order[k]] != expect) return false;
+    expect *= t.shape.d[order[k]];
+  }
+  return true;
+}
+
 // The helpers read their inputs through dense(): views are copied first.
 template <class Fn>
 TensorPtr map1_new(const TensorPtr& a0, Fn fn) {
@@ -38,6 +59,24 @@ TensorPtr map2_new(const TensorPtr& a0, const TensorPtr& b0, Fn fn) {
   launch({a.get(), b.get(), out.get()},
          [fn, a = a.get(), b = b.get(), out = out.get()] { map2(*a, *b, *out, fn); });
   return out;
+}
+
+// PyTorch's elementwise loop walks an input whose strides are a permutation of a dense layout
+// (a transpose, a permute) in memory order, so where its vector code stops and its scalar tail
+// starts depends on the layout. For the ops whose two differ (sigmoid, pow): fn(flat) computes on
+// a contiguous tensor; this runs it on a's elements in memory order and returns the result in
+// a's logical (row-major) order.
+template <class Fn>
+TensorPtr in_memory_order(const TensorPtr& a, Fn fn) {
+  if (a->is_contiguous() || !is_permuted_dense(*a)) return fn(a);
+  TensorPtr flat = alias(*a);
+  flat->shape = Shape{a->numel};
+  flat->strides = Shape{1};
+  TensorPtr r = fn(flat);
+  TensorPtr v = alias(*r);
+  v->shape = a->shape;
+  v->strides = a->strides;
+  return dense(v);
 }
 
 }  // namespace tg

@@ -125,18 +125,47 @@ void Op_rdiv_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 }
 
 namespace {
-template <class T>
-T pow_f(T x, T e) {
-  if (e == T(2)) return x * x;
-  if (e == T(1)) return x;
-  if (e == T(0)) return T(1);
-  if (e == T(0.5)) return std::sqrt(x);
-  if (e == T(-1)) return T(1) / x;
-  if (e == T(3)) return x * x * x;
-  // PyTorch's kernel: rsqrt and reciprocal-square (so -0.0 and -inf behave as there).
-  if (e == T(-0.5)) return T(1) / std::sqrt(x);
-  if (e == T(-2)) return T(1) / (x * x);
-  return std::pow(x, e);
+// The exponents PyTorch's float32 pow kernel takes apart (0 and 1 are handled before any kernel,
+// for every dtype); float16 sends the others through its generic pow.
+float pow_special(float x, double e) {
+  if (e == 0.0) return 1.0f;
+  if (e == 1.0) return x;
+  if (e == 2.0) return x * x;
+  if (e == 3.0) return x * x * x;
+  if (e == 0.5) return std::sqrt(x);
+  if (e == -0.5) return 1.0f / std::sqrt(x);  // so -0.0 and -inf behave as there
+  if (e == -1.0) return 1.0f / x;
+  return 1.0f / (x * x);  // -2
+}
+// x ** e (or e ** x) through PyTorch's generic pow kernel; vector_loop false: its scalar code
+// only.
+TensorPtr pow_dense(const TensorPtr& a0, double e, bool reversed, bool vector_loop) {
+  if (a0->dt == DType::f64) return typed_pow(a0, Scalar::of(e), reversed, vector_loop);
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
+  auto out = empty(a->shape, a->dt);
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get(), e, reversed, vector_loop] {
+    vec::pow(a->dt, a->data(), e, reversed, out->data(), a->numel, vector_loop);
+  });
+  return out;
+}
+
+bool is_special(DType dt, double e) {
+  if (e == 0.0 || e == 1.0) return true;
+  return dt == DType::f32 &&
+         (e == 2.0 || e == 3.0 || e == 0.5 || e == -0.5 || e == -1.0 || e == -2.0);
+}
+
+// x ** e (or e ** x when reversed) for a floating tensor, unrecorded. PyTorch walks a permuted
+// x ** e in memory order; e ** x is a binary op with a contiguous output, whose loop runs its
+// scalar code on every element of a strided x.
+TensorPtr pow_raw(const TensorPtr& a0, double e, bool reversed) {
+  if (reversed && !a0->is_contiguous()) return pow_dense(a0, e, true, false);
+  return in_memory_order(a0, [e, reversed](const TensorPtr& a) {
+    if (a->dt != DType::f64 && !reversed && is_special(a->dt, e))
+      return map1_new(a, [e](float x) { return pow_special(x, e); });
+    return pow_dense(a, e, reversed, true);
+  });
 }
 
 // x ** s or s ** x for the integer dtypes, and the dtype it is computed in otherwise.
@@ -147,47 +176,33 @@ TensorPtr pow_other_dtypes(TensorPtr& a, const Scalar& s, bool reversed) {
   if (!is_floating(rt) && !reversed && s.dt != DType::f64 && s.i < 0)
     throw std::runtime_error("Integers to negative integer powers are not allowed.");
   a = to_dtype(a, rt);
-  return rt == DType::f64 || !is_floating(rt) ? typed_pow(a, s, reversed) : nullptr;
+  return is_floating(rt) ? nullptr : typed_pow(a, s, reversed);
 }
 }  // namespace
 
 TensorPtr op::pow_scalar(const TensorPtr& a0, const Scalar& s) {
   TensorPtr a = a0;
   TensorPtr out = pow_other_dtypes(a, s, false);
-  if (!out) {
-    const float e = float(s.as_double());
-    out = map1_new(a, [e](auto x) { return pow_f(x, decltype(x)(e)); });
-  }
+  if (!out) out = pow_raw(a, s.as_double(), false);
   record_scalar(OpCode::pow_scalar, a, out, s);
   return out;
 }
-// PyTorch's: zeros for the exponent 0, else grad * (e * x.pow(e - 1)).
+// PyTorch's: zeros for the exponent 0, else grad * (e * x.pow(e - 1)), each op rounded to the
+// dtype (e - 1 taken in double, as the forward's exponent).
 void Op_pow_scalar::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  // float32 rounds the exponent to float32 (as the forward), float64 keeps it.
-  const double e = g->dt == DType::f64 ? n.s : double(float(n.s));
+  const double e = n.s;
   if (e == 0.0) {
     gin[0] = zeros(n.in_shape[0], g->dt);
-  } else if (g->dt == DType::f16) {
-    const float ef = float(e);
-    gin[0] = map2_new(g, n.unpack(0),
-                      [ef](float gv, float x) { return gv * r16(ef * r16(pow_f(x, ef - 1.0f))); });
   } else {
-    gin[0] = map2_new(g, n.unpack(0), [e](auto gv, auto x) {
-      using T = decltype(x);
-      return gv * (T(e) * pow_f(x, T(e) - T(1)));
-    });
+    TensorPtr p = pow_raw(n.unpack(0), e - 1.0, false);
+    gin[0] = binary_new(Binary::mul, g, scalar_new(p, Binary::mul, e, false));
   }
 }
 
 TensorPtr op::rpow_scalar(const TensorPtr& a0, const Scalar& s) {
   TensorPtr a = a0;
   TensorPtr out = pow_other_dtypes(a, s, true);
-  if (!out) {
-    // PyTorch casts the base to the tensor's dtype first (float16 rounds it)
-    float c = float(s.as_double());
-    if (a->dt == DType::f16) c = half_to_float(float_to_half(c));
-    out = map1_new(a, [c](auto x) { return std::pow(decltype(x)(c), x); });
-  }
+  if (!out) out = pow_raw(a, s.as_double(), true);
   record_scalar(OpCode::rpow_scalar, a, out, s);
   return out;
 }

@@ -4,10 +4,13 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "autograd/capture.h"
+#include "core/cpu.h"
 #include "kernels/gemm.h"
 #include "kernels/kernels.h"
+#include "kernels/pmath_f64.h"
 #include "kernels/typed.h"
 
 namespace tg {
@@ -54,6 +57,43 @@ T ipow(T base, T e) {
     if (e) base = wrap_mul(base, base);
   }
   return r;
+}
+
+bool is_special_exponent(double e) {
+  return e == 2.0 || e == 1.0 || e == 0.0 || e == 0.5 || e == -1.0 || e == 3.0 || e == -0.5 ||
+         e == -2.0;
+}
+
+// The elements of n that PyTorch's AVX2 loop gives its vector code (float64 only, when `used`),
+// and what that code computes there.
+template <class T>
+int64_t sleef_end(bool used, int64_t n) {
+#if TG_HAVE_AVX2
+  if (std::is_same<T, double>::value && used && cpu::simd())
+    return n / pmath::kPairF64 * pmath::kPairF64;
+#endif
+  (void)used;
+  (void)n;
+  return 0;
+}
+// In place over y[0, n), n from sleef_end.
+void sleef_sigmoid(double* y, int64_t n) {
+#if TG_HAVE_AVX2
+  if (n > 0) pmath::sigmoid_f64(y, n);
+#else
+  (void)y;
+  (void)n;
+#endif
+}
+void sleef_pow(double* y, double s, bool reversed, int64_t n) {
+#if TG_HAVE_AVX2
+  if (n > 0) pmath::pow_f64(y, s, reversed, n);
+#else
+  (void)y;
+  (void)s;
+  (void)reversed;
+  (void)n;
+#endif
 }
 
 // float64's x ** e, with the special exponents PyTorch's kernel takes apart.
@@ -141,7 +181,7 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
               return std::tanh(x);
             case OpCode::relu:
               return x < 0 ? 0.0 : x;  // -0 and NaN stay, as PyTorch's
-            case OpCode::sigmoid:
+            case OpCode::sigmoid:      // the tail of PyTorch's loop (typed_unary below)
               return 1.0 / (1.0 + std::exp(-x));
             case OpCode::sin:
               return std::sin(x);
@@ -164,16 +204,25 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
         }
         throw std::logic_error(std::string("typed_unary: ") + op_name(op) + " on this dtype");
       };
-      each<1>(out->shape, st, [&](int64_t o, const int64_t* off) { q[o] = f(p[off[0]]); });
+      if constexpr (std::is_same<T, double>::value) {
+        // PyTorch's AVX2 sigmoid: SLEEF's exp over whole pairs of vectors, 1 / (exp(0 - x) + 1).
+        const int64_t vec_end = sleef_end<T>(op == OpCode::sigmoid, out->numel);
+        each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
+          q[o] = o < vec_end ? p[off[0]] : f(p[off[0]]);
+        });
+        sleef_sigmoid(q, vec_end);
+      } else {
+        each<1>(out->shape, st, [&](int64_t o, const int64_t* off) { q[o] = f(p[off[0]]); });
+      }
       return 0;
     });
   });
   return out;
 }
 
-TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
+TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed, bool vector_loop) {
   auto out = empty(x->shape, x->dt);
-  launch({x.get(), out.get()}, [e, reversed, x = x.get(), out = out.get()] {
+  launch({x.get(), out.get()}, [e, reversed, vector_loop, x = x.get(), out = out.get()] {
     visit(x->dt, [&](auto tag) {
       using T = decltype(tag);
       int64_t st[1][kMaxDims];
@@ -182,9 +231,14 @@ TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed) {
       T* q = out->as<T>();
       if constexpr (std::is_same<T, double>::value) {
         const double c = e.as_double();
+        // PyTorch's AVX2 pow (no special exponent): SLEEF's over whole pairs of vectors.
+        const int64_t vec_end =
+            sleef_end<T>(vector_loop && (reversed || !is_special_exponent(c)), out->numel);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {
-          q[o] = reversed ? std::pow(c, p[off[0]]) : dpow(p[off[0]], c);
+          const double v = p[off[0]];
+          q[o] = o < vec_end ? v : reversed ? std::pow(c, v) : dpow(v, c);
         });
+        sleef_pow(q, c, reversed, vec_end);
       } else if constexpr (std::is_integral<T>::value && !std::is_same<T, bool>::value) {
         const T c = cvt<T>(e.i);
         each<1>(out->shape, st, [&](int64_t o, const int64_t* off) {

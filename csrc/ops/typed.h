@@ -54,7 +54,8 @@ TensorPtr typed_compare(Compare k, const TensorPtr& a, const TensorPtr& b);
 // The unary op on float64 or an integer dtype (the op's own dtype rules are checked by callers).
 TensorPtr typed_unary(OpCode op, const TensorPtr& a);
 // x ** e (or e ** x when reversed) for float64 and the integers.
-TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed);
+// vector_loop false: float64 as PyTorch's loop computes a strided s ** x (its scalar code only).
+TensorPtr typed_pow(const TensorPtr& x, const Scalar& e, bool reversed, bool vector_loop = true);
 // Sum over the dims in mask (bit d), as dtype `out_dt`; the kept dims in order (keepdim: as 1s).
 TensorPtr typed_sum(const TensorPtr& a, unsigned mask, bool keepdim, DType out_dt);
 // cond ? a : b, broadcast three ways; a and b of one dtype.

@@ -1,8 +1,10 @@
 // The unary ops: one generic forward through the vector kernels (kernels/vec.h), and each op's
 // backward. An op's row in the op list says what the forward saves.
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
+#include "core/cpu.h"
 #include "ops/elementwise.h"
 #include "ops/typed.h"
 
@@ -60,7 +62,10 @@ TensorPtr integer_input(OpCode op, const TensorPtr& a) {
 
 TensorPtr unary(OpCode op, const TensorPtr& a) {
   if (!is_floating(a->dt)) return unary_raw(op, integer_input(op, a));  // never recorded
-  auto out = unary_raw(op, a);
+  auto out =
+      op == OpCode::sigmoid
+          ? in_memory_order(a, [](const TensorPtr& t) { return unary_raw(OpCode::sigmoid, t); })
+          : unary_raw(op, a);
   record(op, out, {a.get()});
   return out;
 }
@@ -80,16 +85,30 @@ void Op_exp::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 void Op_log::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = binary_new(Binary::div, g, n.unpack(0));
 }
+// PyTorch's g * (1 - y * y). Its AVX2 build contracts 1 - y * y into one fused multiply-add (its
+// portable build does not); float16's y * y is exact in float32 either way.
 void Op_tanh::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (cpu::simd() && g->dt != DType::f16) {
+    gin[0] = map2_new(g, n.unpack(0),
+                      [](auto gv, auto y) { return gv * std::fma(-y, y, decltype(y)(1)); });
+    return;
+  }
   gin[0] = map2_new(g, n.unpack(0), [](auto gv, auto y) { return gv * (decltype(y)(1) - y * y); });
 }
 void Op_relu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = map2_new(g, n.unpack(0),
                     [](auto gv, auto y) { return y <= decltype(y)(0) ? decltype(y)(0) : gv; });
 }
+// PyTorch's (g * (1 - y)) * y; float16 rounds after each operation.
 void Op_sigmoid::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  if (g->dt == DType::f16) {
+    auto r = [](float v) { return half_to_float(float_to_half(v)); };
+    gin[0] =
+        map2_new(g, n.unpack(0), [r](float gv, float y) { return r(r(gv * r(1.0f - y)) * y); });
+    return;
+  }
   gin[0] =
-      map2_new(g, n.unpack(0), [](auto gv, auto y) { return gv * ((decltype(y)(1) - y) * y); });
+      map2_new(g, n.unpack(0), [](auto gv, auto y) { return (gv * (decltype(y)(1) - y)) * y; });
 }
 
 // As PyTorch: the derivative rounded to the dtype first, then the product.

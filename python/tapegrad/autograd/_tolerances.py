@@ -42,6 +42,9 @@ F16_EXTRA_BACKWARD = {
     # PyTorch's round(g * round(e * round(x ** (e - 1)))): the power (1, and up to 1 more for its
     # own float32 error amplified by e - 1), the product (1), the final one (1): 4
     "pow_scalar": 2.0,
+    # PyTorch's round(round(g * round(1 - y)) * y): three roundings on top of y's own, which
+    # 1 - y amplifies where y is near 1: 4 and more
+    "sigmoid": 2.0,
 }
 
 
