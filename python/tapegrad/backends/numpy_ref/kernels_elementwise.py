@@ -141,6 +141,10 @@ def _pow(ctx, a, e):
         return a * a
     if e == 3:
         return a * a * a
+    if ctx.f16 and e in (0.5, -0.5):
+        # float16's pow has no sqrt shortcut in PyTorch: pow(-0, 0.5) is +0, pow(-inf, 0.5) +inf
+        # (an array exponent: NumPy turns a scalar 0.5 into sqrt itself)
+        return np.power(a, np.full_like(a, e))
     if e == 0.5:
         return np.sqrt(a)
     if e == -0.5:
