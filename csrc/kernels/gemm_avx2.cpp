@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm16.h"
 
 namespace tg {
 namespace gemm_detail {
@@ -262,6 +263,44 @@ void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float
       tile(min64(MR, mc - i), nr, kc, ap + i * kc, bp + j * kc, c + i * rsc + j * csc, rsc, csc,
            first);
   }
+}
+
+}  // namespace gemm_detail
+}  // namespace tg
+
+namespace tg {
+namespace gemm_detail {
+
+// One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
+// product of two float16 values is exact in float32.
+void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
+  __m256 c00 = _mm256_loadu_ps(acc), c01 = _mm256_loadu_ps(acc + 8);
+  __m256 c10 = _mm256_loadu_ps(acc + 16), c11 = _mm256_loadu_ps(acc + 24);
+  __m256 c20 = _mm256_loadu_ps(acc + 32), c21 = _mm256_loadu_ps(acc + 40);
+  __m256 c30 = _mm256_loadu_ps(acc + 48), c31 = _mm256_loadu_ps(acc + 56);
+  for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 av = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(av, b0, c00);
+    c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(av, b0, c10);
+    c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(av, b0, c20);
+    c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(av, b0, c30);
+    c31 = _mm256_fmadd_ps(av, b1, c31);
+  }
+  _mm256_storeu_ps(acc, c00);
+  _mm256_storeu_ps(acc + 8, c01);
+  _mm256_storeu_ps(acc + 16, c10);
+  _mm256_storeu_ps(acc + 24, c11);
+  _mm256_storeu_ps(acc + 32, c20);
+  _mm256_storeu_ps(acc + 40, c21);
+  _mm256_storeu_ps(acc + 48, c30);
+  _mm256_storeu_ps(acc + 56, c31);
 }
 
 }  // namespace gemm_detail

@@ -1,0 +1,230 @@
+// float16 products in PyTorch's summation order (see gemm16.h). The k indices of each chain are
+// packed next to each other, so a chain is one run of the sequential tile kernel over contiguous
+// packed A (kSR rows) and B (kSC columns); the chains' results are then merged per tile.
+#include "kernels/gemm16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/half.h"
+#include "core/interrupt.h"
+#include "core/threads.h"
+
+namespace tg {
+namespace {
+
+using gemm_detail::kSC;
+using gemm_detail::kSR;
+constexpr int kTile = kSR * kSC;
+
+// Products of at least this many flops are split across threads.
+constexpr double kParallelFlops = 3e6;
+
+void chain_port(int64_t n, const float* a, const float* b, float* acc) {
+  for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC)
+    for (int r = 0; r < kSR; ++r) {
+      const float av = a[r];
+      for (int j = 0; j < kSC; ++j)
+        acc[r * kSC + j] += av * b[j];
+    }
+}
+
+gemm_detail::ChainFn chain_fn() {
+#if TG_HAVE_AVX2
+  if (cpu::simd()) return gemm_detail::chain_avx2;
+#endif
+  return chain_port;
+}
+
+// The k indices of every chain, chain after chain; chain c is perm[seg[c], seg[c + 1]).
+struct Plan {
+  std::vector<int32_t> perm;
+  std::vector<int64_t> seg{0};
+  void strided(int64_t from, int64_t to, int64_t step) {
+    for (int64_t k = from; k < to; k += step)
+      perm.push_back(int32_t(k));
+  }
+  void close() { seg.push_back(int64_t(perm.size())); }
+  int64_t len(int c) const { return seg[size_t(c) + 1] - seg[size_t(c)]; }
+};
+
+// blocks64's chains: 64 block lanes, 8 vector-tail lanes, then the scalar tail.
+constexpr int kBlockLanes = 64, kTailLanes = 8;
+
+Plan make_plan(int64_t K, F16Order order) {
+  Plan p;
+  if (order == F16Order::sequential) {
+    p.strided(0, K, 1);
+    p.close();
+  } else if (order == F16Order::interleave4) {
+    const int64_t k4 = K & ~int64_t(3);
+    for (int r = 0; r < 4; ++r) {
+      p.strided(r, k4, 4);
+      if (r == 0) p.strided(k4, K, 1);
+      p.close();
+    }
+  } else {
+    const int64_t la = K & ~int64_t(kBlockLanes - 1), lv = K & ~int64_t(15);
+    for (int o = 0; o < kBlockLanes; ++o) {
+      p.strided(o, la, kBlockLanes);
+      p.close();
+    }
+    for (int t = 0; t < kTailLanes; ++t) {
+      p.strided(la + t, lv, kTailLanes);
+      p.close();
+    }
+    p.strided(lv, K, 1);
+    p.close();
+  }
+  return p;
+}
+
+// The horizontal sum of 8 lanes in the order of ATen's vec_reduce_all, for every tile element at
+// once: the AVX2 build folds halves, then pairs of pairs, then neighbours; the scalar `default`
+// build (the portable path's counterpart) adds the lanes one after another.
+void reduce8(const float* const* lane, float* out, bool simd) {
+  if (!simd) {
+    for (int e = 0; e < kTile; ++e) {
+      float s = lane[0][e];
+      for (int t = 1; t < 8; ++t)
+        s += lane[t][e];
+      out[e] = s;
+    }
+    return;
+  }
+  for (int e = 0; e < kTile; ++e) {
+    const float h0 = lane[0][e] + lane[4][e], h1 = lane[1][e] + lane[5][e];
+    const float h2 = lane[2][e] + lane[6][e], h3 = lane[3][e] + lane[7][e];
+    out[e] = (h0 + h2) + (h1 + h3);
+  }
+}
+
+struct Job {
+  int64_t M, N, K;
+  const float* ap;  // ceil(M/kSR) panels of K*kSR
+  const float* bp;  // ceil(N/kSC) panels of K*kSC
+  float* C;
+  int64_t ldc;
+  bool accumulate;
+  F16Order order;
+  const Plan* plan;
+  gemm_detail::ChainFn chain;
+  bool simd;
+};
+
+void run_chain(const Job& j, int c, const float* ap, const float* bp, float* acc) {
+  const int64_t s = j.plan->seg[size_t(c)];
+  j.chain(j.plan->len(c), ap + s * kSR, bp + s * kSC, acc);
+}
+
+// One kSR x kSC tile of C at rows i0, columns j0.
+void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
+  const float* ap = j.ap + i0 * j.K;
+  const float* bp = j.bp + j0 * j.K;
+  const int64_t mr = std::min<int64_t>(kSR, j.M - i0), nr = std::min<int64_t>(kSC, j.N - j0);
+  float out[kTile];
+  if (j.order == F16Order::sequential) {
+    std::fill(out, out + kTile, 0.0f);
+    if (j.accumulate)
+      for (int64_t r = 0; r < mr; ++r)
+        for (int64_t c = 0; c < nr; ++c)
+          out[r * kSC + c] = j.C[(i0 + r) * j.ldc + j0 + c];
+    run_chain(j, 0, ap, bp, out);
+  } else if (j.order == F16Order::interleave4) {
+    for (int c = 0; c < 4; ++c) {
+      float* acc = res + c * kTile;
+      std::fill(acc, acc + kTile, 0.0f);
+      run_chain(j, c, ap, bp, acc);
+    }
+    for (int e = 0; e < kTile; ++e)
+      out[e] = ((res[e] + res[kTile + e]) + res[2 * kTile + e]) + res[3 * kTile + e];
+  } else {
+    constexpr int nch = kBlockLanes + kTailLanes;
+    for (int c = 0; c < nch; ++c) {
+      float* acc = res + c * kTile;
+      std::fill(acc, acc + kTile, 0.0f);
+      if (j.plan->len(c) > 0) run_chain(j, c, ap, bp, acc);
+    }
+    // The 64 block lanes are 8 registers of 8: registers fold in halves, then lanes.
+    for (int half = 4; half >= 1; half /= 2)
+      for (int r = 0; r < half; ++r)
+        for (int t = 0; t < 8; ++t) {
+          float* x = res + (r * 8 + t) * kTile;
+          const float* y = res + ((r + half) * 8 + t) * kTile;
+          for (int e = 0; e < kTile; ++e)
+            x[e] += y[e];
+        }
+    const float* lanes[8];
+    float tail[kTile];
+    for (int t = 0; t < 8; ++t)
+      lanes[t] = res + t * kTile;
+    reduce8(lanes, out, j.simd);
+    for (int t = 0; t < 8; ++t)
+      lanes[t] = res + (kBlockLanes + t) * kTile;
+    reduce8(lanes, tail, j.simd);
+    for (int e = 0; e < kTile; ++e)
+      out[e] += tail[e];
+    run_chain(j, nch, ap, bp, out);
+  }
+  const bool add = j.accumulate && j.order != F16Order::sequential;
+  for (int64_t r = 0; r < mr; ++r) {
+    float* cr = j.C + (i0 + r) * j.ldc + j0;
+    for (int64_t c = 0; c < nr; ++c)
+      cr[c] = add ? cr[c] + out[r * kSC + c] : out[r * kSC + c];
+  }
+}
+
+inline float widen(const MatRef& m, int64_t i, int64_t k) {
+  return half_to_float(static_cast<const uint16_t*>(m.p)[i * m.rs + k * m.cs]);
+}
+
+thread_local std::vector<float> tl_ap, tl_bp;
+
+}  // namespace
+
+void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
+              int64_t ldc, bool accumulate, F16Order order) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i)
+        std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
+    return;
+  }
+  const Plan plan = make_plan(K, order);
+  const int64_t mp = (M + kSR - 1) / kSR, np = (N + kSC - 1) / kSC;
+  std::vector<float>& ap = tl_ap;
+  std::vector<float>& bp = tl_bp;
+  ap.assign(size_t(mp * kSR * K), 0.0f);
+  bp.assign(size_t(np * kSC * K), 0.0f);
+  for (int64_t i = 0; i < M; ++i) {
+    float* d = ap.data() + (i / kSR) * kSR * K + i % kSR;
+    for (int64_t s = 0; s < K; ++s)
+      d[s * kSR] = widen(A, i, plan.perm[size_t(s)]);
+  }
+  for (int64_t s = 0; s < K; ++s) {
+    const int64_t k = plan.perm[size_t(s)];
+    for (int64_t jj = 0; jj < N; ++jj)
+      bp[size_t((jj / kSC) * kSC * K + s * kSC + jj % kSC)] = widen(B, k, jj);
+  }
+  const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
+                ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
+  const int nres = order == F16Order::blocks64 ? kBlockLanes + kTailLanes : 4;
+  auto run = [&](int64_t t0, int64_t t1) {
+    std::vector<float> res(size_t(nres * kTile));
+    for (int64_t t = t0; t < t1; ++t) {
+      check_interrupt();
+      const int64_t q = t / mp, p = t % mp;  // the B panel outermost: it stays in cache
+      tile(job, p * kSR, q * kSC, res.data());
+    }
+  };
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  if (flops >= kParallelFlops && get_num_threads() > 1)
+    parallel_for(mp * np, 1, run);
+  else
+    run(0, mp * np);
+}
+
+}  // namespace tg
