@@ -4,6 +4,7 @@
 #include "kernels/gemm16.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -176,11 +177,64 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
   }
 }
 
-inline float widen(const MatRef& m, int64_t i, int64_t k) {
-  return half_to_float(static_cast<const uint16_t*>(m.p)[i * m.rs + k * m.cs]);
+// Packs the n rows (or, for B, columns) of m (float32) into panels of W: element (x, perm[s])
+// of m goes to dst[(x / W) * W * K + s * W + x % W]. Per panel, the loop that walks m's smaller
+// stride is innermost.
+template <int W>
+void pack(const float* src, int64_t rs, int64_t cs, int64_t n, const Plan& plan, float* dst,
+          bool is_b) {
+  const int64_t K = int64_t(plan.perm.size());
+  const int64_t xs = is_b ? cs : rs, ks = is_b ? rs : cs;
+  const int32_t* perm = plan.perm.data();
+  for (int64_t x0 = 0; x0 < n; x0 += W) {
+    const int64_t xn = std::min<int64_t>(W, n - x0);
+    float* panel = dst + x0 * K;
+    const float* base = src + x0 * xs;
+    if (std::abs(ks) <= std::abs(xs)) {
+      for (int64_t x = 0; x < xn; ++x)
+        for (int64_t s = 0; s < K; ++s)
+          panel[s * W + x] = base[x * xs + perm[s] * ks];
+    } else {
+      for (int64_t s = 0; s < K; ++s) {
+        const float* col = base + perm[s] * ks;
+        for (int64_t x = 0; x < xn; ++x)
+          panel[s * W + x] = col[x * xs];
+      }
+    }
+  }
 }
 
-thread_local std::vector<float> tl_ap, tl_bp;
+// The rows x cols float16 matrix m widened to float32 in `buf`, keeping m's strides when it is
+// dense in either orientation (one vectorised pass), else compacted row-major.
+const float* widened(const MatRef& m, int64_t rows, int64_t cols, std::vector<float>& buf,
+                     int64_t& rs, int64_t& cs) {
+  const auto* src = static_cast<const uint16_t*>(m.p);
+  const int64_t n = rows * cols;
+  buf.resize(size_t(n));
+  const bool row_major = (m.cs == 1 || cols == 1) && (m.rs == cols || rows == 1);
+  const bool col_major = (m.rs == 1 || rows == 1) && (m.cs == rows || cols == 1);
+  if (row_major || col_major) {
+    rs = row_major ? cols : 1;
+    cs = row_major ? 1 : rows;
+#if TG_HAVE_AVX2
+    if (cpu::simd()) {
+      gemm_detail::widen_avx2(src, n, buf.data());
+      return buf.data();
+    }
+#endif
+    for (int64_t i = 0; i < n; ++i)
+      buf[size_t(i)] = half_to_float(src[i]);
+    return buf.data();
+  }
+  rs = cols;
+  cs = 1;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      buf[size_t(i * cols + j)] = half_to_float(src[i * m.rs + j * m.cs]);
+  return buf.data();
+}
+
+thread_local std::vector<float> tl_ap, tl_bp, tl_aw, tl_bw;
 
 }  // namespace
 
@@ -199,16 +253,11 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   std::vector<float>& bp = tl_bp;
   ap.assign(size_t(mp * kSR * K), 0.0f);
   bp.assign(size_t(np * kSC * K), 0.0f);
-  for (int64_t i = 0; i < M; ++i) {
-    float* d = ap.data() + (i / kSR) * kSR * K + i % kSR;
-    for (int64_t s = 0; s < K; ++s)
-      d[s * kSR] = widen(A, i, plan.perm[size_t(s)]);
-  }
-  for (int64_t s = 0; s < K; ++s) {
-    const int64_t k = plan.perm[size_t(s)];
-    for (int64_t jj = 0; jj < N; ++jj)
-      bp[size_t((jj / kSC) * kSC * K + s * kSC + jj % kSC)] = widen(B, k, jj);
-  }
+  int64_t ars, acs, brs, bcs;
+  const float* aw = widened(A, M, K, tl_aw, ars, acs);
+  const float* bw = widened(B, K, N, tl_bw, brs, bcs);
+  pack<kSR>(aw, ars, acs, M, plan, ap.data(), false);
+  pack<kSC>(bw, brs, bcs, N, plan, bp.data(), true);
   const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
                 ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
   const int nres = order == F16Order::blocks64 ? kBlockLanes + kTailLanes : 4;
