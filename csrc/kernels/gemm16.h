@@ -28,7 +28,7 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
               int64_t ldc, bool accumulate, F16Order order);
 
 namespace gemm_detail {
-constexpr int kSR = 4;   // rows of a chain tile
+constexpr int kSR = 5;   // rows of a chain tile
 constexpr int kSC = 16;  // columns of a chain tile
 // acc[kSR x kSC] (row-major) += sequential sum over n steps of a[k*kSR + r] * b[k*kSC + j].
 using ChainFn = void (*)(int64_t n, const float* a, const float* b, float* acc);

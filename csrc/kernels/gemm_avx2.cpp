@@ -274,10 +274,12 @@ namespace gemm_detail {
 // One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
 // product of two float16 values is exact in float32.
 void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
+  static_assert(kSR == 5 && kSC == 16, "the registers below are a 5 x 16 tile");
   __m256 c00 = _mm256_loadu_ps(acc), c01 = _mm256_loadu_ps(acc + 8);
   __m256 c10 = _mm256_loadu_ps(acc + 16), c11 = _mm256_loadu_ps(acc + 24);
   __m256 c20 = _mm256_loadu_ps(acc + 32), c21 = _mm256_loadu_ps(acc + 40);
   __m256 c30 = _mm256_loadu_ps(acc + 48), c31 = _mm256_loadu_ps(acc + 56);
+  __m256 c40 = _mm256_loadu_ps(acc + 64), c41 = _mm256_loadu_ps(acc + 72);
   for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 av = _mm256_broadcast_ss(a);
@@ -292,6 +294,9 @@ void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
     av = _mm256_broadcast_ss(a + 3);
     c30 = _mm256_fmadd_ps(av, b0, c30);
     c31 = _mm256_fmadd_ps(av, b1, c31);
+    av = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(av, b0, c40);
+    c41 = _mm256_fmadd_ps(av, b1, c41);
   }
   _mm256_storeu_ps(acc, c00);
   _mm256_storeu_ps(acc + 8, c01);
@@ -301,6 +306,8 @@ void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
   _mm256_storeu_ps(acc + 40, c21);
   _mm256_storeu_ps(acc + 48, c30);
   _mm256_storeu_ps(acc + 56, c31);
+  _mm256_storeu_ps(acc + 64, c40);
+  _mm256_storeu_ps(acc + 72, c41);
 }
 
 }  // namespace gemm_detail
