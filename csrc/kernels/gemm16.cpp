@@ -23,13 +23,18 @@ constexpr int kTile = kSR * kSC;
 // Products of at least this many flops are split across threads.
 constexpr double kParallelFlops = 3e6;
 
-void chain_port(int64_t n, const float* a, const float* b, float* acc) {
+void chain_port(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add) {
+  float c[kTile];
+  for (int e = 0; e < kTile; ++e)
+    c[e] = fresh || add ? 0.0f : acc[e];
   for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC)
     for (int r = 0; r < kSR; ++r) {
       const float av = a[r];
       for (int j = 0; j < kSC; ++j)
-        acc[r * kSC + j] += av * b[j];
+        c[r * kSC + j] += av * b[j];
     }
+  for (int e = 0; e < kTile; ++e)
+    acc[e] = add ? acc[e] + c[e] : c[e];
 }
 
 gemm_detail::ChainFn chain_fn() {
@@ -115,9 +120,10 @@ struct Job {
   bool simd;
 };
 
-void run_chain(const Job& j, int c, const float* ap, const float* bp, float* acc) {
+void run_chain(const Job& j, int c, const float* ap, const float* bp, float* acc, bool fresh,
+               bool add) {
   const int64_t s = j.plan->seg[size_t(c)];
-  j.chain(j.plan->len(c), ap + s * kSR, bp + s * kSC, acc);
+  j.chain(j.plan->len(c), ap + s * kSR, bp + s * kSC, acc, fresh, add);
 }
 
 // One kSR x kSC tile of C at rows i0, columns j0.
@@ -127,29 +133,22 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
   const int64_t mr = std::min<int64_t>(kSR, j.M - i0), nr = std::min<int64_t>(kSC, j.N - j0);
   float out[kTile];
   if (j.order == F16Order::sequential) {
-    std::fill(out, out + kTile, 0.0f);
+    if (j.accumulate) std::fill(out, out + kTile, 0.0f);  // the padding rows and columns
     if (j.accumulate)
       for (int64_t r = 0; r < mr; ++r)
         for (int64_t c = 0; c < nr; ++c)
           out[r * kSC + c] = j.C[(i0 + r) * j.ldc + j0 + c];
-    run_chain(j, 0, ap, bp, out);
+    run_chain(j, 0, ap, bp, out, !j.accumulate, false);
   } else if (j.order == F16Order::interleave4) {
-    for (int c = 0; c < 4; ++c) {
-      float* acc = res + c * kTile;
-      std::fill(acc, acc + kTile, 0.0f);
-      run_chain(j, c, ap, bp, acc);
-    }
-    for (int e = 0; e < kTile; ++e)
-      out[e] = ((res[e] + res[kTile + e]) + res[2 * kTile + e]) + res[3 * kTile + e];
+    // ((p0 + p1) + p2) + p3: each later partial sum is added as it is finished.
+    for (int c = 0; c < 4; ++c)
+      run_chain(j, c, ap, bp, out, true, c > 0);
   } else {
-    constexpr int nch = kBlockLanes + kTailLanes;
-    for (int c = 0; c < nch; ++c) {
-      float* acc = res + c * kTile;
-      std::fill(acc, acc + kTile, 0.0f);
-      if (j.plan->len(c) > 0) run_chain(j, c, ap, bp, acc);
-    }
-    // The 64 block lanes are 8 registers of 8: registers fold in halves, then lanes.
-    for (int half = 4; half >= 1; half /= 2)
+    // The 64 block lanes are 8 registers of 8, folded in halves (lane o with lane o + 32 first,
+    // as each upper chain finishes), then across the lanes.
+    for (int c = 0; c < kBlockLanes; ++c)
+      run_chain(j, c, ap, bp, res + (c % 32) * kTile, true, c >= 32);
+    for (int half = 2; half >= 1; half /= 2)
       for (int r = 0; r < half; ++r)
         for (int t = 0; t < 8; ++t) {
           float* x = res + (r * 8 + t) * kTile;
@@ -162,12 +161,15 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
     for (int t = 0; t < 8; ++t)
       lanes[t] = res + t * kTile;
     reduce8(lanes, out, j.simd);
-    for (int t = 0; t < 8; ++t)
-      lanes[t] = res + (kBlockLanes + t) * kTile;
+    float* tl = res + 32 * kTile;
+    for (int t = 0; t < kTailLanes; ++t) {
+      run_chain(j, kBlockLanes + t, ap, bp, tl + t * kTile, true, false);
+      lanes[t] = tl + t * kTile;
+    }
     reduce8(lanes, tail, j.simd);
     for (int e = 0; e < kTile; ++e)
       out[e] += tail[e];
-    run_chain(j, nch, ap, bp, out);
+    run_chain(j, kBlockLanes + kTailLanes, ap, bp, out, false, false);
   }
   const bool add = j.accumulate && j.order != F16Order::sequential;
   for (int64_t r = 0; r < mr; ++r) {
@@ -260,7 +262,7 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   pack<kSC>(bw, brs, bcs, N, plan, bp.data(), true);
   const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
                 ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
-  const int nres = order == F16Order::blocks64 ? kBlockLanes + kTailLanes : 4;
+  const int nres = order == F16Order::blocks64 ? 32 + kTailLanes : 0;
   auto run = [&](int64_t t0, int64_t t1) {
     std::vector<float> res(size_t(nres * kTile));
     for (int64_t t = t0; t < t1; ++t) {

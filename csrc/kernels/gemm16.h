@@ -30,9 +30,12 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
 namespace gemm_detail {
 constexpr int kSR = 5;   // rows of a chain tile
 constexpr int kSC = 16;  // columns of a chain tile
-// acc[kSR x kSC] (row-major) += sequential sum over n steps of a[k*kSR + r] * b[k*kSC + j].
-using ChainFn = void (*)(int64_t n, const float* a, const float* b, float* acc);
-void chain_avx2(int64_t n, const float* a, const float* b, float* acc);
+// A chain over a kSR x kSC tile (acc row-major): the sequential sum over n steps of
+// a[k*kSR + r] * b[k*kSC + j], starting from acc (or from zero with `fresh`); with `add` the
+// chain's own sum (which then starts from zero) is added to acc at the end instead.
+using ChainFn = void (*)(int64_t n, const float* a, const float* b, float* acc, bool fresh,
+                         bool add);
+void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add);
 }  // namespace gemm_detail
 
 }  // namespace tg

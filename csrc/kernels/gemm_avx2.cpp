@@ -273,13 +273,19 @@ namespace gemm_detail {
 
 // One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
 // product of two float16 values is exact in float32.
-void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
+void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add) {
   static_assert(kSR == 5 && kSC == 16, "the registers below are a 5 x 16 tile");
-  __m256 c00 = _mm256_loadu_ps(acc), c01 = _mm256_loadu_ps(acc + 8);
-  __m256 c10 = _mm256_loadu_ps(acc + 16), c11 = _mm256_loadu_ps(acc + 24);
-  __m256 c20 = _mm256_loadu_ps(acc + 32), c21 = _mm256_loadu_ps(acc + 40);
-  __m256 c30 = _mm256_loadu_ps(acc + 48), c31 = _mm256_loadu_ps(acc + 56);
-  __m256 c40 = _mm256_loadu_ps(acc + 64), c41 = _mm256_loadu_ps(acc + 72);
+  const bool load = !fresh && !add;
+  __m256 c00 = load ? _mm256_loadu_ps(acc + 0) : _mm256_setzero_ps();
+  __m256 c01 = load ? _mm256_loadu_ps(acc + 8) : _mm256_setzero_ps();
+  __m256 c10 = load ? _mm256_loadu_ps(acc + 16) : _mm256_setzero_ps();
+  __m256 c11 = load ? _mm256_loadu_ps(acc + 24) : _mm256_setzero_ps();
+  __m256 c20 = load ? _mm256_loadu_ps(acc + 32) : _mm256_setzero_ps();
+  __m256 c21 = load ? _mm256_loadu_ps(acc + 40) : _mm256_setzero_ps();
+  __m256 c30 = load ? _mm256_loadu_ps(acc + 48) : _mm256_setzero_ps();
+  __m256 c31 = load ? _mm256_loadu_ps(acc + 56) : _mm256_setzero_ps();
+  __m256 c40 = load ? _mm256_loadu_ps(acc + 64) : _mm256_setzero_ps();
+  __m256 c41 = load ? _mm256_loadu_ps(acc + 72) : _mm256_setzero_ps();
   for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
     __m256 av = _mm256_broadcast_ss(a);
@@ -298,7 +304,19 @@ void chain_avx2(int64_t n, const float* a, const float* b, float* acc) {
     c40 = _mm256_fmadd_ps(av, b0, c40);
     c41 = _mm256_fmadd_ps(av, b1, c41);
   }
-  _mm256_storeu_ps(acc, c00);
+  if (add) {
+    c00 = _mm256_add_ps(_mm256_loadu_ps(acc + 0), c00);
+    c01 = _mm256_add_ps(_mm256_loadu_ps(acc + 8), c01);
+    c10 = _mm256_add_ps(_mm256_loadu_ps(acc + 16), c10);
+    c11 = _mm256_add_ps(_mm256_loadu_ps(acc + 24), c11);
+    c20 = _mm256_add_ps(_mm256_loadu_ps(acc + 32), c20);
+    c21 = _mm256_add_ps(_mm256_loadu_ps(acc + 40), c21);
+    c30 = _mm256_add_ps(_mm256_loadu_ps(acc + 48), c30);
+    c31 = _mm256_add_ps(_mm256_loadu_ps(acc + 56), c31);
+    c40 = _mm256_add_ps(_mm256_loadu_ps(acc + 64), c40);
+    c41 = _mm256_add_ps(_mm256_loadu_ps(acc + 72), c41);
+  }
+  _mm256_storeu_ps(acc + 0, c00);
   _mm256_storeu_ps(acc + 8, c01);
   _mm256_storeu_ps(acc + 16, c10);
   _mm256_storeu_ps(acc + 24, c11);
