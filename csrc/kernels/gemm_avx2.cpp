@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm16.h"
 
 namespace tg {
 namespace gemm_detail {
@@ -262,6 +263,69 @@ void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float
       tile(min64(MR, mc - i), nr, kc, ap + i * kc, bp + j * kc, c + i * rsc + j * csc, rsc, csc,
            first);
   }
+}
+
+}  // namespace gemm_detail
+}  // namespace tg
+
+namespace tg {
+namespace gemm_detail {
+
+// One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
+// product of two float16 values is exact in float32.
+void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add) {
+  static_assert(kSR == 5 && kSC == 16, "the registers below are a 5 x 16 tile");
+  const bool load = !fresh && !add;
+  __m256 c00 = load ? _mm256_loadu_ps(acc + 0) : _mm256_setzero_ps();
+  __m256 c01 = load ? _mm256_loadu_ps(acc + 8) : _mm256_setzero_ps();
+  __m256 c10 = load ? _mm256_loadu_ps(acc + 16) : _mm256_setzero_ps();
+  __m256 c11 = load ? _mm256_loadu_ps(acc + 24) : _mm256_setzero_ps();
+  __m256 c20 = load ? _mm256_loadu_ps(acc + 32) : _mm256_setzero_ps();
+  __m256 c21 = load ? _mm256_loadu_ps(acc + 40) : _mm256_setzero_ps();
+  __m256 c30 = load ? _mm256_loadu_ps(acc + 48) : _mm256_setzero_ps();
+  __m256 c31 = load ? _mm256_loadu_ps(acc + 56) : _mm256_setzero_ps();
+  __m256 c40 = load ? _mm256_loadu_ps(acc + 64) : _mm256_setzero_ps();
+  __m256 c41 = load ? _mm256_loadu_ps(acc + 72) : _mm256_setzero_ps();
+  for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    __m256 av = _mm256_broadcast_ss(a);
+    c00 = _mm256_fmadd_ps(av, b0, c00);
+    c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(av, b0, c10);
+    c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(av, b0, c20);
+    c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(av, b0, c30);
+    c31 = _mm256_fmadd_ps(av, b1, c31);
+    av = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(av, b0, c40);
+    c41 = _mm256_fmadd_ps(av, b1, c41);
+  }
+  if (add) {
+    c00 = _mm256_add_ps(_mm256_loadu_ps(acc + 0), c00);
+    c01 = _mm256_add_ps(_mm256_loadu_ps(acc + 8), c01);
+    c10 = _mm256_add_ps(_mm256_loadu_ps(acc + 16), c10);
+    c11 = _mm256_add_ps(_mm256_loadu_ps(acc + 24), c11);
+    c20 = _mm256_add_ps(_mm256_loadu_ps(acc + 32), c20);
+    c21 = _mm256_add_ps(_mm256_loadu_ps(acc + 40), c21);
+    c30 = _mm256_add_ps(_mm256_loadu_ps(acc + 48), c30);
+    c31 = _mm256_add_ps(_mm256_loadu_ps(acc + 56), c31);
+    c40 = _mm256_add_ps(_mm256_loadu_ps(acc + 64), c40);
+    c41 = _mm256_add_ps(_mm256_loadu_ps(acc + 72), c41);
+  }
+  _mm256_storeu_ps(acc + 0, c00);
+  _mm256_storeu_ps(acc + 8, c01);
+  _mm256_storeu_ps(acc + 16, c10);
+  _mm256_storeu_ps(acc + 24, c11);
+  _mm256_storeu_ps(acc + 32, c20);
+  _mm256_storeu_ps(acc + 40, c21);
+  _mm256_storeu_ps(acc + 48, c30);
+  _mm256_storeu_ps(acc + 56, c31);
+  _mm256_storeu_ps(acc + 64, c40);
+  _mm256_storeu_ps(acc + 72, c41);
 }
 
 }  // namespace gemm_detail

@@ -2,6 +2,7 @@
 // through gemm(), which reads transposed operands through strides and float16 while packing.
 #include "autograd/capture.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm16.h"
 #include "kernels/kernels.h"
 #include "ops/ops.h"
 #include "ops/typed.h"
@@ -77,6 +78,7 @@ struct Batched {
   int64_t a_rows, a_cols;  // a's matrix layout in memory
   int64_t b_rows, b_cols;
   bool ta, tb;
+  F16Order order;  // PyTorch's summation order for float16 operands
 };
 
 // Where a product goes: float32 for the GEMM (float32 and float16 operands), else the operands'
@@ -87,9 +89,12 @@ struct Out {
   Out at(int64_t elems) const { return {static_cast<char*>(p) + size_t(elems) * itemsize(dt), dt}; }
 };
 
+// Float16 operands follow the summation order of the ATen kernel PyTorch picks for that product.
 void product(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, Out c, int64_t ldc,
-             bool accumulate) {
-  if (c.dt == DType::f32)
+             bool accumulate, F16Order order) {
+  if (c.dt == DType::f32 && A.dt == DType::f16 && B.dt == DType::f16)
+    gemm_f16(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate, order);
+  else if (c.dt == DType::f32)
     gemm(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate);
   else
     typed_gemm(M, N, K, A, B, c.p, c.dt, ldc, accumulate);
@@ -101,8 +106,15 @@ void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t
              m.ta ? m.a_cols : 1};
     MatRef B{at(*m.b, ob[i] * m.b_rows * m.b_cols), m.b->dt, m.tb ? 1 : m.b_cols,
              m.tb ? m.b_cols : 1};
-    product(m.M, m.N, m.K, A, B, c.at(i * m.M * m.N), m.N, false);
+    product(m.M, m.N, m.K, A, B, c.at(i * m.M * m.N), m.N, false, m.order);
   }
+}
+
+// The order of PyTorch's kernel for a float16 matmul: mm's gemm for matrices, the gemv fast path
+// for matrix @ vector.
+F16Order forward_order(const MatmulPlan& p) {
+  if (p.b1d && !p.a1d) return F16Order::blocks64;
+  return F16Order::interleave4;
 }
 
 // Run a product into `out`: directly when out is float32 or has no GEMM, else (float16) through
@@ -148,7 +160,7 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   launch({ad.get(), bd.get(), out.get()}, [p, a = ad.get(), b = bd.get(), out = out.get()] {
     std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
     batch_offsets(p, offs.data(), offs.data() + p.nb);
-    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false};
+    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false, forward_order(p)};
     into_out(*out, out->numel,
              [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
   });
@@ -162,25 +174,34 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   // the operand's own batch shape and rounded once into its dtype.
   auto grad_for = [&](int i, const TensorPtr& other) {
     const bool for_a = i == 0;
-    Shape fs = p.batch;
+    // PyTorch multiplies a batched a by a 2-D b as one stacked matrix; b's gradient is then a
+    // single sum over all the stacked rows, which float16 must follow.
+    const bool fold =
+        !for_a && g->dt == DType::f16 && p.nb > 1 && p.batch_b.n == 0 && p.batch_a.numel() == p.nb;
+    Shape fs = fold ? Shape{} : p.batch;
     fs.push(for_a ? p.M : p.K);
     fs.push(for_a ? p.K : p.N);
     auto full = empty(fs, acc_dtype(g->dt));
-    launch({g.get(), other.get(), full.get()},
-           [p, for_a, g = g.get(), o = other.get(), full = full.get()] {
-             std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
-             batch_offsets(p, offs.data(), offs.data() + p.nb);
-             std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
-             for (int64_t j = 0; j < p.nb; ++j)
-               seq[size_t(j)] = j;
-             if (for_a) {  // dA[M,K] = g[M,N] @ B^T
-               Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true};
-               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, Out{full->data(), full->dt});
-             } else {  // dB[K,N] = A^T @ g[M,N]
-               Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false};
-               run_batched(m, offs.data(), seq.data(), p.nb, Out{full->data(), full->dt});
-             }
-           });
+    launch({g.get(), other.get(), full.get()}, [p, for_a, fold, g = g.get(), o = other.get(),
+                                                full = full.get()] {
+      std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+      batch_offsets(p, offs.data(), offs.data() + p.nb);
+      std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
+      for (int64_t j = 0; j < p.nb; ++j)
+        seq[size_t(j)] = j;
+      if (for_a) {  // dA[M,K] = g[M,N] @ B^T
+        Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true, F16Order::blocks64};
+        run_batched(m, seq.data(), offs.data() + p.nb, p.nb, Out{full->data(), full->dt});
+      } else {  // dB[K,N] = A^T @ g[M,N]
+        Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false, F16Order::sequential};
+        if (fold) {  // one product over the stacked batches, as PyTorch folds them
+          m.K = m.a_rows = p.M * p.nb;
+          run_batched(m, offs.data(), seq.data(), 1, Out{full->data(), full->dt});
+        } else {
+          run_batched(m, offs.data(), seq.data(), p.nb, Out{full->data(), full->dt});
+        }
+      }
+    });
     Shape target = for_a ? p.batch_a : p.batch_b;
     target.push(for_a ? p.M : p.K);
     target.push(for_a ? p.K : p.N);
@@ -244,7 +265,7 @@ TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::option
                });
              }
              product(R, out_f, in, MatRef{x->data(), x->dt, in, 1}, MatRef{w->data(), w->dt, 1, in},
-                     y, out_f, b != nullptr);
+                     y, out_f, b != nullptr, F16Order::blocks64);
            });
          });
   if (b)
@@ -267,7 +288,7 @@ void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
            [g = g.get(), w = w.get(), res = res.get(), R, in, out_f] {
              into_out(*res, R * in, [&](Out c) {
                product(R, in, out_f, MatRef{g->data(), g->dt, out_f, 1},
-                       MatRef{w->data(), w->dt, in, 1}, c, in, false);
+                       MatRef{w->data(), w->dt, in, 1}, c, in, false, F16Order::interleave4);
              });
            });
     gin[0] = res;
@@ -279,7 +300,7 @@ void Op_linear::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
            [g = g.get(), x = x.get(), res = res.get(), R, in, out_f] {
              into_out(*res, out_f * in, [&](Out c) {
                product(out_f, in, R, MatRef{g->data(), g->dt, 1, out_f},
-                       MatRef{x->data(), x->dt, in, 1}, c, in, false);
+                       MatRef{x->data(), x->dt, in, 1}, c, in, false, F16Order::sequential);
              });
            });
     gin[1] = res;

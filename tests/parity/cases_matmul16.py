@@ -1,0 +1,63 @@
+"""Parity cases for float16 matrix products (mm, matmul, linear), forward and backward.
+
+PyTorch's CPU float16 products (no AVX512-FP16) run ATen's own kernels, each with its own
+summation order; the inputs here spread over several binades so that a dot product's float32
+rounding errors reach the float16 result and any difference in that order shows."""
+
+import zlib
+
+import numpy as np
+
+MATMUL = (((1, 1), (1, 1)), ((7, 16), (16, 33)), ((33, 100), (100, 7)), ((64, 64), (64, 64)),
+          ((16,), (16,)), ((33,), (33, 7)), ((7, 33), (33,)), ((3, 7, 16), (16, 5)),
+          ((100, 257), (257, 31)))  # fmt: skip
+LINEAR = ((64, 784, 256), (64, 10, 32), (5, 33, 7))
+SPREADS = {"normal": (0, 0), "spread": (-5, 3)}
+
+
+def rng_for(name):
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def values(rng, shape, spread):
+    lo, hi = SPREADS[spread]
+    scale = 2.0 ** rng.integers(lo, hi + 1, shape)
+    return (rng.standard_normal(shape) * scale).astype(np.float16)
+
+
+def fwd_bwd(T, fn, arrays, name, spread):
+    leaves = [T.tensor(a).requires_grad_(True) for a in arrays]
+    out = fn(T, *leaves)
+    g = T.tensor(values(rng_for(name + "/upstream"), tuple(out.shape), spread))
+    out.backward(g)
+    return [out] + [leaf.grad for leaf in leaves]
+
+
+def cases():
+    for spread in SPREADS:
+        for sa, sb in MATMUL:
+            for op in ("matmul", "mm"):
+                if op == "mm" and (len(sa) != 2 or len(sb) != 2):
+                    continue
+                name = f"matmul16/{op}/{spread}/{sa}@{sb}"
+
+                def case(T, sa=sa, sb=sb, op=op, spread=spread, name=name):
+                    rng = rng_for(name)
+                    a, b = values(rng, sa, spread), values(rng, sb, spread)
+                    f = (lambda T, x, y: x @ y) if op == "matmul" else (lambda T, x, y: T.mm(x, y))
+                    return fwd_bwd(T, f, [a, b], name, spread)
+
+                yield name, case
+        for batch, fin, fout in LINEAR:
+            for bias in (True, False):
+                name = f"matmul16/linear/{spread}/bias={bias}/{batch}x{fin}->{fout}"
+
+                def case(T, batch=batch, fin=fin, fout=fout, bias=bias, spread=spread, name=name):
+                    rng = rng_for(name)
+                    arrays = [values(rng, (batch, fin), spread), values(rng, (fout, fin), spread)]
+                    if bias:
+                        arrays.append(values(rng, (fout,), spread))
+                    F = T.nn.functional
+                    return fwd_bwd(T, lambda T, *xs: F.linear(*xs), arrays, name, spread)
+
+                yield name, case
