@@ -141,7 +141,10 @@ class Node:
             if e is None or gi is None:
                 out.append(None)
                 continue
-            gi = np.asarray(gi, dtype=dt, order="C")
+            if not (isinstance(gi, np.ndarray) and gi.dtype == dt and 0 in gi.strides):
+                # a broadcast view (sum's gradient) keeps its layout: it decides the order in
+                # which a broadcast reduction downstream sums it, as in PyTorch
+                gi = np.asarray(gi, dtype=dt, order="C")
             if gi.shape != shape:
                 raise RuntimeError(
                     f"internal error: {self._name} returned a gradient of shape {gi.shape} "
