@@ -95,8 +95,10 @@ def _expand_back(g, in_shape):
     )
     f16 = g.dtype == np.float16
     g = np.ascontiguousarray(g, dtype=np.float32 if f16 else g.dtype)
-    return cascade_sum(g, axes, half_vectors=f16).astype(np.float16 if f16 else g.dtype).reshape(
-        in_shape
+    return (
+        cascade_sum(g, axes, half_vectors=f16)
+        .astype(np.float16 if f16 else g.dtype)
+        .reshape(in_shape)
     )
 
 
