@@ -29,15 +29,21 @@ import numpy as np
 
 _LEVELS = 4  # levels of the cascade
 _ILP = 4  # partial sums of a row
+_SHORT = 64  # sequential sums up to this length are written out as whole-array additions
 
 
 def _seq(a, axis=0):
     """a[0] + a[1] + ... along axis, left to right, starting from +0."""
-    if a.shape[axis] == 0:
-        shape = a.shape[:axis] + a.shape[axis + 1 :]
-        return np.zeros(shape, a.dtype)
-    last = np.add.accumulate(a, axis=axis, dtype=a.dtype)
-    return np.take(last, -1, axis=axis) + a.dtype.type(0)
+    n = a.shape[axis]
+    if n > _SHORT:
+        last = np.add.accumulate(a, axis=axis, dtype=a.dtype)
+        return np.take(last, -1, axis=axis) + a.dtype.type(0)
+    # A few whole-array additions beat accumulate's walk along a middle axis.
+    total = np.zeros(a.shape[:axis] + a.shape[axis + 1 :], a.dtype)
+    lead = (slice(None),) * axis
+    for i in range(n):
+        total = total + a[lead + (i,)]
+    return total
 
 
 def _level_power(rows):
@@ -212,6 +218,8 @@ def cascade_sum(x, axes=None, half_vectors=False, as_float=False):
     view = np.lib.stride_tricks.as_strided(
         x, shape=sizes, strides=[d[1] * x.itemsize for d in dims], writeable=False
     )
+    # The summed axis outermost in memory: every addition below then reads whole blocks.
+    view = np.ascontiguousarray(view)
     if dims[0][2] != 0:  # nothing reduced: each element added to a zero
         res, red = view + x.dtype.type(0), 0
     else:
