@@ -81,3 +81,49 @@ def test_order_differs_from_pairwise():
         y = np.random.default_rng(s).standard_normal(4099).astype(np.float32) * 1e3
         diffs += cascade_sum(y).tobytes() != np.sum(y).tobytes()
     assert diffs > 0
+
+
+def _backend_views(t, view, rng_seed, ndim):
+    rng = np.random.default_rng(rng_seed)
+    if view == "perm":
+        return t.permute(*[int(p) for p in rng.permutation(ndim)])
+    if view == "step":
+        return t[..., ::2]
+    if view == "expand":
+        return t.expand(*((2,) + tuple(t.shape)))
+    return t
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_numpy_backend_sums_as_cpp(seed):
+    """The same through both backends' tapes: views of float16 keep their layout when the
+    reference widens them, and sum's gradient stays a stride-0 view on both tapes."""
+    x, view, dims, op, _ = _case(1000 + seed)
+    if x.ndim == 0:
+        view = "plain"
+    outs = []
+    for backend in ("cpp", "numpy"):
+        leaf = tg.tensor(x, backend=backend, requires_grad=True)
+        t = _backend_views(leaf, view, seed, x.ndim)
+        d = dims if view != "expand" or dims is None else (0,) + tuple(i + 1 for i in dims)
+        y = getattr(t, op)() if d is None else getattr(t, op)(d)
+        b = tg.tensor(np.ones(y.shape[-1:], x.dtype), backend=backend, requires_grad=True)
+        (y + b).sum().backward()
+        outs.append([y.detach().numpy(), leaf.grad.numpy(), b.grad.numpy()])
+    for got, want in zip(*outs):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert got.tobytes() == want.tobytes(), (x.shape, x.dtype, view, dims, op)
+
+
+def test_float16_view_keeps_its_layout():
+    """A float16 view with gaps sums in the view's order on both backends: its columns take the
+    scalar-column loop, the same values packed take the vector-column one, and the two round
+    differently (large terms that cancel make the small ones' rounding show in float16)."""
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1e-3, 1e-3, (64, 80))
+    x[0], x[-1] = 3e4, -3e4
+    x = x.astype(np.float16)
+    got = [tg.tensor(x, backend=b)[:, ::2].sum(0).numpy() for b in ("cpp", "numpy")]
+    packed = tg.tensor(np.ascontiguousarray(x[:, ::2]), backend="cpp").sum(0).numpy()
+    assert got[0].tobytes() == got[1].tobytes()
+    assert got[0].tobytes() != packed.tobytes()

@@ -133,7 +133,7 @@ class Node:
             self.ctx.saved = tuple(saved)
         k = self.kernel
         if not k.storage_level and g.dtype == _F16:
-            g = g.astype(_F32)  # float16 gradients are computed in float32, as the forward
+            g = _widen(g)  # float16 gradients are computed in float32, as the forward
         with np.errstate(all="ignore"):
             grads = k.backward(self.ctx, g)
         out = []
@@ -177,7 +177,19 @@ class _AccumulateGrad:
 def _compute(arr):
     """The array an op computes on: float16 is upcast to float32 (exactly); the other dtypes
     compute in their own."""
-    return arr.astype(_F32) if arr.dtype == _F16 else arr
+    return _widen(arr) if arr.dtype == _F16 else arr
+
+
+def _widen(arr):
+    """arr as float32 with arr's strides (in elements): a sum's order depends on the layout it
+    reads, and the core's kernels read the float16 view as it lies (gaps and stride 0 kept)."""
+    if arr.flags.c_contiguous or arr.size == 0 or min(arr.strides, default=0) < 0:
+        return arr.astype(_F32)
+    steps = [s // arr.itemsize for s in arr.strides]
+    span = 1 + sum((n - 1) * s for n, s in zip(arr.shape, steps))
+    out = np.lib.stride_tricks.as_strided(np.empty(span, _F32), arr.shape, [s * 4 for s in steps])
+    out[...] = arr
+    return out
 
 
 def _floating(dt):
