@@ -180,6 +180,7 @@ def _dense(shape, strides):
 
 
 def _elem_strides(x):
+    """x and its strides in elements (a contiguous copy where they are not whole elements)."""
     if x.itemsize and all(s % x.itemsize == 0 and s >= 0 for s in x.strides):
         return x, [s // x.itemsize for s in x.strides]
     x = np.ascontiguousarray(x)
@@ -220,27 +221,21 @@ def cascade_sum(x, axes=None, half_vectors=False, as_float=False):
     )
     # The summed axis outermost in memory: every addition below then reads whole blocks.
     view = np.ascontiguousarray(view)
-    if dims[0][2] != 0:  # nothing reduced: each element added to a zero
-        res, red = view + x.dtype.type(0), 0
+    nred = next((i for i, d in enumerate(dims) if d[2] != 0), len(dims))  # reduced: first
+    if nred == 0:  # nothing reduced: each element is added to the output's zero
+        res = view + x.dtype.type(0)
     else:
         res = _loop2d(view, dims[0][1], dims[1][1], lanes, vec_in)  # plan dims 1.. remain
-        # Reduced plan dims past dim 0 repeat the 2-D loop into the same outputs, in order
-        # (dim 1 fastest): one more sequential sum over them.
-        red = sum(1 for d in dims[1:] if d[2] == 0)
-        if red:
-            order = tuple(range(red - 1, -1, -1)) + tuple(range(red, res.ndim))
-            res = res.transpose(order).reshape((-1,) + res.shape[red:])
-            res = _seq(res)
-        else:
-            res = res + x.dtype.type(0)
-        red += 1
+        # Reduced plan dims past dim 0 repeat the 2-D loop into the same outputs, which start
+        # at zero: a sequential sum over them, in the loop's order (dim 1 fastest).
+        k = nred - 1
+        order = tuple(range(k - 1, -1, -1)) + tuple(range(k, res.ndim))
+        res = _seq(res.transpose(order).reshape((-1,) + res.shape[k:]))
+    # The kept plan dims carry the output's strides (the kept dims contiguous, in x's order).
     out = np.zeros(max(1, int(np.prod(kept, dtype=np.int64))), x.dtype)
-    kept_dims = dims[red:] if dims[0][2] == 0 else dims
-    if kept_dims and any(d[2] for d in kept_dims):
-        dst = np.lib.stride_tricks.as_strided(
-            out, shape=[d[0] for d in kept_dims], strides=[d[2] * x.itemsize for d in kept_dims]
-        )
-        dst[...] = res.reshape(dst.shape)
-    else:
-        out[:] = res.reshape(-1)[: out.size]
+    kept_dims = dims[nred:]
+    dst = np.lib.stride_tricks.as_strided(
+        out, shape=[d[0] for d in kept_dims], strides=[d[2] * x.itemsize for d in kept_dims]
+    )
+    dst[...] = res.reshape(dst.shape)
     return out.reshape(kept)
