@@ -106,7 +106,11 @@ class Node:
         if grad._arr.shape != self.out_shape:
             raise RuntimeError(f"{self._name}.apply: grad shape {grad.shape} != {self.out_shape}")
         g = np.asarray(grad._arr, dtype=self.out_dtype)
-        return tuple(None if gi is None else _new(gi) for gi in self._apply(g, True))
+        grads = self._apply(g, True)
+        # a broadcast view (sum's gradient) is read-only: the caller gets a tensor of its own
+        return tuple(
+            None if gi is None else _new(gi if gi.flags.writeable else gi.copy()) for gi in grads
+        )
 
     @property
     def next_functions(self):
