@@ -1,6 +1,7 @@
 """sum and mean give PyTorch's bits: the cases of tests/golden/torch_reduce.json (recorded by
 tests/golden/make_reduce_golden.py from tests/parity/cases_reduce.py) replayed on the cpp
-backend with one and two threads (TAPEGRAD_NO_SIMD=1 runs the portable path)."""
+backend with one and two threads (TAPEGRAD_NO_SIMD=1 runs the portable path) and on the NumPy
+reference, which sums in the same order."""
 
 import hashlib
 import json
@@ -48,17 +49,19 @@ def test_recorded_enough():
     assert set(GOLD["cases"]) <= set(CASES)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("where", ["cpp-1", "cpp-2", "numpy"])
 @pytest.mark.parametrize("name", sorted(GOLD["cases"]))
-def test_reduce_matches_torch(name, threads):
+def test_reduce_matches_torch(name, where):
     if _rng_fingerprint() != GOLD["rng"]:
         pytest.skip("NumPy's generator draws other numbers than when the golden file was made")
-    old = tg.get_num_threads()
-    tg.set_num_threads(threads)
+    old, old_backend = tg.get_num_threads(), tg.get_backend()
+    tg.set_num_threads(2 if where == "cpp-2" else 1)
+    tg.set_backend("numpy" if where == "numpy" else "cpp")
     try:
         outs = [t.detach().numpy() for t in _flat(CASES[name](tg))]
     finally:
         tg.set_num_threads(old)
+        tg.set_backend(old_backend)
     recs = GOLD["cases"][name]
     assert len(outs) == len(recs)
     for rec, arr in zip(recs, outs):

@@ -1,11 +1,12 @@
 """The reducing reference kernels: sum, mean and the fused losses (mse_loss, l1_loss). Sums
-accumulate unrounded in ctx.dtype. The table they register in and its rounding contract:
-registry.py."""
+accumulate unrounded in ctx.dtype, in PyTorch's order (cascade.py). The table they register in
+and its rounding contract: registry.py."""
 
 import math
 
 import numpy as np
 
+from .cascade import cascade_sum
 from .registry import _numel, _sign, kernel
 
 # ---- reductions: attributes dims (None: all, else a tuple of distinct dims) and keepdim
@@ -21,9 +22,16 @@ def _reduced_axes(shape, dims):
 
 
 def _unreduce(g, in_shape, axes):
-    """The gradient of a sum: g broadcast back over the reduced axes (a fresh array)."""
+    """The gradient of a sum: g broadcast back over the reduced axes. A read-only view with
+    stride 0 there, as PyTorch's expand: a broadcast reduction of it sums in that layout."""
     kept = tuple(1 if i in axes else s for i, s in enumerate(in_shape))
-    return np.broadcast_to(g.reshape(kept), in_shape).copy()
+    return np.broadcast_to(g.reshape(kept), in_shape)
+
+
+def _keep(total, in_shape, axes, keepdim):
+    if not keepdim:
+        return total
+    return total.reshape(tuple(1 if i in axes else s for i, s in enumerate(in_shape)))
 
 
 def _reduce_name(base):
@@ -34,7 +42,9 @@ def _reduce_name(base):
 class Sum:
     def forward(ctx, a, dims=None, keepdim=False):
         ctx.in_shape, ctx.axes = a.shape, _reduced_axes(a.shape, dims)
-        return ctx.round(np.sum(a, axis=ctx.axes, dtype=ctx.dtype, keepdims=keepdim))
+        # float16 is PyTorch's Half sum (as_float: its float sum, for a mean)
+        total = cascade_sum(a.astype(ctx.dtype, copy=False), ctx.axes, half_vectors=ctx.f16)
+        return ctx.round(_keep(total, a.shape, ctx.axes, keepdim))
 
     def backward(ctx, g):
         return (_unreduce(g, ctx.in_shape, ctx.axes),)
@@ -47,8 +57,8 @@ class Mean:
     def forward(ctx, a, dims=None, keepdim=False):
         ctx.in_shape, ctx.axes = a.shape, _reduced_axes(a.shape, dims)
         ctx.n = ctx.scalar(_numel(a.shape[d] for d in ctx.axes))
-        total = np.sum(a, axis=ctx.axes, dtype=ctx.dtype, keepdims=keepdim)
-        return ctx.round(total / ctx.n)
+        total = cascade_sum(a.astype(ctx.dtype, copy=False), ctx.axes, as_float=ctx.f16)
+        return ctx.round(_keep(total, a.shape, ctx.axes, keepdim) / ctx.n)
 
     def backward(ctx, g):
         return (ctx.round(_unreduce(g, ctx.in_shape, ctx.axes) / ctx.n),)
@@ -69,7 +79,8 @@ def _loss_check(name, a, b, reduction):
 def _reduce_loss(ctx, elems, reduction):
     if reduction == "none":
         return elems
-    total = np.sum(elems, dtype=ctx.dtype)
+    # PyTorch sums the float16 elements as a Half sum, but takes the mean of their float copy
+    total = cascade_sum(elems, half_vectors=ctx.f16 and reduction == "sum")
     if reduction == "sum":
         return ctx.round(total)
     return ctx.round(total / ctx.scalar(elems.size))

@@ -15,6 +15,7 @@ repeated places accumulate). The argument names are those of the backend functio
 
 import numpy as np
 
+from .cascade import cascade_sum
 from .registry import _numel, kernel
 from .tensor import contiguous_strides, is_contiguous, strided
 
@@ -72,9 +73,9 @@ def _locs(sizes, strides, offset):
 
 
 def scatter(g, pos, in_shape, per_add=False):
-    """Zeros of `in_shape` with g added at flat positions `pos`. float16 is summed in float32
-    (expand's backward is PyTorch's sum), or with `per_add` rounded after each addition in g's
-    order (as_strided's backward is PyTorch's index_add in the dtype)."""
+    """Zeros of `in_shape` with g added at flat positions `pos`. float16 is summed in float32,
+    or with `per_add` rounded after each addition in g's order (as_strided's backward is
+    PyTorch's index_add in the dtype)."""
     acc = np.float32 if g.dtype == np.float16 and not per_add else g.dtype
     out = np.zeros(_numel(in_shape), dtype=acc)
     flat, gf = pos.reshape(-1), np.asarray(g, dtype=acc).reshape(-1)
@@ -83,6 +84,22 @@ def scatter(g, pos, in_shape, per_add=False):
     else:
         np.add.at(out, flat, gf)
     return out.astype(g.dtype, copy=False).reshape(in_shape)
+
+
+def _expand_back(g, in_shape):
+    """PyTorch's sum_to: the expanded dims of a contiguous g summed in its reduction order
+    (float16 as its Half sum, in float32)."""
+    lead = g.ndim - len(in_shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(in_shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    f16 = g.dtype == np.float16
+    g = np.ascontiguousarray(g, dtype=np.float32 if f16 else g.dtype)
+    return (
+        cascade_sum(g, axes, half_vectors=f16)
+        .astype(np.float16 if f16 else g.dtype)
+        .reshape(in_shape)
+    )
 
 
 def _view_kernel(name, geometry, params):
@@ -103,6 +120,8 @@ def _view_kernel(name, geometry, params):
         return strided(a, sizes, strides, offset)
 
     def backward(ctx, g):
+        if name == "expand":
+            return (_expand_back(g, ctx.in_shape),)
         places = positions(ctx.geom, ctx.in_geom)
         return (scatter(g, places, ctx.in_shape, per_add=name == "as_strided"),)
 

@@ -51,6 +51,8 @@ import numpy as np
 
 from tapegrad import _oplist
 
+from .cascade import cascade_sum
+
 # ---------------------------------------------------------------- the context an op runs in
 
 
@@ -139,14 +141,16 @@ def broadcast_shapes(sa, sb):
 
 
 def sum_to(ctx, g, shape):
-    """Undo broadcasting: sum `g` down to `shape`, accumulating in ctx.dtype (no rounding)."""
+    """Undo broadcasting: sum `g` down to `shape`, accumulating in ctx.dtype (no rounding), in
+    PyTorch's order for g's layout (float16 as its Half sum)."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
-    return np.sum(g, axis=axes, dtype=ctx.dtype).reshape(shape)
+    total = cascade_sum(g.astype(ctx.dtype, copy=False), axes, half_vectors=ctx.f16)
+    return total.reshape(shape)
 
 
 def _numel(shape):

@@ -106,7 +106,11 @@ class Node:
         if grad._arr.shape != self.out_shape:
             raise RuntimeError(f"{self._name}.apply: grad shape {grad.shape} != {self.out_shape}")
         g = np.asarray(grad._arr, dtype=self.out_dtype)
-        return tuple(None if gi is None else _new(gi) for gi in self._apply(g, True))
+        grads = self._apply(g, True)
+        # a broadcast view (sum's gradient) is read-only: the caller gets a tensor of its own
+        return tuple(
+            None if gi is None else _new(gi if gi.flags.writeable else gi.copy()) for gi in grads
+        )
 
     @property
     def next_functions(self):
@@ -133,7 +137,7 @@ class Node:
             self.ctx.saved = tuple(saved)
         k = self.kernel
         if not k.storage_level and g.dtype == _F16:
-            g = g.astype(_F32)  # float16 gradients are computed in float32, as the forward
+            g = _widen(g)  # float16 gradients are computed in float32, as the forward
         with np.errstate(all="ignore"):
             grads = k.backward(self.ctx, g)
         out = []
@@ -141,7 +145,10 @@ class Node:
             if e is None or gi is None:
                 out.append(None)
                 continue
-            gi = np.asarray(gi, dtype=dt, order="C")
+            if not (isinstance(gi, np.ndarray) and gi.dtype == dt and 0 in gi.strides):
+                # a broadcast view (sum's gradient) keeps its layout: it decides the order in
+                # which a broadcast reduction downstream sums it, as in PyTorch
+                gi = np.asarray(gi, dtype=dt, order="C")
             if gi.shape != shape:
                 raise RuntimeError(
                     f"internal error: {self._name} returned a gradient of shape {gi.shape} "
@@ -174,7 +181,19 @@ class _AccumulateGrad:
 def _compute(arr):
     """The array an op computes on: float16 is upcast to float32 (exactly); the other dtypes
     compute in their own."""
-    return arr.astype(_F32) if arr.dtype == _F16 else arr
+    return _widen(arr) if arr.dtype == _F16 else arr
+
+
+def _widen(arr):
+    """arr as float32 with arr's strides (in elements): a sum's order depends on the layout it
+    reads, and the core's kernels read the float16 view as it lies (gaps and stride 0 kept)."""
+    if arr.flags.c_contiguous or arr.size == 0 or min(arr.strides, default=0) < 0:
+        return arr.astype(_F32)
+    steps = [s // arr.itemsize for s in arr.strides]
+    span = 1 + sum((n - 1) * s for n, s in zip(arr.shape, steps))
+    out = np.lib.stride_tricks.as_strided(np.empty(span, _F32), arr.shape, [s * 4 for s in steps])
+    out[...] = arr
+    return out
 
 
 def _floating(dt):
