@@ -3,7 +3,7 @@ on a CPU without AVX512-FP16: each of ATen's kernels sums a dot product in its o
 tapegrad follows the one PyTorch picks for each product. The answers were recorded from PyTorch
 (tests/golden/torch_matmul16.json, made by tests/golden/make_matmul16_golden.py from the cases of
 tests/parity/cases_matmul16.py): its AVX2 build for tapegrad's SIMD path, its `default` build for
-the portable one."""
+the portable one. The NumPy reference (backends/numpy_ref/matmul16.py) follows the same orders."""
 
 import hashlib
 import importlib.util
@@ -29,9 +29,11 @@ def test_every_case_is_recorded():
     assert sorted(CASES) == sorted(WANT)
 
 
+@pytest.mark.parametrize("backend", ["cpp", "numpy"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_float16_product_matches_pytorch(name):
-    got = CASES[name](tg)
+def test_float16_product_matches_pytorch(name, backend):
+    with tg.use_backend(backend):
+        got = CASES[name](tg)
     assert len(got) == len(WANT[name])
     for i, (t, want) in enumerate(zip(got, WANT[name])):
         arr = np.array(t.detach().numpy(), order="C")  # keeps 0-dim

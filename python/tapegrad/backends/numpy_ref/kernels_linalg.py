@@ -1,8 +1,10 @@
 """The matmul and linear reference kernels: they accumulate in ctx.dtype (float32 on the tape) and
-round once. The table they register in and its rounding contract: registry.py."""
+round once; float16 operands are summed in PyTorch's order for each product (matmul16.py). The
+table they register in and its rounding contract: registry.py."""
 
 import numpy as np
 
+from . import matmul16
 from .registry import _numel, broadcast_shapes, kernel, sum_to
 
 
@@ -43,9 +45,15 @@ def _matmul_name(shapes, attrs):
 @kernel("matmul", _matmul_name)
 class MatMul:
     def forward(ctx, a, b):
-        matmul_shape(a.shape, b.shape)
+        out_shape = matmul_shape(a.shape, b.shape)
         ctx.save(a, b)
-        return ctx.round(np.matmul(a, b))
+        if not ctx.f16:
+            return ctx.round(np.matmul(a, b))
+        # mm's gemm for matrices; the gemv fast path (float16 dot kernel) for matrix @ vector
+        order = "blocks64" if b.ndim == 1 and a.ndim != 1 else "interleave4"
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        return ctx.round(matmul16.product(a2, b2, order).reshape(out_shape))
 
     def backward(ctx, g):
         # Work on 2-D-or-more operands: a 1-D a is a row (1, k), a 1-D b a column (k, 1).
@@ -54,8 +62,21 @@ class MatMul:
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
-        ga = sum_to(ctx, np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape)
-        gb = sum_to(ctx, np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape)
+        at, bt = np.swapaxes(a2, -1, -2), np.swapaxes(b2, -1, -2)
+        if not ctx.f16:
+            ga, gb = np.matmul(g2, bt), np.matmul(at, g2)
+        else:
+            ga = matmul16.product(g2, bt, "blocks64")
+            if batch and b2.ndim == 2 and a2.shape[:-2] == batch and _numel(batch) > 1:
+                # PyTorch multiplies a batched a by a 2-D b as one stacked matrix: b's gradient
+                # is one sum over all the stacked rows
+                k = a2.shape[-1]
+                gb = matmul16.product(a2.reshape(-1, k).T, g2.reshape(-1, g2.shape[-1]),
+                                      "sequential")  # fmt: skip
+            else:
+                gb = matmul16.product(at, g2, "sequential")
+        ga = sum_to(ctx, ga, a2.shape)
+        gb = sum_to(ctx, gb, b2.shape)
         return ctx.round(ga.reshape(a.shape)), ctx.round(gb.reshape(b.shape))
 
 
@@ -90,14 +111,24 @@ class Linear:
         linear_check(x.shape, w.shape, None if b is None else b.shape)
         ctx.save(x, w)
         ctx.b_shape = None if b is None else b.shape
-        y = np.matmul(x, w.T)
-        return ctx.round(y if b is None else y + b)
+        if not ctx.f16:
+            y = np.matmul(x, w.T)
+            return ctx.round(y if b is None else y + b)
+        # addmm: ATen's float16 dot kernel per output, then the bias added once
+        y = matmul16.product(x.reshape(-1, x.shape[-1]), w.T, "blocks64")
+        y = y.reshape(x.shape[:-1] + (w.shape[0],))
+        return ctx.round(y if b is None else b + y)
 
     def backward(ctx, g):
         x, w = ctx.saved
         out_f, in_f = w.shape
         rows = _numel(x.shape[:-1])
-        gx = ctx.round(np.matmul(g, w))
-        gw = ctx.round(np.matmul(g.reshape(rows, out_f).T, x.reshape(rows, in_f)))
+        g2, x2 = g.reshape(rows, out_f), x.reshape(rows, in_f)
+        if ctx.f16:  # dX = g @ W in gemm_notrans_'s order, dW = g^T @ X in gemm_transb_'s
+            gx = ctx.round(matmul16.product(g2, w, "interleave4").reshape(x.shape))
+            gw = ctx.round(matmul16.product(g2.T, x2, "sequential"))
+        else:
+            gx = ctx.round(np.matmul(g, w))
+            gw = ctx.round(np.matmul(g2.T, x2))
         gb = None if ctx.b_shape is None else ctx.round(sum_to(ctx, g, ctx.b_shape))
         return gx, gw, gb
