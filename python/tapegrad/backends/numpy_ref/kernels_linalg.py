@@ -70,9 +70,9 @@ class MatMul:
             if batch and b2.ndim == 2 and a2.shape[:-2] == batch and _numel(batch) > 1:
                 # PyTorch multiplies a batched a by a 2-D b as one stacked matrix: b's gradient
                 # is one sum over all the stacked rows
-                k = a2.shape[-1]
-                gb = matmul16.product(a2.reshape(-1, k).T, g2.reshape(-1, g2.shape[-1]),
-                                      "sequential")  # fmt: skip
+                rows = _numel(a2.shape[:-1])
+                gb = matmul16.product(a2.reshape(rows, a2.shape[-1]).T,
+                                      g2.reshape(rows, g2.shape[-1]), "sequential")  # fmt: skip
             else:
                 gb = matmul16.product(at, g2, "sequential")
         ga = sum_to(ctx, ga, a2.shape)
@@ -115,7 +115,7 @@ class Linear:
             y = np.matmul(x, w.T)
             return ctx.round(y if b is None else y + b)
         # addmm: ATen's float16 dot kernel per output, then the bias added once
-        y = matmul16.product(x.reshape(-1, x.shape[-1]), w.T, "blocks64")
+        y = matmul16.product(x.reshape(_numel(x.shape[:-1]), x.shape[-1]), w.T, "blocks64")
         y = y.reshape(x.shape[:-1] + (w.shape[0],))
         return ctx.round(y if b is None else b + y)
 
