@@ -72,12 +72,17 @@ def in_memory_order(a, fn):
     return r.transpose(np.argsort(perm))
 
 
+_BLOCK = 16384  # a multiple of every PAIR
+
+
 def _split(x, m, vec, tail):
     """vec(x[:m]) then tail(x[m:]) over the flattened x, in x's shape."""
     flat = x.reshape(-1)
     if flat.size == 0:
         return x.copy()
-    parts = [vec(flat[:m])] if m else []
+    # the vector code in blocks: the same bits (it is elementwise), but NumPy's temporaries stay
+    # small enough to be reused and cached rather than mapped afresh for every operation
+    parts = [vec(flat[i : min(m, i + _BLOCK)]) for i in range(0, m, _BLOCK)]
     if m < flat.size:
         parts.append(tail(flat[m:]))
     return np.concatenate(parts).reshape(x.shape)

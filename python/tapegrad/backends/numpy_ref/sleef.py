@@ -12,10 +12,47 @@ too, as SLEEF's AVX2 code does.
 
 import numpy as np
 
-from tapegrad._fma import fma as _fma64
-from tapegrad._fma import fmaf as _fma32
+from tapegrad import _fma
 
 _F, _D, _I = np.float32, np.float64, np.int32
+
+
+def _fused(dtype, core_name, generic):
+    """fma(a, b, c) rounded once: the core's where it is built, called directly for operands of
+    one shape or scalars (the constants of the polynomials, kept as arrays per size), else
+    _fma's general (broadcasting, or emulated) one. The direct call saves most of the time."""
+    core = _fma._core_fma(core_name)
+    consts = {}
+
+    def const(v, n):
+        key = (float(v), n)
+        if key not in consts:
+            if len(consts) > 256:
+                consts.clear()
+            consts[key] = np.full(n, v, dtype)
+        return consts[key]
+
+    def fma(a, b, c):
+        arr = a if isinstance(a, np.ndarray) and a.ndim else b
+        arr = arr if isinstance(arr, np.ndarray) and arr.ndim else c
+        if core is None or not isinstance(arr, np.ndarray) or not arr.ndim:
+            return generic(a, b, c)
+        shape, n = arr.shape, arr.size
+        args = []
+        for v in (a, b, c):
+            if not isinstance(v, np.ndarray) or not v.ndim:
+                args.append(const(v, n))
+            elif v.shape == shape and v.dtype == dtype:
+                args.append(v.reshape(-1))
+            else:
+                return generic(a, b, c)
+        return core(*args).reshape(shape)
+
+    return fma
+
+
+_fma32 = _fused(_F, "fma_f32", _fma.fmaf)
+_fma64 = _fused(_D, "fma_f64", _fma.fma)
 _INT_MIN = np.iinfo(_I).min
 
 
