@@ -3,7 +3,9 @@ the dtype cast. The table they register in and its rounding contract: registry.p
 
 import numpy as np
 
+from tapegrad import _fma
 from tapegrad._dtype import BY_CODE
+from tapegrad._fma import simd
 
 from . import pmath
 from .promote import convert
@@ -195,8 +197,8 @@ class RpowScalar:
 
 
 def _math(ctx, fn, a):
-    """fn(a): float16's through float64 (pmath.math16), the other dtypes NumPy's own."""
-    return pmath.math16(fn, a) if ctx.f16 and a.dtype == np.float32 else fn(a)
+    """fn(a): float32's (and float16's) through float64 (pmath.in_double), float64's NumPy's own."""
+    return pmath.in_double(fn, a) if a.dtype == np.float32 else fn(a)
 
 
 def int_pow(base, e):
@@ -244,9 +246,10 @@ class Abs:
 @kernel("exp")
 class Exp:
     def forward(ctx, a):
-        # float16's is SLEEF's (pmath.py); float32's and float64's are MKL's in PyTorch, out of
-        # reach (docs/numerics.md), so NumPy's stands in
-        y = ctx.round(pmath.exp16(a) if ctx.f16 and a.dtype == np.float32 else np.exp(a))
+        # float16's is SLEEF's on the SIMD path (pmath.py)
+        y = ctx.round(
+            pmath.exp16(a) if ctx.f16 and a.dtype == np.float32 else _math(ctx, np.exp, a)
+        )
         ctx.save(y)
         return y
 
@@ -275,6 +278,10 @@ class Tanh:
 
     def backward(ctx, g):
         (y,) = ctx.saved
+        if not ctx.f16 and simd():
+            # PyTorch's AVX2 build contracts 1 - y * y into one fused multiply-add
+            fused = _fma.fma if y.dtype == np.float64 else _fma.fmaf
+            return (ctx.round(g * fused(-y, y, ctx.scalar(1))),)
         return (ctx.round(g * (ctx.scalar(1) - y * y)),)
 
 

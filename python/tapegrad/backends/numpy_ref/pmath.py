@@ -115,15 +115,16 @@ def sigmoid(x, f16=False):
 
 def exp16(x):
     """float16's exp, computed in float32 (the caller rounds): SLEEF's everywhere on the SIMD path
-    (the core's float16 kernel pads the last partial vector), else as `math16`."""
-    return sleef.expf(x) if simd() else math16(np.exp, x)
+    (the core's float16 kernel pads the last partial vector), else as `in_double`."""
+    return sleef.expf(x) if simd() else in_double(np.exp, x)
 
 
-def math16(fn, x):
-    """float16's log, tanh, sin and cos (and exp on the portable path) on float32 x: float64's,
-    rounded to float32, so that the float16 rounding sees the float32 value nearest the exact
-    one, as the core's (NumPy's float32 loops are up to an ulp off, which shows in float16 where
-    the exact value lies near a half-way point)."""
+def in_double(fn, x):
+    """float32 (and widened float16) exp, log, tanh, sin and cos: float64's, rounded once to
+    float32, the core's portable formula (float16's on every path: its float16 rounding then
+    sees the float32 value nearest the exact one; NumPy's float32 loops are up to an ulp off,
+    which shows in float16 where the exact value lies near a half-way point). float32's SIMD
+    kernels are MKL's in PyTorch, out of reach (docs/numerics.md)."""
     return fn(x.astype(_D)).astype(_F)
 
 
