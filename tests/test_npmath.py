@@ -106,3 +106,17 @@ def test_every_float16():
     with np.errstate(all="ignore"):
         for f in fns:
             _same(f(tg.tensor(x)).numpy(), f(tg.tensor(x, backend="numpy")).numpy())
+
+
+def test_c_library_without_the_core(monkeypatch):
+    """The ctypes fallback of the C library calls gives the core loop's bits."""
+    from tapegrad.backends.numpy_ref import pmath
+
+    x = np.concatenate([np.random.default_rng(3).standard_normal(200) * 30, SPECIAL])
+    forms = (("exp", (x,)), ("pow", (np.abs(x), 1.7)), ("pow", (2.5, x)))
+    calls = [(n + f, dt, a) for dt, f in ((np.float32, "f"), (np.float64, "")) for n, a in forms]
+    with np.errstate(all="ignore"):
+        want = [pmath._each(*c[:2], *c[2]) for c in calls]
+        monkeypatch.setattr(pmath, "_core_libm", lambda dtype: None)
+        for (name, dt, args), w in zip(calls, want):
+            _same(pmath._each(name, dt, *args), w)

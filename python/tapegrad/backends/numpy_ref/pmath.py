@@ -9,9 +9,10 @@ build, `TAPEGRAD_NO_SIMD=1`) the vector code calls the C library lane by lane to
 to float32, computes there and is rounded by the caller. A permuted input (a transpose) is walked
 in memory order, so the tail is the last elements in memory, not the last in row-major order.
 
-The C library is reached through ctypes: NumPy's own exp and pow round differently. Whole-array
-work is NumPy's; only the tails (and the portable path) go element by element. The split ignores
-PyTorch's intra-op threads (the parity lane and the goldens run single-threaded).
+The C library is reached through the core's plain loop over it (or ctypes without the core):
+NumPy's own exp and pow round differently. Whole-array work is NumPy's; only the tails (and the
+portable path) go element by element. The split ignores PyTorch's intra-op threads (the parity
+lane and the goldens run single-threaded).
 """
 
 import ctypes
@@ -43,11 +44,25 @@ def _libm(name):
 
 
 def _each(name, dtype, *args):
-    """The C library's `name` element by element (arrays and Python scalars broadcast)."""
-    fn = _libm(name)
+    """The C library's `name` (exp, expf, pow, powf) element by element, arrays and Python scalars
+    broadcast: through the core's loop where it is built (fast), else ctypes."""
     arrs = np.broadcast_arrays(*[np.asarray(a, dtype) for a in args])
+    core = _core_libm(dtype)
+    if core is not None:
+        x = np.ascontiguousarray(arrs[0]).reshape(-1)
+        y = np.ascontiguousarray(arrs[1]).reshape(-1) if len(arrs) > 1 else x[:0]
+        return core(name.rstrip("f"), x, y).reshape(arrs[0].shape)
+    fn = _libm(name)
     flat = [a.ravel().tolist() for a in arrs]
     return np.array([fn(*v) for v in zip(*flat)], dtype).reshape(arrs[0].shape)
+
+
+def _core_libm(dtype):
+    try:
+        from tapegrad import _core
+    except ImportError:
+        return None
+    return getattr(_core, "libm_f32" if np.dtype(dtype) == _F else "libm_f64", None)
 
 
 # ------------------------------------------------------------------ the loop
