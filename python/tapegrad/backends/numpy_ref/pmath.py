@@ -106,24 +106,24 @@ def _split(x, m, vec, tail):
 # ------------------------------------------------------------------ sigmoid and float16's exp
 
 
-def _sigmoid_flat(x):
-    if x.dtype == _D:
-        vec = lambda v: 1.0 / (sleef.exp(0.0 - v) + 1.0)  # noqa: E731
-        tail = lambda v: 1.0 / (1.0 + _each("exp", _D, -v))  # noqa: E731
-    else:
-        vec = lambda v: _F(1) / (sleef.expf(_F(0) - v) + _F(1))  # noqa: E731
-        tail = lambda v: _F(1) / (_F(1) + _each("expf", _F, -v))  # noqa: E731
-    return x, vec, tail
+def _sigmoid_vector(v):  # PyTorch's vector code: SLEEF's exp, 1 / (exp(0 - x) + 1)
+    if v.dtype == _D:
+        return 1.0 / (sleef.exp(0.0 - v) + 1.0)
+    return _F(1) / (sleef.expf(_F(0) - v) + _F(1))
+
+
+def _sigmoid_scalar(v):  # its scalar code: the C library's exp, 1 / (1 + exp(-x))
+    if v.dtype == _D:
+        return 1.0 / (1.0 + _each("exp", _D, -v))
+    return _F(1) / (_F(1) + _each("expf", _F, -v))
 
 
 def sigmoid(x, f16=False):
-    """PyTorch's sigmoid on a float32 (float16 widened: f16) or float64 array: 1 / (exp(0 - x) + 1)
-    with SLEEF's exp in the vector code, 1 / (1 + exp(-x)) with the C library's in the scalar."""
+    """PyTorch's sigmoid on a float32 (float16 widened: f16) or float64 array."""
 
     def run(flat):
-        dt = np.float16 if f16 else flat.dtype
-        _, vec, tail = _sigmoid_flat(flat)
-        return _split(flat, vector_end(flat.size, dt), vec, tail)
+        m = vector_end(flat.size, np.float16 if f16 else flat.dtype)
+        return _split(flat, m, _sigmoid_vector, _sigmoid_scalar)
 
     return in_memory_order(x, run)
 
