@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/cpu.h"
+#include "kernels/optim.h"  // fma_arrays_avx2: four or eight lanes per instruction
 
 namespace tg {
 namespace rng {
@@ -245,6 +246,9 @@ void fma_loop_hw(const T* a, const T* b, const T* c, T* out, int64_t n) {
 }  // namespace
 
 void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n) {
+#if TG_HAVE_AVX2
+  if (cpu::simd()) return detail::fma_arrays_avx2(a, b, c, out, n);
+#endif
   if (kHaveFma)
     fma_loop_hw(a, b, c, out, n);
   else
@@ -252,6 +256,9 @@ void fma_array(const float* a, const float* b, const float* c, float* out, int64
 }
 
 void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n) {
+#if TG_HAVE_AVX2
+  if (cpu::simd()) return detail::fma_arrays_avx2(a, b, c, out, n);
+#endif
   if (kHaveFma)
     fma_loop_hw(a, b, c, out, n);
   else

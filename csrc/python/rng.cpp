@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cmath>
 #include <string>
 
 #include "python/module.h"
@@ -37,6 +38,28 @@ py::array_t<T> fused_multiply_add(py::array_t<T, py::array::c_style | py::array:
   {
     py::gil_scoped_release nogil;
     tg::rng::fma_array(pa, pb, pc, po, static_cast<int64_t>(n));
+  }
+  return out;
+}
+
+// The C library's exp (x) or pow (x, y) element by element, for the NumPy reference's copy of
+// PyTorch's scalar loops (backends/numpy_ref/pmath.py): NumPy's own loops round differently, and
+// a ctypes call per element is slow. y is empty for exp, else of x's size.
+template <class T>
+py::array_t<T> libm_map(const std::string& name,
+                        py::array_t<T, py::array::c_style | py::array::forcecast> x,
+                        py::array_t<T, py::array::c_style | py::array::forcecast> y) {
+  const py::ssize_t n = x.size();
+  const bool pow = name == "pow";
+  if (!pow && name != "exp") throw py::value_error("libm: exp or pow, got " + name);
+  if (pow && y.size() != n) throw py::value_error("libm: the arrays differ in size");
+  py::array_t<T> out(n);
+  const T *px = x.data(), *py_ = y.data();
+  T* po = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    for (py::ssize_t i = 0; i < n; ++i)
+      po[i] = pow ? std::pow(px[i], py_[i]) : std::exp(px[i]);
   }
   return out;
 }
@@ -111,6 +134,8 @@ void register_rng(py::module_& m) {
           py::arg("state"));
   m.def("fma_f32", &fused_multiply_add<float>, "elementwise fma of float32 arrays");
   m.def("fma_f64", &fused_multiply_add<double>, "elementwise fma of float64 arrays");
+  m.def("libm_f32", &libm_map<float>, "the C library's expf or powf, elementwise");
+  m.def("libm_f64", &libm_map<double>, "the C library's exp or pow, elementwise");
   m.def("nondeterministic_seed", &tg::rng::nondeterministic_seed,
         "64 bits from std::random_device (what torch.seed() uses)");
 }

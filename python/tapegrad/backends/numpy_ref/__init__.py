@@ -30,6 +30,9 @@ One module per part:
 - functions.py: the rest of the backend protocol: creation and conversion, the thread count and
   one function per op.
 - optim.py: the optimizer kernels `sgd_update` and `adam_update`.
+- pmath.py: sigmoid, float16's math and `x ** s` / `s ** x` in PyTorch's loop (vector code over
+  whole pairs of vectors, scalar code on the tail); sleef.py: the SLEEF exp and pow its AVX2
+  vector code calls, vectorized over NumPy arrays.
 
 This module is the backend: it gathers those names, and `NTensor._be` is this module.
 """

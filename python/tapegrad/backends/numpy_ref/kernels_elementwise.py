@@ -3,8 +3,11 @@ the dtype cast. The table they register in and its rounding contract: registry.p
 
 import numpy as np
 
+from tapegrad import _fma
 from tapegrad._dtype import BY_CODE
+from tapegrad._fma import simd
 
+from . import pmath
 from .promote import convert
 from .registry import _sign, broadcast_shapes, kernel, sum_to
 
@@ -132,28 +135,26 @@ class RdivScalar:
 
 
 def _pow(ctx, a, e):
-    """a ** e with PyTorch's special cases (exact products, sqrt, reciprocals)."""
+    """a ** e as PyTorch: 0 and 1 never reach a kernel; float32 takes its special exponents
+    apart (exact products, sqrt, reciprocals); the rest is its generic pow (pmath.py)."""
     if e == 0:
         return np.ones_like(a)
     if e == 1:
         return a.copy()
-    if e == 2:
-        return a * a
-    if e == 3:
-        return a * a * a
-    if ctx.f16 and e in (0.5, -0.5):
-        # float16's pow has no sqrt shortcut in PyTorch: pow(-0, 0.5) is +0, pow(-inf, 0.5) +inf
-        # (an array exponent: NumPy turns a scalar 0.5 into sqrt itself)
-        return np.power(a, np.full_like(a, e))
-    if e == 0.5:
-        return np.sqrt(a)
-    if e == -0.5:
-        return 1 / np.sqrt(a)
-    if e == -1:
-        return 1 / a
-    if e == -2:
-        return 1 / (a * a)
-    return np.power(a, ctx.scalar(e))
+    if a.dtype == np.float32 and not ctx.f16:
+        if e == 2:
+            return a * a
+        if e == 3:
+            return a * a * a
+        if e == 0.5:
+            return np.sqrt(a)
+        if e == -0.5:
+            return 1 / np.sqrt(a)
+        if e == -1:
+            return 1 / a
+        if e == -2:
+            return 1 / (a * a)
+    return pmath.pow_scalar(a, e, f16=ctx.f16)
 
 
 @kernel("pow_scalar")
@@ -181,8 +182,7 @@ class RpowScalar:
         ctx.s = s
         if a.dtype.kind in "iu":
             return int_pow(np.full_like(a, s), a)
-        base = ctx.round(ctx.scalar(s))  # PyTorch casts the base to the dtype (float16 rounds)
-        y = ctx.round(np.power(base, a))
+        y = ctx.round(pmath.pow_scalar(a, s, reversed_=True, f16=ctx.f16))
         ctx.save(a, y)
         return y
 
@@ -194,6 +194,11 @@ class RpowScalar:
         if ctx.s == 0:
             t = np.where(a >= 0, ctx.scalar(0), t)
         return (ctx.round(g * t),)
+
+
+def _math(ctx, fn, a):
+    """fn(a): float32's (and float16's) through float64 (pmath.in_double), float64's NumPy's own."""
+    return pmath.in_double(fn, a) if a.dtype == np.float32 else fn(a)
 
 
 def int_pow(base, e):
@@ -241,7 +246,10 @@ class Abs:
 @kernel("exp")
 class Exp:
     def forward(ctx, a):
-        y = ctx.round(np.exp(a))
+        # float16's is SLEEF's on the SIMD path (pmath.py)
+        y = ctx.round(
+            pmath.exp16(a) if ctx.f16 and a.dtype == np.float32 else _math(ctx, np.exp, a)
+        )
         ctx.save(y)
         return y
 
@@ -254,7 +262,7 @@ class Exp:
 class Log:
     def forward(ctx, a):
         ctx.save(a)
-        return ctx.round(np.log(a))
+        return ctx.round(_math(ctx, np.log, a))
 
     def backward(ctx, g):
         (a,) = ctx.saved
@@ -264,12 +272,16 @@ class Log:
 @kernel("tanh")
 class Tanh:
     def forward(ctx, a):
-        y = ctx.round(np.tanh(a))
+        y = ctx.round(_math(ctx, np.tanh, a))
         ctx.save(y)
         return y
 
     def backward(ctx, g):
         (y,) = ctx.saved
+        if not ctx.f16 and simd():
+            # PyTorch's AVX2 build contracts 1 - y * y into one fused multiply-add
+            fused = _fma.fma if y.dtype == np.float64 else _fma.fmaf
+            return (ctx.round(g * fused(-y, y, ctx.scalar(1))),)
         return (ctx.round(g * (ctx.scalar(1) - y * y)),)
 
 
@@ -289,36 +301,36 @@ class Relu:
 @kernel("sigmoid")
 class Sigmoid:
     def forward(ctx, a):
-        one = ctx.scalar(1)
-        y = ctx.round(one / (one + np.exp(-a)))
+        y = ctx.round(pmath.sigmoid(a, f16=ctx.f16))
         ctx.save(y)
         return y
 
     def backward(ctx, g):
         (y,) = ctx.saved
-        return (ctx.round(g * (ctx.scalar(1) - y) * y),)
+        r = ctx.round  # PyTorch's (g * (1 - y)) * y, float16 rounding after each operation
+        return (r(r(g * r(ctx.scalar(1) - y)) * y),)
 
 
 @kernel("sin")
 class Sin:
     def forward(ctx, a):
         ctx.save(a)
-        return ctx.round(np.sin(a))
+        return ctx.round(_math(ctx, np.sin, a))
 
     def backward(ctx, g):
         (a,) = ctx.saved
-        return (ctx.round(g * ctx.round(np.cos(a))),)  # cos rounded first, as PyTorch
+        return (ctx.round(g * ctx.round(_math(ctx, np.cos, a))),)  # cos rounded first, as PyTorch
 
 
 @kernel("cos")
 class Cos:
     def forward(ctx, a):
         ctx.save(a)
-        return ctx.round(np.cos(a))
+        return ctx.round(_math(ctx, np.cos, a))
 
     def backward(ctx, g):
         (a,) = ctx.saved
-        return (ctx.round(g * -ctx.round(np.sin(a))),)  # -sin rounded first, as PyTorch
+        return (ctx.round(g * -ctx.round(_math(ctx, np.sin, a))),)  # -sin rounded first, as PyTorch
 
 
 # ---- dtype conversion (also clone): attribute code, the output dtype's code. Only casts between
