@@ -1,6 +1,8 @@
 """The element-wise reference kernels: binary ops (broadcasting), tensor-scalar ops, unary ops and
 the dtype cast. The table they register in and its rounding contract: registry.py."""
 
+import math
+
 import numpy as np
 
 from tapegrad import _fma
@@ -196,9 +198,28 @@ class RpowScalar:
         return (ctx.round(g * t),)
 
 
+_LIBM = {np.exp: math.exp, np.log: math.log, np.tanh: math.tanh, np.sin: math.sin, np.cos: math.cos}
+
+
+def _libm64(fn, a):
+    """float64 fn(a) by the C library, as the core computes it (NumPy's own float64 loops may be
+    vectorized approximations that differ from it by an ulp)."""
+    f = _LIBM[fn]
+
+    def one(v):
+        try:
+            return f(v)
+        except (OverflowError, ValueError):  # Python raises where C returns inf or NaN
+            with np.errstate(all="ignore"):
+                return float(fn(np.float64(v)))
+
+    return np.asarray(np.frompyfunc(one, 1, 1)(a), dtype=np.float64)
+
+
 def _math(ctx, fn, a):
-    """fn(a): float32's (and float16's) through float64 (pmath.in_double), float64's NumPy's own."""
-    return pmath.in_double(fn, a) if a.dtype == np.float32 else fn(a)
+    """fn(a): float32's (and float16's) through float64 (pmath.in_double), float64's the C
+    library's."""
+    return pmath.in_double(fn, a) if a.dtype == np.float32 else _libm64(fn, a)
 
 
 def int_pow(base, e):
