@@ -141,8 +141,22 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
     run_chain(j, 0, ap, bp, out, !j.accumulate, false);
   } else if (j.order == F16Order::interleave4) {
     // ((p0 + p1) + p2) + p3: each later partial sum is added as it is finished.
+    // A chain's sum starts from +0 and so is never -0: adding an empty chain (+0) changes
+    // nothing, and small k skips it.
     for (int c = 0; c < 4; ++c)
-      run_chain(j, c, ap, bp, out, true, c > 0);
+      if (c == 0 || j.plan->len(c) > 0) run_chain(j, c, ap, bp, out, true, c > 0);
+  } else if (j.plan->len(0) == 0) {  // k < 64: no block lanes, so their sum is +0 (see above)
+    std::fill(out, out + kTile, 0.0f);
+    if (j.plan->len(kBlockLanes) > 0) {
+      const float* lanes[8];
+      float* tl = res + 32 * kTile;
+      for (int t = 0; t < kTailLanes; ++t) {
+        run_chain(j, kBlockLanes + t, ap, bp, tl + t * kTile, true, false);
+        lanes[t] = tl + t * kTile;
+      }
+      reduce8(lanes, out, j.simd);
+    }
+    run_chain(j, kBlockLanes + kTailLanes, ap, bp, out, false, false);
   } else {
     // The 64 block lanes are 8 registers of 8, folded in halves (lane o with lane o + 32 first,
     // as each upper chain finishes), then across the lanes.
