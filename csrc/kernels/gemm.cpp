@@ -345,15 +345,19 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
 
 }  // namespace
 
+bool gemm_detail::empty_product(int64_t M, int64_t N, int64_t K, float* C, int64_t ldc,
+                                bool accumulate) {
+  if (M <= 0 || N <= 0) return true;
+  if (K > 0) return false;
+  if (!accumulate)
+    for (int64_t i = 0; i < M; ++i)
+      std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
+  return true;
+}
+
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
           bool accumulate) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < M; ++i)
-        std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
-    return;
-  }
+  if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
   if (M <= kDirectMax && N <= kDirectMax && K <= kDirectMax && M * N * K <= kDirectMax) {
     direct_gemm(M, N, K, A, B, C, ldc, accumulate);
     return;

@@ -24,8 +24,13 @@ struct MatRef {
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
           bool accumulate);
 
-// Internals shared by gemm.cpp, gemm_avx2.cpp and gemm_pack_avx2.cpp; not for other callers.
+// Internals shared by gemm.cpp, gemm16.cpp, gemm_avx2.cpp and gemm_pack_avx2.cpp; not for other
+// callers.
 namespace gemm_detail {
+// An empty product (M, N or K zero): true when there is nothing left to compute; C is cleared
+// for K == 0 unless the product accumulates into it.
+bool empty_product(int64_t M, int64_t N, int64_t K, float* C, int64_t ldc, bool accumulate);
+
 constexpr int kMR = 6;   // rows of the micro-tile (A micro-panels are kMR tall)
 constexpr int kNR = 16;  // columns of the micro-tile (B micro-panels are kNR wide)
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "core/cpu.h"
@@ -256,13 +255,7 @@ thread_local std::vector<float> tl_ap, tl_bp, tl_aw, tl_bw;
 
 void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
               int64_t ldc, bool accumulate, F16Order order) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
-      for (int64_t i = 0; i < M; ++i)
-        std::memset(C + i * ldc, 0, size_t(N) * sizeof(float));
-    return;
-  }
+  if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
   const Plan plan = make_plan(K, order);
   const int64_t mp = (M + kSR - 1) / kSR, np = (N + kSC - 1) / kSC;
   std::vector<float>& ap = tl_ap;

@@ -245,7 +245,9 @@ void fma_loop_hw(const T* a, const T* b, const T* c, T* out, int64_t n) {
 
 }  // namespace
 
-void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n) {
+namespace {
+template <class T>
+void fma_array_t(const T* a, const T* b, const T* c, T* out, int64_t n) {
 #if TG_HAVE_AVX2
   if (cpu::simd()) return detail::fma_arrays_avx2(a, b, c, out, n);
 #endif
@@ -254,15 +256,14 @@ void fma_array(const float* a, const float* b, const float* c, float* out, int64
   else
     fma_loop(a, b, c, out, n);
 }
+}  // namespace
+
+void fma_array(const float* a, const float* b, const float* c, float* out, int64_t n) {
+  fma_array_t(a, b, c, out, n);
+}
 
 void fma_array(const double* a, const double* b, const double* c, double* out, int64_t n) {
-#if TG_HAVE_AVX2
-  if (cpu::simd()) return detail::fma_arrays_avx2(a, b, c, out, n);
-#endif
-  if (kHaveFma)
-    fma_loop_hw(a, b, c, out, n);
-  else
-    fma_loop(a, b, c, out, n);
+  fma_array_t(a, b, c, out, n);
 }
 
 uint64_t nondeterministic_seed() {
