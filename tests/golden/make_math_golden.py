@@ -13,18 +13,20 @@ as dtype, shape and raw bytes, or past FULL elements as a SHA-256 of the bytes p
 last four elements (every NaN made NumPy's first).
 """
 
-import hashlib
 import importlib.util
 import json
 import os
 import re
+import sys
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_dtype_golden import encode_array  # noqa: E402  (its FULL and its layout)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "torch_math.json")
-FULL = 32
 
 # PyTorch computes float32/float64 exp, log, tanh, sin, cos and sqrt (x ** 0.5) with MKL's VML,
 # whose bits no published algorithm gives; float16 sin/cos of huge arguments differ in rare
@@ -48,16 +50,7 @@ def canonical(arr):
 
 
 def encode(t):
-    arr = canonical(np.array(t.detach().numpy(), order="C"))
-    rec = {"dtype": arr.dtype.name, "shape": list(arr.shape)}
-    if arr.size <= FULL:
-        rec["hex"] = arr.tobytes().hex()
-    else:
-        flat = arr.reshape(-1)
-        rec["sha256"] = hashlib.sha256(arr.tobytes()).hexdigest()
-        rec["head_hex"] = flat[:4].tobytes().hex()
-        rec["tail_hex"] = flat[-4:].tobytes().hex()
-    return rec
+    return encode_array(canonical(np.array(t.detach().numpy(), order="C")))
 
 
 def main():
