@@ -7,6 +7,7 @@ cases_shape.py has the rest; cases.py joins them.
 
 import operator
 
+import numpy as np
 import tapegrad as tg
 from oracle import Case, away0, normal, other, uniform
 from tapegrad import _oplist
@@ -167,3 +168,16 @@ for name, f in BINARY.items():
     for sa, sb in [((BIG,), (BIG,)), ((517, 1), (1, 263)), ((300, 257), (257,))]:
         _binary_case(name, f, sa, sb)
 add(Case("half()-big", ("cast",), _to_other, ((BIG,),), _cast_to_other))
+
+
+# ------------------------------------------------------------------ // and %
+# a / b kept away from the integers, where the remainder jumps
+add(
+    Case("remainder(3x4)", ("remainder",), operator.mod, ((3, 4), (3, 4)), None,
+         (uniform(8.7, 8.9), uniform(3.0, 3.1))),
+    Case("remainder-broadcast", ("remainder",), operator.mod, ((2, 3), (3,)), None,
+         (uniform(8.7, 8.9), uniform(-3.1, -3.0))),
+    Case("remainder-scalar", ("remainder_scalar",), lambda a: a % 2.5, ((3, 4),),
+         lambda T, a: T("remainder_scalar", a, T.leaf(np.array(2.5), a.dtype)),
+         (uniform(0.1, 2.4),)),
+)  # fmt: skip

@@ -110,15 +110,8 @@ def check_value(got, rec, where="out"):
         check_tensor(got, rec, where)
 
 
-# Not implemented yet (the everyday ops of the next issue): cases that use them are skipped.
-MISSING = ("%", "//", "floor_divide", "remainder")
-
-
 def check(case, backend):
     """Run a case and compare it with PyTorch's answer."""
-    code = case.get("code", case.get("expr", ""))
-    if any(m in code for m in MISSING):
-        pytest.skip("needs // or % (floor_divide/remainder), not implemented yet")
     if "error" in case:
         err = case["error"]
         with pytest.raises(ERRORS[err["type"]], match=re.escape(err["msg"])):

@@ -93,6 +93,11 @@ FD = {
         for r in ("mean", "sum", "none")
     ],
     "cast": [(((2, 3),), None, {"code": 0}), (((2, 3),), None, {"code": 1})],
+    # // and %: a / b kept away from the integers, where the remainder jumps
+    "remainder": [
+        (((2, 3), (3,)), (uniform(8.7, 8.9), uniform(3.0, 3.1)), {}),
+        (((2, 3), ()), (uniform(8.7, 8.9), uniform(-3.1, -3.0)), {}),
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -177,9 +182,12 @@ CONST = {
         (((4, 3), (2, 3)), lambda rng: {1: _idx([[1], [3]])}),
         (((4, 3), (3,)), lambda rng: {1: _idx([[0], [2]])}),  # a broadcast value
     ],
+    "remainder_scalar": [(((2, 3),), lambda rng: {1: np.array(2.5)})],
 }
 # Comparisons and logic: bool results, no gradient at all.
 NO_GRAD = {n for n in _oplist.NAMES if _oplist.KIND[n] == "compare"} | {"logical_not"}
+# No derivative in PyTorch: the backward raises PyTorch's error.
+NO_DERIVATIVE = {"floor_divide"}
 
 
 @pytest.mark.parametrize(
@@ -222,11 +230,20 @@ def test_comparisons_have_no_gradient():
         assert all(gr is None for gr in grads), op
 
 
+def test_ops_without_a_derivative_raise_in_backward():
+    a = np.array([7.0, -7.0, 3.5])
+    for op in sorted(NO_DERIVATIVE):
+        with pytest.raises(RuntimeError, match=f"derivative for aten::{op} is not implemented"):
+            vjp(op, (a, np.full(3, 2.0)), np.ones(3))
+
+
 def test_finite_differences_cover_every_kernel():
     """Every kernel of the reference has an entry in FD (and the kernels are the doc's ops)."""
     assert set(KERNELS) == DOC_OPS
     missing = sorted(
-        op for op in KERNELS if not FD.get(op) and op not in CONST and op not in NO_GRAD
+        op
+        for op in KERNELS
+        if not FD.get(op) and op not in CONST and op not in NO_GRAD | NO_DERIVATIVE
     )
     assert not missing, f"kernels without a finite-difference entry: {missing}"
     assert set(FD) <= set(KERNELS), f"entries for unknown ops: {sorted(set(FD) - set(KERNELS))}"

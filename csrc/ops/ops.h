@@ -73,6 +73,11 @@ TensorPtr where(const TensorPtr& cond, const TensorOrScalar& a, const TensorOrSc
 // idx: int64, shape B + (k,), entries in range (the Python front end checks them).
 TensorPtr index(const TensorPtr& a, const TensorPtr& idx);
 TensorPtr index_put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate);
+// `//` and `%` (ops/divmod.cpp): a and b of one dtype, broadcast. whole: float16 floor division's
+// scalar divisor, read unrounded. remainder_scalar: b 0-dim, a Python number (RemainderBackward0).
+TensorPtr floor_divide(const TensorPtr& a, const TensorPtr& b, std::optional<double> whole);
+TensorPtr remainder(const TensorPtr& a, const TensorPtr& b);
+TensorPtr remainder_scalar(const TensorPtr& a, const TensorPtr& b);
 }  // namespace op
 
 // ---- helpers shared by ops

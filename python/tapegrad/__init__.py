@@ -54,6 +54,7 @@ from ._functions import (
     where,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops_divmod import floor_divide, remainder
 from ._random import (
     Generator,
     get_rng_state,

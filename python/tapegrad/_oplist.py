@@ -80,6 +80,11 @@ OPS = (
     ("where",       "WhereBackward0",     "custom", "",              None),
     ("index",       "IndexBackward0",     "custom", "",              None),
     ("index_put",   "IndexPutBackward0",  "custom", "",              None),
+    # ---- // and % ----
+    # PyTorch has no derivative for floor_divide: its node raises when backward reaches it.
+    ("floor_divide", "NotImplemented",     "custom", "",             None),
+    ("remainder",   "RemainderBackward1", "custom", "in0:g1 in1",    None),
+    ("remainder_scalar", "RemainderBackward0", "custom", "",         None),
 )
 # fmt: on
 

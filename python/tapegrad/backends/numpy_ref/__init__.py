@@ -45,6 +45,7 @@ from tapegrad import _oplist
 from . import (  # noqa: F401
     functions,
     kernels_compare,
+    kernels_divmod,
     kernels_elementwise,
     kernels_index,
     kernels_linalg,

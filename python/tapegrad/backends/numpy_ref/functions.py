@@ -246,3 +246,24 @@ del _name
 index = _indexing.index
 index_put = _indexing.index_put
 masked_fill = _logic.masked_fill
+
+
+# `//` and `%` (kernels_divmod.py): both operands of one dtype, promoted by the front end.
+def _same_dtype(name, a, b):
+    if a._arr.dtype != b._arr.dtype:
+        raise ValueError(f"{name}: operands of one dtype expected")
+
+
+def floor_divide(a, b, whole=None):
+    _same_dtype("floor_divide", a, b)
+    return _run("floor_divide", (a, b), {"whole": whole})
+
+
+def remainder(a, b):
+    _same_dtype("remainder", a, b)
+    return _run("remainder", (a, b), {})
+
+
+def remainder_scalar(a, b):
+    _same_dtype("remainder_scalar", a, b)
+    return _run("remainder_scalar", (a, b), {})
