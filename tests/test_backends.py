@@ -121,43 +121,46 @@ def _x(backend, shape=(2, 3)):
     )
 
 
-GRAD_FN = {
-    "AddBackward0": lambda x: x + x,
-    "SubBackward0": lambda x: x - x,
-    "MulBackward0": lambda x: x * x,
-    "DivBackward0": lambda x: x / x,
-    "AddBackward1": lambda x: x + 1.0,
-    "MulBackward1": lambda x: x * 2.0,
-    "DivBackward1": lambda x: x / 2.0,
-    "RsubBackward1": lambda x: 1.0 - x,
-    "RdivBackward1": lambda x: 1.0 / x,
-    "PowBackward0": lambda x: x**2,
-    "PowBackward1": lambda x: 2**x,
-    "NegBackward0": lambda x: -x,
-    "AbsBackward0": lambda x: x.abs(),
-    "ExpBackward0": lambda x: x.exp(),
-    "LogBackward0": lambda x: x.log(),
-    "TanhBackward0": lambda x: x.tanh(),
-    "ReluBackward0": lambda x: x.relu(),
-    "SigmoidBackward0": lambda x: x.sigmoid(),
-    "MmBackward0": lambda x: x @ x.T,
-    "MvBackward0": lambda x: x @ x[0],
-    "DotBackward0": lambda x: x[0] @ x[0],
-    "BmmBackward0": lambda x: x[None] @ x.T[None],
-    "SumBackward0": lambda x: x.sum(),
-    "SumBackward1": lambda x: x.sum(1),
-    "MeanBackward0": lambda x: x.mean(),
-    "MeanBackward1": lambda x: x.mean(0),
-    "ViewBackward0": lambda x: x.view(-1),
-    "PermuteBackward0": lambda x: x.T,
-    "SliceBackward0": lambda x: x[:, 1:],
-    "ToCopyBackward0": lambda x: x.half(),
-}
+# (PyTorch's grad_fn name, an expression that makes it): scalar operands are PyTorch's
+# wrapped numbers, so `x + 1.0` is AddBackward0 and `1.0 / x` a MulBackward0 (of a reciprocal).
+GRAD_FN = [
+    ("AddBackward0", lambda x: x + x),
+    ("SubBackward0", lambda x: x - x),
+    ("MulBackward0", lambda x: x * x),
+    ("DivBackward0", lambda x: x / x),
+    ("AddBackward0", lambda x: x + 1.0),
+    ("SubBackward0", lambda x: x - 1.0),
+    ("MulBackward0", lambda x: x * 2.0),
+    ("DivBackward0", lambda x: x / 2.0),
+    ("RsubBackward1", lambda x: 1.0 - x),
+    ("MulBackward0", lambda x: 1.0 / x),
+    ("PowBackward0", lambda x: x**2),
+    ("PowBackward2", lambda x: 2**x),
+    ("NegBackward0", lambda x: -x),
+    ("AbsBackward0", lambda x: x.abs()),
+    ("ExpBackward0", lambda x: x.exp()),
+    ("LogBackward0", lambda x: x.log()),
+    ("TanhBackward0", lambda x: x.tanh()),
+    ("ReluBackward0", lambda x: x.relu()),
+    ("SigmoidBackward0", lambda x: x.sigmoid()),
+    ("MmBackward0", lambda x: x @ x.T),
+    ("MvBackward0", lambda x: x @ x[0]),
+    ("DotBackward0", lambda x: x[0] @ x[0]),
+    ("BmmBackward0", lambda x: x[None] @ x.T[None]),
+    ("SumBackward0", lambda x: x.sum()),
+    ("SumBackward1", lambda x: x.sum(1)),
+    ("MeanBackward0", lambda x: x.mean()),
+    ("MeanBackward1", lambda x: x.mean(0)),
+    ("ViewBackward0", lambda x: x.view(-1)),
+    ("PermuteBackward0", lambda x: x.T),
+    ("SliceBackward0", lambda x: x[:, 1:]),
+    ("ToCopyBackward0", lambda x: x.half()),
+]
 
 
-@pytest.mark.parametrize("name", GRAD_FN)
-def test_grad_fn_names(backend, name):
-    out = GRAD_FN[name](_x(backend))
+@pytest.mark.parametrize("name,make", GRAD_FN, ids=[f"{n}-{i}" for i, (n, _) in enumerate(GRAD_FN)])
+def test_grad_fn_names(backend, name, make):
+    out = make(_x(backend))
     assert out.grad_fn.name() == name
     assert name in repr(out.grad_fn)
     assert f"grad_fn=<{name}>" in repr(out)

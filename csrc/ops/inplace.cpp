@@ -79,7 +79,10 @@ void check_result_dtype(Binary kind, const TensorImpl& a, const TensorPtr& other
 
 TensorPtr sub_scalar(const TensorPtr& a, const Scalar& s) {
   binary_result(Binary::sub, a->dt, s.dt, a->dt);  // PyTorch's errors for a bool operand
-  return op::add_scalar(a, s.negated());
+  TensorPtr out = op::add_scalar(a, s.negated());
+  if (out->grad_fn && out->grad_fn->op == &info(OpCode::add_scalar))
+    out->grad_fn->i1 = 1;  // named SubBackward0, as PyTorch's node
+  return out;
 }
 
 void inplace_binary(Binary kind, const TensorPtr& a, const TensorPtr& other, const Scalar& s) {

@@ -46,9 +46,15 @@ std::string where_name(const Node& n) {
   return n.i1 == 1 ? "MaskedFillBackward0" : n.i1 == 2 ? "MaskedFillBackward1" : n.op->grad_name;
 }
 
+// PyTorch's `x - s` is a subtraction node; ours is add_scalar(x, -s) marked by sub_scalar.
+std::string add_scalar_name(const Node& n) {
+  return n.i1 == 1 ? "SubBackward0" : n.op->grad_name;
+}
+
 template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::where) return where_name;
+  if constexpr (op == OpCode::add_scalar) return add_scalar_name;
   if constexpr (op == OpCode::reshape) return reshape_name;
   if constexpr (op == OpCode::cast) return cast_name;
   if constexpr (op == OpCode::squeeze) return squeeze_name;

@@ -131,6 +131,7 @@ void register_ops(py::module_& m) {
     inplace_binary(to_binary(name), arg(a), other.t, other.s);
     return py::reinterpret_borrow<py::object>(a);
   });
+  m.def("sub_scalar", [](const TensorPtr& a, const Scalar& s) { return sub_scalar(a, s); });
   m.def("fill_", [](py::handle a, const Scalar& v) {
     fill(arg(a), v);
     return py::reinterpret_borrow<py::object>(a);

@@ -29,7 +29,7 @@ def _arith(op, t, other, reflected):
         if not reflected:
             if op == "sub":
                 _check_bool_sub(t, s)
-                return be.add_scalar(t, -s)
+                return be.sub_scalar(t, s)
             return getattr(be, op + "_scalar")(t, s)
         if op in ("add", "mul"):
             return getattr(be, op + "_scalar")(t, s)

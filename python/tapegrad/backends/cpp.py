@@ -34,6 +34,7 @@ detach = _core.detach
 backward = _core.backward
 iop = _core.iop
 fill_ = _core.fill_
+sub_scalar = _core.sub_scalar  # add_scalar(a, -s), its node named SubBackward0
 copy_ = _core.copy_
 index_put_ = _core.index_put_
 masked_fill = _core.masked_fill

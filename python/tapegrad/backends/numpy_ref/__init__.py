@@ -65,6 +65,7 @@ from .functions import (  # noqa: F401
     item,
     masked_fill,
     set_num_threads,
+    sub_scalar,
     to_numpy,
 )
 from .kernels_linalg import matmul_shape  # noqa: F401

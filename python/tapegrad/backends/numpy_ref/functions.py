@@ -267,3 +267,11 @@ def remainder(a, b):
 def remainder_scalar(a, b):
     _same_dtype("remainder_scalar", a, b)
     return _run("remainder_scalar", (a, b), {})
+
+
+def sub_scalar(a, s):
+    """a - s: add_scalar(a, -s), its node named SubBackward0 as PyTorch's."""
+    out = arith.scalar_op("add_scalar", a, -s)
+    if out.grad_fn is not None:
+        out.grad_fn._name = "SubBackward0"
+    return out
