@@ -1,4 +1,11 @@
-"""PyTorch-style printing: `tensor([0.5293], dtype=tapegrad.float16, grad_fn=<AddBackward0>)`."""
+"""PyTorch's tensor text, character for character: `repr`, `str` and `format` of a tensor.
+
+The rules are those of PyTorch's printer: past `threshold` elements only `edgeitems` rows at
+each end of every long dimension are shown, with `...` between them; the number style (integer,
+fixed or scientific) and the column width come from the shown values alone; rows wrap at
+`linewidth`; the suffixes (`size=`, `dtype=`, `grad_fn=`/`requires_grad=True`) follow, each on
+a new line when it would pass `linewidth`. Options are in _ops_print.py.
+"""
 
 import math
 
@@ -6,60 +13,168 @@ import numpy as np
 
 from ._dtype import bool as bool_
 from ._dtype import get_default_dtype, int64
+from ._grad_mode import no_grad
+from ._ops_print import OPTS
 
 
-def _formatter(vals):
-    finite = [abs(v) for v in vals if math.isfinite(v)]
-    if all(v == int(v) for v in finite) and (not finite or max(finite) < 1e8):
-        return lambda v: f"{v:.0f}." if math.isfinite(v) else _special(v)
-    nz = [v for v in finite if v != 0]
-    sci = bool(nz) and (max(nz) / min(nz) > 1000.0 or max(nz) > 1e8 or min(nz) < 1e-4)
-    if sci:
-        return lambda v: f"{v:.4e}" if math.isfinite(v) else _special(v)
-    return lambda v: f"{v:.4f}" if math.isfinite(v) else _special(v)
+class _Formatter:
+    """Number style and width from the shown values, as PyTorch chooses them."""
+
+    def __init__(self, arr):
+        self.floating = arr.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        flat = arr.ravel()
+        if not self.floating:
+            for v in flat.tolist():
+                self.width = max(self.width, len(f"{v}"))
+            return
+        nz = flat[np.isfinite(flat) & (flat != 0)]
+        if nz.size == 0:
+            return
+        mag = np.abs(nz).astype(np.float64)
+        lo, hi = float(mag.min()), float(mag.max())
+        self.int_mode = bool(np.all(nz == np.ceil(nz)))
+        if OPTS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
+            self.sci_mode = OPTS.sci_mode
+        p = OPTS.precision
+        if self.sci_mode:
+            lens = (len(f"{v:.{p}e}") for v in nz.tolist())
+        elif self.int_mode:  # the point after an integral float counts in its width
+            lens = (len(f"{v:.0f}") + 1 for v in nz.tolist())
+        else:
+            lens = (len(f"{v:.{p}f}") for v in nz.tolist())
+        self.width = max(self.width, max(lens))
+
+    def format(self, v):
+        if not self.floating:
+            s = f"{v}"
+        elif self.sci_mode:
+            s = f"{v:{self.width}.{OPTS.precision}e}"
+        elif self.int_mode:
+            s = f"{v:.0f}" if math.isinf(v) or math.isnan(v) else f"{v:.0f}."
+        else:
+            s = f"{v:.{OPTS.precision}f}"
+        return " " * (self.width - len(s)) + s
 
 
-def _special(v):
-    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+def _shown(t, dim, edge):
+    """The values on show as a NumPy array: each dimension longer than 2 * edge keeps its first
+    and last `edge` rows. Reads only those rows, so a big tensor costs what its summary costs."""
+    if dim == t.ndim:
+        return t._be.to_numpy(t)
+    n = t.shape[dim]
+    if n <= 2 * edge:
+        return _shown(t, dim + 1, edge)
+    lead = (slice(None),) * dim
+    head = _shown(t[lead + (slice(0, edge),)], dim + 1, edge)
+    tail = _shown(t[lead + (slice(n - edge, n),)], dim + 1, edge)
+    return np.concatenate((head, tail), axis=dim)
 
 
-def _body(arr, fmt, width, indent):
+def _vector(vals, cut, indent, fmt):
+    """One row: `vals` already holds only the shown values; `cut` puts ` ...` in the middle."""
+    edge = OPTS.edgeitems
+    if cut and not edge:
+        data = ["..."]
+    elif cut:
+        data = [fmt.format(v) for v in vals[:edge]] + [" ..."]
+        data += [fmt.format(v) for v in vals[edge:]]
+    else:
+        data = [fmt.format(v) for v in vals]
+    per_line = max(1, math.floor((OPTS.linewidth - indent) / (fmt.width + 2)))
+    lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _body(arr, cuts, indent, fmt):
     if arr.ndim == 0:
-        return fmt(arr.item()).rjust(width)
+        return fmt.format(arr.item())
     if arr.ndim == 1:
-        return "[" + ", ".join(fmt(v).rjust(width) for v in arr.tolist()) + "]"
-    sep = "," + "\n" * (arr.ndim - 1) + " " * (indent + 1)
-    return "[" + sep.join(_body(a, fmt, width, indent + 1) for a in arr) + "]"
+        return _vector(arr.tolist(), cuts[0], indent, fmt)
+    edge = OPTS.edgeitems
+    if cuts[0] and not edge:
+        rows = ["..."]
+    elif cuts[0]:
+        rows = [_body(arr[i], cuts[1:], indent + 1, fmt) for i in range(edge)] + ["..."]
+        rows += [_body(arr[i], cuts[1:], indent + 1, fmt) for i in range(edge, 2 * edge)]
+    else:
+        rows = [_body(a, cuts[1:], indent + 1, fmt) for a in arr]
+    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
-def format_array(arr, indent):
-    if arr.dtype.kind in "iub":  # integers and bools print as Python does, right-aligned
-        vals = arr.ravel().tolist()
-        fmt = str
-        width = max((len(str(v)) for v in vals), default=0)
-        return _body(arr, fmt, width, indent)
-    vals = arr.astype(np.float64).ravel().tolist()
-    fmt = _formatter(vals)
-    width = max((len(fmt(v)) for v in vals), default=0)
-    return _body(arr, fmt, width, indent)
+def _values_str(t, indent):
+    shape = tuple(t.shape)
+    summarize = t.numel() > OPTS.threshold
+    edge = OPTS.edgeitems
+    cuts = [summarize and n > 2 * edge for n in shape]
+    if summarize and not edge and t.ndim:  # nothing but `...` is shown
+        return "[...]"
+    arr = _shown(t, 0, edge) if summarize else t._be.to_numpy(t)
+    return _body(arr, cuts, indent, _Formatter(arr))
+
+
+# dtypes print as `tapegrad.float16` where PyTorch prints `torch.float16`; lines break where
+# PyTorch's would, so that the text differs from PyTorch's by that name only.
+_LONGER = len("tapegrad.") - len("torch.")
+
+
+def _add_suffixes(text, suffixes, indent):
+    out = [text]
+    # PyTorch's count: two more than the last line's length.
+    last = len(text) - text.rfind("\n") + 1
+    for s in suffixes:
+        n = len(s) - _LONGER if s.startswith("dtype=") else len(s)
+        if last + n + 2 > OPTS.linewidth:
+            out.append(",\n" + " " * indent + s)
+            last = indent + n
+        else:
+            out.append(", " + s)
+            last += n + 2
+    return "".join(out) + ")"
 
 
 def format_tensor(t):
-    arr = t._be.to_numpy(t)
     prefix = "tensor("
-    if arr.size == 0:
-        body = "[]" if arr.ndim <= 1 else "[]"
-    else:
-        body = format_array(arr, len(prefix))
-    extras = []
-    if arr.size == 0 and arr.ndim != 1:
-        extras.append(f"size={tuple(arr.shape)}")
-    # PyTorch names the dtype unless it is the default one, int64 or bool.
-    if t.dtype not in (get_default_dtype(), int64, bool_):
-        extras.append(f"dtype={t.dtype}")
+    indent = len(prefix)
+    suffixes = []
+    with no_grad():
+        d = t.detach()
+        if d.numel() == 0:
+            text = "[]"
+            if d.ndim != 1:
+                suffixes.append(f"size={tuple(d.shape)}")
+            # An empty tensor has no values to tell an integer type by, so only the default
+            # dtype goes unnamed.
+            if d.dtype != get_default_dtype():
+                suffixes.append(f"dtype={d.dtype}")
+        else:
+            if not OPTS.edgeitems:
+                suffixes.append(f"size={tuple(d.shape)}")
+            if d.dtype not in (get_default_dtype(), int64, bool_):
+                suffixes.append(f"dtype={d.dtype}")
+            text = _values_str(d, indent)
     gf = t.grad_fn
     if gf is not None:
-        extras.append(f"grad_fn=<{gf.name()}>")
+        suffixes.append(f"grad_fn=<{gf.name()}>")
     elif t.requires_grad:
-        extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"
+        suffixes.append("requires_grad=True")
+    out = _add_suffixes(prefix + text, suffixes, indent)
+    if getattr(t, "_is_param", False):
+        return "Parameter containing:\n" + out
+    return out
+
+
+def format_spec(t, spec):
+    """`format(t, spec)`: a 0-dim tensor formats as its Python number; any other tensor (and a
+    parameter, which PyTorch makes a subclass) only with an empty spec, as its str."""
+    is_param = bool(getattr(t, "_is_param", False))
+    if t.ndim == 0 and not is_param:
+        return format(t.detach().item(), spec)
+    if spec:
+        name = "Parameter" if is_param else "Tensor"
+        raise TypeError(f"unsupported format string passed to {name}.__format__")
+    return format_tensor(t)
