@@ -17,48 +17,40 @@ from ._grad_mode import no_grad
 from ._ops_print import OPTS
 
 
-class _Formatter:
-    """Number style and width from the shown values, as PyTorch chooses them."""
-
-    def __init__(self, arr):
-        self.floating = arr.dtype.kind == "f"
-        self.int_mode = True
-        self.sci_mode = False
-        self.width = 1
-        flat = arr.ravel()
-        if not self.floating:
-            for v in flat.tolist():
-                self.width = max(self.width, len(f"{v}"))
-            return
-        nz = flat[np.isfinite(flat) & (flat != 0)]
-        if nz.size == 0:
-            return
-        mag = np.abs(nz).astype(np.float64)
-        lo, hi = float(mag.min()), float(mag.max())
-        self.int_mode = bool(np.all(nz == np.ceil(nz)))
-        if OPTS.sci_mode is None:
-            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+def _cells(arr):
+    """Each shown value as PyTorch writes it, right-aligned to one width: (an object array of
+    strings shaped like `arr`, the width). The number style and the width come from the shown
+    values alone, the width from the finite nonzero ones."""
+    flat = arr.ravel()
+    vals = flat.tolist()
+    if arr.dtype.kind != "f":
+        strs = [f"{v}" for v in vals]
+        width = max(1, max(map(len, strs)))
+    else:
+        finite = np.isfinite(flat)
+        nz = finite & (flat != 0)
+        sci, whole = False, True
+        if nz.any():
+            shown = flat[nz]
+            mag = np.abs(shown).astype(np.float64)
+            lo, hi = float(mag.min()), float(mag.max())
+            whole = bool(np.all(shown == np.ceil(shown)))
+            if OPTS.sci_mode is None:
+                sci = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+            else:
+                sci = OPTS.sci_mode
+        if sci:
+            spec = f".{OPTS.precision}e"
+            strs = [format(v, spec) for v in vals]
+        elif whole:  # integral floats end in a point, which counts in the width; inf, nan don't
+            strs = [f"{v:.0f}." if f else f"{v:.0f}" for v, f in zip(vals, finite.tolist())]
         else:
-            self.sci_mode = OPTS.sci_mode
-        p = OPTS.precision
-        if self.sci_mode:
-            lens = (len(f"{v:.{p}e}") for v in nz.tolist())
-        elif self.int_mode:  # the point after an integral float counts in its width
-            lens = (len(f"{v:.0f}") + 1 for v in nz.tolist())
-        else:
-            lens = (len(f"{v:.{p}f}") for v in nz.tolist())
-        self.width = max(self.width, max(lens))
-
-    def format(self, v):
-        if not self.floating:
-            s = f"{v}"
-        elif self.sci_mode:
-            s = f"{v:{self.width}.{OPTS.precision}e}"
-        elif self.int_mode:
-            s = f"{v:.0f}" if math.isinf(v) or math.isnan(v) else f"{v:.0f}."
-        else:
-            s = f"{v:.{OPTS.precision}f}"
-        return " " * (self.width - len(s)) + s
+            spec = f".{OPTS.precision}f"
+            strs = [format(v, spec) for v in vals]
+        width = max([1] + [len(s) for s, k in zip(strs, nz.tolist()) if k])
+    cells = np.empty(len(strs), dtype=object)
+    cells[:] = [s.rjust(width) for s in strs]
+    return cells.reshape(arr.shape), width
 
 
 def _shown(t, dim, edge):
@@ -75,35 +67,34 @@ def _shown(t, dim, edge):
     return np.concatenate((head, tail), axis=dim)
 
 
-def _vector(vals, cut, indent, fmt):
-    """One row: `vals` already holds only the shown values; `cut` puts ` ...` in the middle."""
+def _vector(cells, cut, indent, width):
+    """One row: `cells` holds only the shown values; `cut` puts ` ...` in the middle."""
     edge = OPTS.edgeitems
     if cut and not edge:
         data = ["..."]
     elif cut:
-        data = [fmt.format(v) for v in vals[:edge]] + [" ..."]
-        data += [fmt.format(v) for v in vals[edge:]]
+        data = cells[:edge] + [" ..."] + cells[edge:]
     else:
-        data = [fmt.format(v) for v in vals]
-    per_line = max(1, math.floor((OPTS.linewidth - indent) / (fmt.width + 2)))
+        data = cells
+    per_line = max(1, math.floor((OPTS.linewidth - indent) / (width + 2)))
     lines = [", ".join(data[i : i + per_line]) for i in range(0, len(data), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _body(arr, cuts, indent, fmt):
-    if arr.ndim == 0:
-        return fmt.format(arr.item())
-    if arr.ndim == 1:
-        return _vector(arr.tolist(), cuts[0], indent, fmt)
+def _body(cells, cuts, indent, width):
+    if cells.ndim == 0:
+        return cells.item()
+    if cells.ndim == 1:
+        return _vector(cells.tolist(), cuts[0], indent, width)
     edge = OPTS.edgeitems
     if cuts[0] and not edge:
         rows = ["..."]
     elif cuts[0]:
-        rows = [_body(arr[i], cuts[1:], indent + 1, fmt) for i in range(edge)] + ["..."]
-        rows += [_body(arr[i], cuts[1:], indent + 1, fmt) for i in range(edge, 2 * edge)]
+        rows = [_body(cells[i], cuts[1:], indent + 1, width) for i in range(edge)] + ["..."]
+        rows += [_body(cells[i], cuts[1:], indent + 1, width) for i in range(edge, 2 * edge)]
     else:
-        rows = [_body(a, cuts[1:], indent + 1, fmt) for a in arr]
-    return "[" + ("," + "\n" * (arr.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+        rows = [_body(a, cuts[1:], indent + 1, width) for a in cells]
+    return "[" + ("," + "\n" * (cells.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 
 def _values_str(t, indent):
@@ -114,7 +105,8 @@ def _values_str(t, indent):
     if summarize and not edge and t.ndim:  # nothing but `...` is shown
         return "[...]"
     arr = _shown(t, 0, edge) if summarize else t._be.to_numpy(t)
-    return _body(arr, cuts, indent, _Formatter(arr))
+    cells, width = _cells(arr)
+    return _body(cells, cuts, indent, width)
 
 
 # dtypes print as `tapegrad.float16` where PyTorch prints `torch.float16`; lines break where
