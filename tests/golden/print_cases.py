@@ -54,7 +54,8 @@ def values(kind, shape, dtype, seed=0):
         sp = np.array(SPECIAL)
         pick = (_raw(n, seed + 7) % np.uint64(8)).astype(np.int64)
         u = np.where(pick < 5, sp[np.minimum(pick, 4)], u)
-    return u.astype(dtype).reshape(shape)
+    with np.errstate(over="ignore"):  # float16 turns the widest values into inf, on purpose
+        return u.astype(dtype).reshape(shape)
 
 
 def _r(T, arr, **kw):
@@ -105,7 +106,8 @@ def _value_cases(T, c):
     }
     for name, vals in one.items():
         for dt in FLOATS:
-            arr = np.array(vals).astype(dt)
+            with np.errstate(over="ignore"):
+                arr = np.array(vals).astype(dt)
             c[f"values/{name}/{dt}"] = ({}, lambda a=arr: _r(T, a))
             c[f"values/{name}/{dt}/0d"] = ({}, lambda a=arr[-1]: _r(T, a))
     for dt in INTS:
@@ -134,6 +136,16 @@ OPTIONS = (
     {"sci_mode": False},
     {"profile": "short", "precision": 6, "sci_mode": True},
     {"threshold": 20, "edgeitems": 2, "linewidth": 50},
+    {"threshold": 0, "edgeitems": 0},
+    {"precision": 10},
+    {"precision": -1},
+    {"precision": 2.0},
+    {"linewidth": 1},
+    {"linewidth": 0},
+    {"threshold": -1},
+    {"threshold": 2.5},
+    {"sci_mode": 1},
+    {"profile": "nope"},
 )
 
 
@@ -149,6 +161,9 @@ def _option_cases(T, c):
         "f32_0d": values("normal", (), "float32", 8),
         "f32_zeros_12": np.zeros(12, np.float32),
         "f32_special_40": values("special", (40,), "float32", 9),
+        "f16_4": values("normal", (4,), "float16", 10),
+        "i8_0d": values("int", (), "int8", 11),
+        "f64_empty_2x0": np.zeros((2, 0)),
     }
     for opts in OPTIONS:
         oname = ",".join(f"{k}={v}" for k, v in opts.items())
