@@ -93,3 +93,6 @@ def test_format_spec_errors(backend):
         with pytest.raises(TypeError, match=r"^unsupported format string passed to Parameter"):
             format(p, ".2f")
         assert f"{tg.tensor(7)}|{tg.tensor(7):03d}|{tg.tensor(True)}" == "7|007|True"
+        for t in (tg.ones(2), tg.tensor(1.5)):
+            with pytest.raises(TypeError, match=r"^__format__\(\) argument must be str, not int$"):
+                t.__format__(5)

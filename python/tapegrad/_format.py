@@ -25,7 +25,7 @@ def _cells(arr):
     vals = flat.tolist()
     if arr.dtype.kind != "f":
         strs = [f"{v}" for v in vals]
-        width = max(1, max(map(len, strs)))
+        width = max(1, max(map(len, strs), default=1))
     else:
         finite = np.isfinite(flat)
         nz = finite & (flat != 0)
@@ -163,6 +163,8 @@ def format_tensor(t):
 def format_spec(t, spec):
     """`format(t, spec)`: a 0-dim tensor formats as its Python number; any other tensor (and a
     parameter, which PyTorch makes a subclass) only with an empty spec, as its str."""
+    if not isinstance(spec, str):
+        raise TypeError(f"__format__() argument must be str, not {type(spec).__name__}")
     is_param = bool(getattr(t, "_is_param", False))
     if t.ndim == 0 and not is_param:
         return format(t.detach().item(), spec)
