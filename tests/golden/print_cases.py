@@ -227,17 +227,18 @@ def _default_dtype_cases(T, c):
         "i64_empty": np.zeros((0, 2), "int64"),
         "bool_empty": np.zeros((0,), "bool"),
     }
-    for name, arr in arrs.items():
-        c[f"default_dtype/f64/{name}"] = ({}, lambda a=arr: _with_f64(T, lambda: _r(T, a)))
-    c["default_dtype/f64/requires_grad"] = (
-        {},
-        lambda: _with_f64(T, lambda: repr(T.tensor(arrs["f32"], requires_grad=True).relu())),
-    )
+    for d in ("float64", "float16"):
+        for name, arr in arrs.items():
+            c[f"default_dtype/{d}/{name}"] = ({}, lambda a=arr, d=d: _with(T, d, lambda: _r(T, a)))
+        c[f"default_dtype/{d}/requires_grad"] = (
+            {},
+            lambda d=d: _with(T, d, lambda: repr(T.tensor(arrs["f32"], requires_grad=True).relu())),
+        )
 
 
-def _with_f64(T, fn):
+def _with(T, default, fn):
     old = T.get_default_dtype()
-    T.set_default_dtype(T.float64)
+    T.set_default_dtype(getattr(T, default))
     try:
         return fn()
     finally:
