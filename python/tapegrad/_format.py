@@ -109,17 +109,23 @@ def _values_str(t, indent):
     return _body(cells, cuts, indent, width)
 
 
-# dtypes print as `tapegrad.float16` where PyTorch prints `torch.float16`; lines break where
-# PyTorch's would, so that the text differs from PyTorch's by that name only.
-_LONGER = len("tapegrad.") - len("torch.")
+def _dtype_suffix(dt):
+    """`dtype=...` and the width PyTorch counts for it. The dtype prints under its own name
+    (`tapegrad.float16`), but lines break where PyTorch's do (`torch.float16`), so the text
+    differs from PyTorch's by that name alone."""
+    return f"dtype={dt}", len(f"dtype=torch.{dt.name}")
+
+
+def _plain(s):
+    return s, len(s)
 
 
 def _add_suffixes(text, suffixes, indent):
+    """`suffixes`: (text, the width PyTorch counts for it)."""
     out = [text]
     # PyTorch's count: two more than the last line's length.
     last = len(text) - text.rfind("\n") + 1
-    for s in suffixes:
-        n = len(s) - _LONGER if s.startswith("dtype=") else len(s)
+    for s, n in suffixes:
         if last + n + 2 > OPTS.linewidth:
             out.append(",\n" + " " * indent + s)
             last = indent + n
@@ -138,22 +144,22 @@ def format_tensor(t):
         if d.numel() == 0:
             text = "[]"
             if d.ndim != 1:
-                suffixes.append(f"size={tuple(d.shape)}")
+                suffixes.append(_plain(f"size={tuple(d.shape)}"))
             # An empty tensor has no values to tell an integer type by, so only the default
             # dtype goes unnamed.
             if d.dtype != get_default_dtype():
-                suffixes.append(f"dtype={d.dtype}")
+                suffixes.append(_dtype_suffix(d.dtype))
         else:
             if not OPTS.edgeitems:
-                suffixes.append(f"size={tuple(d.shape)}")
+                suffixes.append(_plain(f"size={tuple(d.shape)}"))
             if d.dtype not in (get_default_dtype(), int64, bool_):
-                suffixes.append(f"dtype={d.dtype}")
+                suffixes.append(_dtype_suffix(d.dtype))
             text = _values_str(d, indent)
     gf = t.grad_fn
     if gf is not None:
-        suffixes.append(f"grad_fn=<{gf.name()}>")
+        suffixes.append(_plain(f"grad_fn=<{gf.name()}>"))
     elif t.requires_grad:
-        suffixes.append("requires_grad=True")
+        suffixes.append(_plain("requires_grad=True"))
     out = _add_suffixes(prefix + text, suffixes, indent)
     if getattr(t, "_is_param", False):
         return "Parameter containing:\n" + out
