@@ -83,6 +83,9 @@ from .tensor import (
     zeros_like,
 )
 
+# isort: split
+from ._ops_print import set_printoptions
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast

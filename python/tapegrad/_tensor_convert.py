@@ -4,7 +4,7 @@ class of Tensor: tensor.py holds the rest of the class. Copying and pickling are
 import numpy as np
 
 from ._copy import _Copying
-from ._format import format_tensor
+from ._format import format_spec, format_tensor
 
 
 class _Conversions(_Copying):
@@ -66,9 +66,7 @@ class _Conversions(_Copying):
         return bool(self.item())
 
     def __format__(self, spec):
-        if self.numel() == 1 and spec:
-            return format(self.item(), spec)
-        return format(repr(self), spec)
+        return format_spec(self, spec)
 
     def __repr__(self):
         return format_tensor(self)
