@@ -73,7 +73,7 @@ def _nan_free_bytes(arr):
 
 
 def dtype_name(d):
-    return str(d).rsplit(".", 1)[-1]  # tapegrad.int64 -> int64
+    return str(d).rsplit(".", 1)[-1]  # torch.int64 -> int64
 
 
 def check_tensor(got, rec, where):

@@ -439,7 +439,7 @@ def test_numpy_backend_pickles_unpickle_without_the_extension():
     res = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
                          env=env, timeout=120)  # fmt: skip
     assert res.returncode == 0, res.stderr.decode()
-    want = f"NTensor numpy tapegrad.float16 (40, 25) True {vals(t).astype('f8').sum()} True numpy"
+    want = f"NTensor numpy torch.float16 (40, 25) True {vals(t).astype('f8').sum()} True numpy"
     assert res.stdout.decode().strip() == want
 
 

@@ -73,9 +73,9 @@ def test_float16_neuron_reproduces_the_tutorial_table(backend, capsys):
     ex = _example("float16_neuron")
     r = ex.main(["--backend", backend, "--steps", "20"])
     out = capsys.readouterr().out
-    assert "linear.weight: tensor([[-0.0075]], dtype=tapegrad.float16)" in out
-    assert "linear.bias: tensor([0.5366], dtype=tapegrad.float16)" in out
-    assert "model(torch.tensor([1.0]))=tensor([0.5293], dtype=tapegrad.float16" in out
+    assert "linear.weight: tensor([[-0.0075]], dtype=torch.float16)" in out
+    assert "linear.bias: tensor([0.5366], dtype=torch.float16)" in out
+    assert "model(torch.tensor([1.0]))=tensor([0.5293], dtype=torch.float16" in out
     lines = out.splitlines()
     start = lines.index(",iteration,prediction,loss,weight,bias,weight_grad,bias_grad") + 1
     assert lines[start : start + 10] == TUTORIAL_ROWS
@@ -96,7 +96,7 @@ def test_float16_neuron_table_format(backend, capsys):
     ex.main(["--backend", backend, "--steps", "3"])
     out = capsys.readouterr().out
     assert "Model(\n  (linear): Linear(in_features=1, out_features=1, bias=True)\n)" in out
-    assert "linear.weight: tensor([[-0.0075]], dtype=tapegrad.float16)" in out
+    assert "linear.weight: tensor([[-0.0075]], dtype=torch.float16)" in out
     assert "iteration" in out and "weight_grad" in out
 
 

@@ -22,7 +22,7 @@ class dtype:
         self._cat = cat  # promotion category: 0 bool, 1 integer, 2 floating
 
     def __repr__(self):
-        return f"tapegrad.{self.name}"
+        return f"torch.{self.name}"  # PyTorch's spelling: programs print it
 
     __str__ = __repr__
 

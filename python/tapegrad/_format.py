@@ -110,10 +110,9 @@ def _values_str(t, indent):
 
 
 def _dtype_suffix(dt):
-    """`dtype=...` and the width PyTorch counts for it. The dtype prints under its own name
-    (`tapegrad.float16`), but lines break where PyTorch's do (`torch.float16`), so the text
-    differs from PyTorch's by that name alone."""
-    return f"dtype={dt}", len(f"dtype=torch.{dt.name}")
+    """`dtype=...` and its width: the dtype prints under PyTorch's name (`torch.float16`)."""
+    s = f"dtype={dt}"
+    return s, len(s)
 
 
 def _plain(s):
