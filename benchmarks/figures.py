@@ -334,6 +334,42 @@ def train_steps(quick, peer):
     return rows
 
 
+def _classifier_step(peer, dtype, batch=64, sizes=(784, 256, 10)):
+    """A classifier's training step: MLP, CrossEntropyLoss on int64 class labels, SGD."""
+    L = lib(peer)
+    model = L.nn.Sequential(L.nn.Linear(sizes[0], sizes[1]), L.nn.ReLU(),
+                            L.nn.Linear(sizes[1], sizes[2]))  # fmt: skip
+    if dtype == "float16":
+        model = model.half()
+    rng = np.random.default_rng(0)
+    X = _tensor(peer, rng.standard_normal((batch, sizes[0])).astype(dtype))
+    Y = _tensor(peer, rng.integers(0, sizes[-1], batch).astype(np.int64))
+    crit = L.nn.CrossEntropyLoss()
+    opt = L.optim.SGD(model.parameters(), lr=1e-2)
+
+    def step():
+        opt.zero_grad()
+        loss = crit(model(X), Y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def classifier_steps(quick, peer):
+    if peer not in ("tapegrad", "torch", "tapegrad-numpy"):
+        return []  # a hand-written NumPy softmax cross-entropy is not what a user would run
+    rows = []
+    for dtype in ("float32", "float16"):
+        if peer == "tapegrad-numpy" and dtype == "float16" and quick:
+            continue
+        label = f"classifier step MLP 784-256-10 + CrossEntropyLoss, batch 64, {dtype}"
+        value = timed(_classifier_step(peer, dtype), 0.05 if quick else 0.15, 5) * 1e6
+        rows.append(row(label, "µs", "lower", peer, value))
+    return rows
+
+
 # ---------------------------------------------------------------- import time
 def import_time(quick, peer):
     if peer not in ("tapegrad", "torch"):
@@ -360,5 +396,6 @@ ALL = {
     "gemm": gemm,
     "elementwise": elementwise,
     "train": train_steps,
+    "classify": classifier_steps,
     "import": import_time,
 }
