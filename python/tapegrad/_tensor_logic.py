@@ -249,6 +249,12 @@ class _Logic:
             return _TYPE_NAMES[self.dtype.name]
         if isinstance(dtype, str) and dtype in _BY_TYPE_NAME:
             dtype = _BY_TYPE_NAME[dtype]
+        elif isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+            raise AssertionError("Torch not compiled with CUDA enabled")
+        elif isinstance(dtype, str):
+            raise ValueError(f"invalid type: '{dtype}'")
+        elif isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # FloatTensor, LongTensor, ...
+            dtype = dtype._dtype
         return self.to(to_dtype(dtype))
 
     def is_floating_point(self):

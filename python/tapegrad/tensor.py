@@ -9,7 +9,8 @@ module re-exports the names other modules import from it.
 import numpy as np
 
 from . import _oplist
-from ._dtype import dtype, dtype_arg, float16, float32
+from ._dtype import dtype, float16, float32
+from ._ops_data import _DataMethods, to_args
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -27,7 +28,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_Logic, _Views, _Conversions):
+class Tensor(_DataMethods, _Logic, _Views, _Conversions):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -203,25 +204,11 @@ class Tensor(_Logic, _Views, _Conversions):
 
     # ---- dtype ----
     def to(self, *args, **kwargs):
-        """This tensor in another dtype (a copy on the tape), or itself; devices: only "cpu"."""
-        d = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                d = a.dtype
-            elif isinstance(a, str) or type(a).__name__ == "device":
-                if str(a) not in ("cpu", "cpu:0"):
-                    raise RuntimeError(f"Invalid device string: '{a}'")
-            elif isinstance(a, int) and not isinstance(a, bool):
-                raise RuntimeError("Cannot access accelerator device when none is available.")
-            elif isinstance(a, dtype) or a in (float, int, bool):
-                d = a
-            elif a is not None:
-                raise TypeError("to() received an invalid combination of arguments")
-        if d is None:
-            return self
-        d = dtype_arg(d, "to")
-        if d is self.dtype:
-            return self
+        """This tensor in another dtype (a copy on the tape), or itself; devices: the CPU only
+        (PyTorch's CPU-build errors for others)."""
+        d, copy = to_args(args, kwargs)
+        if d is None or d is self.dtype:
+            return self.clone() if copy else self
         return self._be.cast(self, d.code)
 
     def half(self):

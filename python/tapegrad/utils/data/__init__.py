@@ -1,0 +1,24 @@
+"""`tapegrad.utils.data`: datasets, samplers, collation and `DataLoader`, as PyTorch's
+`torch.utils.data`, drawing the same random numbers (so a seeded shuffle gives PyTorch's batches
+and leaves the generator where PyTorch leaves it). See docs/api-data.md."""
+
+from .collate import default_collate, default_convert
+from .dataloader import DataLoader
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "default_collate",
+    "default_convert",
+    "random_split",
+]
