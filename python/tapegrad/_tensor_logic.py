@@ -250,7 +250,9 @@ class _Logic:
         if isinstance(dtype, str) and dtype in _BY_TYPE_NAME:
             dtype = _BY_TYPE_NAME[dtype]
         elif isinstance(dtype, str) and dtype.startswith("torch.cuda."):
-            raise AssertionError("Torch not compiled with CUDA enabled")
+            raise RuntimeError(
+                "Cannot initialize CUDA without ATen_cuda library (tapegrad runs on the CPU only)"
+            )
         elif isinstance(dtype, str):
             raise ValueError(f"invalid type: '{dtype}'")
         elif isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # FloatTensor, LongTensor, ...
