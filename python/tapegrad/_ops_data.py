@@ -62,7 +62,7 @@ class _DataMethods:
             arr = _random_dist.bernoulli_tensor(probs, self.dtype, generator)
         else:
             arr = _random_dist.bernoulli_scalar(tuple(self.shape), p, self.dtype, generator)
-        return _random._write(self, arr)
+        return _fill(self, arr)
 
     def bernoulli(self, p=None, *, generator=None):
         return bernoulli(self, p, generator=generator)
@@ -71,14 +71,24 @@ class _DataMethods:
         """random_(), random_(to), random_(from, to), random_(from=, to=None)."""
         from_, to = _random_args(args, kwargs)
         arr = _random_dist.random_(tuple(self.shape), self.dtype, from_, to, generator)
-        return _random._write(self, arr)
+        return _fill(self, arr)
 
     def exponential_(self, lambd=1.0, *, generator=None):
         arr = _random_dist.exponential(tuple(self.shape), lambd, self.dtype, generator)
-        return _random._write(self, arr)
+        return _fill(self, arr)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _fill(t, arr):
+    from ._grad_mode import is_grad_enabled
+
+    if t.requires_grad and t.grad_fn is None and is_grad_enabled():
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    return _random._write(t, arr)
 
 
 def _random_args(args, kwargs):
@@ -248,7 +258,9 @@ def _need_tensor(fn, t):
     from .tensor import Tensor
 
     if not isinstance(t, Tensor):
-        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(t).__name__}")
+        raise TypeError(
+            f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}"
+        )
 
 
 def _make(arr, requires_grad, be=None):
@@ -400,7 +412,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     if size is not None:
         raise TypeError("normal(): size is only taken with a number mean and std")
     ref = mean if t_mean else std
-    dt = D.promote_types(mean.dtype, std.dtype) if t_mean and t_std else ref.dtype
+    dt = ref.dtype  # the output is made like mean (like std for a number mean)
     if not dt.is_floating_point:
         raise _not_implemented("normal_kernel_cpu", dt)
     if t_std:
@@ -445,5 +457,10 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Indices (int64) drawn from the rows of `input` (weights, not necessarily normalized)."""
     _need_tensor("multinomial", input)
+    if not (_device._is_int(num_samples) or isinstance(num_samples, np.integer)):
+        raise TypeError(
+            "multinomial(): argument 'num_samples' (position 2) must be int, not "
+            f"{type(num_samples).__name__}"
+        )
     arr = _random_dist.multinomial(input._be.to_numpy(input), num_samples, replacement, generator)
     return _make(arr, False, input._be)

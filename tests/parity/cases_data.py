@@ -32,14 +32,33 @@ def _x(T, n=7, dt="float32"):
 def _device_cases():
     yield "device/is_available", lambda T: [T.cuda.is_available(), T.cuda.device_count(),
                                             T.backends.mps.is_available()]  # fmt: skip
-    yield "device/fields", lambda T: [T.device("cpu").index is None, T.device("cpu", 0).index,
-                                      T.device("cuda:1").index, T.device("cpu").type == "cpu"]  # fmt: skip
-    yield "device/eq", lambda T: [T.device("cpu") == T.device("cpu"), T.device("cpu") == "cpu",
-                                  T.device("cpu:0") == T.device("cpu"),
-                                  T.device("cpu", 0) == T.device("cpu:0")]  # fmt: skip
-    yield "device/str", lambda T: [str(T.device("cpu")) == "cpu", str(T.device("cpu", 0)) == "cpu:0",
-                                   repr(T.device("cpu")) == "device(type='cpu')",
-                                   repr(T.device("cuda", 1)) == "device(type='cuda', index=1)"]  # fmt: skip
+    yield (
+        "device/fields",
+        lambda T: [
+            T.device("cpu").index is None,
+            T.device("cpu", 0).index,
+            T.device("cuda:1").index,
+            T.device("cpu").type == "cpu",
+        ],
+    )
+    yield (
+        "device/eq",
+        lambda T: [
+            T.device("cpu") == T.device("cpu"),
+            T.device("cpu") == "cpu",
+            T.device("cpu:0") == T.device("cpu"),
+            T.device("cpu", 0) == T.device("cpu:0"),
+        ],
+    )
+    yield (
+        "device/str",
+        lambda T: [
+            str(T.device("cpu")) == "cpu",
+            str(T.device("cpu", 0)) == "cpu:0",
+            repr(T.device("cpu")) == "device(type='cpu')",
+            repr(T.device("cuda", 1)) == "device(type='cuda', index=1)",
+        ],
+    )
     yield "device/idiom", lambda T: _x(T).to(T.device("cuda" if T.cuda.is_available() else "cpu"))
     yield "device/tensor_device", lambda T: [_x(T).device == T.device("cpu"), _x(T).is_cuda]
     for dt in FLOATS + ("int64", "int32", "bool"):
