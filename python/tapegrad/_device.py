@@ -2,6 +2,7 @@
 every other device type is refused with the error PyTorch's CPU build gives for it."""
 
 import builtins
+import re
 
 _TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, "
           "vulkan, mps, meta, hpu, mtia, privateuseone")  # fmt: skip
@@ -14,14 +15,17 @@ def _is_int(v):
     return isinstance(v, builtins.int) and not isinstance(v, builtins.bool)
 
 
+_GRAMMAR = re.compile(r"([a-zA-Z_]+)(?::([1-9][0-9]*|0))?")
+
+
 def _parse(s):
-    """PyTorch's device string grammar: `type` or `type:index`, index a non-negative integer."""
-    kind, sep, idx = s.partition(":")
-    if kind.strip() != kind or (sep and not (idx.isdigit() and idx.isascii())):
+    """PyTorch's device string grammar: `type` or `type:index` (no sign, no leading zero)."""
+    m = _GRAMMAR.fullmatch(s)
+    if m is None:
         raise RuntimeError(f"Invalid device string: '{s}'")
-    if kind not in _KNOWN:
+    if m.group(1) not in _KNOWN:
         raise RuntimeError(f"Expected one of {_TYPES} device type at start of device string: {s}")
-    return kind, (builtins.int(idx) if sep else None)
+    return m.group(1), (None if m.group(2) is None else builtins.int(m.group(2)))
 
 
 class device:  # noqa: N801 - PyTorch's name
@@ -100,7 +104,7 @@ CPU = device("cpu")
 
 def check(dev):
     """None or a CPU device: fine. Any other device: PyTorch's CPU-build error for it."""
-    if dev is None:
+    if dev is None or dev == "cpu" or dev is CPU:
         return
     if _is_int(dev):
         raise RuntimeError(NO_ACCELERATOR)

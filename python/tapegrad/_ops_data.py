@@ -131,27 +131,22 @@ def _is_device(a):
     return isinstance(a, (str, device)) or _device._is_int(a)
 
 
+def _bad_to(args, kwargs):
+    got = [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    return TypeError(_TO_SIG.format(", ".join(got)))
+
+
 def to_args(args, kwargs):
     """Parse `Tensor.to` / `Module.to` arguments as PyTorch does; refuse devices other than the
     CPU with PyTorch's CPU-build error. Returns (dtype or None, copy)."""
-    from .tensor import Tensor
-
     kw = dict(kwargs)
     kw.pop("memory_format", None)
     dev, dt = kw.pop("device", None), kw.pop("dtype", None)
     flags = [kw.pop("non_blocking", False), kw.pop("copy", False)]
     rest = list(args)
-
-    def bad():
-        got = ", ".join(
-            [type(a).__name__ for a in args]
-            + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
-        )
-        return TypeError(_TO_SIG.format(got))  # fmt: skip
-
     if kw:
-        raise bad()
-    if rest and isinstance(rest[0], Tensor):
+        raise _bad_to(args, kwargs)
+    if rest and isinstance(rest[0], _DataMethods):  # a tensor (every Tensor is one)
         dt = rest.pop(0).dtype
     elif rest and _is_dtype(rest[0]):
         dt = rest.pop(0)
@@ -162,7 +157,7 @@ def to_args(args, kwargs):
         elif rest and rest[0] is None:
             rest.pop(0)
     if len(rest) > 2 or not all(isinstance(f, (builtins.bool, np.bool_)) for f in rest):
-        raise bad()
+        raise _bad_to(args, kwargs)
     flags[: len(rest)] = rest
     _device.check(dev)
     return (None if dt is None else D.dtype_arg(dt, "to")), builtins.bool(flags[1])

@@ -9,6 +9,7 @@ module re-exports the names other modules import from it.
 import numpy as np
 
 from . import _oplist
+from ._device import device as _device
 from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 
@@ -206,6 +207,12 @@ class Tensor(_DataMethods, _Logic, _Views, _Conversions):
     def to(self, *args, **kwargs):
         """This tensor in another dtype (a copy on the tape), or itself; devices: the CPU only
         (PyTorch's CPU-build errors for others)."""
+        if not kwargs and len(args) == 1:  # the common calls: to(dtype), to("cpu")
+            a = args[0]
+            if isinstance(a, dtype):
+                return self if a is self.dtype else self._be.cast(self, a.code)
+            if (type(a) is str and a == "cpu") or (type(a) is _device and a.type == "cpu"):
+                return self
         d, copy = to_args(args, kwargs)
         if d is None or d is self.dtype:
             return self.clone() if copy else self
