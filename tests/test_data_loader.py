@@ -184,3 +184,26 @@ def test_samplers_and_loader_errors():
         DataLoader(range(3), num_workers=-1)
     with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
         DataLoader(range(3), batch_size=None, drop_last=True)
+
+
+def test_beginner_training_loop(backend):
+    """The tutorial shape: pick a device, move the model, loop over a shuffled DataLoader."""
+    tg.manual_seed(0)
+    device = tg.device("cuda" if tg.cuda.is_available() else "cpu")
+    x = tg.linspace(-1, 1, 40).reshape(40, 1)
+    ds = TensorDataset(x, 3 * x + 0.5)
+    train, val = random_split(ds, [0.8, 0.2])
+    model = tg.nn.Linear(1, 1).to(device)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(30):
+        for xb, yb in DataLoader(train, batch_size=8, shuffle=True):
+            xb, yb = xb.to(device), yb.to(device)
+            loss = ((model(xb) - yb) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        losses.append(loss.item())
+    xv, yv = next(iter(DataLoader(val, batch_size=len(val))))
+    assert tuple(xv.shape) == (8, 1) and losses[-1] < 1e-3 < losses[0]
+    assert float(((model(xv) - yv) ** 2).mean()) < 1e-3

@@ -263,7 +263,26 @@ def _loader_bodies():
         T, [4, 6], generator=T.Generator().manual_seed(3)
     )
     body["subset"] = lambda T: list(D(T).Subset(_dataset(T, 10), [9, 0, 4])[1])
+    body["training_loop"] = _training_loop
     return body
+
+
+def _training_loop(T):
+    """A tutorial's loop: device idiom, random_split, shuffled batches, Linear, MSE, SGD."""
+    device = T.device("cuda" if T.cuda.is_available() else "cpu")
+    x = T.tensor(np.linspace(-1, 1, 40, dtype=np.float32).reshape(40, 1))
+    train, _ = T.utils.data.random_split(T.utils.data.TensorDataset(x, 3 * x + 0.5), [0.8, 0.2])
+    model = T.nn.Linear(1, 1).to(device)
+    opt = T.optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(5):
+        for xb, yb in T.utils.data.DataLoader(train, batch_size=8, shuffle=True):
+            loss = ((model(xb.to(device)) - yb.to(device)) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.detach())
+    return losses + [p.detach() for p in model.parameters()] + [T.rand(2)]
 
 
 def _list_loader(T):
