@@ -182,3 +182,21 @@ def test_random_fill_under_no_grad(backend):
 def test_float_random_warns_beyond_exact_range(backend):
     with pytest.warns(UserWarning, match=r"to - 1 is out of bounds \[-\(2\^24\), 2\^24\]"):
         tg.zeros(3).random_(2**30)
+
+
+@pytest.mark.parametrize("dt", FLOATS + INTS)
+def test_new_factories(backend, dt):
+    d = getattr(tg, dt)
+    t = tg.ones(2, dtype=d)
+    for n in (t.new_zeros(2, 3), t.new_ones((2, 3)), t.new_empty(2, 3), t.new_full((2, 3), 1)):
+        assert n.dtype is d and tuple(n.shape) == (2, 3) and n.backend == backend
+    assert t.new_tensor([1, 0]).dtype is d and t.new_zeros(2, dtype=tg.float16).dtype is tg.float16
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        assert t.new_tensor(t) is not t
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled$"):
+        t.new_zeros(2, device="cuda")
+    if not d.is_floating_point:
+        with pytest.raises(RuntimeError, match="^Only Tensors of floating point"):
+            t.new_zeros(2, requires_grad=True)
+    else:
+        assert t.new_zeros(2, requires_grad=True).requires_grad

@@ -6,6 +6,7 @@ None of these records on the tape: factories make leaves, and random fills write
 without recording, as `uniform_` / `normal_` do (docs/random.md)."""
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -79,6 +80,47 @@ class _DataMethods:
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
         return multinomial(self, num_samples, replacement, generator=generator)
+
+    # new_*: factories with this tensor's dtype (and backend) unless told otherwise
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
+        return _new_filled(self, size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
+        return _new_filled(self, size, 1, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
+        """Zeros (PyTorch leaves the memory uninitialized)."""
+        return _new_filled(self, size, 0, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
+                 **_layout):  # fmt: skip
+        size = (size,) if _device._is_int(size) else size
+        return _new_filled(self, size, fill_value, dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_layout):
+        from .tensor import tensor
+
+        _device.check(device)
+        if isinstance(data, _DataMethods):
+            warnings.warn(
+                "To copy construct from a tensor, it is recommended to use "
+                "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+        dt = _dt(dtype, "new_tensor", self.dtype)
+        _check_grad(dt, requires_grad)
+        return tensor(data, dtype=dt, requires_grad=requires_grad, backend=self._be)
+
+
+def _new_filled(t, size, value, dtype, device, requires_grad):
+    from ._factories import _filled
+
+    _device.check(device)
+    dt = _dt(dtype, "new_full", t.dtype)
+    _check_grad(dt, requires_grad)
+    return _filled(size, value, dt, requires_grad, t._be)
 
 
 def _fill(t, arr):

@@ -193,6 +193,14 @@ def _more_factory_cases():
     yield "as_tensor/list", lambda T: T.as_tensor([1, 2, 3])
     yield "as_tensor/dtype", lambda T: T.as_tensor([1, 2, 3], dtype=T.float32, device="cpu")
     yield "as_tensor/numpy", lambda T: T.as_tensor(np.linspace(0, 1, 7))
+    for dt in FLOATS + ("int64", "int32", "bool"):
+        base = lambda T, dt=dt: T.ones(2, dtype=getattr(T, dt))  # noqa: E731
+        yield f"new_zeros/{dt}", lambda T, b=base: b(T).new_zeros(3, 4)
+        yield f"new_ones/{dt}", lambda T, b=base: b(T).new_ones((5,))
+        yield f"new_empty/{dt}", lambda T, b=base: b(T).new_empty(2, 2).zero_()
+        yield f"new_full/{dt}", lambda T, b=base: b(T).new_full((3,), 2.5)
+        yield f"new_tensor/{dt}", lambda T, b=base: b(T).new_tensor([[1, 2], [3, 4]])
+        yield f"new_ones/dtype/{dt}", lambda T, b=base: b(T).new_ones(4, dtype=T.float16)
 
 
 def _more_rng_bodies():
@@ -270,6 +278,7 @@ def _more_rng_bodies():
         body[f"multinomial/2d_repl/k={k}"] = lambda T, w=w: T.multinomial(
             T.tensor(np.stack([w, w[::-1].copy()]), dtype=T.float32), 7, True
         )
+    body["multinomial/makemore"] = _makemore
     body["multinomial/zeros_in_row"] = lambda T: T.multinomial(T.tensor([0.0, 0.3, 0.0, 0.7]), 2)
     body["multinomial/method"] = lambda T: T.tensor([0.2, 0.8]).multinomial(5, replacement=True)
     body["seq/new_random"] = lambda T: [T.bernoulli(T.full((5,), 0.5)), T.rand(3),
@@ -277,6 +286,18 @@ def _more_rng_bodies():
                                         T.multinomial(T.ones(6), 3), T.randn(17),
                                         T.zeros(3, dtype=T.int64).random_(), T.rand(2)]  # fmt: skip
     return body
+
+
+def _makemore(T):
+    """makemore's sampling loop: a seeded Generator, rows of probabilities, one index at a time."""
+    g = T.Generator().manual_seed(2147483647)
+    counts = T.randint(1, 50, (27, 27), generator=g).float()
+    P = counts / counts.sum(1, keepdim=True)
+    ix, out = 0, []
+    for _ in range(40):
+        ix = T.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
+        out.append(ix)
+    return [T.tensor(out), T.randn(3, generator=g)]
 
 
 def cases():
