@@ -207,3 +207,24 @@ def test_beginner_training_loop(backend):
     xv, yv = next(iter(DataLoader(val, batch_size=len(val))))
     assert tuple(xv.shape) == (8, 1) and losses[-1] < 1e-3 < losses[0]
     assert float(((model(xv) - yv) ** 2).mean()) < 1e-3
+
+
+class Count(tg.utils.data.IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+
+def test_iterable_dataset(backend):
+    assert [b.tolist() for b in DataLoader(Count(7), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert len(list(DataLoader(Count(7), batch_size=3, drop_last=True))) == 2
+    assert list(DataLoader(Count(3), batch_size=None)) == [0, 1, 2]
+    assert tg.utils.data.get_worker_info() is None
+    with pytest.raises(ValueError, match="expected unspecified shuffle option"):
+        DataLoader(Count(3), shuffle=True)
+    with pytest.raises(ValueError, match="expected unspecified sampler option"):
+        DataLoader(Count(3), sampler=SequentialSampler(range(3)))
+    with pytest.raises(TypeError):
+        len(DataLoader(Count(3)))  # no __len__, as in PyTorch

@@ -264,7 +264,34 @@ def _loader_bodies():
     )
     body["subset"] = lambda T: list(D(T).Subset(_dataset(T, 10), [9, 0, 4])[1])
     body["training_loop"] = _training_loop
+    for bs, drop in ((4, False), (4, True), (5, False), (None, False)):
+        body[f"loader/iterable/bs={bs}/drop={drop}"] = lambda T, bs=bs, drop=drop: _iterable(
+            T, bs, drop
+        )
+    body["loader/error/iterable_shuffle"] = _raises(
+        lambda T: T.utils.data.DataLoader(_stream(T, 5), shuffle=True)
+    )
     return body
+
+
+def _stream(T, n):
+    class Stream(T.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter([(np.float32(i) / 4, i) for i in range(n)])
+
+        def __len__(self):
+            return n
+
+    return Stream()
+
+
+def _iterable(T, bs, drop):
+    loader = T.utils.data.DataLoader(_stream(T, 10), batch_size=bs, drop_last=drop)
+    out = [len(loader)]
+    for _ in range(2):
+        for b in loader:
+            out += list(b) if isinstance(b, (list, tuple)) else [b]
+    return out + [T.rand(2)]
 
 
 def _training_loop(T):

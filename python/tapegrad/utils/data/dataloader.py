@@ -12,6 +12,7 @@ import warnings
 
 from ._seed import draw_seed
 from .collate import default_collate, default_convert
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -35,6 +36,10 @@ class DataLoader:
             )
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            _check_iterable(shuffle, sampler, batch_sampler)
+            sampler = _Endless()
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -75,6 +80,11 @@ class DataLoader:
         return self.batch_sampler if self.batch_sampler is not None else self.sampler
 
     def __len__(self):
+        if self._iterable:  # what the dataset reports, in batches
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self._index_sampler)
 
     def __iter__(self):
@@ -86,9 +96,38 @@ class DataLoader:
             )
         indices = iter(self._index_sampler)  # lazy: the sampler draws at the first batch
         draw_seed(self.generator)  # PyTorch's iterator draws its base seed here
+        if self._iterable:
+            indices = (indices, iter(self.dataset))  # the stream starts now, as in PyTorch
         return self._batches(indices)
 
+    def _stream(self, indices):
+        """PyTorch's iterable fetcher: fill each batch from the stream; a short last batch is
+        kept unless drop_last; without batching, one collate_fn call per item."""
+        sampler_it, items = indices
+        for index in sampler_it:
+            if self.batch_sampler is None:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                yield self.collate_fn(item)
+                continue
+            data = []
+            for _ in index:
+                try:
+                    data.append(next(items))
+                except StopIteration:
+                    break
+            if not data or (self.drop_last and len(data) < len(index)):
+                return
+            yield self.collate_fn(data)
+            if len(data) < len(index):
+                return
+
     def _batches(self, indices):
+        if self._iterable:
+            yield from self._stream(indices)
+            return
         fetch = getattr(self.dataset, "__getitems__", None)
         for index in indices:
             if self.batch_sampler is None:
@@ -97,3 +136,34 @@ class DataLoader:
                 yield self.collate_fn(fetch(index))
             else:
                 yield self.collate_fn([self.dataset[i] for i in index])
+
+
+class _Endless:
+    """The index stream of an IterableDataset (PyTorch's _InfiniteConstantSampler)."""
+
+    def __iter__(self):
+        while True:
+            yield None
+
+
+def _check_iterable(shuffle, sampler, batch_sampler):
+    if shuffle not in (False, None):
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+            f"shuffle={shuffle}"
+        )
+    if sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified sampler option, but got "
+            f"sampler={sampler}"
+        )
+    if batch_sampler is not None:
+        raise ValueError(
+            "DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
+            f"batch_sampler={batch_sampler}"
+        )
+
+
+def get_worker_info():
+    """None: tapegrad loads in the main process (PyTorch's answer there)."""
+    return None

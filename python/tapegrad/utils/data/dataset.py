@@ -1,4 +1,5 @@
-"""Map-style datasets: `Dataset`, `TensorDataset`, `Subset`, `ConcatDataset`, `random_split`."""
+"""Datasets: `Dataset`, `IterableDataset`, `TensorDataset`, `Subset`, `ConcatDataset`, and
+`random_split`."""
 
 import bisect
 import itertools
@@ -16,6 +17,17 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset read as a stream: subclasses define `__iter__`. A DataLoader batches what it
+    yields in order (no shuffling, no sampler)."""
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        raise TypeError("tapegrad has no ChainDataset; chain the iterators instead")
 
 
 class TensorDataset(Dataset):
