@@ -178,6 +178,11 @@ def test_samplers_and_loader_errors():
         BatchSampler(range(5), 0, False)
     with pytest.raises(ValueError, match="num_samples should be a positive integer value"):
         RandomSampler(range(5), num_samples=0)
+    w = tg.utils.data.WeightedRandomSampler([0.0, 1.0, 0.0, 2.0], 6)
+    assert len(w) == 6 and set(w) <= {1, 3} and w.weights.dtype is tg.float64
+    assert sorted(tg.utils.data.WeightedRandomSampler([1, 0, 2], 2, replacement=False)) == [0, 2]
+    with pytest.raises(ValueError, match="weights should be a 1d sequence"):
+        tg.utils.data.WeightedRandomSampler([[1.0]], 1)
     with pytest.raises(ValueError, match="sampler option is mutually exclusive with shuffle"):
         DataLoader(range(3), sampler=SequentialSampler(range(3)), shuffle=True)
     with pytest.raises(ValueError, match="num_workers option should be non-negative"):

@@ -264,6 +264,12 @@ def _loader_bodies():
     )
     body["subset"] = lambda T: list(D(T).Subset(_dataset(T, 10), [9, 0, 4])[1])
     body["training_loop"] = _training_loop
+    for repl in (True, False):
+        body[f"loader/weighted/replacement={repl}"] = lambda T, repl=repl: [
+            b for b in D(T).DataLoader(list(range(30)), batch_size=4,
+                                       sampler=D(T).WeightedRandomSampler(
+                                           [0.1 * (i % 7) + 0.05 for i in range(30)], 25, repl))
+        ] + [T.rand(2)]  # fmt: skip
     for bs, drop in ((4, False), (4, True), (5, False), (None, False)):
         body[f"loader/iterable/bs={bs}/drop={drop}"] = lambda T, bs=bs, drop=drop: _iterable(
             T, bs, drop

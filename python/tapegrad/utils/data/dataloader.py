@@ -1,7 +1,7 @@
-"""`DataLoader`: batches of a map-style dataset, in PyTorch's order and with PyTorch's random
-draws. Each iteration first draws the base seed PyTorch's iterator draws (from `generator`, or
-the default generator), then the sampler's numbers, so a seeded run matches PyTorch batch for
-batch and leaves the generators where PyTorch leaves them.
+"""`DataLoader`: batches of a dataset (map-style or iterable), in PyTorch's order and with
+PyTorch's random draws. Each iteration first draws the base seed PyTorch's iterator draws (from
+`generator`, or the default generator), then the sampler's numbers, so a seeded run matches
+PyTorch batch for batch and leaves the generators where PyTorch leaves them.
 
 `num_workers > 0` loads in this process, one batch after another (tapegrad starts no worker
 processes): the batches are the same; a dataset that draws random numbers in `__getitem__`
