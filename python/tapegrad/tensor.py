@@ -207,12 +207,16 @@ class Tensor(_DataMethods, _Logic, _Views, _Conversions):
     def to(self, *args, **kwargs):
         """This tensor in another dtype (a copy on the tape), or itself; devices: the CPU only
         (PyTorch's CPU-build errors for others)."""
-        if not kwargs and len(args) == 1:  # the common calls: to(dtype), to("cpu")
-            a = args[0]
-            if isinstance(a, dtype):
-                return self if a is self.dtype else self._be.cast(self, a.code)
-            if (type(a) is str and a == "cpu") or (type(a) is _device and a.type == "cpu"):
-                return self
+        # the common calls first: to(dtype), to(dtype=...), to("cpu"), to(device, dtype)
+        d = args[0] if len(args) == 1 and not kwargs else None
+        if not args and len(kwargs) == 1:
+            d = kwargs.get("dtype")
+        elif len(args) == 2 and not kwargs and _is_cpu(args[0]):
+            d = args[1]
+        if isinstance(d, dtype):
+            return self if d is self.dtype else self._be.cast(self, d.code)
+        if len(args) == 1 and not kwargs and _is_cpu(args[0]):
+            return self
         d, copy = to_args(args, kwargs)
         if d is None or d is self.dtype:
             return self.clone() if copy else self
@@ -275,6 +279,10 @@ class Tensor(_DataMethods, _Logic, _Views, _Conversions):
         raise NotImplementedError("retain_grad() is not supported yet")
 
     # ---- conversion: inherited from _Conversions (_tensor_convert.py) ----
+
+
+def _is_cpu(a):
+    return (type(a) is str and a == "cpu") or (type(a) is _device and a.type == "cpu")
 
 
 def _unary_method(name):
