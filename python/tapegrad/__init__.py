@@ -1,8 +1,9 @@
 """tapegrad: a small, fast, honest tape-based autograd library with a C++ core."""
 
-from . import _backend, _oplist, nn, optim
+from . import _backend, _oplist, backends, cuda, nn, optim, utils
 from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
+from ._device import device
 from ._dtype import (  # noqa: A004 - PyTorch's names
     bool,
     double,
@@ -54,6 +55,27 @@ from ._functions import (
     where,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops_data import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    full_like,
+    multinomial,
+    normal,
+    rand_like,
+    randint_like,
+    randn_like,
+)
 from ._ops_divmod import floor_divide, remainder
 from ._random import (
     Generator,

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from . import _backend
+from ._device import check as _check_device
 from ._dtype import BY_CODE, dtype_arg, get_default_dtype, int64, to_dtype
 from ._dtype import bool as bool_
 from ._ranges import arange_size, arange_values, linspace_values
@@ -151,6 +152,7 @@ def _np_from(data, dt):
 
 
 def tensor(data, dtype=None, requires_grad=False, backend=None, device=None):
+    _check_device(device)
     be = _pick_backend(backend)
     arr, dt = _np_from(data, None if dtype is None else dtype_arg(dtype, "tensor"))
     return be.from_numpy(arr, bool(requires_grad))
@@ -159,6 +161,7 @@ def tensor(data, dtype=None, requires_grad=False, backend=None, device=None):
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor: an ndarray of the same dtype is shared (PyTorch's as_tensor), a tensor
     of the same dtype is returned itself, anything else is copied."""
+    _check_device(device)
     if isinstance(data, Tensor) and (dtype is None or dtype_arg(dtype, "as_tensor") is data.dtype):
         return data
     if isinstance(data, np.ndarray):
@@ -207,14 +210,17 @@ def _filled(shape, value, dtype, requires_grad, backend=None, infer=False):
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    _check_device(device)
     return _filled(shape, 0.0, dtype, requires_grad, backend)
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    _check_device(device)
     return _filled(shape, 1.0, dtype, requires_grad, backend)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, backend=None):
+    _check_device(device)
     shape = (size,) if isinstance(size, int) else size
     return _filled(shape, fill_value, dtype, requires_grad, backend, infer=True)
 
@@ -224,17 +230,20 @@ def _need_like(fn, t):
         raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(t).__name__}")
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, device=None, memory_format=None):
+    _check_device(device)
     _need_like("zeros_like", t)
     return _filled(t.shape, 0.0, dtype or t.dtype, requires_grad, t._be)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, device=None, memory_format=None):
+    _check_device(device)
     _need_like("ones_like", t)
     return _filled(t.shape, 1.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    _check_device(device)
     if end is None:
         start, end = 0, start
     for v in (start, end, step):
@@ -260,6 +269,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    _check_device(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = get_default_dtype() if dtype is None else dtype_arg(dtype, "linspace")

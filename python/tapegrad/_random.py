@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from ._device import check as _check_device
 from ._dtype import float16, float32, float64, int64, to_dtype
 from ._random_engine import _U64, DEFAULT_SEED, _NumpyEngine
 
@@ -92,7 +93,9 @@ class Generator:
 
     @property
     def device(self):
-        return "cpu"
+        from ._device import CPU
+
+        return CPU
 
     def manual_seed(self, seed):
         self._e.manual_seed(_seed_arg(seed))
@@ -254,6 +257,7 @@ def _make(arr, dt, requires_grad):
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    _check_device(device)
     _refuse_in_capture("rand()")
     dt = _float_dtype(dtype)
     shape = _shape(size)
@@ -262,6 +266,7 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    _check_device(device)
     _refuse_in_capture("randn()")
     dt = _float_dtype(dtype)
     shape = _shape(size)
@@ -284,6 +289,7 @@ def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, d
     tapegrad stores float32 and float16 only, so the values come back as float32 by default
     (exact below 2**24); PyTorch's default would be int64.
     """
+    _check_device(device)
     _refuse_in_capture("randint()")
     args = list(args)
     if size is None:
@@ -311,6 +317,7 @@ def randint(*args, size=None, generator=None, dtype=None, requires_grad=False, d
 
 def randperm(n, generator=None, dtype=None, requires_grad=False, device=None):
     """A random permutation of 0..n-1 (PyTorch's algorithm; int64 values)."""
+    _check_device(device)
     _refuse_in_capture("randperm()")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")

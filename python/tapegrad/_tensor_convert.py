@@ -1,4 +1,4 @@
-"""Tensor's conversions (to NumPy, Python numbers and text; its device and backend), as a base
+"""Tensor's conversions (to NumPy, Python numbers and text; its backend), as a base
 class of Tensor: tensor.py holds the rest of the class. Copying and pickling are in _copy.py."""
 
 import numpy as np
@@ -70,10 +70,6 @@ class _Conversions(_Copying):
 
     def __repr__(self):
         return format_tensor(self)
-
-    @property
-    def device(self):
-        return "cpu"
 
     @property
     def backend(self):

@@ -249,6 +249,14 @@ class _Logic:
             return _TYPE_NAMES[self.dtype.name]
         if isinstance(dtype, str) and dtype in _BY_TYPE_NAME:
             dtype = _BY_TYPE_NAME[dtype]
+        elif isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+            raise RuntimeError(
+                "Cannot initialize CUDA without ATen_cuda library (tapegrad runs on the CPU only)"
+            )
+        elif isinstance(dtype, str):
+            raise ValueError(f"invalid type: '{dtype}'")
+        elif isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # FloatTensor, LongTensor, ...
+            dtype = dtype._dtype
         return self.to(to_dtype(dtype))
 
     def is_floating_point(self):

@@ -9,7 +9,9 @@ module re-exports the names other modules import from it.
 import numpy as np
 
 from . import _oplist
+from ._device import device as _device
 from ._dtype import dtype, dtype_arg, float16, float32
+from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 
 # Also names of this module (other modules import them from here).
@@ -28,7 +30,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_DivMod, _Logic, _Views, _Conversions):
+class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -204,25 +206,21 @@ class Tensor(_DivMod, _Logic, _Views, _Conversions):
 
     # ---- dtype ----
     def to(self, *args, **kwargs):
-        """This tensor in another dtype (a copy on the tape), or itself; devices: only "cpu"."""
-        d = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, Tensor):
-                d = a.dtype
-            elif isinstance(a, str) or type(a).__name__ == "device":
-                if str(a) not in ("cpu", "cpu:0"):
-                    raise RuntimeError(f"Invalid device string: '{a}'")
-            elif isinstance(a, int) and not isinstance(a, bool):
-                raise RuntimeError("Cannot access accelerator device when none is available.")
-            elif isinstance(a, dtype) or a in (float, int, bool):
-                d = a
-            elif a is not None:
-                raise TypeError("to() received an invalid combination of arguments")
-        if d is None:
+        """This tensor in another dtype (a copy on the tape), or itself; devices: the CPU only
+        (PyTorch's CPU-build errors for others)."""
+        # the common calls first: to(dtype), to(dtype=...), to("cpu"), to(device, dtype)
+        d = args[0] if len(args) == 1 and not kwargs else None
+        if not args and len(kwargs) == 1:
+            d = kwargs.get("dtype")
+        elif len(args) == 2 and not kwargs and _is_cpu(args[0]):
+            d = args[1]
+        if isinstance(d, dtype):
+            return self if d is self.dtype else self._be.cast(self, d.code)
+        if len(args) == 1 and not kwargs and _is_cpu(args[0]):
             return self
-        d = dtype_arg(d, "to")
-        if d is self.dtype:
-            return self
+        d, copy = to_args(args, kwargs)
+        if d is None or d is self.dtype:
+            return self.clone() if copy else self
         return self._be.cast(self, d.code)
 
     def half(self):
@@ -282,6 +280,10 @@ class Tensor(_DivMod, _Logic, _Views, _Conversions):
         raise NotImplementedError("retain_grad() is not supported yet")
 
     # ---- conversion: inherited from _Conversions (_tensor_convert.py) ----
+
+
+def _is_cpu(a):
+    return (type(a) is str and a == "cpu") or (type(a) is _device and a.type == "cpu")
 
 
 def _unary_method(name):

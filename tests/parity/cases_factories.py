@@ -82,6 +82,7 @@ def _factory_cases():
     yield "tensor/float_to_int", lambda T: T.tensor([1.7, -1.7, 2.5], dtype=T.int32)
     yield "tensor/scalar", lambda T: T.tensor(2.5)
     yield "tensor/numpy_f32", lambda T: T.tensor(np.linspace(-3, 3, 17, dtype=np.float32))
+    yield from _more_factory_cases()
 
 
 def _rng_cases():
@@ -142,6 +143,7 @@ def _rng_cases():
             body[f"linear/{dt}/{shape[0]}x{shape[1]}"] = lambda T, s=shape, dt=dt: [
                 p.detach() for p in T.nn.Linear(*s, dtype=getattr(T, dt)).parameters()
             ]
+    body.update(_more_rng_bodies())
     for name, fn in body.items():
         for seed in SEEDS:
             yield f"random/{name}/seed={seed}", lambda T, fn=fn, seed=seed: seeded(fn)(T, seed)
@@ -152,6 +154,150 @@ def _dropout_grad(T):
     y = T.nn.functional.dropout(x, 0.4)
     (y * y).sum().backward()
     return [y.detach(), x.grad]
+
+
+def _eye(T, n, m, dt):
+    return T.eye(n, dtype=dt) if m is None else T.eye(n, m, dtype=dt)
+
+
+def _more_factory_cases():
+    """eye, empty (zeroed here: PyTorch's values are uninitialized), full_like, legacy ctors."""
+    for dt in FLOATS + INTS + ("bool",):
+        for n, m in ((1, None), (3, None), (4, 7), (33, 5), (0, 3)):
+            yield f"eye/{dt}/{n}x{m}", lambda T, n=n, m=m, dt=dt: _eye(T, n, m, getattr(T, dt))
+        yield f"empty/{dt}", lambda T, dt=dt: T.empty(3, 4, dtype=getattr(T, dt)).zero_()
+        yield (f"empty_like/{dt}", lambda T, dt=dt:
+               T.empty_like(T.ones(2, 5, dtype=getattr(T, dt))).zero_())  # fmt: skip
+        for v in (2.7, -1, True):
+            if dt in ("uint8", "bool") and v == -1:
+                continue
+            yield (
+                f"full_like/{dt}/v={v}",
+                lambda T, v=v, dt=dt: T.full_like(T.zeros(3, 2, dtype=getattr(T, dt)), v),
+            )
+    yield "full_like/dtype", lambda T: T.full_like(T.zeros(4), 2.7, dtype=T.float16)
+    yield "eye/default", lambda T: T.eye(5)
+    yield "empty/tuple", lambda T: T.empty((2, 3)).zero_()
+    yield "arange/int64", lambda T: T.arange(5)
+    yield "legacy/Tensor_data", lambda T: T.Tensor([[1, 2], [3, 4.5]])
+    yield "legacy/Tensor_sizes", lambda T: T.Tensor(2, 3).zero_()
+    yield "legacy/Tensor_empty", lambda T: T.Tensor()
+    yield "legacy/Tensor_numpy", lambda T: T.Tensor(np.arange(5))
+    yield "legacy/FloatTensor", lambda T: T.FloatTensor([1, 2, 3])
+    yield "legacy/DoubleTensor", lambda T: T.DoubleTensor([0.1, 0.2])
+    yield "legacy/LongTensor", lambda T: T.LongTensor([1, 2, 3])
+    yield "legacy/LongTensor_size", lambda T: T.LongTensor(4).zero_()
+    yield "legacy/IntTensor", lambda T: T.IntTensor([1.7, -2.2])
+    yield "legacy/BoolTensor", lambda T: T.BoolTensor([1, 0, 2])
+    yield "legacy/ByteTensor", lambda T: T.ByteTensor([1, 255])
+    yield "as_tensor/list", lambda T: T.as_tensor([1, 2, 3])
+    yield "as_tensor/dtype", lambda T: T.as_tensor([1, 2, 3], dtype=T.float32, device="cpu")
+    yield "as_tensor/numpy", lambda T: T.as_tensor(np.linspace(0, 1, 7))
+    for dt in FLOATS + ("int64", "int32", "bool"):
+        base = lambda T, dt=dt: T.ones(2, dtype=getattr(T, dt))  # noqa: E731
+        yield f"new_zeros/{dt}", lambda T, b=base: b(T).new_zeros(3, 4)
+        yield f"new_ones/{dt}", lambda T, b=base: b(T).new_ones((5,))
+        yield f"new_empty/{dt}", lambda T, b=base: b(T).new_empty(2, 2).zero_()
+        yield f"new_full/{dt}", lambda T, b=base: b(T).new_full((3,), 2.5)
+        yield f"new_tensor/{dt}", lambda T, b=base: b(T).new_tensor([[1, 2], [3, 4]])
+        yield f"new_ones/dtype/{dt}", lambda T, b=base: b(T).new_ones(4, dtype=T.float16)
+
+
+def _more_rng_bodies():
+    """The random functions beyond rand/randn/randint/randperm: *_like, normal's overloads,
+    bernoulli, exponential_, random_, multinomial."""
+    body = {}
+    for n in (1, 7, 16, 33, 100, 1000):
+        for dt in FLOATS:
+            body[f"rand_like/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.rand_like(
+                T.zeros(n, dtype=getattr(T, dt))
+            )
+            body[f"randn_like/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.randn_like(
+                T.zeros(n, dtype=getattr(T, dt))
+            )
+            body[f"exponential_/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.zeros(
+                n, dtype=getattr(T, dt)
+            ).exponential_(1.5)
+            body[f"bernoulli/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.bernoulli(
+                T.tensor(np.linspace(0, 1, n), dtype=getattr(T, dt))
+            )
+            body[f"bernoulli_p/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.bernoulli(
+                T.zeros(n, dtype=getattr(T, dt)), p=0.3
+            )
+            body[f"normal/tensor_float/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.normal(
+                T.tensor(np.linspace(-2, 2, n), dtype=getattr(T, dt)), 0.5
+            )
+            body[f"normal/float_tensor/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.normal(
+                0.25, T.tensor(np.linspace(0, 3, n), dtype=getattr(T, dt))
+            )
+            body[f"normal/tensor_tensor/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.normal(
+                T.tensor(np.linspace(-2, 2, n), dtype=getattr(T, dt)),
+                T.tensor(np.linspace(0.1, 1, n), dtype=getattr(T, dt)),
+            )
+            body[f"normal/floats/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.normal(
+                1.5, 2.0, (n,), dtype=getattr(T, dt)
+            )
+        body[f"normal/floats/n={n}"] = lambda T, n=n: T.normal(-1.0, 0.5, size=(n,))
+        body[f"randint_like/n={n}"] = lambda T, n=n: T.randint_like(T.zeros(n, dtype=T.int64), 10)
+        body[f"randint_like/lohi/n={n}"] = lambda T, n=n: T.randint_like(T.zeros(n), -3, 9)
+        body[f"bernoulli_/tensor/n={n}"] = lambda T, n=n: T.zeros(n).bernoulli_(
+            T.tensor(np.linspace(0, 1, n), dtype=T.float32)
+        )
+        for dt in FLOATS + INTS + ("bool",):
+            body[f"bernoulli_/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.zeros(
+                n, dtype=getattr(T, dt)
+            ).bernoulli_(0.6)
+            body[f"random_/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.zeros(
+                n, dtype=getattr(T, dt)
+            ).random_()
+            body[f"random_to/{dt}/n={n}"] = lambda T, n=n, dt=dt: T.zeros(
+                n, dtype=getattr(T, dt)
+            ).random_(2)
+        body[f"random_/int64_wide/n={n}"] = lambda T, n=n: T.zeros(n, dtype=T.int64).random_(
+            -5, 2**40
+        )
+        body[f"random_/from_to/n={n}"] = lambda T, n=n: T.zeros(n).random_(-7, 100)
+        body[f"random_/from_only/n={n}"] = lambda T, n=n: T.zeros(n, dtype=T.int16).random_(
+            100, None
+        )
+    for k in (2, 5, 33, 1000):
+        w = np.linspace(0.1, 2.0, k)
+        for dt in FLOATS:
+            body[f"multinomial/one/{dt}/k={k}"] = lambda T, w=w, dt=dt: T.multinomial(
+                T.tensor(w, dtype=getattr(T, dt)), 1
+            )
+            body[f"multinomial/norepl/{dt}/k={k}"] = lambda T, w=w, dt=dt, k=k: T.multinomial(
+                T.tensor(w, dtype=getattr(T, dt)), min(k, 3)
+            )
+            body[f"multinomial/repl/{dt}/k={k}"] = lambda T, w=w, dt=dt: T.multinomial(
+                T.tensor(w, dtype=getattr(T, dt)), 40, replacement=True
+            )
+        body[f"multinomial/2d/k={k}"] = lambda T, w=w: T.multinomial(
+            T.tensor(np.stack([w, w[::-1].copy(), w * w])), 2
+        )
+        body[f"multinomial/2d_repl/k={k}"] = lambda T, w=w: T.multinomial(
+            T.tensor(np.stack([w, w[::-1].copy()]), dtype=T.float32), 7, True
+        )
+    body["multinomial/makemore"] = _makemore
+    body["multinomial/zeros_in_row"] = lambda T: T.multinomial(T.tensor([0.0, 0.3, 0.0, 0.7]), 2)
+    body["multinomial/method"] = lambda T: T.tensor([0.2, 0.8]).multinomial(5, replacement=True)
+    body["seq/new_random"] = lambda T: [T.bernoulli(T.full((5,), 0.5)), T.rand(3),
+                                        T.zeros(4).exponential_(), T.randn(2),
+                                        T.multinomial(T.ones(6), 3), T.randn(17),
+                                        T.zeros(3, dtype=T.int64).random_(), T.rand(2)]  # fmt: skip
+    return body
+
+
+def _makemore(T):
+    """makemore's sampling loop: a seeded Generator, rows of probabilities, one index at a time."""
+    g = T.Generator().manual_seed(2147483647)
+    counts = T.randint(1, 50, (27, 27), generator=g).float()
+    P = counts / counts.sum(1, keepdim=True)
+    ix, out = 0, []
+    for _ in range(40):
+        ix = T.multinomial(P[ix], num_samples=1, replacement=True, generator=g).item()
+        out.append(ix)
+    return [T.tensor(out), T.randn(3, generator=g)]
 
 
 def cases():

@@ -18,6 +18,7 @@ from ._gradcheck import GradcheckError, gradcheck
 from ._lockstep import BackendMismatchError, check_backends
 from ._record import record_values
 from ._tape import Step, Tape, TapeEntry, backward_steps, tape
+from ._variable import Variable
 
 __all__ = [
     "AnomalyError",
@@ -26,6 +27,7 @@ __all__ = [
     "Step",
     "Tape",
     "TapeEntry",
+    "Variable",
     "backward_steps",
     "check_backends",
     "detect_anomaly",

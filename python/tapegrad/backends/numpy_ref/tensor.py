@@ -47,6 +47,8 @@ class NTensor(_Base):
                  "_is_param", "_base", "_vver", "__weakref__")  # fmt: skip
 
     def __init__(self, *args, **kwargs):
+        if hasattr(self, "_arr"):  # made by tapegrad.Tensor(...) (the legacy constructor)
+            return
         raise TypeError("use tapegrad.tensor(...) or the factories to make tensors")
 
     @property

@@ -6,6 +6,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ... import _backend
+from ..._device import check as _check_device
 from ..._dtype import dtype_arg, float32
 from ..._grad_mode import no_grad
 from ..._random import uniform_array
@@ -49,8 +50,7 @@ class Linear(Module):
                     f"Linear: {n} must be a positive integer, got {v!r} "
                     "(tapegrad has no zero-size tensors)"
                 )
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"tapegrad runs on the CPU only; got device={device!r}")
+        _check_device(device)  # PyTorch's CPU-build error for any other device
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self._dtype = float32 if dtype is None else dtype_arg(dtype, "empty")

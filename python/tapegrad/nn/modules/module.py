@@ -4,7 +4,7 @@ methods are in state_dict.py, a base class."""
 from collections import OrderedDict
 
 from ..._compile import module_changed
-from ..._dtype import dtype_arg, float16, float32, float64
+from ..._dtype import float16, float32, float64
 from ..._grad_mode import no_grad
 from ...optim.optimizer import _noted
 from ...tensor import Tensor
@@ -343,25 +343,14 @@ class Module(_StateDict):
         return self._apply_dtype(float64)
 
     def to(self, *args, **kwargs):
-        dt = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dt = a.dtype
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu",):
-                device = a
-            elif isinstance(a, str) and a.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
-                device = a  # refused below with the CPU-only message
-            elif a is not None:
-                dt = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"tapegrad runs on the CPU only; cannot move a module to {device!r}")
+        """`to(device)`, `to(dtype)`, `to(device, dtype)`, `to(tensor)`: devices other than the
+        CPU raise PyTorch's CPU-build error; a dtype converts the floating parameters."""
+        from ..._ops_data import to_args
+
+        kwargs.pop("copy", None)  # not an nn.Module.to argument
+        dt, _ = to_args(args, kwargs)
         if dt is None:
             return self
-        dt = dtype_arg(dt, "to")
         if not dt.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -371,6 +360,9 @@ class Module(_StateDict):
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def type(self, dst_type):
         return self.to(dst_type)
