@@ -83,6 +83,13 @@ py::list saved_info(const Node& n) {
   return out;
 }
 
+// The object's address as Python's id() in hex, as PyTorch's node reprs show it.
+std::string address(py::handle self) {
+  return py::str("{:#x}")
+      .attr("format")(reinterpret_cast<uintptr_t>(self.ptr()))
+      .cast<std::string>();
+}
+
 }  // namespace
 
 py::object grad_fn_object(const NodePtr& node) {
@@ -92,7 +99,10 @@ py::object grad_fn_object(const NodePtr& node) {
 void register_graph(py::module_& m) {
   py::class_<GradFn>(m, "GradFn")
       .def("name", &GradFn::name)
-      .def("__repr__", [](const GradFn& g) { return "<" + g.name() + " object>"; })
+      .def("__repr__",
+           [](py::handle self) {
+             return "<" + self.cast<const GradFn&>().name() + " object at " + address(self) + ">";
+           })
       .def("__eq__",
            [](const GradFn& a, py::object b) {
              return py::isinstance<GradFn>(b) && b.cast<const GradFn&>().node == a.node;
@@ -130,7 +140,8 @@ void register_graph(py::module_& m) {
       .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
   py::class_<AccumulateGrad>(m, "AccumulateGrad")
       .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })
-      .def("__repr__", [](const AccumulateGrad&) { return std::string("<AccumulateGrad object>"); })
+      .def("__repr__",
+           [](py::handle self) { return "<AccumulateGrad object at " + address(self) + ">"; })
       .def_property_readonly("variable", [](const AccumulateGrad& a) { return wrap_obj(a.leaf); })
       .def_property_readonly("next_functions", [](const AccumulateGrad&) { return py::tuple(); });
 }

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _oplist
 from ._device import device as _device
-from ._dtype import dtype, dtype_arg, float16, float32
+from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 
