@@ -860,8 +860,8 @@ raises(
     lambda b: (tg.ones(2, requires_grad=True) * 2.0).backward(tg.ones(3)),
     RuntimeError,
     re.escape(
-        "Mismatch in shape: grad_output[0] has a shape of tapegrad.Size([3]) and output[0] has "
-        "a shape of tapegrad.Size([2])."
+        "Mismatch in shape: grad_output[0] has a shape of torch.Size([3]) and output[0] has "
+        "a shape of torch.Size([2])."
     ),
 )
 raises(
@@ -1551,8 +1551,8 @@ STATE = {
         lambda: _load({**_good(), "weight": np.zeros((2, 3), np.float32)}),
         RuntimeError,
         re.escape(
-            "size mismatch for weight: copying a param with shape tapegrad.Size([2, 3]) from "
-            "checkpoint, the shape in current model is tapegrad.Size([3, 2])."
+            "size mismatch for weight: copying a param with shape torch.Size([2, 3]) from "
+            "checkpoint, the shape in current model is torch.Size([3, 2])."
         ),
     ),
     "size mismatch, strict=False": (

@@ -259,8 +259,8 @@ def test_load_state_dict_size_mismatch(backend):
     with pytest.raises(RuntimeError) as ei:
         net.load_state_dict(sd, strict=False)
     assert (
-        "size mismatch for fc1.weight: copying a param with shape tapegrad.Size([2, 3]) from "
-        "checkpoint, the shape in current model is tapegrad.Size([4, 3])."
+        "size mismatch for fc1.weight: copying a param with shape torch.Size([2, 3]) from "
+        "checkpoint, the shape in current model is torch.Size([4, 3])."
     ) in str(ei.value)
     with pytest.raises(TypeError):
         net.load_state_dict([1, 2])

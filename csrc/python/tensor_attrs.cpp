@@ -33,8 +33,19 @@ PyObject* int_tuple(const Shape& s) {
     PyTuple_SET_ITEM(tup, i, PyLong_FromLongLong(s.d[i]));
   return tup;
 }
+// tensor.shape is a torch.Size: tapegrad's Size type (a tuple subclass, made in Python).
 PyObject* get_shape(PyObject* o, void*) {
-  return int_tuple(T(o)->shape);
+  static PyObject* size_type = [] {
+    PyObject* m = PyImport_ImportModule("tapegrad._tensor_args");
+    PyObject* t = m ? PyObject_GetAttrString(m, "_Size") : nullptr;
+    Py_XDECREF(m);
+    return t;
+  }();
+  PyObject* tup = int_tuple(T(o)->shape);
+  if (!tup || !size_type) return tup;
+  PyObject* r = PyObject_CallOneArg(size_type, tup);
+  Py_DECREF(tup);
+  return r;
 }
 PyObject* get_dtype(PyObject* o, void*) {
   PyObject* d = g_dtypes[int(T(o)->dt)];

@@ -89,6 +89,7 @@ from ._random import (
     seed,
     set_rng_state,
 )
+from ._tensor_args import _Size as Size
 from .serialization import load, save
 from .tensor import (
     Tensor,

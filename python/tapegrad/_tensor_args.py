@@ -80,12 +80,12 @@ def _resolve_shape(shape, numel):
 
 
 class _Size(tuple):
-    """Shapes print like PyTorch's torch.Size."""
+    """A shape (`tensor.shape`, `tensor.size()`): a tuple that prints as PyTorch's torch.Size."""
 
     __slots__ = ()
 
     def __repr__(self):
-        return f"tapegrad.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
     def numel(self):
         n = 1

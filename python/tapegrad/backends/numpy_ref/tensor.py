@@ -13,6 +13,7 @@ except by the in-place functions (inplace.py), the optimizers and leaf grad accu
 import numpy as np
 
 from tapegrad._dtype import BY_CODE
+from tapegrad._tensor_args import _Size
 from tapegrad.tensor import _MIX
 from tapegrad.tensor import Tensor as _Base
 
@@ -53,7 +54,7 @@ class NTensor(_Base):
 
     @property
     def shape(self):
-        return self._arr.shape
+        return _Size(self._arr.shape)
 
     @property
     def dtype(self):

@@ -92,8 +92,8 @@ class _StateDict:
             if vshape != tuple(target.shape):
                 errors.append(
                     f"size mismatch for {key}: copying a param with shape "
-                    f"tapegrad.Size({list(vshape)}) from checkpoint, the shape in current model "
-                    f"is tapegrad.Size({list(target.shape)})."
+                    f"torch.Size({list(vshape)}) from checkpoint, the shape in current model "
+                    f"is torch.Size({list(target.shape)})."
                 )
                 continue
             try:
