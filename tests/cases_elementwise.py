@@ -87,7 +87,7 @@ SCALAR = [
     ("x**2", lambda x: x**2, ("pow_scalar", {"s": 2.0})),
     ("x**3", lambda x: x**3, ("pow_scalar", {"s": 3.0})),
     ("x.pow(2.5)", lambda x: x.pow(2.5), ("pow_scalar", {"s": 2.5}), uniform(0.5, 3)),
-    ("x.sqrt()", lambda x: x.sqrt(), ("pow_scalar", {"s": 0.5}), uniform(0.5, 3)),
+    ("x**0.5", lambda x: x**0.5, ("pow_scalar", {"s": 0.5}), uniform(0.5, 3)),
     ("x**-1.5", lambda x: x**-1.5, ("pow_scalar", {"s": -1.5}), uniform(0.5, 3)),
     ("2**x", lambda x: 2**x, ("rpow_scalar", {"s": 2.0}), uniform(-3, 3)),
     ("0.5**x", lambda x: 0.5**x, ("rpow_scalar", {"s": 0.5}), uniform(-3, 3)),

@@ -54,6 +54,15 @@ from ._functions import (
     where,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops_ewise import (  # noqa: A004 - PyTorch's names
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    maximum,
+    minimum,
+    square,
+)
 from ._random import (
     Generator,
     get_rng_state,
@@ -120,7 +129,6 @@ def _unary(name):
 for _name in _oplist.UNARY:
     globals()[_name] = _unary(_name)
 del _name
-sqrt = _unary("sqrt")
 
 
 def sum(input, dim=None, keepdim=False):  # noqa: A001

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _oplist
 from ._dtype import dtype, dtype_arg, float16, float32
+from ._ops_ewise import _EwiseMethods
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -27,7 +28,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_Logic, _Views, _Conversions):
+class Tensor(_Logic, _Views, _Conversions, _EwiseMethods):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -118,11 +119,8 @@ class Tensor(_Logic, _Views, _Conversions):
     def pow(self, exponent):
         return self.__pow__(exponent)
 
-    def sqrt(self):
-        return self._be.pow_scalar(self, 0.5)
-
     def square(self):
-        return self._be.pow_scalar(self, 2.0)
+        return self._be.pow_scalar(self, 2)  # an int exponent: integers stay integers
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)

@@ -246,3 +246,17 @@ del _name
 index = _indexing.index
 index_put = _indexing.index_put
 masked_fill = _logic.masked_fill
+
+# The ewise ops (ewise.py).
+from .ewise import (  # noqa: E402, F401
+    clamp,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    maximum,
+    minimum,
+    pow,
+    silu,
+    softplus,
+)
