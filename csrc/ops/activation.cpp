@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cpu.h"
 #include "kernels/ewise_vec.h"
 #include "ops/elementwise.h"
 #include "ops/ewise.h"
@@ -63,14 +64,12 @@ TensorPtr op::elu(const TensorPtr& a, double alpha) {
   });
   return recorded(OpCode::elu, a, out, alpha);
 }
-// float16's kernel tests x > 0 (a NaN input takes the negative branch: NaN), the others x <= 0.
+// PyTorch's kernels test x > 0: a NaN input takes the negative branch (a NaN gradient).
 void Op_elu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   const double alpha = n.s;
-  const bool f16 = g->dt == DType::f16;
-  gin[0] = map2_new(g, n.unpack(0), [alpha, f16](auto gv, auto x) {
+  gin[0] = map2_new(g, n.unpack(0), [alpha](auto gv, auto x) {
     using T = decltype(x);
-    const bool neg = f16 ? !(x > T(0)) : x <= T(0);
-    return neg ? gv * T(1) * T(alpha) * T(std::exp(x)) : gv;
+    return x > T(0) ? gv : gv * T(1) * T(alpha) * T(std::exp(x));
   });
 }
 

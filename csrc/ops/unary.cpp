@@ -70,6 +70,24 @@ TensorPtr integer_input(OpCode op, const TensorPtr& a) {
 }  // namespace
 
 namespace {
+// float16 rsqrt as PyTorch's loop computes it: its vector code rounds 1 / sqrt(x) once (whole
+// pairs of 32 elements on the AVX2 path), its scalar code rounds sqrt(x) to float16 first.
+TensorPtr rsqrt_f16(const TensorPtr& a0) {
+  TensorPtr keep;
+  const TensorPtr& a = dense_ref(a0, keep);
+  auto out = empty(a->shape, a->dt);
+  launch({a.get(), out.get()}, [a = a.get(), out = out.get()] {
+    const int64_t n = a->numel, m = cpu::simd() ? n / 32 * 32 : 0;
+    const uint16_t* p = static_cast<const uint16_t*>(a->data());
+    uint16_t* q = static_cast<uint16_t*>(out->data());
+    for (int64_t i = 0; i < n; ++i) {
+      const float s = std::sqrt(half_to_float(p[i]));
+      q[i] = float_to_half(1.0f / (i < m ? s : half_to_float(float_to_half(s))));
+    }
+  });
+  return out;
+}
+
 bool rounds_to_integer(OpCode op) {
   return op == OpCode::floor || op == OpCode::ceil || op == OpCode::round || op == OpCode::trunc;
 }
@@ -83,10 +101,13 @@ TensorPtr unary(OpCode op, const TensorPtr& a) {
       return convert(*in, in->dt);
     return unary_raw(op, in);
   }
-  auto out =
-      op == OpCode::sigmoid
-          ? in_memory_order(a, [](const TensorPtr& t) { return unary_raw(OpCode::sigmoid, t); })
-          : unary_raw(op, a);
+  TensorPtr out;
+  if (op == OpCode::sigmoid)
+    out = in_memory_order(a, [](const TensorPtr& t) { return unary_raw(OpCode::sigmoid, t); });
+  else if (op == OpCode::rsqrt && a->dt == DType::f16)
+    out = in_memory_order(a, rsqrt_f16);
+  else
+    out = unary_raw(op, a);
   record(op, out, {a.get()});
   return out;
 }

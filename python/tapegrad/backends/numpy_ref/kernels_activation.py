@@ -197,9 +197,7 @@ class Elu:
         (a,) = ctx.saved
         one = ctx.scalar(1)
         neg = g * one * ctx.alpha * _libm("exp", a)
-        # float16's kernel tests x > 0 (a NaN input takes the negative branch), the others x <= 0
-        on_neg = ~(a > 0) if ctx.f16 else a <= 0
-        return (ctx.round(np.where(on_neg, neg, g)),)
+        return (ctx.round(np.where(a > 0, g, neg)),)  # a NaN input: the negative branch
 
 
 _SQRT_HALF = 0.70710678118654752440

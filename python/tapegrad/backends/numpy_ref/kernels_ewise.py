@@ -38,10 +38,24 @@ class Sqrt:
         return (ctx.round(g / ctx.round(y * ctx.scalar(2))),)
 
 
+def _rsqrt16(flat):
+    """float16 rsqrt (float32 math) as PyTorch's loop: its vector code rounds 1 / sqrt(x) once,
+    its scalar tail rounds sqrt(x) to float16 first."""
+    m = pmath.vector_end(flat.size, np.float16)
+    s = np.sqrt(flat)
+    s[m:] = s[m:].astype(np.float16).astype(_F)
+    return _F(1) / s
+
+
 @kernel("rsqrt")
 class Rsqrt:
     def forward(ctx, a):
-        y = ctx.round(ctx.scalar(1) / np.sqrt(a))
+        if ctx.f16:
+            y = ctx.round(
+                pmath.in_memory_order(a, lambda v: _rsqrt16(v.reshape(-1)).reshape(v.shape))
+            )
+        else:
+            y = ctx.round(ctx.scalar(1) / np.sqrt(a))
         ctx.save(y)
         return y
 
