@@ -109,7 +109,12 @@ for entry in SCALAR:
 
 # Every unary op of the op list, sampled on its domain; the reference is the kernel of the same
 # name, the call is the generated method.
-DOMAIN_SAMPLERS = {"real": normal(2), "positive": uniform(0.05, 20), "nonzero": away0(0.1, 3)}
+DOMAIN_SAMPLERS = {
+    "real": normal(2),
+    "positive": uniform(0.05, 20),
+    "nonzero": away0(0.1, 3),
+    "unit": uniform(-1.2, 1.2),
+}
 
 
 def _method(op):

@@ -133,7 +133,12 @@ TABLE = [
 # direction per input instead of element by element: FD_SAMPLE random elements moved together
 # (one pair of forward evaluations of the whole case, however big) against the gradient's
 # projection on that direction.
-DOMAIN = {"real": normal(1.5), "positive": POS, "nonzero": away0(0.1, 2)}
+DOMAIN = {
+    "real": normal(1.5),
+    "positive": POS,
+    "nonzero": away0(0.1, 2),
+    "unit": uniform(-1, 1),
+}
 for _op in _oplist.UNARY:
     FD[_op] = [(((2, 3),), (DOMAIN[_oplist.DOMAIN[_op]],), {})]
 

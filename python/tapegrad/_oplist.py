@@ -23,7 +23,8 @@ Columns:
              custom  its own signature   (its forward is written by hand in csrc/ops)
   saves    what the forward keeps for backward: `in0`, `in1` (always), `in0:g1` (input 0, only
            when input 1 requires grad), `in1:g0`, `out` (the output); "" for nothing
-  domain   unary ops: where the tests sample inputs (`real`, `positive`, `nonzero`)
+  domain   unary ops: where the tests sample inputs (`real`, `positive`, `nonzero`, `unit`:
+           |x| a little above 1 at most, away from tan's poles)
 """
 
 # fmt: off
@@ -83,7 +84,7 @@ OPS = (
     # ---- ewise ----
     ("sqrt",        "SqrtBackward0",      "unary",  "out",           "positive"),
     ("rsqrt",       "RsqrtBackward0",     "unary",  "out",           "positive"),
-    ("tan",         "TanBackward0",       "unary",  "out",           "real"),
+    ("tan",         "TanBackward0",       "unary",  "out",           "unit"),
     ("expm1",       "Expm1Backward0",     "unary",  "out",           "real"),
     ("log2",        "Log2Backward0",      "unary",  "in0",           "positive"),
     ("log10",       "Log10Backward0",     "unary",  "in0",           "positive"),
@@ -109,7 +110,7 @@ OPS = (
 
 KINDS = ("unary", "binary", "scalar", "reduce", "view", "custom", "compare")
 SAVES = ("in0", "in1", "in0:g1", "in1:g0", "out")
-DOMAINS = ("real", "positive", "nonzero")
+DOMAINS = ("real", "positive", "nonzero", "unit")
 
 NAMES = tuple(row[0] for row in OPS)
 GRAD_FN = {row[0]: row[1] for row in OPS}
