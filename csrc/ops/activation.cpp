@@ -76,18 +76,17 @@ void Op_elu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 // approximate: 0 'none' (erf), 1 'tanh'.
 TensorPtr op::gelu(const TensorPtr& a, int64_t approximate) {
   floating_only(a, "GeluKernelImpl");
-  TensorPtr out =
-      approximate ? map1_new(a,
-                             [](auto x) {
-                               using T = decltype(x);
-                               const T cube = x * x * x;
-                               const T inner = T(kTanhBeta) * (x + T(kKappa) * cube);
-                               return T(0.5) * x * (T(1) + T(std::tanh(inner)));
-                             })
-                  : map1_new(a, [](auto x) {
-                      using T = decltype(x);
-                      return x * T(0.5) * (T(1) + T(std::erf(x * T(kSqrtHalf))));
-                    });
+  TensorPtr out = approximate ? map1_new(a,
+                                         [](auto x) {
+                                           using T = decltype(x);
+                                           const T cube = x * x * x;
+                                           const T inner = T(kTanhBeta) * (x + T(kKappa) * cube);
+                                           return T(0.5) * x * (T(1) + T(std::tanh(inner)));
+                                         })
+                              : map1_new(a, [](auto x) {
+                                  using T = decltype(x);
+                                  return x * T(0.5) * (T(1) + T(std::erf(x * T(kSqrtHalf))));
+                                });
   return recorded(OpCode::gelu, a, out, 0, 0, int(approximate != 0));
 }
 void Op_gelu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
@@ -117,21 +116,20 @@ void Op_gelu::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 // the input walked in memory order as PyTorch's loop does); float64 the C library's exp.
 TensorPtr op::silu(const TensorPtr& a) {
   floating_only(a, "silu_cpu");
-  TensorPtr out =
-      a->dt == DType::f64 ? map1_new(a,
-                                     [](auto x) {
-                                       using T = decltype(x);
-                                       return x / (T(1) + T(std::exp(-x)));
-                                     })
-                          : in_memory_order(a, [](const TensorPtr& flat) {
-                              TensorPtr keep;
-                              const TensorPtr& d = dense_ref(flat, keep);
-                              auto y = empty(d->shape, d->dt);
-                              launch({d.get(), y.get()}, [d = d.get(), y = y.get()] {
-                                vec::silu(d->dt, d->data(), y->data(), d->numel);
-                              });
-                              return y;
-                            });
+  TensorPtr out = a->dt == DType::f64 ? map1_new(a,
+                                                 [](auto x) {
+                                                   using T = decltype(x);
+                                                   return x / (T(1) + T(std::exp(-x)));
+                                                 })
+                                      : in_memory_order(a, [](const TensorPtr& flat) {
+                                          TensorPtr keep;
+                                          const TensorPtr& d = dense_ref(flat, keep);
+                                          auto y = empty(d->shape, d->dt);
+                                          launch({d.get(), y.get()}, [d = d.get(), y = y.get()] {
+                                            vec::silu(d->dt, d->data(), y->data(), d->numel);
+                                          });
+                                          return y;
+                                        });
   return recorded(OpCode::silu, a, out);
 }
 void Op_silu::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {

@@ -1,12 +1,13 @@
 // clamp with number bounds, maximum and minimum, and pow with a tensor exponent: PyTorch's
 // kernels and backward formulas, each tensor op of a formula rounded to the dtype.
+#include "ops/ewise.h"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "kernels/ewise_vec.h"
 #include "ops/elementwise.h"
-#include "ops/ewise.h"
 #include "ops/typed.h"
 
 namespace tg {

@@ -74,8 +74,8 @@ TensorPtr where(const TensorPtr& cond, const TensorOrScalar& a, const TensorOrSc
 TensorPtr index(const TensorPtr& a, const TensorPtr& idx);
 TensorPtr index_put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate);
 // ewise (ops/ewise.cpp, ops/activation.cpp). clamp's api: 0 clamp, 1 clamp_min, 2 clamp_max.
-TensorPtr clamp(const TensorPtr& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi,
-                int64_t api);
+TensorPtr clamp(const TensorPtr& a, const std::optional<Scalar>& lo,
+                const std::optional<Scalar>& hi, int64_t api);
 TensorPtr maximum(const TensorPtr& a, const TensorPtr& b);
 TensorPtr minimum(const TensorPtr& a, const TensorPtr& b);
 TensorPtr pow(const TensorPtr& base, const TensorPtr& exponent);

@@ -61,7 +61,8 @@ TensorPtr integer_input(OpCode op, const TensorPtr& a) {
     case OpCode::round:
     case OpCode::trunc:
       if (b)
-        throw NotImplemented(std::string("\"") + op_name(op) + "_vml_cpu\" not implemented for 'Bool'");
+        throw NotImplemented(std::string("\"") + op_name(op) +
+                             "_vml_cpu\" not implemented for 'Bool'");
       return a;
     default:
       return convert(*a, default_float());
@@ -184,12 +185,12 @@ void Op_expm1::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = binary_new(Binary::mul, g, scalar_new(n.unpack(0), Binary::add, 1.0, false));
 }
 void Op_log2::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = binary_new(Binary::div, g,
-                      scalar_new(n.unpack(0), Binary::mul, 0.6931471805599453, false));
+  gin[0] =
+      binary_new(Binary::div, g, scalar_new(n.unpack(0), Binary::mul, 0.6931471805599453, false));
 }
 void Op_log10::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  gin[0] = binary_new(Binary::div, g,
-                      scalar_new(n.unpack(0), Binary::mul, 2.3025850929940456, false));
+  gin[0] =
+      binary_new(Binary::div, g, scalar_new(n.unpack(0), Binary::mul, 2.3025850929940456, false));
 }
 void Op_log1p::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = binary_new(Binary::div, g, scalar_new(n.unpack(0), Binary::add, 1.0, false));
