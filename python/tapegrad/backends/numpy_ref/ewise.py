@@ -4,6 +4,7 @@ csrc/ops/ewise.cpp and csrc/ops/activation.cpp."""
 
 from .arith import _not_implemented, to_dtype
 from .promote import dtype_of, number, result_type
+from .registry import broadcast_shapes
 from .tape import _run
 from .tensor import _check
 
@@ -40,6 +41,7 @@ def hardtanh(a, lo, hi):
 def _binary(op, a, b):
     _check(a)
     _check(b)
+    broadcast_shapes(a._arr.shape, b._arr.shape)  # PyTorch's error for shapes that clash
     d = result_type(a, b)
     return _run(op, (to_dtype(a, d), to_dtype(b, d)), {})
 
