@@ -88,7 +88,7 @@ SCALAR = [
     ("x**2", lambda x: x**2, ("pow_scalar", {"s": 2.0})),
     ("x**3", lambda x: x**3, ("pow_scalar", {"s": 3.0})),
     ("x.pow(2.5)", lambda x: x.pow(2.5), ("pow_scalar", {"s": 2.5}), uniform(0.5, 3)),
-    ("x.sqrt()", lambda x: x.sqrt(), ("pow_scalar", {"s": 0.5}), uniform(0.5, 3)),
+    ("x**0.5", lambda x: x**0.5, ("pow_scalar", {"s": 0.5}), uniform(0.5, 3)),
     ("x**-1.5", lambda x: x**-1.5, ("pow_scalar", {"s": -1.5}), uniform(0.5, 3)),
     ("2**x", lambda x: 2**x, ("rpow_scalar", {"s": 2.0}), uniform(-3, 3)),
     ("0.5**x", lambda x: 0.5**x, ("rpow_scalar", {"s": 0.5}), uniform(-3, 3)),
@@ -110,7 +110,12 @@ for entry in SCALAR:
 
 # Every unary op of the op list, sampled on its domain; the reference is the kernel of the same
 # name, the call is the generated method.
-DOMAIN_SAMPLERS = {"real": normal(2), "positive": uniform(0.05, 20), "nonzero": away0(0.1, 3)}
+DOMAIN_SAMPLERS = {
+    "real": normal(2),
+    "positive": uniform(0.05, 20),
+    "nonzero": away0(0.1, 3),
+    "unit": uniform(-1.2, 1.2),
+}
 
 
 def _method(op):

@@ -40,9 +40,9 @@ BAD_INPUT = {
     ),
     "tensor + str": (lambda b: tg.tensor([1.0], backend=b) + "a", TypeError, "unsupported operand"),
     "pow tensor": (
-        lambda b: tg.tensor([2.0], backend=b) ** tg.tensor([1.0, 2.0], backend=b),
-        TypeError,
-        "exponent",
+        lambda b: tg.tensor([2.0, 3.0], backend=b) ** tg.tensor([1.0, 2.0, 3.0], backend=b),
+        RuntimeError,
+        "must match the size",
     ),
     "view": (lambda b: tg.tensor([1.0, 2, 3], backend=b).view(2, 2), RuntimeError, "invalid"),
     "two -1": (lambda b: tg.tensor([1.0, 2], backend=b).view(-1, -1), RuntimeError, "inferred"),

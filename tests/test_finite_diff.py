@@ -26,6 +26,19 @@ from tolerances import FD_ATOL, FD_RTOL, FD_STEP
 
 POS = uniform(0.5, 2.0)
 
+
+def away_from(kinks, gap=0.05):
+    """Standard normal samples nudged at least `gap` away from each kink."""
+
+    def sample(rng, shape):
+        x = rng.standard_normal(shape)
+        for k in kinks:
+            x = np.where(np.abs(x - k) < gap, k + np.copysign(gap, x - k), x)
+        return x
+
+    return sample
+
+
 # op -> list of (input shapes, samplers, attrs); samplers keep away from kinks and poles
 FD = {
     "add": [(((3, 1), (1, 4)), None, {}), (((2, 3), ()), None, {})],
@@ -98,6 +111,20 @@ FD = {
         (((2, 3), (3,)), (uniform(8.7, 8.9), uniform(3.0, 3.1)), {}),
         (((2, 3), ()), (uniform(8.7, 8.9), uniform(-3.1, -3.0)), {}),
     ],
+    # ewise
+    "clamp": [
+        (((2, 3),), (away_from((-0.5, 0.5)),), {"lo": lo, "hi": hi, "api": 0})
+        for lo, hi in [(-0.5, 0.5), (-0.5, None), (None, 0.5)]
+    ],
+    "hardtanh": [(((2, 3),), (away_from((-1.0, 1.0)),), {"lo": -1.0, "hi": 1.0})],
+    "maximum": [(((3, 1), (1, 4)), None, {}), (((2, 3), (2, 3)), None, {})],
+    "minimum": [(((3, 1), (1, 4)), None, {}), (((2, 3), ()), None, {})],
+    "pow": [(((3, 1), (1, 4)), (POS, uniform(-2, 2)), {}), (((2, 3), ()), (POS, normal()), {})],
+    "leaky_relu": [(((2, 3),), (away0(),), {"slope": 0.2})],
+    "elu": [(((2, 3),), (away0(),), {"alpha": 0.7})],
+    "gelu": [(((2, 3),), None, {"approximate": a}) for a in (0, 1)],
+    "silu": [(((2, 3),), None, {})],
+    "softplus": [(((2, 3),), (normal(3),), {"beta": 1.5, "threshold": 20.0})],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -111,7 +138,12 @@ TABLE = [
 # direction per input instead of element by element: FD_SAMPLE random elements moved together
 # (one pair of forward evaluations of the whole case, however big) against the gradient's
 # projection on that direction.
-DOMAIN = {"real": normal(1.5), "positive": POS, "nonzero": away0(0.1, 2)}
+DOMAIN = {
+    "real": normal(1.5),
+    "positive": POS,
+    "nonzero": away0(0.1, 2),
+    "unit": uniform(-1, 1),
+}
 for _op in _oplist.UNARY:
     FD[_op] = [(((2, 3),), (DOMAIN[_oplist.DOMAIN[_op]],), {})]
 

@@ -75,9 +75,10 @@ struct Node {
   DType in_dt[kMaxInputs] = {};
   bool in_requires[kMaxInputs] = {};
   SavedTensor saved[kMaxInputs];
-  double s = 0;  // op-specific scalar
-  Shape a1, a2;  // op-specific int lists (a reduction's dims, a view's strides)
-  int i1 = 0;    // op-specific int (reduction, keepdim, ...)
+  double s = 0;   // op-specific scalar
+  double s2 = 0;  // a second one (a clamp's upper bound, ...)
+  Shape a1, a2;   // op-specific int lists (a reduction's dims, a view's strides)
+  int i1 = 0;     // op-specific int (reduction, keepdim, ...)
   Shape out_shape;
   DType out_dt = DType::f32;
   TensorPtr grad;  // the gradient arriving during a backward sweep

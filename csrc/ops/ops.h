@@ -78,6 +78,18 @@ TensorPtr index_put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v
 TensorPtr floor_divide(const TensorPtr& a, const TensorPtr& b, std::optional<double> whole);
 TensorPtr remainder(const TensorPtr& a, const TensorPtr& b);
 TensorPtr remainder_scalar(const TensorPtr& a, const TensorPtr& b);
+// ewise (ops/ewise.cpp, ops/activation.cpp). clamp's api: 0 clamp, 1 clamp_min, 2 clamp_max.
+TensorPtr clamp(const TensorPtr& a, const std::optional<Scalar>& lo,
+                const std::optional<Scalar>& hi, int64_t api);
+TensorPtr maximum(const TensorPtr& a, const TensorPtr& b);
+TensorPtr minimum(const TensorPtr& a, const TensorPtr& b);
+TensorPtr pow(const TensorPtr& base, const TensorPtr& exponent);
+TensorPtr leaky_relu(const TensorPtr& a, double slope);
+TensorPtr elu(const TensorPtr& a, double alpha);
+TensorPtr gelu(const TensorPtr& a, int64_t approximate);  // 0 'none', 1 'tanh'
+TensorPtr silu(const TensorPtr& a);
+TensorPtr softplus(const TensorPtr& a, double beta, double threshold);
+TensorPtr hardtanh(const TensorPtr& a, const Scalar& lo, const Scalar& hi);
 }  // namespace op
 
 // ---- helpers shared by ops

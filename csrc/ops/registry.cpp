@@ -1,6 +1,7 @@
 // The op table (OpInfo per op of the list) and the grad_fn names PyTorch refines by shape.
 #include <string>
 
+#include "ops/ewise.h"
 #include "ops/oplist.h"
 
 namespace tg {
@@ -61,6 +62,7 @@ constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::sum || op == OpCode::mean) return reduce_name;
   if constexpr (op == OpCode::matmul) return matmul_name;
   if constexpr (op == OpCode::linear) return linear_name;
+  if constexpr (op == OpCode::clamp) return clamp_name;
   return nullptr;
 }
 }  // namespace

@@ -187,6 +187,32 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
               return std::sin(x);
             case OpCode::cos:
               return std::cos(x);
+            case OpCode::sqrt:
+              return std::sqrt(x);
+            case OpCode::rsqrt:
+              return 1.0 / std::sqrt(x);
+            case OpCode::tan:
+              return std::tan(x);
+            case OpCode::expm1:
+              return std::expm1(x);
+            case OpCode::log2:
+              return std::log2(x);
+            case OpCode::log10:
+              return std::log10(x);
+            case OpCode::log1p:
+              return std::log1p(x);
+            case OpCode::reciprocal:
+              return 1.0 / x;
+            case OpCode::floor:
+              return std::floor(x);
+            case OpCode::ceil:
+              return std::ceil(x);
+            case OpCode::round:
+              return std::nearbyint(x);
+            case OpCode::trunc:
+              return std::trunc(x);
+            case OpCode::sign:
+              return double(int(0.0 < x) - int(x < 0.0));
             default:
               break;
           }
@@ -198,6 +224,8 @@ TensorPtr typed_unary(OpCode op, const TensorPtr& a) {
               return x < 0 ? wrap_sub(T(0), x) : x;
             case OpCode::relu:
               return x > 0 ? x : T(0);
+            case OpCode::sign:
+              return T(int(T(0) < x) - int(x < T(0)));
             default:
               break;
           }

@@ -77,6 +77,15 @@ from ._ops_data import (
     randn_like,
 )
 from ._ops_divmod import floor_divide, remainder
+from ._ops_ewise import (  # noqa: A004 - PyTorch's names
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    maximum,
+    minimum,
+    square,
+)
 from ._random import (
     Generator,
     get_rng_state,
@@ -147,7 +156,6 @@ def _unary(name):
 for _name in _oplist.UNARY:
     globals()[_name] = _unary(_name)
 del _name
-sqrt = _unary("sqrt")
 
 
 def sum(input, dim=None, keepdim=False):  # noqa: A001

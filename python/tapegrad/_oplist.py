@@ -23,7 +23,8 @@ Columns:
              custom  its own signature   (its forward is written by hand in csrc/ops)
   saves    what the forward keeps for backward: `in0`, `in1` (always), `in0:g1` (input 0, only
            when input 1 requires grad), `in1:g0`, `out` (the output); "" for nothing
-  domain   unary ops: where the tests sample inputs (`real`, `positive`, `nonzero`)
+  domain   unary ops: where the tests sample inputs (`real`, `positive`, `nonzero`, `unit`:
+           |x| a little above 1 at most, away from tan's poles)
 """
 
 # fmt: off
@@ -85,12 +86,36 @@ OPS = (
     ("floor_divide", "NotImplemented",     "custom", "",             None),
     ("remainder",   "RemainderBackward1", "custom", "in0:g1 in1",    None),
     ("remainder_scalar", "RemainderBackward0", "custom", "",         None),
+    # ---- ewise ----
+    ("sqrt",        "SqrtBackward0",      "unary",  "out",           "positive"),
+    ("rsqrt",       "RsqrtBackward0",     "unary",  "out",           "positive"),
+    ("tan",         "TanBackward0",       "unary",  "out",           "unit"),
+    ("expm1",       "Expm1Backward0",     "unary",  "out",           "real"),
+    ("log2",        "Log2Backward0",      "unary",  "in0",           "positive"),
+    ("log10",       "Log10Backward0",     "unary",  "in0",           "positive"),
+    ("log1p",       "Log1PBackward0",     "unary",  "in0",           "positive"),
+    ("reciprocal",  "ReciprocalBackward0", "unary", "out",           "nonzero"),
+    ("floor",       "FloorBackward0",     "unary",  "",              "real"),
+    ("ceil",        "CeilBackward0",      "unary",  "",              "real"),
+    ("round",       "RoundBackward0",     "unary",  "",              "real"),
+    ("trunc",       "TruncBackward0",     "unary",  "",              "real"),
+    ("sign",        "SignBackward0",      "unary",  "",              "real"),
+    ("clamp",       "ClampBackward1",     "custom", "in0",           None),
+    ("maximum",     "MaximumBackward0",   "custom", "in0 in1",       None),
+    ("minimum",     "MinimumBackward0",   "custom", "in0 in1",       None),
+    ("pow",         "PowBackward1",       "custom", "in0 in1",       None),
+    ("leaky_relu",  "LeakyReluBackward0", "custom", "in0",           None),
+    ("elu",         "EluBackward0",       "custom", "in0",           None),
+    ("gelu",        "GeluBackward0",      "custom", "in0",           None),
+    ("silu",        "SiluBackward0",      "custom", "in0",           None),
+    ("softplus",    "SoftplusBackward0",  "custom", "in0",           None),
+    ("hardtanh",    "HardtanhBackward0",  "custom", "in0",           None),
 )
 # fmt: on
 
 KINDS = ("unary", "binary", "scalar", "reduce", "view", "custom", "compare")
 SAVES = ("in0", "in1", "in0:g1", "in1:g0", "out")
-DOMAINS = ("real", "positive", "nonzero")
+DOMAINS = ("real", "positive", "nonzero", "unit")
 
 NAMES = tuple(row[0] for row in OPS)
 GRAD_FN = {row[0]: row[1] for row in OPS}

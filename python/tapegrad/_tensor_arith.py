@@ -16,13 +16,6 @@ def _arith(op, t, other, reflected):
     if isinstance(other, Tensor):
         _check_same(t, other)
         a, b = (other, t) if reflected else (t, other)
-        if op == "pow":
-            if b.numel() == 1 and not b.requires_grad:
-                return be.pow_scalar(a, b.item())
-            raise TypeError(
-                "tapegrad: the exponent of ** must be a Python number "
-                "(or a 1-element tensor that does not require grad)"
-            )
         return getattr(be, op)(a, b)
     if _is_number(other):
         s = _number(other)

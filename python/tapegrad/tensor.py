@@ -13,6 +13,7 @@ from ._device import device as _device
 from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
+from ._ops_ewise import _EwiseMethods
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -30,7 +31,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions):
+class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions, _EwiseMethods):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -121,11 +122,8 @@ class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions):
     def pow(self, exponent):
         return self.__pow__(exponent)
 
-    def sqrt(self):
-        return self._be.pow_scalar(self, 0.5)
-
     def square(self):
-        return self._be.pow_scalar(self, 2.0)
+        return self._be.pow_scalar(self, 2)  # an int exponent: integers stay integers
 
     def sum(self, dim=None, keepdim=False, dtype=None):
         t = self if dtype is None else self.to(dtype)

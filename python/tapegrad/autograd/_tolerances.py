@@ -45,6 +45,15 @@ F16_EXTRA_BACKWARD = {
     # PyTorch's round(round(g * round(1 - y)) * y): three roundings on top of y's own, which
     # 1 - y amplifies where y is near 1: 4 and more
     "sigmoid": 2.0,
+    # ewise. tan: round(g * round(1 + round(y ** 2))), y's own rounding doubled by y ** 2: 5
+    "tan": 2.5,
+    # rsqrt: round(round(-0.5 * g) * round(y ** 3)), y's rounding tripled by the cube: 6
+    "rsqrt": 3.0,
+    # sqrt: round(g / round(2 * y)) on y's rounding: 3; reciprocal: round(-g * round(y * y)): 4
+    "sqrt": 1.5,
+    "reciprocal": 2.0,
+    # pow with a tensor exponent: as pow_scalar, plus e - 1 rounded (amplified by log x): 5
+    "pow": 2.5,
 }
 
 

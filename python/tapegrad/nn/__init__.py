@@ -2,15 +2,22 @@
 
 from . import functional
 from .modules import (
+    ELU,
+    GELU,
     Dropout,
+    Hardtanh,
     L1Loss,
+    LeakyReLU,
     Linear,
     Module,
     MSELoss,
     Parameter,
     ReLU,
+    ReLU6,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
 )
 
@@ -26,4 +33,11 @@ __all__ = [
     "Sigmoid",
     "MSELoss",
     "L1Loss",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "Hardtanh",
+    "ReLU6",
 ]

@@ -134,3 +134,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """|input - target|, reduced by `reduction` ("mean", "sum" or "none")."""
     input, target, reduction = _loss_args("l1_loss", input, target, size_average, reduce, reduction)
     return input._be.l1_loss(input, target, reduction)
+
+
+# The activations of the ewise slice (_functional_ewise.py).
+from ._functional_ewise import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus  # noqa: E402
+
+__all__ += ["leaky_relu", "elu", "gelu", "silu", "softplus", "hardtanh", "relu6"]

@@ -44,9 +44,11 @@ from tapegrad import _oplist
 # Importing the kernel modules registers their ops in KERNELS (views: the stale-view hook).
 from . import (  # noqa: F401
     functions,
+    kernels_activation,
     kernels_compare,
     kernels_divmod,
     kernels_elementwise,
+    kernels_ewise,
     kernels_index,
     kernels_linalg,
     kernels_reduce,

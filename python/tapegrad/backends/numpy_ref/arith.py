@@ -164,7 +164,11 @@ def _pow(a, s, out):
 
 # ---------------------------------------------------------------- unary ops and reductions
 
-_FLOATING_ONLY = frozenset(("exp", "log", "tanh", "sigmoid", "sin", "cos"))
+_FLOATING_ONLY = frozenset(
+    ("exp", "log", "tanh", "sigmoid", "sin", "cos")
+    + ("sqrt", "rsqrt", "tan", "expm1", "log2", "log10", "log1p", "reciprocal")
+)
+_ROUNDS = frozenset(("floor", "ceil", "round", "trunc"))
 
 
 def unary(op, a):
@@ -174,6 +178,12 @@ def unary(op, a):
     d = dtype_of(a._arr)
     if op in _FLOATING_ONLY and not d.is_floating_point:
         a = cast(a, get_default_dtype().code)
+    elif op in _ROUNDS and not d.is_floating_point:
+        if d is _dtype.bool:
+            raise _not_implemented(f"{op}_vml_cpu", d)
+        return cast(a, d.code)  # PyTorch copies an integer input
+    elif op == "sign" and not d.is_floating_point:
+        return cast(a, d.code) if d is _dtype.bool else _run(op, (a,), {})
     elif d is _dtype.bool:
         if op == "neg":
             raise RuntimeError(_NEG_BOOL)

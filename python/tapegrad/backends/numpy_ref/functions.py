@@ -275,3 +275,18 @@ def sub_scalar(a, s):
     if out.grad_fn is not None:
         out.grad_fn._name = "SubBackward0"
     return out
+
+
+# The ewise ops (ewise.py).
+from .ewise import (  # noqa: E402, F401
+    clamp,
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    maximum,
+    minimum,
+    pow,
+    silu,
+    softplus,
+)

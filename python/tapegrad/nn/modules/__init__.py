@@ -4,6 +4,7 @@ module.py holds `Module` (with its state dict in state_dict.py), parameter.py `P
 layers.py the layers.
 """
 
+from .activation_ewise import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
 from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
 from .parameter import Parameter
@@ -19,4 +20,11 @@ __all__ = [
     "Sigmoid",
     "MSELoss",
     "L1Loss",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "Hardtanh",
+    "ReLU6",
 ]
