@@ -244,17 +244,17 @@ void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
     lerp(k, M, D, w, E);
     scale(k, V, b2);
     addcmul(k, V, D, D, one_m_b2, E, V);
-    const T* S = V;
-    T X[kB];
     if (vmax) {  // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-      k.load(*vmax, X);
+      k.load(*vmax, E);
       for (int64_t i = 0; i < k.m; ++i)
-        X[i] = std::isnan(X[i]) || X[i] >= V[i] ? X[i] : V[i];
-      k.store(X, *vmax);
-      S = X;
+        E[i] = std::isnan(E[i]) || E[i] >= V[i] ? E[i] : V[i];
+      k.store(E, *vmax);
+      for (int64_t i = 0; i < k.m; ++i)
+        E[i] = std::sqrt(E[i]);
+    } else {
+      for (int64_t i = 0; i < k.m; ++i)
+        E[i] = std::sqrt(V[i]);
     }
-    for (int64_t i = 0; i < k.m; ++i)
-      E[i] = std::sqrt(S[i]);
     k.round(E);
     for (int64_t i = 0; i < k.m; ++i)
       E[i] /= bc2_sqrt;
