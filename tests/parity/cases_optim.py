@@ -8,6 +8,7 @@ get the same gradient as long as they agree on the parameter. A case returns the
 and the optimizer's state tensors (those of STATE that the optimizer keeps)."""
 
 import copy
+import io
 import zlib
 
 import numpy as np
@@ -93,7 +94,7 @@ RESUME = (
     ("RMSprop", dict(lr=0.005, eps=1e-4, momentum=0.5, centered=True)),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1)),
 )
-RESUME_HOW = ("dict", "deepcopy")
+RESUME_HOW = ("dict", "deepcopy", "save")  # save: T.save / T.load through a file in memory
 
 
 def _grad(x, k):
@@ -138,6 +139,11 @@ def resumed(T, opt_name, kw, dtype, shape, how, steps=STEPS):
     sd = opt.state_dict()
     if how == "deepcopy":
         sd = copy.deepcopy(sd)
+    elif how == "save":
+        buf = io.BytesIO()
+        T.save(sd, buf)
+        buf.seek(0)
+        sd = T.load(buf)
     q = T.tensor(p.detach().numpy(), requires_grad=True)
     opt2 = getattr(T.optim, opt_name)([q], lr=0.5)  # other options: load_state_dict restores
     opt2.load_state_dict(sd)
