@@ -209,15 +209,19 @@ class Fuzzer:
         add("Module.load_state_dict", self._load_state_dict, (1, 2))
         add("optim.SGD", lambda *a: self._optim(optim.SGD, *a), (1, 4))
         add("optim.Adam", lambda *a: self._optim(optim.Adam, *a), (1, 4))
+        add("optim.AdamW", lambda *a: self._optim(optim.AdamW, *a), (1, 4))
+        add("optim.RMSprop", lambda *a: self._optim(optim.RMSprop, *a), (1, 4))
+        add("optim.Adagrad", lambda *a: self._optim(optim.Adagrad, *a), (1, 4))
         add("tg.save/load", self._save_load, (1, 2))
         add("tg.load(bytes)", self._load_bytes, (1, 1))
         add("tg.no_grad", self._no_grad, (1, 2))
         # the backend protocol (docs/backends.md) with random arguments: memory safety
         be = tg._backend.load(self.backend)
         protocol = ["from_numpy", "to_numpy", "item", "detach", "backward", "iop", "fill_",
-                    "copy_", "sgd_update", "adam_update"]  # fmt: skip
+                    "copy_", "sgd_update", "adam_update", "rmsprop_update",
+                    "adagrad_update"]  # fmt: skip
         for name in sorted(be.OPS) + protocol:
-            add(f"backend.{name}", getattr(be, name), (1, 11 if "update" in name else 4))
+            add(f"backend.{name}", getattr(be, name), (1, 14 if "update" in name else 4))
         return ep
 
     def _load_state_dict(self, sd, strict=True):

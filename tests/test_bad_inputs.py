@@ -1047,6 +1047,9 @@ def _zero_optim(b):
     for make in (
         lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
         lambda ps: optim.Adam(ps, lr=0.1, weight_decay=0.1),
+        lambda ps: optim.AdamW(ps, lr=0.1, amsgrad=True),
+        lambda ps: optim.RMSprop(ps, lr=0.1, momentum=0.9, centered=True),
+        lambda ps: optim.Adagrad(ps, lr=0.1, weight_decay=0.1),
     ):
         p = nn.Parameter(tg.zeros(0, 3))
         q = nn.Parameter(tg.ones(2))
@@ -1400,11 +1403,51 @@ OPTIM_CTOR = {
         ValueError,
         "Invalid weight_decay value",
     ),
-    "Adam(amsgrad=True)": (
-        lambda: optim.Adam([_p()], amsgrad=True),
+    "Adam(fused=True)": (
+        lambda: optim.Adam([_p()], fused=True),
         NotImplementedError,
-        "amsgrad",
+        "fused",
     ),
+    "Adam(betas=(1, 0.5))": (
+        lambda: optim.Adam([_p()], betas=(0, 0.5)),
+        ValueError,
+        "betas must be either both floats or both Tensors",
+    ),
+    "AdamW(lr=-1)": (lambda: optim.AdamW([_p()], lr=-1), ValueError, "Invalid learning rate: -1"),
+    "AdamW(weight_decay=-1)": (
+        lambda: optim.AdamW([_p()], weight_decay=-1),
+        ValueError,
+        "Invalid weight_decay value: -1",
+    ),
+    "RMSprop(lr=-1)": (lambda: optim.RMSprop([_p()], lr=-1), ValueError, "Invalid learning rate"),
+    "RMSprop(eps=-1)": (lambda: optim.RMSprop([_p()], eps=-1), ValueError, "Invalid epsilon"),
+    "RMSprop(momentum=-1)": (
+        lambda: optim.RMSprop([_p()], momentum=-1),
+        ValueError,
+        "Invalid momentum value: -1",
+    ),
+    "RMSprop(alpha=-1)": (
+        lambda: optim.RMSprop([_p()], alpha=-1),
+        ValueError,
+        "Invalid alpha value: -1",
+    ),
+    "RMSprop(capturable=True)": (
+        lambda: optim.RMSprop([_p()], capturable=True),
+        NotImplementedError,
+        "capturable",
+    ),
+    "Adagrad(lr=-1)": (lambda: optim.Adagrad([_p()], lr=-1), ValueError, "Invalid learning rate"),
+    "Adagrad(lr_decay=-1)": (
+        lambda: optim.Adagrad([_p()], lr_decay=-1),
+        ValueError,
+        "Invalid lr_decay value: -1",
+    ),
+    "Adagrad(initial_accumulator_value=-1)": (
+        lambda: optim.Adagrad([_p()], initial_accumulator_value=-1),
+        ValueError,
+        "Invalid initial_accumulator_value value: -1",
+    ),
+    "Adagrad(eps=-1)": (lambda: optim.Adagrad([_p()], eps=-1), ValueError, "Invalid epsilon"),
     "add_param_group('x')": (
         lambda: optim.SGD([_p()], lr=0.1).add_param_group("x"),
         TypeError,
@@ -1448,6 +1491,14 @@ check(
 check(
     "optim/Adam state of another shape (both shapes named)",
     _reshaped_param(lambda ps: optim.Adam(ps, lr=0.1), "exp_avg"),
+)
+check(
+    "optim/RMSprop state of another shape (both shapes named)",
+    _reshaped_param(lambda ps: optim.RMSprop(ps, lr=0.1), "square_avg"),
+)
+check(
+    "optim/Adagrad state of another shape (both shapes named)",
+    _reshaped_param(lambda ps: optim.Adagrad(ps, lr=0.1), "sum"),
 )
 
 

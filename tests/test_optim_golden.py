@@ -1,7 +1,9 @@
 """Replays tests/golden/torch_optim.json (made by tests/golden/make_optim_golden.py with PyTorch):
-50 steps of SGD and Adam over every option, float32/float16/float64 and sizes from 1 to 4099,
-must end on PyTorch's bits (parameter and optimizer state). Adam's float32 and float64 cases go
-through PyTorch's MKL sqrt, which is not correctly rounded: they are compared within MAX_ULP.
+50 steps of SGD, Adam, AdamW, RMSprop and Adagrad over every option, float32/float16/float64 and
+sizes from 1 to 4099, and state_dict round trips, must end on PyTorch's bits (parameter and
+optimizer state). The float32 and float64 cases of all but SGD go through PyTorch's MKL sqrt,
+which is not correctly rounded: they are compared within MAX_ULP of each element and MAX_NORM
+ulps of the largest one.
 
 The cpp backend's SIMD path follows PyTorch's AVX2 kernels and its portable path
 (TAPEGRAD_NO_SIMD=1) the baseline ones, so each case is checked against the matching record.
@@ -28,7 +30,10 @@ cases_optim = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases_optim)
 CASES = dict(cases_optim.cases())
 
-MAX_ULP = 64  # measured: at most 23 (float64) and 6 (float32) over the stored cases
+# measured over the stored cases, both paths: at most 116 ulp (RMSprop float32, an element near 0;
+# Adam: 23) and 5 ulps of the largest element (Adagrad float32)
+MAX_ULP = 256
+MAX_NORM = 8
 
 
 def _cpu_simd():
@@ -63,6 +68,9 @@ def _check(name, backend, capability):
         want = np.frombuffer(bytes.fromhex(rec["hex"]), dtype=p.dtype)
         assert not np.isnan(p).any()
         assert _ulps(p, want) <= MAX_ULP
+        wide = want.astype(np.float64)
+        unit = float(np.spacing(want.dtype.type(np.abs(wide).max())))
+        assert np.abs(p.astype(np.float64) - wide).max() <= MAX_NORM * unit
 
 
 def _numel(name):
@@ -82,7 +90,7 @@ def test_numpy_reference_matches_pytorch(name):
 def test_golden_covers_the_parity_cases():
     skipped = set(CASES) - set(GOLD["cases"])
     assert GOLD["steps"] == cases_optim.STEPS
-    # only large Adam float32/float64 cases (no bits to compare, too big to store) are missing
+    # only large cases through MKL's sqrt (no bits to compare, too big to store) are missing
     for name in skipped:
-        assert name.startswith("optim/adam/") and "/f16/" not in name
+        assert cases_optim.mkl_sqrt(name)
         assert _numel(name) > GOLD["full"]

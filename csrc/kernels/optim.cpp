@@ -165,45 +165,96 @@ struct AdamScalars {
   double step_size, bc2_sqrt, eps;
 };
 
+// add_(eps) takes the scalar in the tensor's dtype (float16 rounds 1e-8 to 0)
 template <class T>
-void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v,
+T eps_scalar(const TensorImpl& p, double eps) {
+  return p.dt == DType::f16 ? T(round_f16(float(eps))) : T(eps);
+}
+
+// M <- M.lerp_(D, w), PyTorch's two-sided formula: M + w (D - M), or D + (w - 1)(D - M) for
+// weights of 0.5 and more. E is scratch.
+template <class T>
+void lerp(const Block<T>& k, T* M, const T* D, T w, T* E) {
+  const bool small = std::fabs(w) < T(0.5);
+  for (int64_t i = 0; i < k.m; ++i)
+    E[i] = D[i] - M[i];
+  if (k.fuse)
+    k.fma_s(small ? w : w - T(1), E, small ? M : D, M, k.m);
+  else if (small)
+    for (int64_t i = 0; i < k.m; ++i)
+      M[i] = M[i] + w * E[i];
+  else
+    for (int64_t i = 0; i < k.m; ++i)
+      M[i] = D[i] - E[i] * (T(1) - w);
+  k.round(M);
+}
+
+// out = A.addcmul(X, Y, value): (value * X) * Y + A, the last two fused where PyTorch's AVX2
+// kernel fuses them. E is scratch; out may be A.
+template <class T>
+void addcmul(const Block<T>& k, const T* A, const T* X, const T* Y, T value, T* E, T* out) {
+  for (int64_t i = 0; i < k.m; ++i)
+    E[i] = value * X[i];
+  k.mul_add(E, Y, A, out);
+  k.round(out);
+}
+
+// E = sqrt(S).add_(eps), rounded where PyTorch stores each result
+template <class T>
+void sqrt_eps(const Block<T>& k, const T* S, T eps, T* E) {
+  for (int64_t i = 0; i < k.m; ++i)
+    E[i] = std::sqrt(S[i]);
+  k.round(E);
+  for (int64_t i = 0; i < k.m; ++i)
+    E[i] += eps;
+  k.round(E);
+}
+
+// the gradient as the update uses it: negated for maximize, plus weight_decay * p (coupled)
+template <class T>
+void grad_in(const Block<T>& k, const TensorImpl& g, const T* P, bool maximize, double wd, T* D) {
+  k.load(g, D);
+  if (maximize)
+    for (int64_t i = 0; i < k.m; ++i)
+      D[i] = -D[i];
+  if (wd != 0) k.add(D, P, wd);
+}
+
+template <class T>
+void scale(const Block<T>& k, T* X, T s) {  // mul_(s)
+  for (int64_t i = 0; i < k.m; ++i)
+    X[i] *= s;
+  k.round(X);
+}
+
+template <class T>
+void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl* vmax,
                  const AdamOpts& o, const AdamScalars& s) {
   const T step_size = T(-s.step_size), bc2_sqrt = T(s.bc2_sqrt);
   const T w = T(1.0 - o.beta1), b2 = T(o.beta2), one_m_b2 = T(1.0 - o.beta2);
-  // add_(eps) takes the scalar in the tensor's dtype (float16 rounds 1e-8 to 0)
-  const T eps = p.dt == DType::f16 ? T(round_f16(float(s.eps))) : T(s.eps);
-  const bool small = std::fabs(w) < T(0.5);
+  const T decay = T(1.0 - o.lr * o.weight_decay);
+  const T eps = eps_scalar<T>(p, s.eps);
   blocks<T>(p, [&](const Block<T>& k) {
     T P[kB], D[kB], M[kB], V[kB], E[kB];
     k.load(p, P);
-    k.load(g, D);
+    grad_in(k, g, P, o.maximize, o.decoupled ? 0.0 : o.weight_decay, D);
+    if (o.decoupled && o.weight_decay != 0) scale(k, P, decay);
     k.load(m, M);
     k.load(v, V);
-    if (o.maximize)
+    lerp(k, M, D, w, E);
+    scale(k, V, b2);
+    addcmul(k, V, D, D, one_m_b2, E, V);
+    if (vmax) {  // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+      k.load(*vmax, E);
       for (int64_t i = 0; i < k.m; ++i)
-        D[i] = -D[i];
-    if (o.weight_decay != 0) k.add(D, P, o.weight_decay);
-    for (int64_t i = 0; i < k.m; ++i)
-      E[i] = D[i] - M[i];
-    // lerp_(d, w), PyTorch's two-sided formula: m + w (d - m), or d + (w - 1)(d - m)
-    if (k.fuse)
-      k.fma_s(small ? w : w - T(1), E, small ? M : D, M, k.m);
-    else if (small)
+        E[i] = std::isnan(E[i]) || E[i] >= V[i] ? E[i] : V[i];
+      k.store(E, *vmax);
       for (int64_t i = 0; i < k.m; ++i)
-        M[i] = M[i] + w * E[i];
-    else
+        E[i] = std::sqrt(E[i]);
+    } else {
       for (int64_t i = 0; i < k.m; ++i)
-        M[i] = D[i] - E[i] * (T(1) - w);
-    k.round(M);
-    for (int64_t i = 0; i < k.m; ++i)
-      V[i] *= b2;  // mul_(beta2)
-    k.round(V);
-    for (int64_t i = 0; i < k.m; ++i)
-      E[i] = one_m_b2 * D[i];
-    k.mul_add(E, D, V, V);  // addcmul_(d, d, value=1 - beta2)
-    k.round(V);
-    for (int64_t i = 0; i < k.m; ++i)
-      E[i] = std::sqrt(V[i]);
+        E[i] = std::sqrt(V[i]);
+    }
     k.round(E);
     for (int64_t i = 0; i < k.m; ++i)
       E[i] /= bc2_sqrt;
@@ -217,6 +268,74 @@ void adam_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& 
     k.store(V, v);
     k.store(P, p);
   });
+}
+
+template <class T>
+void rmsprop_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& sq, TensorImpl* gavg,
+                    TensorImpl* buf, const RmspropOpts& o) {
+  const T alpha = T(o.alpha), w = T(1.0 - o.alpha), mom = T(o.momentum), neg_lr = T(-o.lr);
+  const T eps = eps_scalar<T>(p, o.eps);
+  blocks<T>(p, [&](const Block<T>& k) {
+    T P[kB], D[kB], S[kB], A[kB], E[kB];
+    k.load(p, P);
+    grad_in(k, g, P, o.maximize, o.weight_decay, D);
+    k.load(sq, S);
+    scale(k, S, alpha);
+    addcmul(k, S, D, D, w, E, S);
+    k.store(S, sq);
+    if (gavg) {  // centered: avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+      T G[kB];
+      k.load(*gavg, G);
+      lerp(k, G, D, w, E);
+      k.store(G, *gavg);
+      addcmul(k, S, G, G, T(-1), E, A);
+      sqrt_eps(k, A, eps, A);
+    } else {
+      sqrt_eps(k, S, eps, A);
+    }
+    if (buf) {  // buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
+      T B[kB];
+      k.load(*buf, B);
+      scale(k, B, mom);
+      for (int64_t i = 0; i < k.m; ++i)
+        B[i] += D[i] / A[i];
+      k.round(B);
+      k.store(B, *buf);
+      k.add(P, B, -o.lr);
+    } else {
+      for (int64_t i = 0; i < k.m; ++i)
+        P[i] += (neg_lr * D[i]) / A[i];  // addcdiv_(grad, avg, value=-lr)
+    }
+    k.store(P, p);
+  });
+}
+
+template <class T>
+void adagrad_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl& sum, const AdagradOpts& o,
+                    double clr) {
+  const T neg_clr = T(-clr), eps = eps_scalar<T>(p, o.eps);
+  blocks<T>(p, [&](const Block<T>& k) {
+    T P[kB], D[kB], S[kB], E[kB];
+    k.load(p, P);
+    grad_in(k, g, P, o.maximize, o.weight_decay, D);
+    k.load(sum, S);
+    addcmul(k, S, D, D, T(1), E, S);
+    k.store(S, sum);
+    sqrt_eps(k, S, eps, E);
+    for (int64_t i = 0; i < k.m; ++i)
+      P[i] += (neg_clr * D[i]) / E[i];  // addcdiv_(grad, std, value=-clr)
+    k.store(P, p);
+  });
+}
+
+// The float32 0-d step count (PyTorch's state['step']), incremented; returns the new count.
+double count_step(TensorImpl& step, const char* who) {
+  if (step.dt != DType::f32 || step.numel != 1)
+    throw ValueError(std::string(who) + ": step must be a 1-element float32 tensor");
+  float& count = step.as<float>()[0];
+  count += 1.0f;
+  step.bump_version();
+  return double(count);
 }
 }  // namespace
 
@@ -236,29 +355,57 @@ TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const Sg
   return buf;
 }
 
-void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
-                 const AdamOpts& o) {
+void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl* vmax,
+                 TensorImpl& step, const AdamOpts& o) {
   check_float(p);
   check_same(p, g, "grad");
   check_same(p, m, "exp_avg");
   check_same(p, v, "exp_avg_sq");
-  if (step.dt != DType::f32 || step.numel != 1)
-    throw ValueError("adam_update: step must be a 1-element float32 tensor");
-  float& count = step.as<float>()[0];
-  count += 1.0f;
-  step.bump_version();
+  if (vmax) check_same(p, *vmax, "max_exp_avg_sq");
+  const double t = count_step(step, "adam_update");
   // Python floats in PyTorch: bias_correction2 ** 0.5 is pow, not sqrt
-  const double t = double(count);
   const double bc1 = 1.0 - std::pow(o.beta1, t);
   const double bc2 = 1.0 - std::pow(o.beta2, t);
   const AdamScalars s{o.lr / bc1, std::pow(bc2, 0.5), o.eps};
   if (p.dt == DType::f64)
-    adam_blocks<double>(p, g, m, v, o, s);
+    adam_blocks<double>(p, g, m, v, vmax, o, s);
   else
-    adam_blocks<float>(p, g, m, v, o, s);
+    adam_blocks<float>(p, g, m, v, vmax, o, s);
   p.bump_version();
   m.bump_version();
   v.bump_version();
+  if (vmax) vmax->bump_version();
+}
+
+void rmsprop_update(TensorImpl& p, const TensorImpl& g, TensorImpl& sq, TensorImpl* gavg,
+                    TensorImpl* buf, TensorImpl& step, const RmspropOpts& o) {
+  check_float(p);
+  check_same(p, g, "grad");
+  check_same(p, sq, "square_avg");
+  if (gavg) check_same(p, *gavg, "grad_avg");
+  if (buf) check_same(p, *buf, "momentum_buffer");
+  count_step(step, "rmsprop_update");
+  if (p.dt == DType::f64)
+    rmsprop_blocks<double>(p, g, sq, gavg, buf, o);
+  else
+    rmsprop_blocks<float>(p, g, sq, gavg, buf, o);
+  for (TensorImpl* t : {&p, &sq, gavg, buf})
+    if (t) t->bump_version();
+}
+
+void adagrad_update(TensorImpl& p, const TensorImpl& g, TensorImpl& sum, TensorImpl& step,
+                    const AdagradOpts& o) {
+  check_float(p);
+  check_same(p, g, "grad");
+  check_same(p, sum, "sum");
+  const double t = count_step(step, "adagrad_update");
+  const double clr = o.lr / (1 + (t - 1) * o.lr_decay);  // Python floats in PyTorch
+  if (p.dt == DType::f64)
+    adagrad_blocks<double>(p, g, sum, o, clr);
+  else
+    adagrad_blocks<float>(p, g, sum, o, clr);
+  p.bump_version();
+  sum.bump_version();
 }
 
 }  // namespace tg

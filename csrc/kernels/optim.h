@@ -1,6 +1,6 @@
-// Optimizer update kernels, written to round exactly where PyTorch's single-tensor SGD and Adam
-// round: every tensor op of theirs is one float32 (float64 for float64 parameters) computation
-// and one rounding here.
+// Optimizer update kernels, written to round exactly where PyTorch's single-tensor SGD, Adam,
+// AdamW, RMSprop and Adagrad round: every tensor op of theirs is one float32 (float64 for float64
+// parameters) computation and one rounding here.
 #pragma once
 #include "core/cpu.h"
 #include "core/tensor.h"
@@ -17,11 +17,27 @@ TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const Sg
 
 struct AdamOpts {
   double lr, beta1, beta2, eps, weight_decay;
-  bool maximize;
+  bool maximize, decoupled;  // decoupled: AdamW's weight decay (p *= 1 - lr * weight_decay)
 };
 // `step` is the float32 0-d step count (PyTorch's state['step']): incremented, then used.
-void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl& step,
-                 const AdamOpts& o);
+// `vmax` (amsgrad's max_exp_avg_sq) is null without amsgrad.
+void adam_update(TensorImpl& p, const TensorImpl& g, TensorImpl& m, TensorImpl& v, TensorImpl* vmax,
+                 TensorImpl& step, const AdamOpts& o);
+
+struct RmspropOpts {
+  double lr, alpha, eps, weight_decay, momentum;
+  bool maximize;
+};
+// `gavg` (centered's grad_avg) and `buf` (the momentum buffer, momentum > 0) may be null.
+void rmsprop_update(TensorImpl& p, const TensorImpl& g, TensorImpl& sq, TensorImpl* gavg,
+                    TensorImpl* buf, TensorImpl& step, const RmspropOpts& o);
+
+struct AdagradOpts {
+  double lr, lr_decay, weight_decay, eps;
+  bool maximize;
+};
+void adagrad_update(TensorImpl& p, const TensorImpl& g, TensorImpl& sum, TensorImpl& step,
+                    const AdagradOpts& o);
 
 }  // namespace tg
 

@@ -95,7 +95,8 @@ const TensorPtr& contiguous_param(py::handle p) {
 
 // An optimizer group's hyperparameters as a captured step reads them at every replay (written
 // by the Python optimizer before each replay: tapegrad.compile). SGD: lr, momentum, dampening,
-// weight_decay; Adam: lr, beta1, beta2, eps, weight_decay.
+// weight_decay; Adam(W): lr, beta1, beta2, eps, weight_decay; RMSprop: lr, alpha, eps,
+// weight_decay, momentum; Adagrad: lr, lr_decay, weight_decay, eps.
 struct Hyper {
   double v[5] = {};
 };
@@ -182,14 +183,15 @@ void register_ops(py::module_& m) {
           if (nb == b) return py::reinterpret_borrow<py::object>(buf);
           return wrap_obj(nb);
         });  // positional only: keyword handling would cost more than the update of a small layer
-  m.def("adam_update", [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle step,
-                          double lr, double beta1, double beta2, double eps, double weight_decay,
-                          bool maximize, py::handle cell_obj) {
+  m.def("adam_update", [](py::handle p, py::handle g, py::handle m1, py::handle m2, py::handle mx,
+                          py::handle step, double lr, double beta1, double beta2, double eps,
+                          double weight_decay, bool maximize, bool decoupled, py::handle cell_obj) {
     const TensorPtr gd = dense(arg(g, "grad"));
     TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *mt = arg(m1).get(),
                *vt = arg(m2).get(), *st = arg(step, "step").get();
-    const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize};
-    adam_update(*pt, *gt, *mt, *vt, *st, o);
+    TensorImpl* xt = mx.is_none() ? nullptr : arg(mx, "max_exp_avg_sq").get();
+    const AdamOpts o{lr, beta1, beta2, eps, weight_decay, maximize, decoupled};
+    adam_update(*pt, *gt, *mt, *vt, xt, *st, o);
     if (!tl_capture) return;
     const HyperPtr cell = cell_obj.is_none() ? nullptr : cell_obj.cast<HyperPtr>();
     capture_push(  // a replay reads the group's hyperparameters at that time
@@ -202,10 +204,60 @@ void register_ops(py::module_& m) {
             now.eps = cell->v[3];
             now.weight_decay = cell->v[4];
           }
-          adam_update(*pt, *gt, *mt, *vt, *st, now);
+          adam_update(*pt, *gt, *mt, *vt, xt, *st, now);
         },
-        {pt, gt, mt, vt, st});
+        {pt, gt, mt, vt, xt, st});
   });
+  m.def("rmsprop_update",
+        [](py::handle p, py::handle g, py::handle sq, py::handle ga, py::handle buf,
+           py::handle step, double lr, double alpha, double eps, double weight_decay,
+           double momentum, bool maximize, py::handle cell_obj) {
+          const TensorPtr gd = dense(arg(g, "grad"));
+          TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *qt = arg(sq).get(),
+                     *st = arg(step, "step").get();
+          TensorImpl* at = ga.is_none() ? nullptr : arg(ga, "grad_avg").get();
+          TensorImpl* bt = buf.is_none() ? nullptr : arg(buf, "momentum_buffer").get();
+          const RmspropOpts o{lr, alpha, eps, weight_decay, momentum, maximize};
+          rmsprop_update(*pt, *gt, *qt, at, bt, *st, o);
+          if (!tl_capture) return;
+          const HyperPtr cell = cell_obj.is_none() ? nullptr : cell_obj.cast<HyperPtr>();
+          capture_push(
+              [=] {
+                RmspropOpts now = o;
+                if (cell) {
+                  now.lr = cell->v[0];
+                  now.alpha = cell->v[1];
+                  now.eps = cell->v[2];
+                  now.weight_decay = cell->v[3];
+                  now.momentum = cell->v[4];
+                }
+                rmsprop_update(*pt, *gt, *qt, at, bt, *st, now);
+              },
+              {pt, gt, qt, at, bt, st});
+        });
+  m.def("adagrad_update",
+        [](py::handle p, py::handle g, py::handle sum, py::handle step, double lr, double lr_decay,
+           double weight_decay, double eps, bool maximize, py::handle cell_obj) {
+          const TensorPtr gd = dense(arg(g, "grad"));
+          TensorImpl *pt = contiguous_param(p).get(), *gt = gd.get(), *qt = arg(sum).get(),
+                     *st = arg(step, "step").get();
+          const AdagradOpts o{lr, lr_decay, weight_decay, eps, maximize};
+          adagrad_update(*pt, *gt, *qt, *st, o);
+          if (!tl_capture) return;
+          const HyperPtr cell = cell_obj.is_none() ? nullptr : cell_obj.cast<HyperPtr>();
+          capture_push(
+              [=] {
+                AdagradOpts now = o;
+                if (cell) {
+                  now.lr = cell->v[0];
+                  now.lr_decay = cell->v[1];
+                  now.weight_decay = cell->v[2];
+                  now.eps = cell->v[3];
+                }
+                adagrad_update(*pt, *gt, *qt, *st, now);
+              },
+              {pt, gt, qt, st});
+        });
 }
 
 }  // namespace tgpy

@@ -6,15 +6,15 @@ it launches — forward, backward, optimizer updates, grad zeroing — over fixe
 calls with the same signature copy the new inputs into the captured input buffers and rerun the
 recorded kernels in C++: one crossing from Python, no graph building, no allocation.
 
-Tracing semantics (as torch.jit.trace and CUDA graphs): Python control flow and Python numbers
-are frozen at capture; the optimizers' hyperparameters (lr, momentum, betas, eps, weight decay,
-dampening) are read from their param_groups at every call, so learning-rate schedules work, and a
-change of an optimizer's structure (its parameters, nesterov, maximize, momentum on or off)
-captures anew; a change of input shape or dtype captures anew;
-a tensor argument that requires grad (a parameter) is bound by identity: it gets its .grad, and
-passing another one captures anew;
-reading a tensor's value into Python, drawing random numbers or creating parameters inside the
-function raises. Returned tensors are fresh copies holding this step's values.
+Tracing semantics (as torch.jit.trace and CUDA graphs): Python control flow and Python numbers are
+frozen at capture; the optimizers' hyperparameters (lr, momentum, betas, eps, weight decay,
+dampening, alpha, lr_decay) are read from their param_groups at every call, so learning-rate
+schedules work, and a change of an optimizer's structure (its parameters, nesterov, maximize,
+momentum on or off, amsgrad, centered, decoupled weight decay) captures anew; a change of input
+shape or dtype captures anew; a tensor argument that requires grad (a parameter) is bound by
+identity: it gets its .grad, and passing another one captures anew; reading a tensor's value into
+Python, drawing random numbers or creating parameters inside the function raises. Returned tensors
+are fresh copies holding this step's values.
 
 On the NumPy backend the function simply runs eagerly, with the same results.
 """

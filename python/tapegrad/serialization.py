@@ -1,14 +1,14 @@
 """tg.save / tg.load: flat state dicts as NumPy .npz files, never pickle.
 
 `save(obj, f)` accepts only a flat mapping of str -> tensor or NumPy array (what
-`Module.state_dict()` returns) and writes an uncompressed .npz (a zip of .npy files) with
-`allow_pickle=False`. `load(f)` reads such a file back as an ordered dict: arrays of tapegrad's
-dtypes become tensors of that dtype (on the current backend, or `backend=`), other numeric arrays
-(uint16/32/64) stay NumPy arrays. Anything else — a pickle (e.g. a file written by torch.save), a
-truncated or corrupt archive, an object array, a non-npz file, an archive that would inflate
-beyond what its size allows (MAX_RATIO, MAX_BYTES) or an entry whose header declares more data
-than it holds — is refused with a ValueError that says what was found, before anything is
-inflated or allocated.
+`Module.state_dict()` returns), or an optimizer's state dict (optim/_saving.py), and writes an
+uncompressed .npz (a zip of .npy files) with `allow_pickle=False`. `load(f)` reads such a file back
+as an ordered dict: arrays of tapegrad's dtypes become tensors of that dtype (on the current
+backend, or `backend=`), other numeric arrays (uint16/32/64) stay NumPy arrays. Anything else — a
+pickle (e.g. a file written by torch.save), a truncated or corrupt archive, an object array, a
+non-npz file, an archive that would inflate beyond what its size allows (MAX_RATIO, MAX_BYTES) or an
+entry whose header declares more data than it holds — is refused with a ValueError that says what
+was found, before anything is inflated or allocated.
 """
 
 import io
@@ -83,6 +83,12 @@ def save(obj, f):
     """
     import zipfile  # here, not at import: it costs ~10 ms
 
+    from .optim import _saving
+
+    if _saving.is_optimizer_state_dict(obj):  # nested: its layout goes in one more member
+        members, text = _saving.encode(obj, Tensor)
+        obj = dict(members)
+        obj[_saving.MEMBER] = np.frombuffer(text, dtype=np.uint8)
     items = _check_state_dict(obj)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -197,6 +203,11 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
             canonical = np.dtype(arr.dtype.str.replace(">", "<").replace("=", "<"))
             canonical = canonical.newbyteorder("=")
             out[key] = be.from_numpy(np.asarray(arr, dtype=canonical, order="C"), False)
+    from .optim import _saving
+
+    text = out.pop(_saving.MEMBER, None)
+    if text is not None:  # an optimizer's state dict (save)
+        return _saving.decode(be.to_numpy(text) if isinstance(text, Tensor) else text, out)
     return out
 
 

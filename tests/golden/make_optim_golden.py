@@ -1,5 +1,6 @@
-"""Write tests/golden/torch_optim.json: PyTorch's SGD and Adam after 50 steps, for every case of
-tests/parity/cases_optim.py (options x float32/float16/float64 x sizes).
+"""Write tests/golden/torch_optim.json: PyTorch's SGD, Adam, AdamW, RMSprop and Adagrad after 50
+steps, for every case of tests/parity/cases_optim.py (options x float32/float16/float64 x sizes,
+and the state_dict round trips).
 
 Needs PyTorch (CPU); run once, commit the JSON. tests/test_optim_golden.py replays the cases on
 tapegrad without PyTorch.
@@ -12,10 +13,10 @@ portable path, TAPEGRAD_NO_SIMD=1), single-threaded.
 
 Layout of the JSON: "cases" name -> capability -> record. A record is "sha256" of the raw bytes
 of every result (the parameter, then the state tensors, in the order the case returns them) and
-"head", the parameter's first four elements as hex. Adam's float32 and float64 cases read
-PyTorch's `sqrt`, which on the CPU is MKL's and not correctly rounded, so tapegrad cannot give
-its bits: for those, parameters of at most FULL elements are stored whole ("hex") for a
-closeness check, larger ones not at all.
+"head", the parameter's first four elements as hex. The float32 and float64 cases of every
+optimizer but SGD read PyTorch's `sqrt`, which on the CPU is MKL's and not correctly rounded, so
+tapegrad cannot give its bits: for those, parameters of at most FULL elements are stored whole
+("hex") for a closeness check, larger ones not at all.
 """
 
 import hashlib
@@ -44,7 +45,7 @@ def load_cases():
 
 def exact(name):
     """False for the cases that go through PyTorch's (MKL) sqrt in float32 or float64."""
-    return not (name.startswith("optim/adam/") and "/f16/" not in name)
+    return not load_cases().mkl_sqrt(name)
 
 
 def record(name, outs):

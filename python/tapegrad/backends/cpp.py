@@ -44,6 +44,8 @@ set_num_threads = _core.set_num_threads
 get_num_threads = _core.get_num_threads
 sgd_update = _core.sgd_update
 adam_update = _core.adam_update
+rmsprop_update = _core.rmsprop_update
+adagrad_update = _core.adagrad_update
 Hyper = _core.Hyper  # an optimizer group's hyperparameters, as a captured step reads them
 
 # One function per op of the op list (python/tapegrad/_oplist.py), bound in C++ by a loop.

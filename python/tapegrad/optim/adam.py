@@ -2,18 +2,20 @@
 
 import numpy as np
 
+from ..tensor import Tensor
 from .optimizer import Optimizer, _noted, _zeros_like, note_step
 
 
 class Adam(Optimizer):
-    """PyTorch's `torch.optim.Adam` (single-tensor form, amsgrad=False), with its defaults and
-    validation.
+    """PyTorch's `torch.optim.Adam` (single-tensor form), with its defaults and validation.
 
     Per parameter, at step t (t = 1, 2, ...), with g its gradient (negated when `maximize`):
 
-        g = g + weight_decay * p                        (if weight_decay != 0)
+        p = p * (1 - lr * weight_decay)                 (decoupled_weight_decay, AdamW)
+        g = g + weight_decay * p                        (otherwise, if weight_decay != 0)
         m = lerp(m, g, 1 - beta1)
         v = beta2 * v + (1 - beta2) * g * g
+        vmax = maximum(vmax, v)                         (amsgrad; then used in place of v)
         step_size = lr / (1 - beta1**t)                 (Python floats)
         denom = sqrt(v) / sqrt(1 - beta2**t) + eps
         p = p - step_size * m / denom
@@ -36,9 +38,13 @@ class Adam(Optimizer):
         capturable=False,
         differentiable=False,
         fused=None,
+        decoupled_weight_decay=False,
     ):
+        name = type(self).__name__
         if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of floats, got {betas!r}")
+        if isinstance(lr, Tensor):
+            raise NotImplementedError(f"{name} with a Tensor lr is not supported by tapegrad")
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -49,16 +55,18 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if amsgrad:
-            raise NotImplementedError("Adam(amsgrad=True) is not supported by tapegrad yet")
-        for flag, name in ((capturable, "capturable"), (differentiable, "differentiable")):
+        if not all(isinstance(b, float) for b in betas):
+            if all(isinstance(b, Tensor) for b in betas):
+                raise NotImplementedError(f"{name} with Tensor betas is not supported by tapegrad")
+            raise ValueError("betas must be either both floats or both Tensors")
+        for flag, what in ((capturable, "capturable"), (differentiable, "differentiable")):
             if flag:
-                raise NotImplementedError(f"Adam({name}=True) is not supported by tapegrad")
+                raise NotImplementedError(f"{name}({what}=True) is not supported by tapegrad")
         if fused:
-            raise NotImplementedError("Adam(fused=True) is not supported by tapegrad")
+            raise NotImplementedError(f"{name}(fused=True) is not supported by tapegrad")
         defaults = dict(
             lr=lr,
-            betas=betas,
+            betas=tuple(betas),
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
@@ -67,10 +75,11 @@ class Adam(Optimizer):
             capturable=capturable,
             differentiable=differentiable,
             fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
-    _STRUCTURAL = ("maximize",)
+    _STRUCTURAL = ("maximize", "amsgrad", "decoupled_weight_decay")
 
     def _hyper_values(self, group):
         beta1, beta2 = (float(b) for b in group["betas"])
@@ -84,12 +93,12 @@ class Adam(Optimizer):
             note_step(self)
         state = self.state
         for group in self.param_groups:
-            lr = float(group["lr"])
-            beta1, beta2 = (float(b) for b in group["betas"])
-            eps = float(group["eps"])
-            weight_decay = float(group["weight_decay"])
+            values = self._hyper_values(group)
+            lr, beta1, beta2, eps, weight_decay = values
             maximize = bool(group["maximize"])
-            cell = self._hyper(group, self._hyper_values(group)) if capturing else None
+            amsgrad = bool(group["amsgrad"])
+            decoupled = bool(group.get("decoupled_weight_decay", False))
+            cell = self._hyper(group, values) if capturing else None
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -101,8 +110,13 @@ class Adam(Optimizer):
                     st["step"] = p._be.from_numpy(np.zeros((), np.float32), False)
                     st["exp_avg"] = _zeros_like(p)
                     st["exp_avg_sq"] = _zeros_like(p)
+                vmax = None
+                if amsgrad:
+                    vmax = st.get("max_exp_avg_sq")
+                    if vmax is None:
+                        vmax = st["max_exp_avg_sq"] = _zeros_like(p)
                 p._be.adam_update(
-                    p, g, st["exp_avg"], st["exp_avg_sq"], st["step"], lr, beta1, beta2, eps,
-                    weight_decay, maximize, cell,
+                    p, g, st["exp_avg"], st["exp_avg_sq"], vmax, st["step"], lr, beta1, beta2,
+                    eps, weight_decay, maximize, decoupled, cell,
                 )  # fmt: skip
         return loss

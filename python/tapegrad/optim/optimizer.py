@@ -276,11 +276,25 @@ class Optimizer:
 
     @staticmethod
     def _cast_state(p, key, value):
-        """State tensors follow the parameter's backend and dtype (PyTorch casts them too)."""
-        if key == "step":  # a float32 0-d tensor on the parameter's backend
+        """A loaded state value as PyTorch's load_state_dict casts it: tensors follow the
+        parameter's backend and dtype, and one that already does is kept, not copied (PyTorch's
+        `.to()` returns the tensor itself); the step count stays a float32 0-d tensor."""
+        if key == "step":
+            if (
+                isinstance(value, Tensor)
+                and value._be is p._be
+                and value.dtype.np == np.float32
+                and value.numel() == 1
+            ):
+                return value
             v = value.item() if isinstance(value, Tensor) else float(value)
             return p._be.from_numpy(np.array(v, dtype=np.float32), False)
-        if isinstance(value, (Tensor, np.ndarray)):
-            arr = value._be.to_numpy(value) if isinstance(value, Tensor) else value
-            return p._be.from_numpy(np.array(arr, dtype=p.dtype.np, order="C"), False)
-        return value
+        if isinstance(value, Tensor):
+            if value._be is p._be and value.dtype == p.dtype and value.is_contiguous():
+                return value
+            arr = value._be.to_numpy(value)
+        elif isinstance(value, np.ndarray):
+            arr = value
+        else:
+            return value
+        return p._be.from_numpy(np.array(arr, dtype=p.dtype.np, order="C"), False)

@@ -29,7 +29,8 @@ One module per part:
   kernels_index.py).
 - functions.py: the rest of the backend protocol: creation and conversion, the thread count and
   one function per op.
-- optim.py: the optimizer kernels `sgd_update` and `adam_update`.
+- optim.py: the optimizer kernels `sgd_update`, `adam_update`, `rmsprop_update` and
+  `adagrad_update`.
 - pmath.py: sigmoid, float16's math and `x ** s` / `s ** x` in PyTorch's loop (vector code over
   whole pairs of vectors, scalar code on the tail); sleef.py: the SLEEF exp and pow its AVX2
   vector code calls, vectorized over NumPy arrays.
@@ -71,7 +72,7 @@ from .functions import (  # noqa: F401
     to_numpy,
 )
 from .kernels_linalg import matmul_shape  # noqa: F401
-from .optim import adam_update, sgd_update
+from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update
 from .registry import KERNELS, Ctx, broadcast_shapes, vjp  # noqa: F401
 from .tape import Node, backward  # noqa: F401
 from .tensor import NTensor, name  # noqa: F401
@@ -83,7 +84,18 @@ for _name in OPS:
     globals()[_name] = getattr(functions, _name)
 del _name
 
-__all__ = ["KERNELS", "Ctx", "vjp", "NTensor", "Node", "OPS", "sgd_update", "adam_update"]
+__all__ = [
+    "KERNELS",
+    "Ctx",
+    "vjp",
+    "NTensor",
+    "Node",
+    "OPS",
+    "sgd_update",
+    "adam_update",
+    "rmsprop_update",
+    "adagrad_update",
+]
 
 NTensor._be = sys.modules[__name__]
 Tensor = NTensor  # the protocol's name for this backend's concrete class

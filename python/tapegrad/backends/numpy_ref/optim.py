@@ -1,4 +1,5 @@
-"""The numpy backend's optimizer kernels: `sgd_update` and `adam_update` (docs/backends.md,
+"""The numpy backend's optimizer kernels: `sgd_update`, `adam_update`, `rmsprop_update` and
+`adagrad_update` (docs/backends.md,
 "Optimizer kernels"), as plain functions on NTensor.
 
 They follow the rounding contract line by line: every line is one PyTorch tensor op, computed
@@ -161,11 +162,43 @@ def sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maxim
     return new_buf
 
 
+def _step(step):
+    """Increments the float32 0-d step count (PyTorch's state['step']); returns the new count."""
+    S = _arr(step, "step")
+    S[...] += np.float32(1.0)
+    _bump(step)
+    return float(S)
+
+
+def _grad_in(P, G, C, add, maximize, weight_decay):
+    """The gradient as the update uses it: negated for maximize, plus weight_decay * p."""
+    d = G.astype(C)
+    if maximize:
+        d = -d
+    if weight_decay != 0:
+        d = add(d, P.astype(C), weight_decay)
+    return d
+
+
+def _lerp(m, d, w, R, fma):
+    """m.lerp_(d, w): PyTorch's two-sided formula, fused."""
+    if abs(w) < 0.5:
+        return R(fma(w, d - m, m))
+    return R(fma(w - type(w)(1.0), d - m, d))
+
+
+def _sqrt_eps(s, R, c, H, eps):
+    """s.sqrt().add_(eps); add_ takes eps in the storage dtype."""
+    return R(R(np.sqrt(s)) + c(H(eps)))
+
+
 def adam_update(
-    p, g, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, maximize, cell=None
-):
-    """One torch.optim.Adam step (amsgrad=False) on `p`, `exp_avg` and `exp_avg_sq` (in place).
-    `step` is the float32 0-d step-count tensor; it is incremented first, as in PyTorch."""
+    p, g, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay,
+    maximize, decoupled, cell=None,
+):  # fmt: skip
+    """One torch.optim.Adam step (AdamW's when `decoupled`) on `p`, `exp_avg`, `exp_avg_sq` and
+    amsgrad's `max_exp_avg_sq` (None without amsgrad), in place. `step` is the float32 0-d
+    step-count tensor; it is incremented first, as in PyTorch."""
     P = _arr(p, "param")
     G = _arr(g, "grad")
     M = _arr(exp_avg, "exp_avg")
@@ -173,37 +206,102 @@ def adam_update(
     _same(P, G, "grad")
     _same(P, M, "exp_avg")
     _same(P, V, "exp_avg_sq")
-    S = _arr(step, "step")  # the float32 0-d step count: incremented here, as PyTorch does
-    S[...] += np.float32(1.0)
-    _bump(step)
-    step = float(S)
+    X = None
+    if max_exp_avg_sq is not None:
+        X = _arr(max_exp_avg_sq, "max_exp_avg_sq")
+        _same(P, X, "max_exp_avg_sq")
+    step = _step(step)
     C, R, H, add, fma = _rounding(P.dtype)
     bc1 = 1.0 - beta1**step
     bc2 = 1.0 - beta2**step
     step_size = lr / bc1
     bc2_sqrt = bc2**0.5
     c = C.type
-    w = c(1.0 - beta1)
     with np.errstate(all="ignore"):
-        d = G.astype(C)
-        if maximize:
-            d = -d
-        if weight_decay != 0:
-            d = add(d, P.astype(C), weight_decay)
-        m = M.astype(C)
-        if abs(w) < 0.5:  # lerp_(d, w): PyTorch's two-sided formula, fused
-            m = R(fma(w, d - m, m))
-        else:
-            m = R(fma(w - c(1.0), d - m, d))
+        d = _grad_in(P, G, C, add, maximize, 0 if decoupled else weight_decay)
+        p_c = P.astype(C)
+        if decoupled and weight_decay != 0:
+            p_c = R(p_c * c(1.0 - lr * weight_decay))  # param.mul_(1 - lr * weight_decay)
+        m = _lerp(M.astype(C), d, c(1.0 - beta1), R, fma)
         v = R(V.astype(C) * c(beta2))  # mul_(beta2)
         v = R(fma(c(1.0 - beta2) * d, d, v))  # addcmul_(d, d, value=1 - beta2)
-        denom = R(np.sqrt(v))
+        s = v
+        if X is not None:  # torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            s = np.maximum(X.astype(C), v)
+            X[...] = s.astype(P.dtype)
+        denom = R(np.sqrt(s))
         denom = R(denom / c(bc2_sqrt))
         denom = R(denom + c(H(eps)))  # add_(eps) takes eps in the storage dtype
         M[...] = m.astype(P.dtype)
         V[...] = v.astype(P.dtype)
-        P[...] = R(P.astype(C) + (c(-step_size) * m) / denom).astype(P.dtype)
+        P[...] = R(p_c + (c(-step_size) * m) / denom).astype(P.dtype)
+    for t in (p, exp_avg, exp_avg_sq, max_exp_avg_sq):
+        if t is not None:
+            _bump(t)
+    return None
+
+
+def rmsprop_update(
+    p, g, square_avg, grad_avg, momentum_buffer, step, lr, alpha, eps, weight_decay, momentum,
+    maximize, cell=None,
+):  # fmt: skip
+    """One torch.optim.RMSprop step on `p` and its state (in place). `grad_avg` (centered) and
+    `momentum_buffer` (momentum > 0) are None when the options are off; `step` is counted."""
+    P = _arr(p, "param")
+    G = _arr(g, "grad")
+    Q = _arr(square_avg, "square_avg")
+    _same(P, G, "grad")
+    _same(P, Q, "square_avg")
+    A = B = None
+    if grad_avg is not None:
+        A = _arr(grad_avg, "grad_avg")
+        _same(P, A, "grad_avg")
+    if momentum_buffer is not None:
+        B = _arr(momentum_buffer, "momentum_buffer")
+        _same(P, B, "momentum_buffer")
+    _step(step)
+    C, R, H, add, fma = _rounding(P.dtype)
+    c = C.type
+    with np.errstate(all="ignore"):
+        d = _grad_in(P, G, C, add, maximize, weight_decay)
+        sq = R(Q.astype(C) * c(alpha))  # square_avg.mul_(alpha)
+        sq = R(fma(c(1.0 - alpha) * d, d, sq))  # .addcmul_(grad, grad, value=1 - alpha)
+        Q[...] = sq.astype(P.dtype)
+        if A is not None:  # square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+            ga = _lerp(A.astype(C), d, c(1.0 - alpha), R, fma)
+            A[...] = ga.astype(P.dtype)
+            avg = _sqrt_eps(R(fma(-ga, ga, sq)), R, c, H, eps)
+        else:
+            avg = _sqrt_eps(sq, R, c, H, eps)
+        if B is not None:  # buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
+            b = R(R(B.astype(C) * c(momentum)) + d / avg)
+            B[...] = b.astype(P.dtype)
+            P[...] = add(P.astype(C), b, -lr).astype(P.dtype)
+        else:
+            P[...] = R(P.astype(C) + (c(-lr) * d) / avg).astype(P.dtype)
+    for t in (p, square_avg, grad_avg, momentum_buffer):
+        if t is not None:
+            _bump(t)
+    return None
+
+
+def adagrad_update(p, g, state_sum, step, lr, lr_decay, weight_decay, eps, maximize, cell=None):
+    """One torch.optim.Adagrad step on `p` and `state_sum` (in place); `step` is counted."""
+    P = _arr(p, "param")
+    G = _arr(g, "grad")
+    S = _arr(state_sum, "sum")
+    _same(P, G, "grad")
+    _same(P, S, "sum")
+    step = _step(step)
+    clr = lr / (1 + (step - 1) * lr_decay)
+    C, R, H, add, fma = _rounding(P.dtype)
+    c = C.type
+    with np.errstate(all="ignore"):
+        d = _grad_in(P, G, C, add, maximize, weight_decay)
+        s = R(fma(d, d, S.astype(C)))  # state_sum.addcmul_(grad, grad, value=1)
+        S[...] = s.astype(P.dtype)
+        std = _sqrt_eps(s, R, c, H, eps)
+        P[...] = R(P.astype(C) + (c(-clr) * d) / std).astype(P.dtype)
     _bump(p)
-    _bump(exp_avg)
-    _bump(exp_avg_sq)
+    _bump(state_sum)
     return None
