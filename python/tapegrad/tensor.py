@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _oplist
 from ._dtype import dtype, dtype_arg, float16, float32
+from ._ops_reduce import _Reductions
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -18,7 +19,6 @@ from ._tensor_args import (
     _check_same,
     _is_scalar,
     _norm_dim,
-    _norm_dims,
     _Size,
 )
 from ._tensor_args import _shape_arg as _shape_arg
@@ -27,7 +27,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_Logic, _Views, _Conversions):
+class Tensor(_Logic, _Views, _Conversions, _Reductions):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -123,14 +123,6 @@ class Tensor(_Logic, _Views, _Conversions):
 
     def square(self):
         return self._be.pow_scalar(self, 2.0)
-
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        t = self if dtype is None else self.to(dtype)
-        return t._be.sum(t, _norm_dims(dim, t.ndim), bool(keepdim))
-
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        t = self if dtype is None else self.to(dtype)
-        return t._be.mean(t, _norm_dims(dim, t.ndim), bool(keepdim))
 
     # ---- in place ----
     def add_(self, other, alpha=1):

@@ -49,6 +49,7 @@ from . import (  # noqa: F401
     kernels_index,
     kernels_linalg,
     kernels_reduce,
+    kernels_select,
     kernels_shape,
     views,  # noqa: F401
 )

@@ -246,3 +246,19 @@ del _name
 index = _indexing.index
 index_put = _indexing.index_put
 masked_fill = _logic.masked_fill
+
+# The selecting reductions and cumsum (reduce_select.py).
+from .reduce_select import (  # noqa: E402, F401
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max_all,
+    max_dim,
+    min_all,
+    min_dim,
+    std_dev,
+    var,
+)
