@@ -88,7 +88,8 @@ TensorPtr op::logsumexp(const TensorPtr& a, const std::optional<Shape>& dims, bo
 
 void Op_logsumexp::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   NoGrad guard;
-  const TensorPtr x = n.unpack(0);
+  n.unpack(0);  // the version check; then the input with its own strides, as PyTorch reads it
+  const TensorPtr x = n.as_saved(0);
   const unsigned mask = unsigned(n.a1.d[0]);
   const std::optional<Shape> dims = dims_of(x->shape, mask);
   TensorPtr r = lse_forward(x, dims, true, mask);

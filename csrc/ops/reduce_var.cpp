@@ -190,14 +190,21 @@ TensorPtr op::std_dev(const TensorPtr& a, const std::optional<Shape>& dims, doub
   return var_op(OpCode::std_dev, a, dims, correction, keepdim);
 }
 
+// The saved input with its own strides: PyTorch's backward reads self as it lies, and the order
+// of its mean (and of the recomputed std) follows the layout.
+TensorPtr saved_input(const Node& n) {
+  n.unpack(0);  // the version check
+  return n.as_saved(0);
+}
+
 void Op_var::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   NoGrad guard;
-  gin[0] = var_back(n, n.unpack(0), g);
+  gin[0] = var_back(n, saved_input(n), g);
 }
 
 void Op_std_dev::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   NoGrad guard;
-  const TensorPtr x = n.unpack(0);
+  const TensorPtr x = saved_input(n);
   const unsigned mask = unsigned(n.a1.d[0]);
   // the result again (the row saves only the input)
   TensorPtr r = var_forward(x, mask, n.s, (n.i1 & 1) != 0, true);

@@ -369,9 +369,13 @@ class _Reductions:
         return _var_std("std", self, args, kwargs, True)
 
     def sum(self, *args, **kwargs):
+        if not args and not kwargs:  # the common call, kept as cheap as before
+            return self._be.sum(self, None, False)
         return _sum_mean("sum", self, args, kwargs, True)
 
     def mean(self, *args, **kwargs):
+        if not args and not kwargs:
+            return self._be.mean(self, None, False)
         return _sum_mean("mean", self, args, kwargs, True)
 
 
