@@ -1,8 +1,10 @@
-"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py), checked by test_ops.py."""
+"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py), checked
+by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
+import cases_reduce
 import cases_shape
 
-CASES = cases_elementwise.CASES + cases_shape.CASES + cases_ewise.CASES
+CASES = cases_elementwise.CASES + cases_shape.CASES + cases_ewise.CASES + cases_reduce.CASES
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -18,7 +18,7 @@ DTYPES = (tg.float32, tg.float16)
 # Every op of the op list (python/tapegrad/_oplist.py): each needs a case in cases.py, except
 # the ones without a gradient (comparisons, logic), which the float64 oracle does not apply to.
 DOC_OPS = frozenset(_oplist.NAMES)
-NO_GRAD_OPS = frozenset(n for n in _oplist.NAMES if _oplist.KIND[n] == "compare") | {"logical_not"}
+NO_GRAD_OPS = frozenset(n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-")
 # floor_divide's backward raises, as PyTorch's (the dtype goldens and the parity lane check it)
 NO_GRAD_OPS |= {"floor_divide"}
 ORACLE_OPS = DOC_OPS - NO_GRAD_OPS

@@ -125,6 +125,36 @@ FD = {
     "gelu": [(((2, 3),), None, {"approximate": a}) for a in (0, 1)],
     "silu": [(((2, 3),), None, {})],
     "softplus": [(((2, 3),), (normal(3),), {"beta": 1.5, "threshold": 20.0})],
+    # reduce
+    **{
+        op: [
+            (((3, 4, 5),), None, {"dims": d, "keepdim": k})
+            for d, k in [(None, False), ((1,), False), ((0, 2), True)]
+        ]
+        for op in ("amax", "amin")
+    },
+    "max_all": [(((3, 4),), None, {}), (((),), None, {})],
+    "min_all": [(((3, 4),), None, {})],
+    "max_dim": [
+        (((3, 4, 5),), None, {"dims": (d,), "keepdim": k}) for d, k in [(0, False), (2, True)]
+    ],
+    "min_dim": [(((3, 4, 5),), None, {"dims": (1,), "keepdim": False})],
+    "cumsum": [(((3, 4),), None, {"dim": d, "dtype": "float64"}) for d in (0, 1)]
+    + [
+        (((),), None, {"dim": 0, "dtype": "float64"}),
+        (((1, 5),), None, {"dim": 0, "dtype": "float64"}),
+    ],
+    "logsumexp": [
+        (((3, 4, 5),), None, {"dims": d, "keepdim": k})
+        for d, k in [(None, False), ((1,), False), ((0, 2), True)]
+    ],
+    **{
+        op: [
+            (((3, 4, 5),), None, {"dims": d, "correction": c, "keepdim": k})
+            for d, c, k in [(None, 1.0, False), ((1,), 0.0, False), ((0, 2), 2.0, True)]
+        ]
+        for op in ("var", "std_dev")
+    },
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -217,7 +247,7 @@ CONST = {
     "remainder_scalar": [(((2, 3),), lambda rng: {1: np.array(2.5)})],
 }
 # Comparisons and logic: bool results, no gradient at all.
-NO_GRAD = {n for n in _oplist.NAMES if _oplist.KIND[n] == "compare"} | {"logical_not"}
+NO_GRAD = {n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-"}
 # No derivative in PyTorch: the backward raises PyTorch's error.
 NO_DERIVATIVE = {"floor_divide"}
 
@@ -257,7 +287,7 @@ def test_kernels_with_fixed_inputs_match_finite_differences(op, shapes, make, rn
 def test_comparisons_have_no_gradient():
     for op in sorted(NO_GRAD):
         a = np.array([1.0, 2.0, 3.0])
-        args = (a,) if op == "logical_not" else (a, a[::-1].copy())
+        args = (a,) if op in ("logical_not", "argmax", "argmin") else (a, a[::-1].copy())
         _, grads = vjp(op, args, np.zeros(3))
         assert all(gr is None for gr in grads), op
 

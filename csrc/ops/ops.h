@@ -90,6 +90,24 @@ TensorPtr gelu(const TensorPtr& a, int64_t approximate);  // 0 'none', 1 'tanh'
 TensorPtr silu(const TensorPtr& a);
 TensorPtr softplus(const TensorPtr& a, double beta, double threshold);
 TensorPtr hardtanh(const TensorPtr& a, const Scalar& lo, const Scalar& hi);
+// The selecting reductions (ops/reduce_select.cpp): dims normalised by the front end.
+TensorPtr amax(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
+TensorPtr amin(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
+TensorPtr max_all(const TensorPtr& a);
+TensorPtr min_all(const TensorPtr& a);
+TensorPtr max_dim(const TensorPtr& a, int64_t dim, bool keepdim);  // the values; argmax: indices
+TensorPtr min_dim(const TensorPtr& a, int64_t dim, bool keepdim);
+TensorPtr argmax(const TensorPtr& a, const std::optional<int64_t>& dim, bool keepdim);
+TensorPtr argmin(const TensorPtr& a, const std::optional<int64_t>& dim, bool keepdim);
+// Running sums along dim, in dtype (default: a's, int64 for the integers and bool).
+TensorPtr cumsum(const TensorPtr& a, int64_t dim, const std::optional<DType>& dtype);
+// log(sum(exp(a))) over dims (all when none), PyTorch's composition (ops/reduce_lse.cpp).
+TensorPtr logsumexp(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
+// var and std over dims (all when none) with `correction` (ops/reduce_var.cpp).
+TensorPtr var(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
+              bool keepdim);
+TensorPtr std_dev(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
+                  bool keepdim);
 }  // namespace op
 
 // ---- helpers shared by ops

@@ -116,7 +116,23 @@ from .tensor import (
 )
 
 # isort: split
+# The reductions (_ops_reduce.py); sum and mean accept PyTorch's axis=/keepdims= aliases.
+from . import return_types
 from ._ops_print import set_printoptions
+from ._ops_reduce import (  # noqa: A004
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
+)
 
 __version__ = "0.1.0"
 
@@ -156,16 +172,6 @@ def _unary(name):
 for _name in _oplist.UNARY:
     globals()[_name] = _unary(_name)
 del _name
-
-
-def sum(input, dim=None, keepdim=False):  # noqa: A001
-    _need_tensor("sum", input)
-    return input.sum(dim, keepdim)
-
-
-def mean(input, dim=None, keepdim=False):
-    _need_tensor("mean", input)
-    return input.mean(dim, keepdim)
 
 
 def matmul(a, b):

@@ -110,6 +110,19 @@ OPS = (
     ("silu",        "SiluBackward0",      "custom", "in0",           None),
     ("softplus",    "SoftplusBackward0",  "custom", "in0",           None),
     ("hardtanh",    "HardtanhBackward0",  "custom", "in0",           None),
+    # ---- reduce ----
+    ("amax",        "AmaxBackward0",      "custom", "in0",           None),
+    ("amin",        "AminBackward0",      "custom", "in0",           None),
+    ("max_all",     "MaxBackward1",       "custom", "in0",           None),
+    ("min_all",     "MinBackward1",       "custom", "in0",           None),
+    ("max_dim",     "MaxBackward0",       "custom", "in0",           None),
+    ("min_dim",     "MinBackward0",       "custom", "in0",           None),
+    ("argmax",      "-",                  "custom", "",              None),
+    ("argmin",      "-",                  "custom", "",              None),
+    ("cumsum",      "CumsumBackward0",    "custom", "",              None),
+    ("logsumexp",   "LogsumexpBackward0", "custom", "in0",           None),
+    ("var",         "VarBackward0",       "custom", "in0",           None),
+    ("std_dev",     "StdBackward0",       "custom", "in0",           None),
 )
 # fmt: on
 

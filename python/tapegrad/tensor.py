@@ -14,6 +14,7 @@ from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
+from ._ops_reduce import _Reductions
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -22,7 +23,6 @@ from ._tensor_args import (
     _check_same,
     _is_scalar,
     _norm_dim,
-    _norm_dims,
     _Size,
 )
 from ._tensor_args import _shape_arg as _shape_arg
@@ -31,7 +31,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions, _EwiseMethods):
+class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions, _Reductions, _EwiseMethods):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()
@@ -124,14 +124,6 @@ class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions, _EwiseMethods)
 
     def square(self):
         return self._be.pow_scalar(self, 2)  # an int exponent: integers stay integers
-
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        t = self if dtype is None else self.to(dtype)
-        return t._be.sum(t, _norm_dims(dim, t.ndim), bool(keepdim))
-
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        t = self if dtype is None else self.to(dtype)
-        return t._be.mean(t, _norm_dims(dim, t.ndim), bool(keepdim))
 
     # ---- in place ----
     def add_(self, other, alpha=1):

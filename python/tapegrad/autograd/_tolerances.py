@@ -31,6 +31,9 @@ TRANSCENDENTAL_F32_FACTOR = 1.0
 F16_EXTRA_FORWARD = {
     # round(round(a - b) ** 2): squaring doubles d's rounding (2) + the final one (1) = 3
     "mse_loss": 1.5,
+    # PyTorch's composition round(round(log(round(sum(round(exp(round(x - m)))))) + m): the sum,
+    # log and add round again on top of exp's own (1 + 1 + 1 + 1): 4
+    "logsumexp": 2.0,
 }
 F16_EXTRA_BACKWARD = {
     # grad_b = -round(g * round(round(a / b) / b)), then summed over broadcast dims: 4
@@ -54,6 +57,13 @@ F16_EXTRA_BACKWARD = {
     "reciprocal": 2.0,
     # pow with a tensor exponent: as pow_scalar, plus e - 1 rounded (amplified by log x): 5
     "pow": 2.5,
+    # round(g * round(exp(round(x - r)))) with r the rounded result: r's own error (up to 4
+    # half-ulps of |r|) enters exp's argument, so it counts relative to the gradient: 8
+    "logsumexp": 4.0,
+    # PyTorch's round(round(g * s) * round(x - round(mean))): the rounded mean's error is relative
+    # to |x|, not to the (cancelling) difference x - mean; measured up to 5x the base: 8
+    "var": 8.0,
+    "std_dev": 8.0,
 }
 
 

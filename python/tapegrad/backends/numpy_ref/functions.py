@@ -290,3 +290,19 @@ from .ewise import (  # noqa: E402, F401
     silu,
     softplus,
 )
+
+# The selecting reductions and cumsum (reduce_select.py).
+from .reduce_select import (  # noqa: E402, F401
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max_all,
+    max_dim,
+    min_all,
+    min_dim,
+    std_dev,
+    var,
+)

@@ -1,0 +1,37 @@
+"""The named pairs some reductions return, as PyTorch's torch.return_types: tuples of
+(values, indices) that also have those two fields."""
+
+__all__ = ["max", "min"]
+
+
+class _Pair(tuple):
+    __slots__ = ()
+    n_fields = n_sequence_fields = 2
+
+    def __new__(cls, values, indices=None):
+        if indices is None:  # PyTorch's structseq also takes one sequence of both
+            values, indices = values
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+    def __repr__(self):
+        name = type(self).__name__
+        return f"tapegrad.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+
+    def __reduce__(self):
+        return (type(self), (tuple(self),))
+
+
+class max(_Pair):  # noqa: A001
+    __slots__ = ()
+
+
+class min(_Pair):  # noqa: A001
+    __slots__ = ()
