@@ -161,6 +161,10 @@ def cases():
     for op, (f, scale) in ACTIVATIONS.items():
         for dt in DTYPES:
             for suffix, arr in inputs(f"ewise/{op}", dt, "normal", scale):
+                if op == "gelu" and dt == "float32" and suffix == "special":
+                    # oneDNN's GELU gives gelu(inf) = NaN and gelu(3e38) = inf; ours gives inf
+                    # and 3e38, as PyTorch's own formula (docs/numerics.md, note 6): not compared
+                    arr = arr[~(np.abs(arr) > 1e30)]
                 yield case(_activation(f), [arr], f"ewise/{op}/{dt}/{suffix}")
     yield from _binary_cases("maximum", lambda T, a, b: T.maximum(a, b), "normal")
     yield from _binary_cases("minimum", lambda T, a, b: T.minimum(a, b), "normal")
