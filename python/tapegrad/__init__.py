@@ -82,6 +82,8 @@ from .tensor import (
     zeros_like,
 )
 
+from ._ops_nnloss import log_softmax, softmax  # noqa: E402
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast

@@ -80,6 +80,12 @@ OPS = (
     ("where",       "WhereBackward0",     "custom", "",              None),
     ("index",       "IndexBackward0",     "custom", "",              None),
     ("index_put",   "IndexPutBackward0",  "custom", "",              None),
+    # ---- nnloss ----
+    ("softmax",     "SoftmaxBackward0",   "custom", "out",           None),
+    ("log_softmax", "LogSoftmaxBackward0", "custom", "out",          None),
+    ("nll_loss",    "NllLossBackward0",   "custom", "in1",           None),
+    ("nll_loss2d",  "NllLoss2DBackward0", "custom", "in1",           None),
+    ("embedding",   "EmbeddingBackward0", "custom", "in1",           None),
 )
 # fmt: on
 

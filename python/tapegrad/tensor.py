@@ -25,9 +25,10 @@ from ._tensor_args import _shape_arg as _shape_arg
 from ._tensor_convert import _Conversions
 from ._tensor_logic import _Logic
 from ._tensor_views import _Views
+from ._ops_nnloss import _NnLossMethods
 
 
-class Tensor(_Logic, _Views, _Conversions):
+class Tensor(_Logic, _Views, _Conversions, _NnLossMethods):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()

@@ -1,6 +1,6 @@
 """tapegrad.nn: modules, parameters and losses with PyTorch's API."""
 
-from . import functional
+from . import functional, init
 from .modules import (
     Dropout,
     L1Loss,
@@ -12,6 +12,20 @@ from .modules import (
     Sequential,
     Sigmoid,
     Tanh,
+)
+from .modules import (  # noqa: E402
+    CrossEntropyLoss,
+    Embedding,
+    Flatten,
+    Identity,
+    LogSoftmax,
+    ModuleDict,
+    ModuleList,
+    NLLLoss,
+    ParameterDict,
+    ParameterList,
+    Softmax,
+    Unflatten,
 )
 
 __all__ = [
@@ -26,4 +40,17 @@ __all__ = [
     "Sigmoid",
     "MSELoss",
     "L1Loss",
+    "init",
+    "ModuleList",
+    "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Unflatten",
+    "Identity",
+    "Embedding",
+    "CrossEntropyLoss",
+    "NLLLoss",
 ]

@@ -48,6 +48,7 @@ from . import (  # noqa: F401
     kernels_elementwise,
     kernels_index,
     kernels_linalg,
+    kernels_nnloss,
     kernels_reduce,
     kernels_shape,
     views,  # noqa: F401

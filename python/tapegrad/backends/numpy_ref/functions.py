@@ -246,3 +246,10 @@ del _name
 index = _indexing.index
 index_put = _indexing.index_put
 masked_fill = _logic.masked_fill
+
+# The nnloss ops (nnloss.py).
+from . import nnloss as _nnloss  # noqa: E402
+
+for _name in ("softmax", "log_softmax", "nll_loss", "nll_loss2d", "embedding"):
+    globals()[_name] = getattr(_nnloss, _name)
+del _name

@@ -8,6 +8,18 @@ from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid,
 from .module import Module
 from .parameter import Parameter
 
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList  # noqa: E402
+from .nnloss import (  # noqa: E402
+    CrossEntropyLoss,
+    Embedding,
+    Flatten,
+    Identity,
+    LogSoftmax,
+    NLLLoss,
+    Softmax,
+    Unflatten,
+)
+
 __all__ = [
     "Parameter",
     "Module",
@@ -19,4 +31,16 @@ __all__ = [
     "Sigmoid",
     "MSELoss",
     "L1Loss",
+    "ModuleList",
+    "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Unflatten",
+    "Identity",
+    "Embedding",
+    "CrossEntropyLoss",
+    "NLLLoss",
 ]
