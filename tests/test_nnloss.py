@@ -41,7 +41,7 @@ def test_softmax_rows_sum_to_one_and_scalar(backend):
 
 
 def test_softmax_errors_and_implicit_dim(backend):
-    with pytest.raises(NotImplementedError, match="\"softmax_lastdim_kernel_impl\" not impl"):
+    with pytest.raises(NotImplementedError, match='"softmax_lastdim_kernel_impl" not impl'):
         tg.softmax(_t(backend, [1, 2]), 0)
     with pytest.raises(IndexError, match="Dimension out of range"):
         tg.softmax(_x(backend), 2)
@@ -74,7 +74,9 @@ def test_nll_and_cross_entropy_grad_fns(backend):
 
 def test_nll_loss_errors(backend):
     x = _x(backend)
-    with pytest.raises(RuntimeError, match="expected target dtype to be Long or Byte, but got Float"):
+    with pytest.raises(
+        RuntimeError, match="expected target dtype to be Long or Byte, but got Float"
+    ):
         F.nll_loss(x, tg.tensor([1.0, 2.0, 3.0], backend=backend))
     with pytest.raises(IndexError, match="^Target 5 is out of bounds.$"):
         F.nll_loss(x, _t(backend, [1, 2, 5]))
@@ -107,9 +109,11 @@ def test_one_hot(backend):
     assert out.dtype is tg.int64 and out.shape == (3, 3)
     np.testing.assert_array_equal(out.numpy(), np.eye(3, dtype=np.int64)[[0, 2, 1]])
     assert F.one_hot(_t(backend, [[0], [2]]), 5).shape == (2, 1, 5)
-    for vals, n, msg in (([0, 2], 2, "Class values must be smaller than num_classes."),
-                         ([0, -2], -1, "Class values must be non-negative."),
-                         ([], -1, "Can not infer total number of classes from empty tensor.")):  # fmt: skip
+    for vals, n, msg in (
+        ([0, 2], 2, "Class values must be smaller than num_classes."),
+        ([0, -2], -1, "Class values must be non-negative."),
+        ([], -1, "Can not infer total number of classes from empty tensor."),
+    ):
         with pytest.raises(RuntimeError, match=msg):
             F.one_hot(_t(backend, vals), n)
     with pytest.raises(RuntimeError, match="one_hot is only applicable to index tensor"):
@@ -209,7 +213,9 @@ def test_init_semantics():
     bound = 1 / 6**0.5
     assert np.abs(w.detach().numpy()).max() <= bound
     assert (init.constant_(tg.zeros(2), 0.5).numpy() == 0.5).all()
-    assert (init.ones_(tg.zeros(2)).numpy() == 1).all() and (init.zeros_(tg.ones(2)).numpy() == 0).all()
+    assert (init.ones_(tg.zeros(2)).numpy() == 1).all() and (
+        init.zeros_(tg.ones(2)).numpy() == 0
+    ).all()
     t = init.trunc_normal_(tg.zeros(1000), std=1.0, a=-0.5, b=0.5).numpy()
     assert t.min() >= -0.5 and t.max() <= 0.5
 
@@ -221,3 +227,39 @@ def test_linear_init_is_kaiming_uniform_with_a_sqrt5():
     tg.manual_seed(3)
     w = nn.init.kaiming_uniform_(tg.zeros(5, 7), a=5**0.5)
     np.testing.assert_array_equal(lin.weight.detach().numpy(), w.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+def test_compiled_classifier_steps_match_eager(dtype):
+    """A captured step (tg.compile) replays softmax, nll_loss and embedding with new batches."""
+    from tapegrad import optim
+
+    def model():
+        tg.manual_seed(0)
+        m = nn.Sequential(nn.Embedding(20, 8), nn.Flatten(), nn.Linear(24, 16), nn.Tanh(),
+                          nn.Linear(16, 5), nn.LogSoftmax(1))  # fmt: skip
+        return m.half() if dtype == "float16" else (m.double() if dtype == "float64" else m)
+
+    def step_fn(m, loss_fn):
+        opt = optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(m(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    rng = np.random.default_rng(1)
+    with tg.use_backend("cpp"):
+        for loss_fn in (nn.NLLLoss(), nn.CrossEntropyLoss(label_smoothing=0.1)):
+            m_e, m_c = model(), model()
+            eager, compiled = step_fn(m_e, loss_fn), tg.compile(step_fn(m_c, loss_fn))
+            for _ in range(5):
+                x = tg.tensor(rng.integers(0, 20, (12, 3)))
+                y = tg.tensor(rng.integers(0, 5, (12,)))
+                assert eager(x, y).item() == compiled(x, y).item()
+            for pe, pc in zip(m_e.parameters(), m_c.parameters()):
+                np.testing.assert_array_equal(pe.detach().numpy(), pc.detach().numpy())

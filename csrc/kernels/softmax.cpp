@@ -285,8 +285,8 @@ void cols_forward(const T* x, T* y, int64_t D, int64_t inner, int64_t p0, int64_
 }
 
 template <class T>
-void cols_backward(const T* g, const T* y, T* gin, int64_t D, int64_t inner, int64_t p0,
-                   int64_t p1, bool log, bool simd, bool vec, std::vector<T>& s) {
+void cols_backward(const T* g, const T* y, T* gin, int64_t D, int64_t inner, int64_t p0, int64_t p1,
+                   bool log, bool simd, bool vec, std::vector<T>& s) {
   const int64_t w = p1 - p0;
   s.assign(size_t(w), T(0));
   auto at = [&](int64_t d) { return d * inner + p0; };

@@ -29,8 +29,8 @@ void backward(const float* grad, const float* y, float* gin, Geom g, bool log, b
 void backward(const double* grad, const double* y, double* gin, Geom g, bool log);
 
 namespace detail {
-// SLEEF's expf8_u10 / logf8_u10 / expd4_u10 / logd4_u10 over n elements (the last partial vector padded), and
-// x - exp(y) * s rounded once (an FMA), as PyTorch's vectorized log_softmax backward.
+// SLEEF's expf8_u10 / logf8_u10 / expd4_u10 / logd4_u10 over n elements (the last partial vector
+// padded), and x - exp(y) * s rounded once (an FMA), as PyTorch's vectorized log_softmax backward.
 void exp_f32_avx2(const float* x, float* y, int64_t n);
 void log_f32_avx2(const float* x, float* y, int64_t n);
 void exp_f64_avx2(const double* x, double* y, int64_t n);

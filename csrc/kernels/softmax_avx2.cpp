@@ -17,8 +17,7 @@ TG_INLINE F logf(F d) {
   F tiny = cmp<_CMP_LT_OQ>(d, c(1.17549435e-38f));
   F dd = sel(tiny, mul(d, c(1.8446744073709552e19f)), d);  // 2^64
   I e = _mm256_sub_epi32(
-      _mm256_and_si256(_mm256_srli_epi32(ibits(mul(dd, c(1.0f / 0.75f))), 23), ci(0xff)),
-      ci(0x7f));
+      _mm256_and_si256(_mm256_srli_epi32(ibits(mul(dd, c(1.0f / 0.75f))), 23), ci(0xff)), ci(0x7f));
   F m = bits(_mm256_add_epi32(ibits(dd), _mm256_slli_epi32(_mm256_sub_epi32(ci(0), e), 23)));
   e = _mm256_blendv_epi8(e, _mm256_sub_epi32(e, ci(64)), ibits(tiny));
   F2 s = mul_f2_f(df(c(0.69314718246459960938f), c(-1.904654323148236017e-09f)),
@@ -75,13 +74,14 @@ TG_INLINE D log(D d) {
   D tiny = _mm256_cmp_pd(d, c(2.2250738585072014e-308), _CMP_LT_OQ);
   D dd = _mm256_blendv_pd(d, mul(d, c(18446744073709551616.0)), tiny);  // 2^64
   __m256i top = _mm256_srli_epi64(_mm256_castpd_si256(mul(dd, c(1.0 / 0.75))), 52);
-  __m256i e = _mm256_sub_epi64(_mm256_and_si256(top, _mm256_set1_epi64x(0x7ff)),
-                               _mm256_set1_epi64x(0x3ff));
+  __m256i e =
+      _mm256_sub_epi64(_mm256_and_si256(top, _mm256_set1_epi64x(0x7ff)), _mm256_set1_epi64x(0x3ff));
   D m = _mm256_castsi256_pd(_mm256_sub_epi64(_mm256_castpd_si256(dd), _mm256_slli_epi64(e, 52)));
   e = _mm256_sub_epi64(e, _mm256_and_si256(_mm256_castpd_si256(tiny), _mm256_set1_epi64x(64)));
   D2 x = div(add2_d_d(c(-1.0), m), add2_d_d(c(1.0), m));
   D x2 = mul(x.x, x.x), x4 = mul(x2, x2), x8 = mul(x4, x4);
-  D p3 = fma(x4, c(0.1532076988502701353), fma(x2, c(0.1525629051003428716), c(0.1818605932937785996)));
+  D p3 = fma(x4, c(0.1532076988502701353),
+             fma(x2, c(0.1525629051003428716), c(0.1818605932937785996)));
   D p4 = fma(x4, fma(x2, c(0.2222214519839380009), c(0.2857142932794299317)),
              fma(x2, c(0.3999999999635251990), c(0.6666666666667333541)));
   D t = fma(x8, p3, p4);

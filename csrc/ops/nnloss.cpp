@@ -35,16 +35,14 @@ void widen(const TensorImpl& t, float* dst) {
 TensorPtr softmax_fwd(OpCode op, const TensorPtr& a0, int64_t dim, bool log) {
   if (!is_floating(a0->dt))
     throw NotImplemented(std::string("\"") + (log ? "log_softmax" : "softmax") +
-                         "_lastdim_kernel_impl\" not implemented for '" + torch_name(a0->dt) +
-                         "'");
+                         "_lastdim_kernel_impl\" not implemented for '" + torch_name(a0->dt) + "'");
   TensorPtr a = dense(a0);
   auto out = empty(a->shape, a->dt);
   const smx::Geom g = geom(a->shape, dim);
   launch({a.get(), out.get()}, [a = a.get(), out = out.get(), g, log] {
-    if (a->dt == DType::f64)
-      return smx::forward(a->as<double>(), out->as<double>(), g, log);
+    if (a->dt == DType::f64) return smx::forward(a->as<double>(), out->as<double>(), g, log);
     if (a->dt == DType::f32) return smx::forward(a->as<float>(), out->as<float>(), g, log, false);
-    std::vector<float> x(size_t(a->numel)), y(size_t(a->numel));
+    std::vector<float> x(size_t(a->numel)), y(size_t(a -> numel));
     widen(*a, x.data());
     smx::forward(x.data(), y.data(), g, log, true);
     vec::f32_to_f16(y.data(), static_cast<uint16_t*>(out->data()), a->numel);
@@ -173,8 +171,8 @@ void nll_none(const T* x, const int64_t* t, const T* w, NllGeom g, int64_t ignor
 template <class T, class R>
 void nll_grad(const int64_t* t, const T* w, const T* go, NllGeom g, int64_t ignore, Reduction r,
               T total_weight, T* gin) {
-  const T gscalar = r == Reduction::none ? T(0)
-                                         : -(r == Reduction::mean ? R::r(go[0] / total_weight) : go[0]);
+  const T gscalar =
+      r == Reduction::none ? T(0) : -(r == Reduction::mean ? R::r(go[0] / total_weight) : go[0]);
   for (int64_t step = 0; step < g.N * g.S; ++step) {
     const int64_t b = step / g.S, e = step % g.S, c = t[step];
     if (c == ignore) continue;
@@ -216,8 +214,56 @@ void write_from(TensorImpl* t, const T* src) {
   if constexpr (sizeof(T) == 4)
     if (t->dt == DType::f16)
       return vec::f32_to_f16(src, static_cast<uint16_t*>(t->data()), t->numel);
-  if (static_cast<const void*>(src) != t->data())
-    std::copy(src, src + t->numel, t->as<T>());
+  if (static_cast<const void*>(src) != t->data()) std::copy(src, src + t->numel, t->as<T>());
+}
+
+void check_targets(const TensorImpl& t, int64_t C, int64_t ignore) {
+  const int64_t* p = t.as<int64_t>();
+  for (int64_t i = 0; i < t.numel; ++i)
+    if (p[i] != ignore && (p[i] < 0 || p[i] >= C))
+      throw IndexError("Target " + std::to_string(p[i]) + " is out of bounds.");
+}
+
+// PyTorch's total weight: the weights' cascade of nll_reduce (or the count of kept targets).
+template <class T, class R>
+T nll_total(const int64_t* t, const T* w, NllGeom g, int64_t ignore) {
+  std::vector<T> ones(size_t(g.N * g.C * g.S), T(0));
+  T out = 0, tw = 0;
+  nll_reduce<T, R>(ones.data(), t, w, g, ignore, false, &out, &tw);
+  return tw;
+}
+
+void nll_forward_kernel(const TensorImpl* x, const TensorImpl* t, const TensorImpl* w,
+                        TensorImpl* out, NllGeom g, Reduction r, int64_t ignore) {
+  nll_typed(x->dt, [&](auto tag, auto ar) {
+    using T = decltype(tag);
+    using R = decltype(ar);
+    std::vector<T> xb, wb, ob(size_t(out->numel));
+    const T* xp = read_as(x, xb);
+    const T* wp = read_as(w, wb);
+    if (r == Reduction::none) {
+      nll_none<T, R>(xp, t->as<int64_t>(), wp, g, ignore, ob.data());
+    } else {
+      T tw = 0;
+      nll_reduce<T, R>(xp, t->as<int64_t>(), wp, g, ignore, r == Reduction::mean, ob.data(), &tw);
+    }
+    write_from(out, ob.data());
+  });
+}
+
+void nll_backward_kernel(const TensorImpl* t, const TensorImpl* w, const TensorImpl* go,
+                         TensorImpl* out, NllGeom g, Reduction r, int64_t ignore) {
+  nll_typed(out->dt, [&](auto tag, auto ar) {
+    using T = decltype(tag);
+    using R = decltype(ar);
+    std::vector<T> wb, gb, ob(size_t(out->numel), T(0));
+    const T* wp = read_as(w, wb);
+    const T* gp = read_as(go, gb);
+    const int64_t* tp = t->as<int64_t>();
+    const T total = r == Reduction::mean ? nll_total<T, R>(tp, wp, g, ignore) : T(1);
+    nll_grad<T, R>(tp, wp, gp, g, ignore, r, total, ob.data());
+    write_from(out, ob.data());
+  });
 }
 
 TensorPtr nll_fwd(OpCode op, const TensorPtr& x0, const TensorPtr& t0,
@@ -225,27 +271,18 @@ TensorPtr nll_fwd(OpCode op, const TensorPtr& x0, const TensorPtr& t0,
   TensorPtr x = dense(x0), t = dense(t0);
   TensorPtr w = w0 ? dense(*w0) : nullptr;
   const NllGeom g = nll_geom(x->shape);
+  check_targets(*t, g.C, ignore);
   auto out = empty(r == Reduction::none ? t->shape : Shape{}, x->dt);
-  double total = 0;
-  nll_typed(x->dt, [&](auto tag, auto ar) {
-    using T = decltype(tag);
-    using R = decltype(ar);
-    std::vector<T> xb, wb, ob(size_t(out->numel));
-    const T* xp = read_as(x.get(), xb);
-    const T* wp = read_as(w.get(), wb);
-    if (r == Reduction::none) {
-      nll_none<T, R>(xp, t->as<int64_t>(), wp, g, ignore, ob.data());
-    } else {
-      T tw = 0;
-      nll_reduce<T, R>(xp, t->as<int64_t>(), wp, g, ignore, r == Reduction::mean, ob.data(), &tw);
-      total = double(tw);
-    }
-    write_from(out.get(), ob.data());
-  });
+  auto run = [x = x.get(), t = t.get(), w = w.get(), out = out.get(), g, r, ignore] {
+    nll_forward_kernel(x, t, w, out, g, r, ignore);
+  };
+  if (w)
+    launch({x.get(), t.get(), w.get(), out.get()}, run);
+  else
+    launch({x.get(), t.get(), out.get()}, run);
   if (Node* n = record(op, out, {x0.get(), t0.get(), w ? w.get() : nullptr})) {
     n->i1 = int(r);
     n->a1 = Shape{ignore};
-    n->s = total;
     if (w) n->save(2, *w);
   }
   return out;
@@ -261,16 +298,13 @@ void nll_bwd(Node& n, const TensorPtr& grad, TensorPtr* gin) {
   const NllGeom g = nll_geom(n.in_shape[0]);
   const Reduction r = Reduction(n.i1);
   const int64_t ignore = n.a1.d[0];
-  const double total = n.s;
-  nll_typed(dt, [&](auto tag, auto ar) {
-    using T = decltype(tag);
-    using R = decltype(ar);
-    std::vector<T> wb, gb, ob(size_t(out->numel), T(0));
-    const T* wp = read_as(w.get(), wb);
-    const T* gp = read_as(go.get(), gb);
-    nll_grad<T, R>(t->as<int64_t>(), wp, gp, g, ignore, r, T(total), ob.data());
-    write_from(out.get(), ob.data());
-  });
+  auto run = [t = t.get(), w = w.get(), go = go.get(), out = out.get(), g, r, ignore] {
+    nll_backward_kernel(t, w, go, out, g, r, ignore);
+  };
+  if (w)
+    launch({t.get(), w.get(), go.get(), out.get()}, run);
+  else
+    launch({t.get(), go.get(), out.get()}, run);
   gin[0] = out;
 }
 
@@ -333,20 +367,23 @@ void Op_embedding::backward(Node& n, const TensorPtr& grad, TensorPtr* gin) {
   TensorPtr g = dense(to_dtype(grad, dt));
   const int64_t num = n.in_shape[0].d[0], dim = n.in_shape[0].d[1], pad = n.a1.d[0];
   auto out = zeros(n.in_shape[0], dt);
-  nll_typed(dt, [&](auto tag, auto ar) {
-    using T = decltype(tag);
-    using R = decltype(ar);
-    std::vector<T> gb, ob(size_t(num * dim), T(0));
-    const T* gp = read_as(g.get(), gb);
-    const int64_t* p = idx->as<int64_t>();
-    for (int64_t i = 0; i < idx->numel; ++i) {  // in index order, as PyTorch's add per row
-      if (p[i] == pad) continue;
-      T* dst = ob.data() + p[i] * dim;
-      for (int64_t k = 0; k < dim; ++k)
-        dst[k] = R::r(dst[k] + gp[i * dim + k]);
-    }
-    write_from(out.get(), ob.data());
-  });
+  launch({idx.get(), g.get(), out.get()},
+         [idx = idx.get(), g = g.get(), out = out.get(), num, dim, pad] {
+           nll_typed(out->dt, [&](auto tag, auto ar) {
+             using T = decltype(tag);
+             using R = decltype(ar);
+             std::vector<T> gb, ob(size_t(num * dim), T(0));
+             const T* gp = read_as(g, gb);
+             const int64_t* p = idx->as<int64_t>();
+             for (int64_t i = 0; i < idx->numel; ++i) {  // in index order, as PyTorch's add per row
+               if (p[i] == pad) continue;
+               T* dst = ob.data() + p[i] * dim;
+               for (int64_t k = 0; k < dim; ++k)
+                 dst[k] = R::r(dst[k] + gp[i * dim + k]);
+             }
+             write_from(out, ob.data());
+           });
+         });
   gin[0] = out;
 }
 

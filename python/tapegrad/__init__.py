@@ -54,6 +54,7 @@ from ._functions import (
     where,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops_nnloss import log_softmax, softmax  # noqa: E402
 from ._random import (
     Generator,
     get_rng_state,
@@ -81,8 +82,6 @@ from .tensor import (
     zeros,
     zeros_like,
 )
-
-from ._ops_nnloss import log_softmax, softmax  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _oplist
 from ._dtype import dtype, dtype_arg, float16, float32
+from ._ops_nnloss import _NnLossMethods
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -25,7 +26,6 @@ from ._tensor_args import _shape_arg as _shape_arg
 from ._tensor_convert import _Conversions
 from ._tensor_logic import _Logic
 from ._tensor_views import _Views
-from ._ops_nnloss import _NnLossMethods
 
 
 class Tensor(_Logic, _Views, _Conversions, _NnLossMethods):

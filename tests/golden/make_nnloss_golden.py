@@ -50,7 +50,7 @@ def main():
 
     golden["torch"] = torch.__version__
     with open(OUT, "w") as f:  # one case per line
-        f.write('{"torch": %s,\n' % json.dumps(golden["torch"]))
+        f.write('{"torch": ' + json.dumps(golden["torch"]) + ",\n")
         for cap in ("avx2", "default"):
             rows = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(golden[cap].items())]
             end = ",\n" if cap == "avx2" else "\n"

@@ -113,6 +113,20 @@ def _one_hot(n, c, seed):
     return fn
 
 
+INITS = (
+    ("uniform_", {"a": -0.5, "b": 2.0}),
+    ("normal_", {"std": 0.3}),
+    ("xavier_uniform_", {}),
+    ("xavier_normal_", {"gain": 2.0}),
+    ("kaiming_uniform_", {"a": 5**0.5}),
+    ("kaiming_normal_", {}),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("constant_", {"val": 0.3}),
+    ("zeros_", {}),
+    ("ones_", {}),
+)
+
+
 def cases():
     seed = 0
     for fn_name in ("softmax", "log_softmax"):
@@ -143,17 +157,17 @@ def cases():
                     yield f"nnloss/cross_entropy/probs/{dt}/{'x'.join(map(str, shape))}/" \
                         f"{reduction}", _prob_targets(shape, dt, seed, reduction, 0.0)  # fmt: skip
     for dt in DTYPES:
-        for num, dim, idx_shape, pad in ((10, 3, (4,), None), (50, 16, (8, 7), 0), (7, 33, (100,), 3)):
+        for num, dim, idx_shape, pad in (
+            (10, 3, (4,), None),
+            (50, 16, (8, 7), 0),
+            (7, 33, (100,), 3),
+        ):
             seed += 1
             yield f"nnloss/embedding/{dt}/{num}x{dim}/pad={pad}", _embedding(
                 num, dim, idx_shape, dt, pad, seed)  # fmt: skip
         for shape in ((33, 16), (7, 3, 5), (100, 1000)):
             tag = "x".join(map(str, shape))
-            for name, kw in (("uniform_", {"a": -0.5, "b": 2.0}), ("normal_", {"std": 0.3}),
-                             ("xavier_uniform_", {}), ("xavier_normal_", {"gain": 2.0}),
-                             ("kaiming_uniform_", {"a": 5**0.5}), ("kaiming_normal_", {}),
-                             ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
-                             ("constant_", {"val": 0.3}), ("zeros_", {}), ("ones_", {})):  # fmt: skip
+            for name, kw in INITS:
                 seed += 1
                 yield f"nnloss/init/{name}/{dt}/{tag}/{len(kw)}", _init(name, shape, dt, seed, **kw)
     for n, c in ((1, 1), (7, 3), (100, 10)):

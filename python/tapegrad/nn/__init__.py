@@ -1,30 +1,28 @@
 """tapegrad.nn: modules, parameters and losses with PyTorch's API."""
 
 from . import functional, init
-from .modules import (
-    Dropout,
-    L1Loss,
-    Linear,
-    Module,
-    MSELoss,
-    Parameter,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Tanh,
-)
 from .modules import (  # noqa: E402
     CrossEntropyLoss,
+    Dropout,
     Embedding,
     Flatten,
     Identity,
+    L1Loss,
+    Linear,
     LogSoftmax,
+    Module,
     ModuleDict,
     ModuleList,
+    MSELoss,
     NLLLoss,
+    Parameter,
     ParameterDict,
     ParameterList,
+    ReLU,
+    Sequential,
+    Sigmoid,
     Softmax,
+    Tanh,
     Unflatten,
 )
 

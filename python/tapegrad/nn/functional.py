@@ -135,6 +135,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     input, target, reduction = _loss_args("l1_loss", input, target, size_average, reduce, reduction)
     return input._be.l1_loss(input, target, reduction)
 
+
 # The softmax family, nll_loss, cross_entropy, one_hot and embedding (_functional_nnloss.py).
 from ._functional_nnloss import *  # noqa: E402, F403
 from ._functional_nnloss import __all__ as _nnloss_all  # noqa: E402

@@ -65,7 +65,12 @@ class _Nll:
         keep = tf != ignore_index
         _bounds(tf[keep], c)
         ctx.save(t) if w is None else ctx.save(t, w)
-        ctx.reduction, ctx.ignore, ctx.geom, ctx.in_shape = reduction, ignore_index, (n, c, s), x.shape
+        ctx.reduction, ctx.ignore, ctx.geom, ctx.in_shape = (
+            reduction,
+            ignore_index,
+            (n, c, s),
+            x.shape,
+        )
         r = ctx.round
         b, e = np.arange(tf.size) // s, np.arange(tf.size) % s
         tc = np.where(keep, tf, 0)

@@ -4,11 +4,9 @@ module.py holds `Module` (with its state dict in state_dict.py), parameter.py `P
 layers.py the layers.
 """
 
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList  # noqa: E402
 from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
-from .parameter import Parameter
-
-from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList  # noqa: E402
 from .nnloss import (  # noqa: E402
     CrossEntropyLoss,
     Embedding,
@@ -19,6 +17,7 @@ from .nnloss import (  # noqa: E402
     Softmax,
     Unflatten,
 )
+from .parameter import Parameter
 
 __all__ = [
     "Parameter",

@@ -46,8 +46,8 @@ class Unflatten(Module):
     def __init__(self, dim, unflattened_size):
         super().__init__()
         if not isinstance(unflattened_size, (tuple, list)):
-            raise TypeError("unflattened_size must be tuple of ints, but found type {}".format(
-                type(unflattened_size).__name__))
+            kind = type(unflattened_size).__name__
+            raise TypeError(f"unflattened_size must be tuple of ints, but found type {kind}")
         self.dim = dim
         self.unflattened_size = unflattened_size
 
@@ -114,7 +114,9 @@ class Embedding(Module):
             self.weight = p
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+                raise AssertionError(
+                    "Shape of weight does not match num_embeddings and embedding_dim"
+                )
             from .parameter import Parameter
 
             self.weight = Parameter(_weight, requires_grad=not _freeze)
