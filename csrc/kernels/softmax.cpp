@@ -64,6 +64,25 @@ void vlog(const double* x, double* y, int64_t n, bool sleef) {
     y[i] = std::log(x[i]);
 }
 
+// out = a * b + c rounded once, b an array (or, when null, the value bs); only the SIMD path
+// fuses, and there the AVX2 loop runs it.
+void fused(const float* a, const float* b, float bs, const float* c, float* out, int64_t n) {
+#if TG_HAVE_AVX2
+  return detail::fma_f32_avx2(a, b, bs, c, out, n);
+#else
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b ? b[i] : bs, c[i]);
+#endif
+}
+void fused(const double* a, const double* b, double bs, const double* c, double* out, int64_t n) {
+#if TG_HAVE_AVX2
+  return detail::fma_f64_avx2(a, b, bs, c, out, n);
+#else
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = std::fma(a[i], b ? b[i] : bs, c[i]);
+#endif
+}
+
 // vec_reduce_all over the L lanes of acc: the AVX2 shuffle tree for float on the SIMD path,
 // else lane by lane.
 template <class T, class Op>
@@ -204,8 +223,13 @@ void row_backward(const T* g, const T* y, T* gin, int64_t n, bool log, bool f16,
   if (log) {
     const T s = reduce(g, n, false, f16, simd);
     vexp(y, tmp, n, simd);
+    if (simd) {
+      for (int64_t i = 0; i < n; ++i)
+        tmp[i] = -tmp[i];
+      return fused(tmp, nullptr, s, g, gin, n);
+    }
     for (int64_t i = 0; i < n; ++i)
-      gin[i] = simd ? std::fma(-tmp[i], s, g[i]) : g[i] - tmp[i] * s;
+      gin[i] = g[i] - tmp[i] * s;
     return;
   }
   for (int64_t i = 0; i < n; ++i)
@@ -222,8 +246,7 @@ void row_backward(const T* g, const T* y, T* gin, int64_t n, bool log, bool f16,
     for (; d < n - n % L; d += L)
       for (int k = 0; k < L; ++k)
         acc[k] = acc[k] + tmp[d + k];
-    for (int64_t k = 0; k < n - d; ++k)
-      acc[k] = std::fma(g[d + k], y[d + k], acc[k]);
+    fused(g + d, y + d, T(0), acc, acc, n - d);
     s = fold(acc, L, vadd<T>, simd);
   }
   for (int64_t i = 0; i < n; ++i)
@@ -290,23 +313,32 @@ void cols_backward(const T* g, const T* y, T* gin, int64_t D, int64_t inner, int
   const int64_t w = p1 - p0;
   s.assign(size_t(w), T(0));
   auto at = [&](int64_t d) { return d * inner + p0; };
-  for (int64_t d = 0; d < D; ++d)
-    for (int64_t j = 0; j < w; ++j) {
-      const T gv = g[at(d) + j];
-      T& acc = s[size_t(j)];
-      acc = log ? acc + gv : (simd ? std::fma(gv, y[at(d) + j], acc) : acc + gv * y[at(d) + j]);
+  for (int64_t d = 0; d < D; ++d) {
+    const T* gd = g + at(d);
+    if (simd && !log) {
+      fused(gd, y + at(d), T(0), s.data(), s.data(), w);
+      continue;
     }
+    for (int64_t j = 0; j < w; ++j)
+      s[size_t(j)] = log ? s[size_t(j)] + gd[j] : s[size_t(j)] + gd[j] * y[at(d) + j];
+  }
   std::vector<T> e(static_cast<size_t>(w));
   for (int64_t d = 0; d < D; ++d) {
-    if (log) vexp(y + at(d), e.data(), w, simd && vec);
-    for (int64_t j = 0; j < w; ++j) {
-      const T gv = g[at(d) + j], yv = y[at(d) + j], sv = s[size_t(j)];
-      T r;
-      if (log)
-        r = simd ? std::fma(-e[size_t(j)], sv, gv) : gv - e[size_t(j)] * sv;
-      else
-        r = yv * (gv - sv);
-      gin[at(d) + j] = r;
+    const T *gd = g + at(d), *yd = y + at(d);
+    T* out = gin + at(d);
+    if (!log) {
+      for (int64_t j = 0; j < w; ++j)
+        out[j] = yd[j] * (gd[j] - s[size_t(j)]);
+      continue;
+    }
+    vexp(yd, e.data(), w, simd && vec);
+    if (simd) {
+      for (int64_t j = 0; j < w; ++j)
+        e[size_t(j)] = -e[size_t(j)];
+      fused(e.data(), s.data(), T(0), gd, out, w);
+    } else {
+      for (int64_t j = 0; j < w; ++j)
+        out[j] = gd[j] - e[size_t(j)] * s[size_t(j)];
     }
   }
 }

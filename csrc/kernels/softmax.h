@@ -35,6 +35,10 @@ void exp_f32_avx2(const float* x, float* y, int64_t n);
 void log_f32_avx2(const float* x, float* y, int64_t n);
 void exp_f64_avx2(const double* x, double* y, int64_t n);
 void log_f64_avx2(const double* x, double* y, int64_t n);
+// out = a * (b ? b[i] : bs) + c, rounded once (PyTorch's fused multiply-adds on the AVX2 path).
+void fma_f32_avx2(const float* a, const float* b, float bs, const float* c, float* out, int64_t n);
+void fma_f64_avx2(const double* a, const double* b, double bs, const double* c, double* out,
+                  int64_t n);
 }  // namespace detail
 
 }  // namespace tg::smx

@@ -1,5 +1,7 @@
 // SLEEF's exp and log as PyTorch's Vectorized<float>/<double> evaluate them, over arrays, for
 // the softmax kernels (softmax.h). logf follows SLEEF's logf8_u10 operation for operation.
+#include <cmath>
+
 #include "kernels/pmath_avx2.h"
 #include "kernels/pmath_f64.h"
 #include "kernels/softmax.h"
@@ -159,6 +161,27 @@ void log_f64_avx2(const double* x, double* y, int64_t n) {
     for (int64_t k = i; k < n; ++k)
       y[k] = buf[k - i];
   }
+}
+
+void fma_f32_avx2(const float* a, const float* b, float bs, const float* c, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 bv = b ? _mm256_loadu_ps(b + i) : _mm256_set1_ps(bs);
+    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(_mm256_loadu_ps(a + i), bv, _mm256_loadu_ps(c + i)));
+  }
+  for (; i < n; ++i)
+    out[i] = std::fma(a[i], b ? b[i] : bs, c[i]);
+}
+
+void fma_f64_avx2(const double* a, const double* b, double bs, const double* c, double* out,
+                  int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const __m256d bv = b ? _mm256_loadu_pd(b + i) : _mm256_set1_pd(bs);
+    _mm256_storeu_pd(out + i, _mm256_fmadd_pd(_mm256_loadu_pd(a + i), bv, _mm256_loadu_pd(c + i)));
+  }
+  for (; i < n; ++i)
+    out[i] = std::fma(a[i], b ? b[i] : bs, c[i]);
 }
 
 }  // namespace tg::smx::detail
