@@ -4,8 +4,8 @@ backends and without PyTorch: the SIMD path against its AVX2 kernels, the portab
 (TAPEGRAD_NO_SIMD=1) against its `default` ones."""
 
 import hashlib
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +14,12 @@ import tapegrad as tg
 from tapegrad._fma import simd
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "parity"))
-import cases_nnloss  # noqa: E402
+# by path: tests/cases_nnloss.py (the op cases) has the same module name
+_spec = importlib.util.spec_from_file_location(
+    "parity_cases_nnloss", HERE / "parity" / "cases_nnloss.py"
+)
+cases_nnloss = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cases_nnloss)
 
 GOLDEN = json.loads((HERE / "golden" / "nnloss.json").read_text())
 CASES = dict(cases_nnloss.cases())
