@@ -95,6 +95,32 @@ def _embedding(num, dim, idx_shape, dt, pad, seed):
     return fn
 
 
+def _unbatched(c, dt, seed, probs):
+    def fn(T):
+        x = T.tensor(_data((c,), dt, seed), requires_grad=True)
+        if probs:
+            p = np.random.default_rng(seed + 1).random(c)
+            t = T.tensor((p / p.sum()).astype(DTYPES[dt]))
+        else:
+            t = T.tensor(np.int64(seed % c))
+        loss = T.nn.functional.cross_entropy(x, t)
+        loss.backward()
+        return [loss, x.grad]
+
+    return fn
+
+
+def _embedding_i32(dt, seed):
+    def fn(T):
+        w = T.tensor(_data((9, 5), dt, seed), requires_grad=True)
+        idx = T.tensor(np.random.default_rng(seed).integers(-9, 9, (4, 6)).astype(np.int32) % 9)
+        y = T.nn.functional.embedding(idx, w, padding_idx=-2)
+        y.backward(T.tensor(_data((4, 6, 5), dt, seed + 1, 1.0)))
+        return [y, w.grad]
+
+    return fn
+
+
 def _init(name, shape, dt, seed, **kw):
     def fn(T):
         T.manual_seed(seed)
@@ -170,5 +196,13 @@ def cases():
             for name, kw in INITS:
                 seed += 1
                 yield f"nnloss/init/{name}/{dt}/{tag}/{len(kw)}", _init(name, shape, dt, seed, **kw)
+    for dt in DTYPES:
+        for c in (1, 5, 33):
+            for probs in (False, True):
+                seed += 1
+                yield f"nnloss/cross_entropy/unbatched/{dt}/c={c}/probs={int(probs)}", _unbatched(
+                    c, dt, seed, probs)  # fmt: skip
+        seed += 1
+        yield f"nnloss/embedding/i32/{dt}", _embedding_i32(dt, seed)
     for n, c in ((1, 1), (7, 3), (100, 10)):
         yield f"nnloss/one_hot/n={n}", _one_hot(n, c, n)
