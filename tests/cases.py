@@ -3,8 +3,15 @@ by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
+import cases_nnloss
 import cases_reduce
 import cases_shape
 
-CASES = cases_elementwise.CASES + cases_shape.CASES + cases_ewise.CASES + cases_reduce.CASES
+CASES = (
+    cases_elementwise.CASES
+    + cases_shape.CASES
+    + cases_ewise.CASES
+    + cases_reduce.CASES
+    + cases_nnloss.CASES
+)
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -155,6 +155,9 @@ FD = {
         ]
         for op in ("var", "std_dev")
     },
+    # nnloss
+    "softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 1})],
+    "log_softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 0})],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -245,6 +248,13 @@ CONST = {
         (((4, 3), (3,)), lambda rng: {1: _idx([[0], [2]])}),  # a broadcast value
     ],
     "remainder_scalar": [(((2, 3),), lambda rng: {1: np.array(2.5)})],
+    # nnloss: the target / indices fixed (the weight is a fixed input too)
+    "nll_loss": [
+        (((4, 3),), lambda rng: {1: _idx([0, 2, 2, 1]), 2: None}),
+        (((4, 3),), lambda rng: {1: _idx([0, 2, 2, 1]), 2: np.array([0.5, 2.0, 1.0])}),
+    ],
+    "nll_loss2d": [(((2, 3, 2, 2),), lambda rng: {1: _idx([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])})],
+    "embedding": [(((5, 3),), lambda rng: {1: _idx([[0, 4], [4, 2]])})],
 }
 # Comparisons and logic: bool results, no gradient at all.
 NO_GRAD = {n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-"}

@@ -14,6 +14,7 @@ namespace tg::pmath {
 // Only where cpu::simd() holds (pmath_f64_avx2.cpp is compiled for AVX2 + FMA). In place, n a
 // multiple of 4:
 void sigmoid_f64(double* y, int64_t n);  // y = 1 / (exp(0 - y) + 1)
+void exp_f64(double* y, int64_t n);      // y = exp(y)
 // y = y ** s, or s ** y when reversed (within 1 ulp, C99's special cases)
 void pow_f64(double* y, double s, bool reversed, int64_t n);
 #endif

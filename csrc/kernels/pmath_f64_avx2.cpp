@@ -249,6 +249,11 @@ void sigmoid_f64(double* y, int64_t n) {
   }
 }
 
+void exp_f64(double* y, int64_t n) {
+  for (int64_t i = 0; i + 4 <= n; i += 4)
+    _mm256_storeu_pd(y + i, exp(_mm256_loadu_pd(y + i)));
+}
+
 void pow_f64(double* y, double s, bool reversed, int64_t n) {
   const D k = c(s);
   for (int64_t i = 0; i + 4 <= n; i += 4) {

@@ -108,6 +108,16 @@ TensorPtr var(const TensorPtr& a, const std::optional<Shape>& dims, double corre
               bool keepdim);
 TensorPtr std_dev(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
                   bool keepdim);
+// nnloss (ops/nnloss.cpp). dim in range (0 for a 0-dim tensor); target int64 of the input's
+// shape without its class dim; ignore_index: a target that adds nothing.
+TensorPtr softmax(const TensorPtr& a, int64_t dim);
+TensorPtr log_softmax(const TensorPtr& a, int64_t dim);
+TensorPtr nll_loss(const TensorPtr& x, const TensorPtr& target, const std::optional<TensorPtr>& w,
+                   Reduction r, int64_t ignore_index);
+TensorPtr nll_loss2d(const TensorPtr& x, const TensorPtr& target, const std::optional<TensorPtr>& w,
+                     Reduction r, int64_t ignore_index);
+// weight (num, dim) rows picked by int64/int32 indices; padding_idx (or -1) gets no gradient.
+TensorPtr embedding(const TensorPtr& weight, const TensorPtr& indices, int64_t padding_idx);
 }  // namespace op
 
 // ---- helpers shared by ops

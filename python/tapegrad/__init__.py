@@ -86,6 +86,7 @@ from ._ops_ewise import (  # noqa: A004 - PyTorch's names
     minimum,
     square,
 )
+from ._ops_nnloss import log_softmax, softmax  # noqa: E402
 from ._random import (
     Generator,
     get_rng_state,

@@ -123,6 +123,12 @@ OPS = (
     ("logsumexp",   "LogsumexpBackward0", "custom", "in0",           None),
     ("var",         "VarBackward0",       "custom", "in0",           None),
     ("std_dev",     "StdBackward0",       "custom", "in0",           None),
+    # ---- nnloss ----
+    ("softmax",     "SoftmaxBackward0",   "custom", "out",           None),
+    ("log_softmax", "LogSoftmaxBackward0", "custom", "out",          None),
+    ("nll_loss",    "NllLossBackward0",   "custom", "in1",           None),
+    ("nll_loss2d",  "NllLoss2DBackward0", "custom", "in1",           None),
+    ("embedding",   "EmbeddingBackward0", "custom", "in1",           None),
 )
 # fmt: on
 

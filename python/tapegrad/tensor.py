@@ -14,6 +14,7 @@ from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
+from ._ops_nnloss import _NnLossMethods
 from ._ops_reduce import _Reductions
 
 # Also names of this module (other modules import them from here).
@@ -31,7 +32,16 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_DataMethods, _DivMod, _Logic, _Views, _Conversions, _Reductions, _EwiseMethods):
+class Tensor(
+    _DataMethods,
+    _DivMod,
+    _Logic,
+    _Views,
+    _Conversions,
+    _Reductions,
+    _EwiseMethods,
+    _NnLossMethods,
+):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()

@@ -1,24 +1,36 @@
 """tapegrad.nn: modules, parameters and losses with PyTorch's API."""
 
-from . import functional
+from . import functional, init
 from .modules import (
     ELU,
     GELU,
+    CrossEntropyLoss,
     Dropout,
+    Embedding,
+    Flatten,
     Hardtanh,
+    Identity,
     L1Loss,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     Module,
+    ModuleDict,
+    ModuleList,
     MSELoss,
+    NLLLoss,
     Parameter,
+    ParameterDict,
+    ParameterList,
     ReLU,
     ReLU6,
     Sequential,
     Sigmoid,
     SiLU,
+    Softmax,
     Softplus,
     Tanh,
+    Unflatten,
 )
 
 __all__ = [
@@ -40,4 +52,17 @@ __all__ = [
     "Softplus",
     "Hardtanh",
     "ReLU6",
+    "init",
+    "ModuleList",
+    "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Unflatten",
+    "Identity",
+    "Embedding",
+    "CrossEntropyLoss",
+    "NLLLoss",
 ]

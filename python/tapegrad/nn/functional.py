@@ -140,3 +140,9 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 from ._functional_ewise import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus  # noqa: E402
 
 __all__ += ["leaky_relu", "elu", "gelu", "silu", "softplus", "hardtanh", "relu6"]
+
+# The softmax family, nll_loss, cross_entropy, one_hot and embedding (_functional_nnloss.py).
+from ._functional_nnloss import *  # noqa: E402, F403
+from ._functional_nnloss import __all__ as _nnloss_all  # noqa: E402
+
+__all__ = __all__ + _nnloss_all

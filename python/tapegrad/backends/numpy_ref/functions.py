@@ -277,7 +277,8 @@ def sub_scalar(a, s):
     return out
 
 
-# The ewise ops (ewise.py).
+# The nnloss ops (nnloss.py), the ewise ops (ewise.py).
+from . import nnloss as _nnloss  # noqa: E402
 from .ewise import (  # noqa: E402, F401
     clamp,
     elu,
@@ -306,3 +307,7 @@ from .reduce_select import (  # noqa: E402, F401
     std_dev,
     var,
 )
+
+for _name in ("softmax", "log_softmax", "nll_loss", "nll_loss2d", "embedding"):
+    globals()[_name] = getattr(_nnloss, _name)
+del _name

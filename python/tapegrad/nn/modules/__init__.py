@@ -5,8 +5,19 @@ layers.py the layers.
 """
 
 from .activation_ewise import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList  # noqa: E402
 from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module
+from .nnloss import (  # noqa: E402
+    CrossEntropyLoss,
+    Embedding,
+    Flatten,
+    Identity,
+    LogSoftmax,
+    NLLLoss,
+    Softmax,
+    Unflatten,
+)
 from .parameter import Parameter
 
 __all__ = [
@@ -27,4 +38,16 @@ __all__ = [
     "Softplus",
     "Hardtanh",
     "ReLU6",
+    "ModuleList",
+    "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
+    "Softmax",
+    "LogSoftmax",
+    "Flatten",
+    "Unflatten",
+    "Identity",
+    "Embedding",
+    "CrossEntropyLoss",
+    "NLLLoss",
 ]
