@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "ops/oplist.h"
@@ -73,7 +74,18 @@ TensorPtr where(const TensorPtr& cond, const TensorOrScalar& a, const TensorOrSc
 // idx: int64, shape B + (k,), entries in range (the Python front end checks them).
 TensorPtr index(const TensorPtr& a, const TensorPtr& idx);
 TensorPtr index_put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate);
+// ops/shape.cpp. cat: ts of one dtype, shapes checked, dim in range (of the result for stack).
+TensorPtr cat(const std::vector<TensorPtr>& ts, int64_t dim, bool stack);
+// idx: the full coordinates in a (int64, shape B + (a.dim(),)) of each element of the result.
+TensorPtr repeat(const TensorPtr& a, const TensorPtr& idx, const Shape& repeats);
+TensorPtr take(const TensorPtr& a, const TensorPtr& idx, int64_t kind);  // kind: a TakeKind
+// a copy of a with v (shape B, or a 0-dim value) written or added at idx (as take's).
+TensorPtr put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate,
+              bool value);
 }  // namespace op
+
+// Which public op a take stands for (its grad_fn name and backward).
+enum class TakeKind : int { gather = 0, flip = 1, roll = 2, index_select = 3, masked_select = 4 };
 
 // ---- helpers shared by ops
 Shape broadcast_shapes(const Shape& a, const Shape& b);

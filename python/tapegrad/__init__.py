@@ -54,6 +54,28 @@ from ._functions import (
     where,
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+
+# cat/stack, repeat/tile, flip/roll, gather/scatter, index_select/masked_select, the matmul family
+from ._ops_shape import (  # noqa: E402, F401
+    cat,
+    concat,
+    concatenate,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    hstack,
+    index_select,
+    masked_select,
+    roll,
+    row_stack,
+    scatter,
+    scatter_add,
+    stack,
+    tile,
+    vstack,
+)
+from ._ops_shape_mm import addmm, bmm, dot, ger, mm, mv, outer  # noqa: E402, F401
 from ._random import (
     Generator,
     get_rng_state,
@@ -135,11 +157,6 @@ def mean(input, dim=None, keepdim=False):
 
 def matmul(a, b):
     _need_tensor("matmul", a)
-    return a @ b
-
-
-def mm(a, b):
-    _need_tensor("mm", a)
     return a @ b
 
 

@@ -80,6 +80,11 @@ OPS = (
     ("where",       "WhereBackward0",     "custom", "",              None),
     ("index",       "IndexBackward0",     "custom", "",              None),
     ("index_put",   "IndexPutBackward0",  "custom", "",              None),
+    # ---- shape ----
+    ("cat",         "CatBackward0",       "custom", "",              None),
+    ("repeat",      "RepeatBackward0",    "custom", "",              None),
+    ("take",        "GatherBackward0",    "custom", "",              None),
+    ("put",         "ScatterBackward0",   "custom", "",              None),
 )
 # fmt: on
 

@@ -10,6 +10,8 @@ import numpy as np
 
 from . import _oplist
 from ._dtype import dtype, dtype_arg, float16, float32
+from ._ops_shape import _ShapeOps
+from ._ops_shape_mm import _ShapeMM
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -27,7 +29,7 @@ from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
 
-class Tensor(_Logic, _Views, _Conversions):
+class Tensor(_Logic, _Views, _Conversions, _ShapeOps, _ShapeMM):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
     __slots__ = ()

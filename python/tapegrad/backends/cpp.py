@@ -36,6 +36,7 @@ iop = _core.iop
 fill_ = _core.fill_
 copy_ = _core.copy_
 index_put_ = _core.index_put_
+put_ = _core.put_
 masked_fill = _core.masked_fill
 _dtype._listeners.append(lambda d: _core.set_default_dtype(d.code))
 _core.set_default_dtype(_dtype.get_default_dtype().code)

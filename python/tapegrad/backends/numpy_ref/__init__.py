@@ -50,6 +50,7 @@ from . import (  # noqa: F401
     kernels_linalg,
     kernels_reduce,
     kernels_shape,
+    kernels_shapeops,
     views,  # noqa: F401
 )
 from .functions import (  # noqa: F401
@@ -63,6 +64,7 @@ from .functions import (  # noqa: F401
     iop,
     item,
     masked_fill,
+    put_,
     set_num_threads,
     to_numpy,
 )

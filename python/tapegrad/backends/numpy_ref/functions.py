@@ -9,7 +9,7 @@ from tapegrad import _oplist
 
 from . import arith, views
 from .arith import _refuse_huge, cast, l1_loss, linear, matmul, mse_loss  # noqa: F401
-from .inplace import copy_, fill_, index_put_, iop  # noqa: F401
+from .inplace import copy_, fill_, index_put_, iop, put_  # noqa: F401
 from .tape import _run  # noqa: F401
 from .tensor import _DTYPES, GRAD_DTYPE, _alias, _check, _new, contiguous_strides, strided
 from .views import view_op
@@ -246,3 +246,6 @@ del _name
 index = _indexing.index
 index_put = _indexing.index_put
 masked_fill = _logic.masked_fill
+
+# cat, repeat, take and put (shapeops.py).
+from .shapeops import cat, put, repeat, take  # noqa: E402, F401
