@@ -70,10 +70,16 @@ void view_of_base(TensorImpl& v) {
 
 }  // namespace
 
-TensorPtr scatter_back(const Node& n, const TensorPtr& g) {
+TensorPtr scatter_back(const Node& n, const TensorPtr& g, bool overlapping) {
   auto out = zeros(n.in_shape[0], g->dt);
   TensorPtr at = at_view_places(*out, n, g->shape);
-  launch({g.get(), at.get()}, [g = g.get(), at = at.get()] { add_into(*at, *g); });
+  // Places seen once take g's values as they are (a -0.0 stays -0.0, as PyTorch's copy).
+  launch({g.get(), at.get()}, [g = g.get(), at = at.get(), overlapping] {
+    if (overlapping)
+      add_into(*at, *g);
+    else
+      convert_into(*g, *at);
+  });
   return out;
 }
 

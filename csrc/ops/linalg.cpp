@@ -212,8 +212,21 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
            [src = src.get(), res = res.get()] { convert_into(*src, *res); });
     return res;
   };
-  if (n.in_requires[0]) gin[0] = grad_for(0, n.unpack(1));
-  if (n.in_requires[1]) gin[1] = grad_for(1, n.unpack(0));
+  // PyTorch's dot and mv: dot's gradients are grad * other, mv's matrix gradient grad.ger(vec),
+  // products with nothing to sum (a -0.0 stays -0.0).
+  const int ra = n.in_shape[0].n, rb = n.in_shape[1].n;
+  const bool outer_a = rb == 1 && ra <= 2;
+  if (n.in_requires[0]) {
+    if (outer_a) {
+      const TensorPtr ga = ra == 1 ? g : op::reshape(g, Shape{p.M, 1});
+      gin[0] = binary(Binary::mul, ga, n.unpack(1));
+    } else {
+      gin[0] = grad_for(0, n.unpack(1));
+    }
+  }
+  if (n.in_requires[1]) {
+    gin[1] = ra == 1 && rb == 1 ? binary(Binary::mul, g, n.unpack(0)) : grad_for(1, n.unpack(0));
+  }
 }
 
 // ---------------------------------------------------------------- linear: x @ w.T + b

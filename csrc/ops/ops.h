@@ -84,8 +84,17 @@ TensorPtr put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool
               bool value);
 }  // namespace op
 
-// Which public op a take stands for (its grad_fn name and backward).
-enum class TakeKind : int { gather = 0, flip = 1, roll = 2, index_select = 3, masked_select = 4 };
+// Which public op a take stands for (its grad_fn name and backward). index_select's gradient
+// adds float16 in float and rounds once, as PyTorch's index_add for dim 0 or the last dim of a
+// tensor of two dims or more; index_select_stepwise rounds after each addition (its other cases).
+enum class TakeKind : int {
+  gather = 0,
+  flip = 1,
+  roll = 2,
+  index_select = 3,
+  masked_select = 4,
+  index_select_stepwise = 5
+};
 
 // ---- helpers shared by ops
 Shape broadcast_shapes(const Shape& a, const Shape& b);

@@ -50,8 +50,9 @@ std::string cat_name(const Node& n) {
   return n.i1 ? "StackBackward0" : n.op->grad_name;
 }
 std::string take_name(const Node& n) {
-  static const char* const names[] = {"GatherBackward0", "FlipBackward0", "RollBackward0",
-                                      "IndexSelectBackward0", "MaskedSelectBackward0"};
+  static const char* const names[] = {"GatherBackward0",       "FlipBackward0",
+                                      "RollBackward0",         "IndexSelectBackward0",
+                                      "MaskedSelectBackward0", "IndexSelectBackward0"};
   return names[n.i1];
 }
 // scatter with a src tensor, with a value, scatter_add.

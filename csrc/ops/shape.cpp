@@ -179,30 +179,39 @@ TensorPtr op::take(const TensorPtr& a, const TensorPtr& idx0, int64_t kind) {
   return out;
 }
 
+namespace {
+// `base` (converted to float32 for float16: PyTorch's scatter_add and index_add of a tensor of
+// two or more dims add in float and round once) with v written or added at idx, in index order.
+TensorPtr put_into(const TensorImpl& base, const TensorPtr& idx, const TensorPtr& v,
+                   bool accumulate, bool in_float) {
+  const bool wide = accumulate && in_float && base.dt == DType::f16;
+  TensorPtr out = wide ? convert(base, DType::f32) : copy_of(base);
+  TensorPtr vv = wide ? convert(*v, DType::f32) : v;
+  launch({out.get(), idx.get(), vv.get()},
+         [out = out.get(), idx = idx.get(), vv = vv.get(), accumulate] {
+           typed_index_put(*out, *idx, *vv, accumulate);
+         });
+  return wide ? convert(*out, DType::f16) : out;
+}
+}  // namespace
+
 // Where every place is taken at most once (flip, roll, masked_select) PyTorch copies the
-// gradient back (a -0.0 stays -0.0); elsewhere it adds into zeros in index order.
+// gradient back (a -0.0 stays -0.0); elsewhere it adds into zeros in index order: gather's as
+// scatter_add, index_select's as index_add (TakeKind says where float16 rounds).
 void Op_take::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  const bool unique = n.i1 == int(TakeKind::flip) || n.i1 == int(TakeKind::roll) ||
-                      n.i1 == int(TakeKind::masked_select);
-  TensorPtr idx = n.unpack(1);
-  auto r = zeros(n.in_shape[0], g->dt);
-  TensorPtr gd = dense(g);
-  launch({r.get(), idx.get(), gd.get()}, [r = r.get(), idx = idx.get(), gd = gd.get(), unique] {
-    typed_index_put(*r, *idx, *gd, !unique);
-  });
-  gin[0] = r;
+  const auto kind = TakeKind(n.i1);
+  const bool unique =
+      kind == TakeKind::flip || kind == TakeKind::roll || kind == TakeKind::masked_select;
+  const bool in_float = kind != TakeKind::index_select_stepwise;
+  gin[0] = put_into(*zeros(n.in_shape[0], g->dt), n.unpack(1), dense(g), !unique, in_float);
 }
 
 TensorPtr op::put(const TensorPtr& a, const TensorPtr& idx0, const TensorPtr& v0, bool accumulate,
                   bool value) {
   check_coords(*a, *idx0);
   TensorPtr idx = dense(idx0);
-  TensorPtr v = to_dtype(v0, a->dt);
-  TensorPtr out = copy_of(*a);
-  launch({out.get(), idx.get(), v.get()},
-         [out = out.get(), idx = idx.get(), v = v.get(), accumulate] {
-           typed_index_put(*out, *idx, *v, accumulate);
-         });
+  TensorPtr v = dense(to_dtype(v0, a->dt));
+  TensorPtr out = put_into(*a, idx, v, accumulate, true);
   if (Node* n = record(OpCode::put, out, {a.get(), v.get()})) {
     n->save(2, *idx);
     n->i1 = accumulate;

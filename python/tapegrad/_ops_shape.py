@@ -15,7 +15,7 @@ from ._dtype import int32, int64, promote_types
 from ._tensor_args import _MIX, _norm_dim
 
 # take's kinds (the C++ TakeKind, kernels_shapeops.TAKE_NAMES)
-GATHER, FLIP, ROLL, INDEX_SELECT, MASKED_SELECT = range(5)
+GATHER, FLIP, ROLL, INDEX_SELECT, MASKED_SELECT, INDEX_SELECT_STEPWISE = range(6)
 
 
 def _tensor_cls():
@@ -366,7 +366,10 @@ def index_select(t, dim, index):
     out_shape = shape[:d] + (idx.size,) + shape[d + 1 :]
     grid = _grid(out_shape)
     grid[..., d] = idx.reshape((-1,) + (1,) * (len(shape) - d - 1))
-    out = t._be.take(_as_1d(t), _coords(t._be, grid), INDEX_SELECT)
+    # PyTorch's index_add (the gradient) adds float16 in float along the first or last dim of a
+    # tensor of two dims or more, else rounding each addition
+    kind = INDEX_SELECT if t.ndim > 1 and d in (0, t.ndim - 1) else INDEX_SELECT_STEPWISE
+    out = t._be.take(_as_1d(t), _coords(t._be, grid), kind)
     return out.reshape(()) if t.ndim == 0 and index.ndim == 0 else out
 
 

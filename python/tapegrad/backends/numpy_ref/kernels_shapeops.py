@@ -11,8 +11,10 @@ from .cascade import cascade_sum
 from .kernels_index import Index, IndexPut
 from .registry import kernel
 
+# kind 5: index_select whose float16 gradient rounds after each addition (PyTorch's index_add
+# along a middle dim, or of a 1-D tensor); kind 3 adds in float32 and rounds once
 TAKE_NAMES = ("GatherBackward0", "FlipBackward0", "RollBackward0", "IndexSelectBackward0",
-              "MaskedSelectBackward0")  # fmt: skip
+              "MaskedSelectBackward0", "IndexSelectBackward0")  # fmt: skip
 _UNIQUE = (1, 2, 4)  # flip, roll, masked_select: every place of `a` is taken at most once
 
 
@@ -62,22 +64,40 @@ class Repeat:
         return g.reshape(shape), None
 
 
+def _put(ctx, a, idx, vals, accumulate, in_float):
+    """a copy of a with vals written or added (in order) at the coordinates idx. float16 adds
+    one rounding at a time, or with `in_float` in float32 rounding once (PyTorch's scatter_add
+    and index_add of 2-D or more)."""
+    out = a.astype(np.float32 if ctx.f16 and in_float else a.dtype, copy=True)
+    pos = tuple(idx[..., j] for j in range(idx.shape[-1]))
+    vals = np.broadcast_to(vals, idx.shape[:-1])
+    if not accumulate:
+        out[pos] = vals  # a repeated place: the last write wins, as np's fancy assignment
+    elif ctx.f16 and not in_float:
+        work = out.astype(np.float16)
+        np.add.at(work, pos, vals.astype(np.float16))
+        out = work
+    else:
+        np.add.at(out, pos, vals.astype(out.dtype, copy=False))
+    return ctx.round(out.astype(a.dtype, copy=False))
+
+
 @kernel("take", lambda shapes, attrs: TAKE_NAMES[attrs.get("kind", 0)])
 class Take:
     """a at the coordinates idx; attribute kind (which public op, 0..4 as TAKE_NAMES). Backward:
-    the gradient copied back where each place is taken once, else added into zeros in order."""
+    the gradient copied back where each place is taken once, else added into zeros in order
+    (gather: as scatter_add; index_select: as index_add)."""
 
     def forward(ctx, a, idx, kind=0):
         ctx.kind = kind
         return Index.forward(ctx, a, idx)
 
     def backward(ctx, g):
-        if ctx.kind not in _UNIQUE:
-            return Index.backward(ctx, g)
         (idx,) = ctx.saved
-        out = np.zeros(ctx.in_shape, g.dtype)
-        out[tuple(idx[..., j] for j in range(idx.shape[-1]))] = g
-        return out, None
+        unique = ctx.kind in _UNIQUE
+        in_float = ctx.kind != 5
+        zeros = np.zeros(ctx.in_shape, g.dtype)
+        return _put(ctx, zeros, idx, g, not unique, in_float), None
 
 
 def _put_name(shapes, attrs):
@@ -92,7 +112,8 @@ class Put:
     the coordinates idx."""
 
     def forward(ctx, a, idx, v, accumulate=False, value=False):
-        return IndexPut.forward(ctx, a, idx, v, accumulate)
+        IndexPut.forward(ctx, a, idx, v, accumulate)  # what its backward needs
+        return _put(ctx, a, idx, v, accumulate, True)
 
     def backward(ctx, g):
         return IndexPut.backward(ctx, g)
