@@ -109,12 +109,27 @@ def test_accumulating_ops_agree_across_backends(dt):
                 _same(g_cpp, g_np)
 
 
-def test_gather_gradient_adds_repeats_in_order(backend):
-    x = _t(np.zeros(3, np.float16), backend, True)
+def test_float16_gradients_add_where_pytorch_adds(backend):
+    """PyTorch 2.13: gather's gradient (scatter_add) adds float16 in float and rounds once;
+    index_select's (index_add) does so along the first or last dim of a 2-D or more tensor,
+    else rounds after each addition."""
+    g = np.array([2048, 1, 1, 1], np.float16)  # 2048 + 1 rounds back to 2048 in float16
     i = _t(np.array([0, 0, 0, 0]), backend)
-    g = np.array([2048, 1, 1, 1], np.float16)  # float16 adds one at a time: 2048 + 1 rounds
+    x = _t(np.zeros(3, np.float16), backend, True)
     x.gather(0, i).backward(_t(g, backend))
+    _same(x.grad, np.array([2052, 0, 0], np.float16))
+    x = _t(np.zeros(3, np.float16), backend, True)
+    x.index_select(0, i).backward(_t(g, backend))
     _same(x.grad, np.array([2048, 0, 0], np.float16))
+    for shape, dim, want in [((1, 2), 0, 2052), ((2, 1), 1, 2052), ((2, 1, 2), 1, 2048)]:
+        x = _t(np.zeros(shape, np.float16), backend, True)
+        y = x.index_select(dim, i)
+        gshape = [1] * len(shape)
+        gshape[dim] = 4
+        y.backward(_t(np.broadcast_to(g.reshape(gshape), y.shape).copy(), backend))
+        _same(x.grad, np.full(shape, want, np.float16))
+    z = _t(np.zeros(1, np.float16), backend)
+    _same(z.scatter_add(0, i, _t(g, backend)), np.array([2052], np.float16))
 
 
 def test_repeat_gradient_sums_like_pytorch(backend):

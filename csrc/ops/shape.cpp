@@ -210,7 +210,7 @@ TensorPtr op::put(const TensorPtr& a, const TensorPtr& idx0, const TensorPtr& v0
                   bool value) {
   check_coords(*a, *idx0);
   TensorPtr idx = dense(idx0);
-  TensorPtr v = dense(to_dtype(v0, a->dt));
+  TensorPtr v = to_dtype(v0, a->dt);  // strided is fine; a dense copy would drop its history
   TensorPtr out = put_into(*a, idx, v, accumulate, true);
   if (Node* n = record(OpCode::put, out, {a.get(), v.get()})) {
     n->save(2, *idx);

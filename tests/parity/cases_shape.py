@@ -180,6 +180,18 @@ def _inplace_cases(dt):
 
     yield f"shape/scatter_/{dt}", fn
 
+    def bigger_src(T, op):
+        # src larger than index: only its leading part is read (PyTorch's backward refuses a
+        # gradient for such a src, so it takes none here)
+        x = T.tensor(_data((7, 33), dt, 1), requires_grad=True)
+        s = T.tensor(_data((9, 40), dt, 2))
+        y = getattr(x, op)(1, T.tensor(_index((7, 20), 33, 3)), s)
+        (y * T.tensor(_weight((7, 33), dt, 4))).sum().backward()
+        return [y.detach(), x.grad]
+
+    for op in ("scatter", "scatter_add"):
+        yield f"shape/{op}/{dt}/src-larger", lambda T, op=op: bigger_src(T, op)
+
 
 MM = [((7, 33), (33, 16)), ((1, 1), (1, 7)), ((100, 16), (16, 33))]
 
