@@ -28,11 +28,17 @@ def _coords(be, arr):
     return be.from_numpy(np.ascontiguousarray(arr, dtype=np.int64), False)
 
 
-def _grid(shape):
-    """The coordinates of every element of `shape`: int64, shape + (len(shape),)."""
+def _grid(shape, axes=None):
+    """The coordinates of every element of `shape`: int64, shape + (len(shape),). axes: per dim,
+    the 1-D coordinates along it (default: arange)."""
     if not shape:
         return np.zeros((1,), np.int64)
-    return np.stack(np.indices(shape, dtype=np.int64), axis=-1)
+    nd = len(shape)
+    out = np.empty(tuple(shape) + (nd,), np.int64)
+    for d, n in enumerate(shape):  # broadcast writes: cheaper than np.indices and a stack
+        ax = np.arange(n, dtype=np.int64) if axes is None else axes[d]
+        out[..., d] = ax.reshape((n,) + (1,) * (nd - d - 1))
+    return out
 
 
 def _as_1d(t):
@@ -178,11 +184,13 @@ def repeat(t, *sizes):
     bad = [s for s in out if s < 0]
     if bad:
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad[0]}: {list(out)}")
-    src = _as_1d(t)
-    grid = _grid(out)[..., len(reps) - t.ndim :] if t.ndim else np.zeros(out + (1,), np.int64)
-    if t.ndim:
-        grid = grid % np.maximum(np.asarray(shape, np.int64), 1)
-    return t._be.repeat(src, _coords(t._be, grid), reps)
+    if t.ndim == 0:
+        return t._be.repeat(t.reshape(1), _coords(t._be, np.zeros(out + (1,), np.int64)), reps)
+    lead = len(reps) - t.ndim
+    axes = [np.tile(np.arange(s, dtype=np.int64), r) for r, s in zip(reps[lead:], shape)]
+    grid = _grid(out[lead:], axes)
+    grid = np.broadcast_to(grid, out + (t.ndim,))
+    return t._be.repeat(t, _coords(t._be, grid), reps)
 
 
 def tile(t, dims):
@@ -200,10 +208,9 @@ def flip(t, dims):
             raise RuntimeError(f"dim {nd} appears multiple times in the list of dims")
         norm.append(nd)
     shape = tuple(t.shape)
-    grid = _grid(shape)
-    for d in norm:
-        grid[..., d] = shape[d] - 1 - grid[..., d]
-    return t._be.take(_as_1d(t), _coords(t._be, grid), FLIP)
+    axes = [np.arange(n, dtype=np.int64)[::-1] if d in norm else np.arange(n, dtype=np.int64)
+            for d, n in enumerate(shape)]  # fmt: skip
+    return t._be.take(_as_1d(t), _coords(t._be, _grid(shape, axes)), FLIP)
 
 
 def fliplr(t):
@@ -231,10 +238,11 @@ def roll(t, shifts, dims=None):
     src = t.flatten() if flat else _as_1d(t)
     dims = (0,) if flat else tuple(_norm_dim(d, t.ndim) for d in dims)
     shape = tuple(src.shape)
-    grid = _grid(shape)
+    axes = [np.arange(n, dtype=np.int64) for n in shape]
     for s, d in zip(shifts, dims):
         if shape[d]:
-            grid[..., d] = (grid[..., d] - s) % shape[d]
+            axes[d] = (axes[d] - s) % shape[d]
+    grid = _grid(shape, axes)
     out = t._be.take(src, _coords(t._be, grid), ROLL)
     return out.view(tuple(t.shape)) if flat else out
 
