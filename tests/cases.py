@@ -1,11 +1,12 @@
-"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py), checked
-by test_ops.py."""
+"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py,
+cases_nnloss.py, cases_shape_ops.py), checked by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
 import cases_nnloss
 import cases_reduce
 import cases_shape
+import cases_shape_ops
 
 CASES = (
     cases_elementwise.CASES
@@ -13,5 +14,6 @@ CASES = (
     + cases_ewise.CASES
     + cases_reduce.CASES
     + cases_nnloss.CASES
+    + cases_shape_ops.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -158,6 +158,11 @@ FD = {
     # nnloss
     "softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 1})],
     "log_softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 0})],
+    # shape
+    "cat": [
+        (((2, 3), (1, 3), (4, 3)), None, {"dim": 0, "stack": False}),
+        (((2, 3), (2, 3)), None, {"dim": 1, "stack": True}),
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -255,6 +260,26 @@ CONST = {
     ],
     "nll_loss2d": [(((2, 3, 2, 2),), lambda rng: {1: _idx([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])})],
     "embedding": [(((5, 3),), lambda rng: {1: _idx([[0, 4], [4, 2]])})],
+    # shape: full coordinates (repeated ones accumulate); a third item holds attributes
+    "take": [
+        (((3, 2),), lambda rng: {1: _idx([[0, 1], [2, 1], [0, 1], [1, 0]])}),
+        (((3, 2),), lambda rng: {1: _idx([[2, 1], [1, 0], [0, 1]])}, {"kind": 1}),
+    ],
+    "put": [
+        (
+            ((3, 2), (4,)),
+            lambda rng: {1: _idx([[0, 1], [2, 1], [0, 1], [1, 0]])},
+            {"accumulate": True},
+        ),
+        (((3, 2), (2,)), lambda rng: {1: _idx([[0, 1], [2, 0]])}),
+    ],
+    "repeat": [
+        (
+            ((2, 3),),
+            lambda rng: {1: np.indices((2, 4, 3)).transpose(1, 2, 3, 0)[..., 1:] % [2, 3]},
+            {"repeats": (2, 2, 1)},
+        ),
+    ],
 }
 # Comparisons and logic: bool results, no gradient at all.
 NO_GRAD = {n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-"}
@@ -263,14 +288,14 @@ NO_DERIVATIVE = {"floor_divide"}
 
 
 @pytest.mark.parametrize(
-    "op,shapes,make",
+    "op,shapes,make,attrs",
     [
-        pytest.param(op, sh, mk, id=f"{op}-{i}")
+        pytest.param(op, e[0], e[1], e[2] if len(e) > 2 else {}, id=f"{op}-{i}")
         for op, es in CONST.items()
-        for i, (sh, mk) in enumerate(es)
+        for i, e in enumerate(es)
     ],
 )
-def test_kernels_with_fixed_inputs_match_finite_differences(op, shapes, make, rng):
+def test_kernels_with_fixed_inputs_match_finite_differences(op, shapes, make, attrs, rng):
     fixed = make(rng)
     floats = [rng.standard_normal(s) for s in shapes]
     n = len(floats) + len(fixed)
@@ -285,10 +310,10 @@ def test_kernels_with_fixed_inputs_match_finite_differences(op, shapes, make, rn
         return args
 
     def forward(xs):
-        return KERNELS[op].forward(Ctx(np.float64), *full(xs))
+        return KERNELS[op].forward(Ctx(np.float64), *full(xs), **attrs)
 
     g = rng.standard_normal(np.shape(forward(floats)))
-    _, grads = vjp(op, tuple(full(floats)), g)
+    _, grads = vjp(op, tuple(full(floats)), g, **attrs)
     for i in fixed:
         assert grads[i] is None, f"{op}: a fixed input got a gradient"
     _check(forward, floats, g, [grads[i] for i in slots], op)

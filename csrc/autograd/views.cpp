@@ -72,32 +72,12 @@ void view_of_base(TensorImpl& v) {
 
 }  // namespace
 
-namespace {
-// Whether two elements of the geometry share a place (only as_strided can make such a view).
-bool overlapping(const Shape& sizes, const Shape& strides) {
-  int order[kMaxDims];
-  int k = 0;
-  for (int i = 0; i < sizes.n; ++i)
-    if (sizes.d[i] > 1) order[k++] = i;
-  std::sort(order, order + k, [&](int a, int b) { return strides.d[a] < strides.d[b]; });
-  int64_t span = 0;  // the largest offset the inner dims reach
-  for (int j = 0; j < k; ++j) {
-    const int d = order[j];
-    if (strides.d[d] <= span) return true;
-    span += (sizes.d[d] - 1) * strides.d[d];
-  }
-  return false;
-}
-}  // namespace
-
-TensorPtr scatter_back(const Node& n, const TensorPtr& g) {
+TensorPtr scatter_back(const Node& n, const TensorPtr& g, bool overlapping) {
   auto out = zeros(n.in_shape[0], g->dt);
   TensorPtr at = at_view_places(*out, n, g->shape);
-  // PyTorch's view backwards copy the gradient into place (a -0.0 stays -0.0); only places a
-  // view shares are summed.
-  const bool add = overlapping(g->shape, n.a2);
-  launch({g.get(), at.get()}, [g = g.get(), at = at.get(), add] {
-    if (add)
+  // Places seen once take g's values as they are (a -0.0 stays -0.0, as PyTorch's copy).
+  launch({g.get(), at.get()}, [g = g.get(), at = at.get(), overlapping] {
+    if (overlapping)
       add_into(*at, *g);
     else
       convert_into(*g, *at);

@@ -32,6 +32,7 @@ void rebase_view(TensorImpl& v, const TensorPtr& r);
 
 // The gradient of a view op: zeros of the input's shape (n.in_shape[0]), g added at the view's
 // places (sizes n.out_shape, strides n.a2, offset n.s, in the input's contiguous layout).
-TensorPtr scatter_back(const Node& n, const TensorPtr& g);
+// overlapping: the view may name a place more than once (as_strided), so g is added, else copied.
+TensorPtr scatter_back(const Node& n, const TensorPtr& g, bool overlapping = true);
 
 }  // namespace tg

@@ -144,21 +144,34 @@ void copy_into(const TensorPtr& a, const TensorPtr& src) {
   if (recording) take_history(*a, nullptr);
 }
 
-void index_put_(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate) {
+namespace {
+// a := make(a) for an op that writes some of a's places (index_put, put), with a's history.
+template <class F>
+void write_places(const TensorPtr& a, const TensorPtr& v, F make) {
   check_no_overlap(*a);
   refresh_view(*a);
   const bool recording = grad_enabled() && (a->requires_grad || v->requires_grad);
   if (!recording) {
-    overwrite(a, op::index_put(a, idx, v, accumulate));
+    overwrite(a, make(a));
     return;
   }
   check_recordable(*a);
   auto old = copy_of(*a);  // what the op reads, carrying a's history
   old->requires_grad = a->requires_grad;
   old->grad_fn = a->grad_fn;
-  TensorPtr r = op::index_put(old, idx, v, accumulate);
+  TensorPtr r = make(old);
   overwrite(a, r);
   take_history(*a, r);
+}
+}  // namespace
+
+void index_put_(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate) {
+  write_places(a, v, [&](const TensorPtr& x) { return op::index_put(x, idx, v, accumulate); });
+}
+
+void put_(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate,
+          bool value) {
+  write_places(a, v, [&](const TensorPtr& x) { return op::put(x, idx, v, accumulate, value); });
 }
 
 }  // namespace tg

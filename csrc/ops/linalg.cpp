@@ -168,6 +168,39 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   return out;
 }
 
+namespace {
+// u[i] * v[j] for 1-D u and v of one floating dtype, each product rounded once (PyTorch's ger).
+TensorPtr outer_product(const TensorPtr& u0, const TensorPtr& v0) {
+  TensorPtr u = dense(u0), v = dense(v0);
+  auto out = empty(Shape{u->numel, v->numel}, u->dt);
+  launch({u.get(), v.get(), out.get()}, [u = u.get(), v = v.get(), out = out.get()] {
+    visit(out->dt, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_same<T, half>::value || std::is_floating_point<T>::value) {
+        const T *pu = u->as<T>(), *pv = v->as<T>();
+        T* q = out->as<T>();
+        const int64_t m = u->numel, k = v->numel;
+        for (int64_t i = 0; i < m; ++i) {
+          if constexpr (std::is_same<T, half>::value) {
+            const float x = load(pu[i]);
+            for (int64_t j = 0; j < k; ++j)
+              q[i * k + j] = cvt<half>(x * load(pv[j]));
+          } else {
+            const T x = pu[i];
+            for (int64_t j = 0; j < k; ++j)
+              q[i * k + j] = x * pv[j];
+          }
+        }
+      } else {
+        throw std::logic_error("outer_product: a floating dtype");
+      }
+      return 0;
+    });
+  });
+  return out;
+}
+}  // namespace
+
 void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   MatmulPlan p = plan(n.in_shape[0], n.in_shape[1]);
   // The gradient of each operand over the full broadcast batch (float32), then summed back to
@@ -212,8 +245,20 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
            [src = src.get(), res = res.get()] { convert_into(*src, *res); });
     return res;
   };
-  if (n.in_requires[0]) gin[0] = grad_for(0, n.unpack(1));
-  if (n.in_requires[1]) gin[1] = grad_for(1, n.unpack(0));
+  // PyTorch's dot and mv: dot's gradients are grad * other, mv's matrix gradient grad.ger(vec),
+  // products with nothing to sum (a -0.0 stays -0.0).
+  const int ra = n.in_shape[0].n, rb = n.in_shape[1].n;
+  const bool outer_a = rb == 1 && ra <= 2;
+  if (n.in_requires[0]) {
+    if (outer_a) {
+      gin[0] = ra == 1 ? binary(Binary::mul, g, n.unpack(1)) : outer_product(g, n.unpack(1));
+    } else {
+      gin[0] = grad_for(0, n.unpack(1));
+    }
+  }
+  if (n.in_requires[1]) {
+    gin[1] = ra == 1 && rb == 1 ? binary(Binary::mul, g, n.unpack(0)) : grad_for(1, n.unpack(0));
+  }
 }
 
 // ---------------------------------------------------------------- linear: x @ w.T + b

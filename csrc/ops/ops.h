@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "ops/oplist.h"
@@ -118,7 +119,27 @@ TensorPtr nll_loss2d(const TensorPtr& x, const TensorPtr& target, const std::opt
                      Reduction r, int64_t ignore_index);
 // weight (num, dim) rows picked by int64/int32 indices; padding_idx (or -1) gets no gradient.
 TensorPtr embedding(const TensorPtr& weight, const TensorPtr& indices, int64_t padding_idx);
+// ops/shape.cpp. cat: ts of one dtype, shapes checked, dim in range (of the result for stack).
+TensorPtr cat(const std::vector<TensorPtr>& ts, int64_t dim, bool stack);
+// idx: the full coordinates in a (int64, shape B + (a.dim(),)) of each element of the result.
+TensorPtr repeat(const TensorPtr& a, const TensorPtr& idx, const Shape& repeats);
+TensorPtr take(const TensorPtr& a, const TensorPtr& idx, int64_t kind);  // kind: a TakeKind
+// a copy of a with v (shape B, or a 0-dim value) written or added at idx (as take's).
+TensorPtr put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate,
+              bool value);
 }  // namespace op
+
+// Which public op a take stands for (its grad_fn name and backward). index_select's gradient
+// adds float16 in float and rounds once, as PyTorch's index_add for dim 0 or the last dim of a
+// tensor of two dims or more; index_select_stepwise rounds after each addition (its other cases).
+enum class TakeKind : int {
+  gather = 0,
+  flip = 1,
+  roll = 2,
+  index_select = 3,
+  masked_select = 4,
+  index_select_stepwise = 5
+};
 
 // ---- helpers shared by ops
 Shape broadcast_shapes(const Shape& a, const Shape& b);

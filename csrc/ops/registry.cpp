@@ -51,6 +51,19 @@ std::string where_name(const Node& n) {
 std::string add_scalar_name(const Node& n) {
   return n.i1 == 1 ? "SubBackward0" : n.op->grad_name;
 }
+std::string cat_name(const Node& n) {
+  return n.i1 ? "StackBackward0" : n.op->grad_name;
+}
+std::string take_name(const Node& n) {
+  static const char* const names[] = {"GatherBackward0",       "FlipBackward0",
+                                      "RollBackward0",         "IndexSelectBackward0",
+                                      "MaskedSelectBackward0", "IndexSelectBackward0"};
+  return names[n.i1];
+}
+// scatter with a src tensor, with a value, scatter_add.
+std::string put_name(const Node& n) {
+  return n.i1 ? "ScatterAddBackward0" : n.s != 0 ? "ScatterBackward1" : n.op->grad_name;
+}
 
 template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
@@ -63,6 +76,9 @@ constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::matmul) return matmul_name;
   if constexpr (op == OpCode::linear) return linear_name;
   if constexpr (op == OpCode::clamp) return clamp_name;
+  if constexpr (op == OpCode::cat) return cat_name;
+  if constexpr (op == OpCode::take) return take_name;
+  if constexpr (op == OpCode::put) return put_name;
   return nullptr;
 }
 }  // namespace

@@ -294,7 +294,7 @@ TensorPtr op::as_strided(const TensorPtr& a, const Shape& sizes, const Shape& st
 // Every view op but view and reshape: the gradient scattered back to the input's places.
 #define TG_VIEW_BACKWARD(name)                                            \
   void Op_##name::backward(Node& n, const TensorPtr& g, TensorPtr* gin) { \
-    gin[0] = scatter_back(n, g);                                          \
+    gin[0] = scatter_back(n, g, OpCode::name == OpCode::as_strided);      \
   }
 TG_VIEW_BACKWARD(permute)
 TG_VIEW_BACKWARD(transpose)

@@ -62,6 +62,20 @@ struct Bound<&op::squeeze> {
   }
 };
 
+// cat takes a Python sequence of tensors.
+template <>
+struct Bound<&op::cat> {
+  static TensorPtr call(py::sequence seq, int64_t dim, bool stack) {
+    std::vector<TensorPtr> ts;
+    int64_t w = 0;
+    for (py::handle h : seq) {
+      ts.push_back(arg(h, "tensors"));
+      w += ts.back()->numel;
+    }
+    return nogil_if(w >= kNoGilElements, [&] { return op::cat(ts, dim, stack); });
+  }
+};
+
 Binary to_binary(const std::string& n) {
   if (n == "add") return Binary::add;
   if (n == "sub") return Binary::sub;
@@ -139,6 +153,10 @@ void register_ops(py::module_& m) {
   });
   m.def("index_put_", [](py::handle a, const TensorPtr& idx, const TensorPtr& v, bool acc) {
     index_put_(arg(a), idx, v, acc);
+    return py::reinterpret_borrow<py::object>(a);
+  });
+  m.def("put_", [](py::handle a, const TensorPtr& idx, const TensorPtr& v, bool acc, bool value) {
+    put_(arg(a), idx, v, acc, value);
     return py::reinterpret_borrow<py::object>(a);
   });
   m.def("set_default_dtype", [](DType d) { set_default_float(d); });

@@ -87,6 +87,28 @@ from ._ops_ewise import (  # noqa: A004 - PyTorch's names
     square,
 )
 from ._ops_nnloss import log_softmax, softmax  # noqa: E402
+
+# cat/stack, repeat/tile, flip/roll, gather/scatter, index_select/masked_select, the matmul family
+from ._ops_shape import (  # noqa: E402, F401
+    cat,
+    concat,
+    concatenate,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    hstack,
+    index_select,
+    masked_select,
+    roll,
+    row_stack,
+    scatter,
+    scatter_add,
+    stack,
+    tile,
+    vstack,
+)
+from ._ops_shape_mm import addmm, bmm, dot, ger, mm, mv, outer  # noqa: E402, F401
 from ._random import (
     Generator,
     get_rng_state,
@@ -177,11 +199,6 @@ del _name
 
 def matmul(a, b):
     _need_tensor("matmul", a)
-    return a @ b
-
-
-def mm(a, b):
-    _need_tensor("mm", a)
     return a @ b
 
 

@@ -33,13 +33,30 @@ def _as_int_if_scalar(it):
     return it
 
 
+def _byte_mask(arr):
+    """PyTorch still reads a uint8 index as a mask (with its deprecation warning)."""
+    if arr.dtype != np.uint8:
+        return arr
+    import warnings
+
+    warnings.warn(
+        "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return arr != 0
+
+
 def _array(it):
     from .tensor import Tensor
 
     if isinstance(it, Tensor):
         if it.dtype.is_floating_point:
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return it._be.to_numpy(it)
+        arr = it._be.to_numpy(it)
+        return _byte_mask(arr)
+    if isinstance(it, np.ndarray) and it.dtype == np.uint8:
+        return _byte_mask(it)
     arr = np.asarray(it)
     if arr.dtype.kind == "f" and isinstance(it, np.ndarray):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -145,6 +162,16 @@ def setitem(t, index, value):
     if not isinstance(value, Tensor):
         value = tensor(value, dtype=t.dtype, backend=t._be)
     elif value.dtype is not t.dtype:
+        # PyTorch converts only a one-element value under a lone bool mask (its masked_fill_)
+        mask = isinstance(index, Tensor) and index.dtype.name == "bool"
+        if not (mask and value.numel() == 1):
+            from ._ops_shape_mm import _SCALAR
+
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{_SCALAR[t.dtype.name]} for the destination and {_SCALAR[value.dtype.name]} "
+                "for the source."
+            )
         value = value.to(t.dtype)
     k = idx.shape[-1]
     b_first = tuple(idx.shape[:-1]) + tuple(view.shape[k:])

@@ -129,6 +129,11 @@ OPS = (
     ("nll_loss",    "NllLossBackward0",   "custom", "in1",           None),
     ("nll_loss2d",  "NllLoss2DBackward0", "custom", "in1",           None),
     ("embedding",   "EmbeddingBackward0", "custom", "in1",           None),
+    # ---- shape ----
+    ("cat",         "CatBackward0",       "custom", "",              None),
+    ("repeat",      "RepeatBackward0",    "custom", "",              None),
+    ("take",        "GatherBackward0",    "custom", "",              None),
+    ("put",         "ScatterBackward0",   "custom", "",              None),
 )
 # fmt: on
 

@@ -240,6 +240,8 @@ class _Views:
     def narrow(self, dim, start, length):
         if self.ndim == 0:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+        if hasattr(start, "_be") and start.ndim == 0 and not start.dtype.is_floating_point:
+            start = int(start.item())  # PyTorch's narrow(dim, Tensor start, length)
         start, length = _int(start, "start"), _int(length, "length")
         if length < 0:
             raise RuntimeError("narrow(): length must be non-negative.")

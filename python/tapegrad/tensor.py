@@ -16,6 +16,8 @@ from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
 from ._ops_nnloss import _NnLossMethods
 from ._ops_reduce import _Reductions
+from ._ops_shape import _ShapeOps
+from ._ops_shape_mm import _ShapeMM
 
 # Also names of this module (other modules import them from here).
 from ._tensor_args import _MIX as _MIX
@@ -41,6 +43,8 @@ class Tensor(
     _Reductions,
     _EwiseMethods,
     _NnLossMethods,
+    _ShapeOps,
+    _ShapeMM,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 

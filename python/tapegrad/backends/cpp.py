@@ -37,6 +37,7 @@ fill_ = _core.fill_
 sub_scalar = _core.sub_scalar  # add_scalar(a, -s), its node named SubBackward0
 copy_ = _core.copy_
 index_put_ = _core.index_put_
+put_ = _core.put_
 masked_fill = _core.masked_fill
 _dtype._listeners.append(lambda d: _core.set_default_dtype(d.code))
 _core.set_default_dtype(_dtype.get_default_dtype().code)

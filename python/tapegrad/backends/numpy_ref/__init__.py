@@ -56,6 +56,7 @@ from . import (  # noqa: F401
     kernels_reduce,
     kernels_select,
     kernels_shape,
+    kernels_shapeops,
     views,  # noqa: F401
 )
 from .functions import (  # noqa: F401
@@ -69,6 +70,7 @@ from .functions import (  # noqa: F401
     iop,
     item,
     masked_fill,
+    put_,
     set_num_threads,
     sub_scalar,
     to_numpy,

@@ -9,7 +9,7 @@ from tapegrad import _oplist
 
 from . import arith, views
 from .arith import _refuse_huge, cast, l1_loss, linear, matmul, mse_loss  # noqa: F401
-from .inplace import copy_, fill_, index_put_, iop  # noqa: F401
+from .inplace import copy_, fill_, index_put_, iop, put_  # noqa: F401
 from .tape import _run  # noqa: F401
 from .tensor import _DTYPES, GRAD_DTYPE, _alias, _check, _new, contiguous_strides, strided
 from .views import view_op
@@ -311,3 +311,5 @@ from .reduce_select import (  # noqa: E402, F401
 for _name in ("softmax", "log_softmax", "nll_loss", "nll_loss2d", "embedding"):
     globals()[_name] = getattr(_nnloss, _name)
 del _name
+# cat, repeat, take and put (shapeops.py).
+from .shapeops import cat, put, repeat, take  # noqa: E402, F401

@@ -202,3 +202,27 @@ def index_put_(a, idx, v, accumulate=False):
     elif recorded:
         _take_over(a, res)
     return a
+
+
+def put_(a, idx, v, accumulate=False, value=False):
+    """a.scatter_(...) / a.scatter_add_(...): put's values (shapeops.put) written into a."""
+    from .shapeops import put
+
+    _check(a)
+    _check(v)
+    recorded = _prologue(a, v)
+    overlap_check(a, (v,))
+    view = recorded and a._base is not None
+    if view:
+        src = clone_with_history(a)
+    elif recorded:
+        src = _history_carrier(a, False)  # put's backward reads no values of a
+    else:
+        src = a
+    res = put(src, idx, v, accumulate, value)
+    _write(a, res._arr)
+    if view:
+        rebase(a, res)
+    elif recorded:
+        _take_over(a, res)
+    return a

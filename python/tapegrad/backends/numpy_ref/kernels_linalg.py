@@ -58,6 +58,16 @@ class MatMul:
     def backward(ctx, g):
         # Work on 2-D-or-more operands: a 1-D a is a row (1, k), a 1-D b a column (k, 1).
         a, b = ctx.saved
+        if b.ndim == 1 and a.ndim <= 2:
+            # PyTorch's dot: grad * other; mv: grad.ger(vec) for the matrix (products, no sums)
+            ga = ctx.round(g * b if a.ndim == 1 else g[:, None] * b)
+            if a.ndim == 1:
+                return ga, ctx.round(g * a)
+            _, gb = MatMul._sums(ctx, a, b, g)
+            return ga, gb
+        return MatMul._sums(ctx, a, b, g)
+
+    def _sums(ctx, a, b, g):
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
