@@ -23,7 +23,7 @@ class _Pair(tuple):
 
     def __repr__(self):
         name = type(self).__name__
-        return f"tapegrad.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
+        return f"torch.return_types.{name}(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
     def __reduce__(self):
         return (type(self), (tuple(self),))
