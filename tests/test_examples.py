@@ -139,13 +139,32 @@ def test_mlp_classifier_reaches_stated_accuracy(backend):
     assert r["train_accuracy"] >= ex.STATED_ACCURACY
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_blobs_classifier_reaches_stated_accuracy(backend, dtype):
+    ex = _example("blobs_classifier")
+    with tg.use_backend(backend):
+        r = ex.run(dtype=dtype, verbose=False)
+    assert r["accuracy"] >= ex.STATED_ACCURACY
+    assert r["losses"][-1] < r["losses"][0]
+
+
+def test_makemore_mlp_beats_the_bigram_table(backend):
+    ex = _example("makemore")
+    with tg.use_backend(backend):
+        r = ex.run(steps=1000 if backend == "cpp" else 400, verbose=False)
+    assert 2.0 < r["bigram_nll"] < 3.0
+    assert r["mlp_loss"] < r["bigram_nll"]
+
+
 def test_examples_run_as_scripts():
     env = dict(os.environ, PYTHONPATH=_PKG_PARENT, TAPEGRAD_BACKEND="numpy")
     for name, args in [("linear_fit", ["--epochs", "10", "--no-plot"]),
                        ("float16_neuron", ["--steps", "10"]),
                        ("quadratic_mae", ["--no-plot"]),
                        ("simplenet", []), ("tanh_neuron", ["--steps", "5"]),
-                       ("mlp_classifier", ["--steps", "5"])]:  # fmt: skip
+                       ("mlp_classifier", ["--steps", "5"]),
+                       ("blobs_classifier", ["--epochs", "1"]),
+                       ("makemore", ["--steps", "20"])]:  # fmt: skip
         for backend in ("numpy", "cpp"):
             res = subprocess.run(
                 [sys.executable, os.path.join(EXAMPLES, name + ".py"), "--backend", backend, *args],

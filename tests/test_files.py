@@ -77,3 +77,26 @@ def test_pytorch_style_key_names_are_safe(tmp_path):
     sd = {"layers.0.weight": tg.ones(1), "bn.num_batches_tracked": tg.tensor(3)}
     tg.save(sd, tmp_path / "ok.npz")
     assert list(tg.load(tmp_path / "ok.npz")) == list(sd)
+
+
+def test_a_nested_checkpoint_round_trips(tmp_path, backend):
+    """PyTorch's checkpoint idiom: a dict of state dicts, an epoch and a loss, without pickle."""
+    with tg.use_backend(backend):
+        tg.manual_seed(0)
+        model = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.ReLU(), tg.nn.Linear(4, 1))
+        opt = tg.optim.Adam(model.parameters(), lr=0.01)
+        model(tg.randn(5, 3)).sum().backward()
+        opt.step()
+        ckpt = {"epoch": 7, "loss": 0.25, "note": "best", "model": model.state_dict(),
+                "optimizer": opt.state_dict(), "history": [1.0, 0.5], "shape": (3, 4)}  # fmt: skip
+        path = tmp_path / "ckpt.pt"
+        tg.save(ckpt, path)
+        back = tg.load(path)
+    assert back["epoch"] == 7 and back["loss"] == 0.25 and back["note"] == "best"
+    assert back["history"] == [1.0, 0.5] and back["shape"] == (3, 4)
+    assert list(back["model"]) == list(model.state_dict())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy())
+    other = tg.optim.Adam(model.parameters(), lr=0.01)
+    other.load_state_dict(back["optimizer"])
+    assert other.state_dict()["param_groups"] == opt.state_dict()["param_groups"]

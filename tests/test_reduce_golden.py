@@ -4,17 +4,21 @@ backend with one and two threads (TAPEGRAD_NO_SIMD=1 runs the portable path) and
 reference, which sums in the same order."""
 
 import hashlib
+import importlib.util
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 import tapegrad as tg
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "parity"))
-import cases_reduce  # noqa: E402
+# by path: tests/cases_reduce.py (the op cases) has the same module name
+_spec = importlib.util.spec_from_file_location(
+    "parity_cases_reduce", os.path.join(HERE, "parity", "cases_reduce.py")
+)
+cases_reduce = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cases_reduce)
 
 with open(os.path.join(HERE, "golden", "torch_reduce.json")) as _f:
     GOLD = json.load(_f)

@@ -47,9 +47,17 @@ std::string where_name(const Node& n) {
   return n.i1 == 1 ? "MaskedFillBackward0" : n.i1 == 2 ? "MaskedFillBackward1" : n.op->grad_name;
 }
 
-// PyTorch's `x - s` is a subtraction node; ours is add_scalar(x, -s) marked by sub_scalar.
+// PyTorch's `x - s` is a subtraction node; ours is add_scalar(x, -s) marked by sub_scalar. A
+// Python number is a wrapped tensor (AddBackward0); ATen's own composites call the Scalar
+// overloads, named *Backward1 (marked by scalar_overload: i1 == 2).
 std::string add_scalar_name(const Node& n) {
+  if (n.i1 == 2) return "AddBackward1";
   return n.i1 == 1 ? "SubBackward0" : n.op->grad_name;
+}
+std::string scalar_overload_name(const Node& n) {
+  std::string s = n.op->grad_name;
+  if (n.i1 == 2) s.back() = '1';
+  return s;
 }
 std::string cat_name(const Node& n) {
   return n.i1 ? "StackBackward0" : n.op->grad_name;
@@ -69,6 +77,7 @@ template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::where) return where_name;
   if constexpr (op == OpCode::add_scalar) return add_scalar_name;
+  if constexpr (op == OpCode::mul_scalar || op == OpCode::div_scalar) return scalar_overload_name;
   if constexpr (op == OpCode::reshape) return reshape_name;
   if constexpr (op == OpCode::cast) return cast_name;
   if constexpr (op == OpCode::squeeze) return squeeze_name;

@@ -147,6 +147,14 @@ void register_ops(py::module_& m) {
     return py::reinterpret_borrow<py::object>(a);
   });
   m.def("sub_scalar", [](const TensorPtr& a, const Scalar& s) { return sub_scalar(a, s); });
+  // Names t's add/mul/div-by-a-number node as ATen's Scalar overload (AddBackward1, ...).
+  m.def("scalar_overload", [](const TensorPtr& t) {
+    const OpInfo* op = t->grad_fn ? t->grad_fn->op : nullptr;
+    if (op == &info(OpCode::add_scalar) || op == &info(OpCode::mul_scalar) ||
+        op == &info(OpCode::div_scalar))
+      t->grad_fn->i1 = 2;
+    return t;
+  });
   m.def("fill_", [](py::handle a, const Scalar& v) {
     fill(arg(a), v);
     return py::reinterpret_borrow<py::object>(a);

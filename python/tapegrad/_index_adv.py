@@ -21,7 +21,7 @@ def is_advanced(it):
 
     if isinstance(it, Tensor):
         return it.ndim > 0 or it.dtype.name == "bool"
-    return isinstance(it, (list, np.ndarray, bool, np.bool_))
+    return isinstance(it, (list, range, np.ndarray, bool, np.bool_))  # a range: a sequence
 
 
 def _as_int_if_scalar(it):

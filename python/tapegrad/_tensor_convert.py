@@ -44,7 +44,7 @@ class _Conversions(_Copying):
         return arr.copy() if copy else arr
 
     def __float__(self):
-        return self.item()
+        return float(self.item())  # an integer or bool tensor too
 
     def __int__(self):
         v = self.item()

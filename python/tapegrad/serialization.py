@@ -1,7 +1,8 @@
 """tg.save / tg.load: flat state dicts as NumPy .npz files, never pickle.
 
-`save(obj, f)` accepts only a flat mapping of str -> tensor or NumPy array (what
-`Module.state_dict()` returns), or an optimizer's state dict (optim/_saving.py), and writes an
+`save(obj, f)` accepts a flat mapping of str -> tensor or NumPy array (what
+`Module.state_dict()` returns), or a dict nesting such state dicts, an optimizer's state dict,
+lists, tuples, numbers, strings and None (a checkpoint: optim/_saving.py), and writes an
 uncompressed .npz (a zip of .npy files) with `allow_pickle=False`. `load(f)` reads such a file back
 as an ordered dict: arrays of tapegrad's dtypes become tensors of that dtype (on the current
 backend, or `backend=`), other numeric arrays (uint16/32/64) stay NumPy arrays. Anything else — a
@@ -85,7 +86,7 @@ def save(obj, f):
 
     from .optim import _saving
 
-    if _saving.is_optimizer_state_dict(obj):  # nested: its layout goes in one more member
+    if _saving.is_nested(obj, Tensor):  # its layout goes in one more member
         members, text = _saving.encode(obj, Tensor)
         obj = dict(members)
         obj[_saving.MEMBER] = np.frombuffer(text, dtype=np.uint8)
@@ -206,7 +207,7 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
     from .optim import _saving
 
     text = out.pop(_saving.MEMBER, None)
-    if text is not None:  # an optimizer's state dict (save)
+    if text is not None:  # a nested checkpoint (save)
         return _saving.decode(be.to_numpy(text) if isinstance(text, Tensor) else text, out)
     return out
 

@@ -206,3 +206,19 @@ def cases():
         yield f"nnloss/embedding/i32/{dt}", _embedding_i32(dt, seed)
     for n, c in ((1, 1), (7, 3), (100, 10)):
         yield f"nnloss/one_hot/n={n}", _one_hot(n, c, n)
+    # trunc_normal_'s two rejection samplers (normal_ redraws; uniform_ with a log-density test)
+    for dt in DTYPES:
+        for shape in ((33, 16), (100, 41)):
+            tag = "x".join(map(str, shape))
+            for i, kw in enumerate(
+                ({"std": 0.5}, {"a": 2.0, "b": 3.0}, {"mean": 1.0, "std": 2.0, "a": -0.5, "b": 0.5})
+            ):
+                yield f"nnloss/init/trunc_normal_/{dt}/{tag}/{i}", _trunc(shape, dt, 500 + i, kw)
+
+
+def _trunc(shape, dt, seed, kw):
+    def fn(T):
+        w = _init("trunc_normal_", shape, dt, seed, **kw)(T)
+        return w, T.rand(3)  # the generator's state afterwards
+
+    return fn

@@ -66,9 +66,9 @@ F16_EXTRA_BACKWARD = {
     "std_dev": 8.0,
     # softmax: y * (g - sum(g * y)) and log_softmax: g - exp(y) * sum(g), from the float16 output
     # y (rounded: 1) and g; the difference cancels, which amplifies y's rounding through the
-    # sum (measured up to 3.4 on tests/cases_nnloss.py): 8
-    "softmax": 4.0,
-    "log_softmax": 4.0,
+    # sum (measured up to 3.4 on tests/cases_nnloss.py, 4.8 on test_threads' draws): 16
+    "softmax": 8.0,
+    "log_softmax": 8.0,
 }
 
 

@@ -35,6 +35,7 @@ backward = _core.backward
 iop = _core.iop
 fill_ = _core.fill_
 sub_scalar = _core.sub_scalar  # add_scalar(a, -s), its node named SubBackward0
+scalar_overload = _core.scalar_overload  # names the node as ATen's Scalar overload
 copy_ = _core.copy_
 index_put_ = _core.index_put_
 put_ = _core.put_

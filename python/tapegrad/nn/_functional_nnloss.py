@@ -181,7 +181,8 @@ def _prob_targets(input, target, weight, reduction, label_smoothing):
     total = -prod.sum()
     if reduction == "sum":
         return total
-    return total / (input.numel() // n_classes)
+    out = total / (input.numel() // n_classes)
+    return out._be.scalar_overload(out)  # ATen's div(Scalar): DivBackward1
 
 
 def _smoothed(input, target, weight, reduction, ignore_index, label_smoothing):

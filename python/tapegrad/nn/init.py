@@ -127,9 +127,11 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """PyTorch's inverse-CDF method: uniform_(2l - 1, 2u - 1), then erfinv, scale, shift and
-    clamp in the tensor's dtype (erfinv as PyTorch's calc_erfinv, _erfinv.py)."""
-    from ._erfinv import erfinv_scaled
+    """PyTorch 2.13's rejection sampler, drawing its numbers in its order: where [a, b] holds more
+    than 30 % of the normal's mass, normal_ draws, and every value outside [a, b] is drawn again
+    (a whole fresh tensor per round) until none is; else uniform_ draws on [a, b], accepted by
+    comparing a second uniform_'s log with the normal's log-density, rejected ones drawn again."""
+    from .. import where
 
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -140,7 +142,38 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     with no_grad():
-        tensor.uniform_(2 * lo - 1, 2 * hi - 1, generator=generator)
-        return erfinv_scaled(tensor, std * math.sqrt(2.0), mean, a, b)
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            lo, hi = tensor.new_tensor(a).item(), tensor.new_tensor(b).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                fresh = tensor.new_empty(tensor.shape).normal_(mean, std, generator=generator)
+                result = where(mask, fresh, result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_pdf(x):
+            return (((x - mean) / std) ** 2 * -0.5) - log_peak
+
+        def accept_draw():
+            return tensor.new_empty(tensor.shape).uniform_(generator=generator).log()
+
+        tensor.uniform_(a, b, generator=generator)
+        candidates = log_pdf(tensor)
+        pending = accept_draw() > candidates
+        if pending.any():
+            result = tensor.clone()
+            while True:
+                drawn = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+                result = where(pending, drawn, result)
+                pending = where(pending, accept_draw() > log_pdf(drawn), pending)
+                if not pending.any():
+                    break
+            tensor.copy_(result)
+        return tensor

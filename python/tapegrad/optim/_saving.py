@@ -1,5 +1,7 @@
-"""tg.save / tg.load of an optimizer's state dict ({'state': ..., 'param_groups': ...}) without
-pickle: each tensor becomes an .npy member of the archive and the nesting (dicts with int keys,
+"""tg.save / tg.load of a nested checkpoint without pickle: an optimizer's state dict ({'state':
+..., 'param_groups': ...}), or a dict that nests state dicts with numbers and strings (PyTorch's
+`torch.save({"epoch": e, "model": model.state_dict(), "optimizer": opt.state_dict()}, path)`):
+each tensor becomes an .npy member of the archive and the nesting (dicts with int keys,
 tuples such as betas, floats, bools, None, strings) one more .npy member, MEMBER, holding its
 JSON text as bytes. JSON keeps floats exact (repr round-trips) and tuples are tagged, so a
 loaded state dict equals the saved one."""
@@ -18,6 +20,14 @@ def is_optimizer_state_dict(obj):
         and set(obj.keys()) == {"state", "param_groups"}
         and isinstance(obj["state"], Mapping)
         and isinstance(obj["param_groups"], (list, tuple))
+    )
+
+
+def is_nested(obj, tensor_type):
+    """A mapping that is no flat state dict: one of its values is no tensor or array."""
+    return isinstance(obj, Mapping) and (
+        is_optimizer_state_dict(obj)
+        or any(not isinstance(v, (tensor_type, np.ndarray)) for v in obj.values())
     )
 
 
@@ -41,7 +51,7 @@ def encode(obj, tensor_type):
             for k, x in v.items():
                 if not isinstance(k, (str, int)) or isinstance(k, bool):
                     raise TypeError(
-                        f"tapegrad.save: optimizer state dict key {k!r} at {path} is a "
+                        f"tapegrad.save: key {k!r} at {path} is a "
                         f"{type(k).__name__}; only str and int keys can be saved without pickle"
                     )
                 items.append([k, enc(x, f"{path}[{k!r}]")])
@@ -49,12 +59,12 @@ def encode(obj, tensor_type):
         if isinstance(v, np.generic) and v.dtype.kind in "biuf":
             return v.item()
         raise TypeError(
-            f"tapegrad.save: optimizer state dict entry {path} is a {type(v).__name__}; only "
-            "tensors, arrays, numbers, strings, None, lists, tuples and dicts can be saved "
-            "without pickle"
+            f"tapegrad.save: entry {path} is a {type(v).__name__}; only tensors, arrays, numbers, "
+            "strings, None, lists, tuples and dicts can be saved without pickle, which tapegrad "
+            "does not use"
         )
 
-    tree = enc(obj, "state_dict")
+    tree = enc(obj, "obj")
     return members, json.dumps(tree).encode()
 
 
@@ -73,7 +83,7 @@ def decode(text, entries):
         name = v.get("tensor", v.get("array"))
         if name not in entries:
             raise ValueError(
-                f"tapegrad.load: the optimizer state dict names a missing entry {name!r}"
+                f"tapegrad.load: the checkpoint's layout names a missing entry {name!r}"
             )
         value = entries[name]
         if "array" in v and not isinstance(value, np.ndarray):
@@ -83,5 +93,5 @@ def decode(text, entries):
     try:
         tree = json.loads(bytes(text).decode())
     except ValueError as e:
-        raise ValueError(f"tapegrad.load: the optimizer state dict entry is corrupt: {e}") from None
+        raise ValueError(f"tapegrad.load: the checkpoint's layout entry is corrupt: {e}") from None
     return dec(tree)

@@ -71,6 +71,7 @@ from .functions import (  # noqa: F401
     item,
     masked_fill,
     put_,
+    scalar_overload,
     set_num_threads,
     sub_scalar,
     to_numpy,

@@ -269,6 +269,17 @@ def remainder_scalar(a, b):
     return _run("remainder_scalar", (a, b), {})
 
 
+def scalar_overload(t):
+    """Names t's add/mul/div-by-a-number node as ATen's Scalar overload (AddBackward1, ...)."""
+    from .registry import KERNELS
+
+    g = t.grad_fn
+    ops = ("add_scalar", "mul_scalar", "div_scalar")
+    if g is not None and any(g.kernel is KERNELS[n] for n in ops) and g._name.endswith("0"):
+        g._name = g._name[:-1] + "1"
+    return t
+
+
 def sub_scalar(a, s):
     """a - s: add_scalar(a, -s), its node named SubBackward0 as PyTorch's."""
     out = arith.scalar_op("add_scalar", a, -s)

@@ -297,7 +297,8 @@ def _var_back(ctx, x, g):
             n *= x.shape[d]
         kept = [1 if d in ctx.axes else s for d, s in enumerate(x.shape)]
         m = KERNELS["mean"].forward(sub, x, ctx.axes, True)
-        t = r(g.reshape(kept) * ctx.scalar(2.0 / (n - ctx.correction)))
+        # no degrees of freedom: 2 / 0 is inf (NaN gradients), as in C, not a Python error
+        t = r(g.reshape(kept) * ctx.scalar(np.float64(2.0) / np.float64(n - ctx.correction)))
         return r(t * r(x - m))
 
 
