@@ -1,8 +1,9 @@
-"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py), checked
+"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py, cases_losses.py, ...), checked
 by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
+import cases_losses
 import cases_nnloss
 import cases_reduce
 import cases_shape
@@ -13,5 +14,6 @@ CASES = (
     + cases_ewise.CASES
     + cases_reduce.CASES
     + cases_nnloss.CASES
+    + cases_losses.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -158,6 +158,20 @@ FD = {
     # nnloss
     "softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 1})],
     "log_softmax": [(((3, 4),), None, {"dim": 1}), (((2, 3, 4),), None, {"dim": 0})],
+    # losses (BCE's input kept inside (0, 1); the others are smooth away from |x - y| = p)
+    "binary_cross_entropy": [
+        (((3, 4), (3, 4)), (uniform(0.05, 0.95), uniform(0, 1)), {"reduction": r})
+        for r in ("mean", "sum", "none")
+    ],
+    "binary_cross_entropy_with_logits": [
+        (((3, 4), (3, 4)), (normal(2.0), uniform(0, 1)), {"reduction": r})
+        for r in ("mean", "sum", "none")
+    ],
+    **{
+        op: [(((3, 4), (3, 4)), (normal(2.0), normal(2.0)), {"reduction": r, "p": p})
+             for r, p in (("mean", 1.0), ("sum", 0.5), ("none", 2.0))]  # fmt: skip
+        for op in ("smooth_l1_loss", "huber_loss")
+    },
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -255,6 +269,11 @@ CONST = {
     ],
     "nll_loss2d": [(((2, 3, 2, 2),), lambda rng: {1: _idx([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])})],
     "embedding": [(((5, 3),), lambda rng: {1: _idx([[0, 4], [4, 2]])})],
+    # losses: the weights are fixed inputs
+    "binary_cross_entropy_with_logits": [
+        (((3, 4), (3, 4)), lambda rng: {2: rng.uniform(0.5, 2, (3, 4)), 3: None}),
+        (((3, 4), (3, 4)), lambda rng: {2: None, 3: rng.uniform(0.5, 2, (3, 4))}),
+    ],
 }
 # Comparisons and logic: bool results, no gradient at all.
 NO_GRAD = {n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-"}

@@ -118,6 +118,14 @@ TensorPtr nll_loss2d(const TensorPtr& x, const TensorPtr& target, const std::opt
                      Reduction r, int64_t ignore_index);
 // weight (num, dim) rows picked by int64/int32 indices; padding_idx (or -1) gets no gradient.
 TensorPtr embedding(const TensorPtr& weight, const TensorPtr& indices, int64_t padding_idx);
+// losses (ops/loss_bce.cpp): input and target of one shape, weights expanded to it.
+TensorPtr binary_cross_entropy(const TensorPtr& x, const TensorPtr& y,
+                               const std::optional<TensorPtr>& w, Reduction r);
+TensorPtr binary_cross_entropy_with_logits(const TensorPtr& x, const TensorPtr& y,
+                                           const std::optional<TensorPtr>& w,
+                                           const std::optional<TensorPtr>& pw, Reduction r);
+TensorPtr smooth_l1_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double beta);
+TensorPtr huber_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double delta);
 }  // namespace op
 
 // ---- helpers shared by ops

@@ -129,6 +129,12 @@ OPS = (
     ("nll_loss",    "NllLossBackward0",   "custom", "in1",           None),
     ("nll_loss2d",  "NllLoss2DBackward0", "custom", "in1",           None),
     ("embedding",   "EmbeddingBackward0", "custom", "in1",           None),
+    # ---- losses ----
+    ("binary_cross_entropy", "BinaryCrossEntropyBackward0", "custom", "in0 in1", None),
+    ("binary_cross_entropy_with_logits", "BinaryCrossEntropyWithLogitsBackward0", "custom",
+     "in0 in1", None),
+    ("smooth_l1_loss", "SmoothL1LossBackward0", "custom", "in0 in1", None),
+    ("huber_loss",  "HuberLossBackward0", "custom", "in0 in1",       None),
 )
 # fmt: on
 
