@@ -1,5 +1,5 @@
-"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py, cases_losses.py, ...), checked
-by test_ops.py."""
+"""All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py,
+cases_nnloss.py, cases_losses.py), checked by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise

@@ -168,8 +168,10 @@ FD = {
         for r in ("mean", "sum", "none")
     ],
     **{
-        op: [(((3, 4), (3, 4)), (normal(2.0), normal(2.0)), {"reduction": r, "p": p})
-             for r, p in (("mean", 1.0), ("sum", 0.5), ("none", 2.0))]  # fmt: skip
+        op: [
+            (((3, 4), (3, 4)), (normal(2.0), normal(2.0)), {"reduction": r, "p": p})
+            for r, p in (("mean", 1.0), ("sum", 0.5), ("none", 2.0))
+        ]  # fmt: skip
         for op in ("smooth_l1_loss", "huber_loss")
     },
 }
