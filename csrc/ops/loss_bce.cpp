@@ -135,7 +135,8 @@ TensorPtr op::binary_cross_entropy(const TensorPtr& x, const TensorPtr& y,
     }
     if (w) {
       auto wv = load<C>(to_dtype(*w, dt));
-      for (size_t i = 0; i < e.size(); ++i) e[i] = c.r(e[i] * wv[i]);
+      for (size_t i = 0; i < e.size(); ++i)
+        e[i] = c.r(e[i] * wv[i]);
     }
     return finish(e, dt, x->shape, r);
   });
@@ -176,9 +177,11 @@ void Op_binary_cross_entropy::backward(Node& n, const TensorPtr& g, TensorPtr* g
     }
     if (n.in_requires[1]) {  // -logit(x) * g; logit is log(x / (1 - x)) with the log op's kernel
       std::vector<C> q(xv.size());
-      for (size_t i = 0; i < q.size(); ++i) q[i] = c.r(xv[i] / c.r(C(1) - xv[i]));
+      for (size_t i = 0; i < q.size(); ++i)
+        q[i] = c.r(xv[i] / c.r(C(1) - xv[i]));
       std::vector<C> lg = load<C>(unary_raw(OpCode::log, store(q, dt, x->shape)));
-      for (size_t i = 0; i < q.size(); ++i) q[i] = c.r(-lg[i] * gv[i]);
+      for (size_t i = 0; i < q.size(); ++i)
+        q[i] = c.r(-lg[i] * gv[i]);
       gin[1] = post(q);
     }
     return 0;
@@ -357,8 +360,7 @@ void pointwise_backward(Node& n, const TensorPtr& g, TensorPtr* gin, bool huber)
             o = std::abs(d) >= p ? (d > C(0) ? C(1) : C(-1)) : d / p;
           e = h.r(norm * o) * go;
         } else if (huber) {
-          e = d <= -p ? h.r(-norm * go) * p
-                      : (d >= p ? h.r(norm * go) * p : h.r(norm * d) * go);
+          e = d <= -p ? h.r(-norm * go) * p : (d >= p ? h.r(norm * go) * p : h.r(norm * d) * go);
         } else {  // beta stays a double here
           e = double(d) <= -pd ? -norm * go
                                : (double(d) >= pd ? norm * go : C(double(norm * d * go) / pd));
