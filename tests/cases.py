@@ -1,8 +1,9 @@
 """All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py,
-cases_nnloss.py, cases_shape_ops.py), checked by test_ops.py."""
+cases_nnloss.py, cases_shape_ops.py, cases_losses.py), checked by test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
+import cases_losses
 import cases_nnloss
 import cases_reduce
 import cases_shape
@@ -15,5 +16,6 @@ CASES = (
     + cases_reduce.CASES
     + cases_nnloss.CASES
     + cases_shape_ops.CASES
+    + cases_losses.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -163,6 +163,22 @@ FD = {
         (((2, 3), (1, 3), (4, 3)), None, {"dim": 0, "stack": False}),
         (((2, 3), (2, 3)), None, {"dim": 1, "stack": True}),
     ],
+    # losses (BCE's input kept inside (0, 1); the others are smooth away from |x - y| = p)
+    "binary_cross_entropy": [
+        (((3, 4), (3, 4)), (uniform(0.05, 0.95), uniform(0, 1)), {"reduction": r})
+        for r in ("mean", "sum", "none")
+    ],
+    "binary_cross_entropy_with_logits": [
+        (((3, 4), (3, 4)), (normal(2.0), uniform(0, 1)), {"reduction": r})
+        for r in ("mean", "sum", "none")
+    ],
+    **{
+        op: [
+            (((3, 4), (3, 4)), (normal(2.0), normal(2.0)), {"reduction": r, "p": p})
+            for r, p in (("mean", 1.0), ("sum", 0.5), ("none", 2.0))
+        ]  # fmt: skip
+        for op in ("smooth_l1_loss", "huber_loss")
+    },
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -279,6 +295,10 @@ CONST = {
             lambda rng: {1: np.indices((2, 4, 3)).transpose(1, 2, 3, 0)[..., 1:] % [2, 3]},
             {"repeats": (2, 2, 1)},
         ),
+    # losses: the weights are fixed inputs
+    "binary_cross_entropy_with_logits": [
+        (((3, 4), (3, 4)), lambda rng: {2: rng.uniform(0.5, 2, (3, 4)), 3: None}),
+        (((3, 4), (3, 4)), lambda rng: {2: None, 3: rng.uniform(0.5, 2, (3, 4))}),
     ],
 }
 # Comparisons and logic: bool results, no gradient at all.

@@ -127,6 +127,14 @@ TensorPtr take(const TensorPtr& a, const TensorPtr& idx, int64_t kind);  // kind
 // a copy of a with v (shape B, or a 0-dim value) written or added at idx (as take's).
 TensorPtr put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate,
               bool value);
+// losses (ops/loss_bce.cpp): input and target of one shape, weights expanded to it.
+TensorPtr binary_cross_entropy(const TensorPtr& x, const TensorPtr& y,
+                               const std::optional<TensorPtr>& w, Reduction r);
+TensorPtr binary_cross_entropy_with_logits(const TensorPtr& x, const TensorPtr& y,
+                                           const std::optional<TensorPtr>& w,
+                                           const std::optional<TensorPtr>& pw, Reduction r);
+TensorPtr smooth_l1_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double beta);
+TensorPtr huber_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double delta);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

@@ -134,6 +134,12 @@ OPS = (
     ("repeat",      "RepeatBackward0",    "custom", "",              None),
     ("take",        "GatherBackward0",    "custom", "",              None),
     ("put",         "ScatterBackward0",   "custom", "",              None),
+    # ---- losses ----
+    ("binary_cross_entropy", "BinaryCrossEntropyBackward0", "custom", "in0 in1", None),
+    ("binary_cross_entropy_with_logits", "BinaryCrossEntropyWithLogitsBackward0", "custom",
+     "in0 in1", None),
+    ("smooth_l1_loss", "SmoothL1LossBackward0", "custom", "in0 in1", None),
+    ("huber_loss",  "HuberLossBackward0", "custom", "in0 in1",       None),
 )
 # fmt: on
 

@@ -4,11 +4,14 @@ from . import functional, init
 from .modules import (
     ELU,
     GELU,
+    BCELoss,
+    BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
     Embedding,
     Flatten,
     Hardtanh,
+    HuberLoss,
     Identity,
     L1Loss,
     LeakyReLU,
@@ -27,6 +30,7 @@ from .modules import (
     Sequential,
     Sigmoid,
     SiLU,
+    SmoothL1Loss,
     Softmax,
     Softplus,
     Tanh,
@@ -34,6 +38,10 @@ from .modules import (
 )
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "SmoothL1Loss",
+    "HuberLoss",
     "functional",
     "Module",
     "Parameter",

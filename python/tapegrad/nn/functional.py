@@ -146,3 +146,9 @@ from ._functional_nnloss import *  # noqa: E402, F403
 from ._functional_nnloss import __all__ as _nnloss_all  # noqa: E402
 
 __all__ = __all__ + _nnloss_all
+
+# binary_cross_entropy(_with_logits), smooth_l1_loss and huber_loss (_functional_losses.py).
+from ._functional_losses import *  # noqa: E402, F403
+from ._functional_losses import __all__ as _losses_all  # noqa: E402
+
+__all__ = __all__ + _losses_all

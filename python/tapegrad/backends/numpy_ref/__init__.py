@@ -52,6 +52,7 @@ from . import (  # noqa: F401
     kernels_ewise,
     kernels_index,
     kernels_linalg,
+    kernels_losses,
     kernels_nnloss,
     kernels_reduce,
     kernels_select,

@@ -323,4 +323,15 @@ for _name in ("softmax", "log_softmax", "nll_loss", "nll_loss2d", "embedding"):
     globals()[_name] = getattr(_nnloss, _name)
 del _name
 # cat, repeat, take and put (shapeops.py).
+# The losses ops (losses.py).
+from . import losses as _losses  # noqa: E402
 from .shapeops import cat, put, repeat, take  # noqa: E402, F401
+
+for _name in (
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "smooth_l1_loss",
+    "huber_loss",
+):
+    globals()[_name] = getattr(_losses, _name)
+del _name

@@ -7,6 +7,7 @@ layers.py the layers.
 from .activation_ewise import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList  # noqa: E402
 from .layers import Dropout, L1Loss, Linear, MSELoss, ReLU, Sequential, Sigmoid, Tanh
+from .losses import BCELoss, BCEWithLogitsLoss, HuberLoss, SmoothL1Loss
 from .module import Module
 from .nnloss import (  # noqa: E402
     CrossEntropyLoss,
@@ -21,6 +22,10 @@ from .nnloss import (  # noqa: E402
 from .parameter import Parameter
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "SmoothL1Loss",
+    "HuberLoss",
     "Parameter",
     "Module",
     "Linear",
