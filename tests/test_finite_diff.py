@@ -295,6 +295,7 @@ CONST = {
             lambda rng: {1: np.indices((2, 4, 3)).transpose(1, 2, 3, 0)[..., 1:] % [2, 3]},
             {"repeats": (2, 2, 1)},
         ),
+    ],
     # losses: the weights are fixed inputs
     "binary_cross_entropy_with_logits": [
         (((3, 4), (3, 4)), lambda rng: {2: rng.uniform(0.5, 2, (3, 4)), 3: None}),
