@@ -2,7 +2,7 @@
 (tests/golden/losses.json, written by tests/golden/make_losses_golden.py), bit for bit, on both
 backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
 (TAPEGRAD_NO_SIMD=1) against its `default` ones. The results PyTorch computes with SLEEF's or
-MKL's logarithms (docs/api-losses.md) are left out, by case pattern and result index."""
+MKL's logarithms (docs/api.md) are left out, by case pattern and result index."""
 
 import fnmatch
 import hashlib

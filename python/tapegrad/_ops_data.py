@@ -426,7 +426,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     number std with a tensor mean draws normal_(0, std) then `+ mean`, in the tensors' dtype.
 
     The tensor forms give a tensor that does not require grad (PyTorch records NormalBackward1-3
-    there; docs/api-data.md)."""
+    there; docs/api.md)."""
     from ._grad_mode import no_grad
     from .tensor import Tensor
 

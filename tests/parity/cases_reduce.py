@@ -125,7 +125,7 @@ INT_DTYPES = {"i64": np.int64, "i32": np.int32, "i16": np.int16, "u8": np.uint8,
 
 def _tied(shape, dt, seed, nan=False):
     """Few distinct values, so that ties (and their gradient split) are common; with nan some
-    NaNs. No -0.0: which zero a tie of +0.0 and -0.0 gives is left out (docs/api-reduce.md);
+    NaNs. No -0.0: which zero a tie of +0.0 and -0.0 gives is left out (docs/api.md);
     cumsum's leading -0.0 is covered by the signed-zero cases."""
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, shape).astype(np.float64) * 0.75

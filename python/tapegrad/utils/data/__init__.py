@@ -1,6 +1,6 @@
 """`tapegrad.utils.data`: datasets, samplers, collation and `DataLoader`, as PyTorch's
 `torch.utils.data`, drawing the same random numbers (so a seeded shuffle gives PyTorch's batches
-and leaves the generator where PyTorch leaves it). See docs/api-data.md."""
+and leaves the generator where PyTorch leaves it). See docs/api.md."""
 
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info
