@@ -26,8 +26,10 @@ import traceback
 
 import numpy as np
 
-# OverflowError: PyTorch's answer to a Python int beyond 64 bits ("int too big to convert")
+# OverflowError: PyTorch's answer to a Python int beyond 64 bits ("int too big to convert");
+# KeyError: PyTorch's answer to an optimizer param group without "params" (KeyError: 'params')
 ALLOWED = (
+    KeyError,
     TypeError,
     ValueError,
     RuntimeError,

@@ -25,7 +25,7 @@ def _t(backend, a, **kw):
          "BinaryCrossEntropyWithLogitsBackward0"),
         (lambda x, y: F.smooth_l1_loss(x, y, reduction="none"), "SmoothL1LossBackward0"),
         (lambda x, y: F.huber_loss(x, y, reduction="sum"), "HuberLossBackward0"),
-        (lambda x, y: F.smooth_l1_loss(x, y, beta=0.0), "L1LossBackward0"),
+        (lambda x, y: F.smooth_l1_loss(x, y, beta=0.0), "MeanBackward0"),  # l1_loss
     ],
 )  # fmt: skip
 def test_grad_fn_names(call, name, backend):

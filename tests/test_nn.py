@@ -498,11 +498,11 @@ def test_save_load_file_objects_and_arrays(tmp_path):
     "obj, err",
     [
         ([1, 2], TypeError),
-        ({"a": {"b": tg.tensor([1.0])}}, TypeError),
+        ({"a": {"b": object()}}, TypeError),  # nested checkpoints hold no Python objects
         ({1: tg.tensor([1.0])}, TypeError),
-        ({"a": [1.0, 2.0]}, TypeError),
+        ({"a": {1.0, 2.0}}, TypeError),
         ({"a": np.array([object()], dtype=object)}, TypeError),
-        ({"a": "text"}, TypeError),
+        ({"a": [np.array([object()], dtype=object)]}, TypeError),
     ],
 )
 def test_save_refuses_non_state_dicts(tmp_path, obj, err):

@@ -73,10 +73,17 @@ std::string put_name(const Node& n) {
   return n.i1 ? "ScatterAddBackward0" : n.s != 0 ? "ScatterBackward1" : n.op->grad_name;
 }
 
+// PyTorch's l1_loss is (a - b).abs() then the reduction (i1: 0 none, 1 mean, 2 sum): its
+// node is the last of these.
+std::string l1_loss_name(const Node& n) {
+  return n.i1 == 1 ? "MeanBackward0" : n.i1 == 2 ? "SumBackward0" : "AbsBackward0";
+}
+
 template <OpCode op>
 constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::where) return where_name;
   if constexpr (op == OpCode::add_scalar) return add_scalar_name;
+  if constexpr (op == OpCode::l1_loss) return l1_loss_name;
   if constexpr (op == OpCode::mul_scalar || op == OpCode::div_scalar) return scalar_overload_name;
   if constexpr (op == OpCode::reshape) return reshape_name;
   if constexpr (op == OpCode::cast) return cast_name;

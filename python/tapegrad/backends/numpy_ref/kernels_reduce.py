@@ -110,7 +110,12 @@ class MseLoss:
         return r(r(norm * r(a - b)) * g), r(r(norm * r(b - a)) * g)
 
 
-@kernel("l1_loss")
+def _l1_name(shapes, attrs):
+    """PyTorch's l1_loss is (a - b).abs() then the reduction: its node is the last of these."""
+    return {"mean": "MeanBackward0", "sum": "SumBackward0"}.get(attrs["reduction"], "AbsBackward0")
+
+
+@kernel("l1_loss", grad_fn=_l1_name)
 class L1Loss:
     """elements |round(a - b)|; mean = round(sum / n), sum = round(sum)"""
 
