@@ -163,6 +163,12 @@ FD = {
         (((2, 3), (1, 3), (4, 3)), None, {"dim": 0, "stack": False}),
         (((2, 3), (2, 3)), None, {"dim": 1, "stack": True}),
     ],
+    # prodnorm
+    "prod_all": [(((3, 4),), None, {}), (((),), None, {})],
+    "prod_dim": [
+        (((3, 4, 5),), None, {"dim": d, "keepdim": k})
+        for d, k in [(0, False), (1, True), (2, False)]
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 

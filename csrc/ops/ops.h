@@ -127,6 +127,10 @@ TensorPtr take(const TensorPtr& a, const TensorPtr& idx, int64_t kind);  // kind
 // a copy of a with v (shape B, or a 0-dim value) written or added at idx (as take's).
 TensorPtr put(const TensorPtr& a, const TensorPtr& idx, const TensorPtr& v, bool accumulate,
               bool value);
+// prodnorm (ops/reduce_prod.cpp): the product of all elements, or along dim (in range, 0 for a
+// 0-dim tensor); integers and bool give int64.
+TensorPtr prod_all(const TensorPtr& a);
+TensorPtr prod_dim(const TensorPtr& a, int64_t dim, bool keepdim);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

@@ -134,6 +134,9 @@ OPS = (
     ("repeat",      "RepeatBackward0",    "custom", "",              None),
     ("take",        "GatherBackward0",    "custom", "",              None),
     ("put",         "ScatterBackward0",   "custom", "",              None),
+    # ---- prodnorm ----
+    ("prod_all",    "ProdBackward0",      "custom", "in0",           None),
+    ("prod_dim",    "ProdBackward1",      "custom", "in0",           None),
 )
 # fmt: on
 

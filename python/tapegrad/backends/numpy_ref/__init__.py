@@ -53,6 +53,7 @@ from . import (  # noqa: F401
     kernels_index,
     kernels_linalg,
     kernels_nnloss,
+    kernels_prodnorm,
     kernels_reduce,
     kernels_select,
     kernels_shape,

@@ -324,3 +324,7 @@ for _name in ("softmax", "log_softmax", "nll_loss", "nll_loss2d", "embedding"):
 del _name
 # cat, repeat, take and put (shapeops.py).
 from .shapeops import cat, put, repeat, take  # noqa: E402, F401
+
+# isort: split
+# prod (prodnorm.py).
+from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
