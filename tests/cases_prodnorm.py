@@ -8,8 +8,14 @@ CASES = []
 
 
 def _case(cid, op, fn, shape, **attrs):
-    # |x| near 1 keeps long products finite and away from 0 (zeros: test_prodnorm.py)
-    CASES.append(Case(cid, (op,), fn, (shape,), (op, attrs), sample=(away0(0.9, 1.1),)))
+    # |x| near 1 keeps long products finite and away from 0 (zeros: test_prodnorm.py). Each
+    # factor adds its rounding error: the tolerances' sqrt(k) must grow as the factor count.
+    n = 1
+    for i, s in enumerate(shape):
+        n *= s if attrs.get("dim", i) == i else 1
+    CASES.append(
+        Case(cid, (op,), fn, (shape,), (op, attrs), sample=(away0(0.9, 1.1),), k=max(n, 1) ** 2)
+    )
 
 
 for shape in ((3, 4, 5), (7,), (), (1000,), (64, 50)):
