@@ -121,18 +121,26 @@ calc_t<T> fold_row(const T* p, int64_t n, calc_t<T> acc) {
 TensorPtr prod_forward(const TensorPtr& a, unsigned mask, bool keepdim) {
   auto out = empty(kept_shape(a->shape, mask, keepdim), a->dt);
   launch({a.get(), out.get()}, [a = a.get(), out = out.get(), mask] {
+    // The common calls (everything, or the trailing dims of a contiguous tensor) need no
+    // table of offsets: lane r is the row at r * inner.
+    const int lead = a->shape.n - __builtin_popcount(mask);
+    const bool rows = a->is_contiguous() && mask == ((1u << a->shape.n) - 1) - ((1u << lead) - 1);
     int64_t inner = 1;
-    const std::vector<int64_t> off = iter_lanes(*a, mask, &inner);
-    const int64_t run = contiguous_run(*a, mask);
+    for (int d = lead; d < a->shape.n; ++d)
+      inner *= a->shape.d[d];
+    const std::vector<int64_t> off = rows ? std::vector<int64_t>{} : iter_lanes(*a, mask, &inner);
+    const int64_t run = rows ? inner : contiguous_run(*a, mask);
     visit(a->dt, [&](auto tag) {
       using T = decltype(tag);
       const T* x = a->as<T>();
       T* q = out->as<T>();
       for (int64_t r = 0; r < out->numel; ++r) {
-        const int64_t* lane = off.data() + r * inner;
+        const int64_t* lane = rows ? nullptr : off.data() + r * inner;
         if constexpr (kFloating<T>) {
           calc_t<T> acc = calc_t<T>(1);
-          if (run > 1) {
+          if (rows) {
+            acc = fold_row(x + r * inner, inner, acc);
+          } else if (run > 1) {
             for (int64_t k = 0; k < inner; k += run)
               acc = fold_row(x + lane[k], run, acc);
           } else {
@@ -143,7 +151,7 @@ TensorPtr prod_forward(const TensorPtr& a, unsigned mask, bool keepdim) {
         } else if constexpr (std::is_same<T, int64_t>::value) {
           uint64_t acc = 1;
           for (int64_t k = 0; k < inner; ++k)
-            acc *= uint64_t(x[lane[k]]);
+            acc *= uint64_t(x[rows ? r * inner + k : lane[k]]);
           q[r] = int64_t(acc);
         }
       }
