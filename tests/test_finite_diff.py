@@ -179,6 +179,12 @@ FD = {
         ]  # fmt: skip
         for op in ("smooth_l1_loss", "huber_loss")
     },
+    # prodnorm
+    "prod_all": [(((3, 4),), None, {}), (((),), None, {})],
+    "prod_dim": [
+        (((3, 4, 5),), None, {"dim": d, "keepdim": k})
+        for d, k in [(0, False), (1, True), (2, False)]
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 

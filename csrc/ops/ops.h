@@ -135,6 +135,10 @@ TensorPtr binary_cross_entropy_with_logits(const TensorPtr& x, const TensorPtr& 
                                            const std::optional<TensorPtr>& pw, Reduction r);
 TensorPtr smooth_l1_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double beta);
 TensorPtr huber_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double delta);
+// prodnorm (ops/reduce_prod.cpp): the product of all elements, or along dim (in range, 0 for a
+// 0-dim tensor); integers and bool give int64.
+TensorPtr prod_all(const TensorPtr& a);
+TensorPtr prod_dim(const TensorPtr& a, int64_t dim, bool keepdim);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

@@ -157,6 +157,10 @@ from ._ops_reduce import (  # noqa: A004
     var,
 )
 
+# isort: split
+# prod (_ops_prodnorm.py).
+from ._ops_prodnorm import prod  # noqa: E402
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast

@@ -140,6 +140,9 @@ OPS = (
      "in0 in1", None),
     ("smooth_l1_loss", "SmoothL1LossBackward0", "custom", "in0 in1", None),
     ("huber_loss",  "HuberLossBackward0", "custom", "in0 in1",       None),
+    # ---- prodnorm ----
+    ("prod_all",    "ProdBackward0",      "custom", "in0",           None),
+    ("prod_dim",    "ProdBackward1",      "custom", "in0",           None),
 )
 # fmt: on
 

@@ -15,6 +15,7 @@ from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
 from ._ops_nnloss import _NnLossMethods
+from ._ops_prodnorm import _ProdNorm
 from ._ops_reduce import _Reductions
 from ._ops_shape import _ShapeOps
 from ._ops_shape_mm import _ShapeMM
@@ -45,6 +46,7 @@ class Tensor(
     _NnLossMethods,
     _ShapeOps,
     _ShapeMM,
+    _ProdNorm,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 

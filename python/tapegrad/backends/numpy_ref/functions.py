@@ -335,3 +335,6 @@ for _name in (
 ):
     globals()[_name] = getattr(_losses, _name)
 del _name
+# isort: split
+# prod (prodnorm.py).
+from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
