@@ -1,10 +1,11 @@
-"""Write tests/golden/nnloss.json: PyTorch's answers to every case of tests/parity/cases_nnloss.py,
+"""Write tests/golden/AREA.json: PyTorch's answers to every case of tests/parity/cases_AREA.py,
 under its AVX2 kernels and its portable (`default`) ones, as a SHA-256 of each result's bytes with
-its dtype and shape. tests/test_nnloss_golden.py replays the cases on tapegrad without PyTorch.
+its dtype and shape. tests/test_AREA_golden.py replays the cases on tapegrad without PyTorch.
 
-Needs PyTorch (CPU); run once, commit the JSON:
+Needs PyTorch (CPU); run once per area, commit the JSON:
 
-    python tests/golden/make_nnloss_golden.py
+    python tests/golden/make_digest_golden.py nnloss
+    python tests/golden/make_digest_golden.py losses
 """
 
 import hashlib
@@ -14,7 +15,6 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "nnloss.json")
 
 
 def digest(results):
@@ -29,27 +29,28 @@ def digest(results):
     return out
 
 
-def run_one():
+def run_one(area):
+    import importlib
+
     import torch
 
     torch.set_num_threads(1)
     sys.path.insert(0, os.path.join(HERE, "..", "parity"))
-    import cases_nnloss
+    cases = importlib.import_module(f"cases_{area}").cases
+    json.dump({name: digest(fn(torch)) for name, fn in cases()}, sys.stdout)
 
-    json.dump({name: digest(fn(torch)) for name, fn in cases_nnloss.cases()}, sys.stdout)
 
-
-def main():
+def main(area):
     golden = {}
     for cap in ("avx2", "default"):
         env = dict(os.environ, ATEN_CPU_CAPABILITY=cap)
-        res = subprocess.run([sys.executable, __file__, "--one"], env=env, check=True,
+        res = subprocess.run([sys.executable, __file__, area, "--one"], env=env, check=True,
                              capture_output=True, text=True)  # fmt: skip
         golden[cap] = json.loads(res.stdout)
     import torch
 
     golden["torch"] = torch.__version__
-    with open(OUT, "w") as f:  # one case per line
+    with open(os.path.join(HERE, f"{area}.json"), "w") as f:  # one case per line
         f.write('{"torch": ' + json.dumps(golden["torch"]) + ",\n")
         for cap in ("avx2", "default"):
             rows = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(golden[cap].items())]
@@ -59,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    run_one() if "--one" in sys.argv else main()
+    run_one(sys.argv[1]) if "--one" in sys.argv else main(sys.argv[1])
