@@ -1,6 +1,6 @@
 """Every case of tests/parity/cases_losses.py against PyTorch's recorded answers
-(tests/golden/losses.json, written by `tests/golden/make_digest_golden.py losses`), bit for bit, on both
-backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
+(tests/golden/losses.json, written by `tests/golden/make_digest_golden.py losses`), bit for bit,
+on both backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
 (TAPEGRAD_NO_SIMD=1) against its `default` ones. The results PyTorch computes with SLEEF's or
 MKL's logarithms (docs/api.md) are left out, by case pattern and result index."""
 

@@ -1,6 +1,6 @@
 """Every case of tests/parity/cases_nnloss.py against PyTorch's recorded answers
-(tests/golden/nnloss.json, written by `tests/golden/make_digest_golden.py nnloss`), bit for bit, on both
-backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
+(tests/golden/nnloss.json, written by `tests/golden/make_digest_golden.py nnloss`), bit for bit,
+on both backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
 (TAPEGRAD_NO_SIMD=1) against its `default` ones."""
 
 import hashlib
