@@ -43,7 +43,8 @@ find "$pkg" -name '__pycache__' -prune -exec rm -rf {} +
 cp "$build"/_core*.so "$pkg/tapegrad/"
 
 # Sanity: the copy we test is the sanitized one (it needs libasan, so it cannot load without it).
-ldd "$pkg"/tapegrad/_core*.so | grep -q libasan || {
+# (grep reads all of ldd's output: `grep -q` stops early, and under pipefail ldd's SIGPIPE fails.)
+ldd "$pkg"/tapegrad/_core*.so | grep libasan >/dev/null || {
   echo "sanitize.sh: the built extension does not link libasan" >&2
   exit 1
 }
