@@ -169,13 +169,13 @@ std::unique_ptr<Captured> finish_capture(py::sequence inputs, py::sequence outpu
   if (!c->prog) throw std::runtime_error("tapegrad.compile: no capture is running");
   c->grad_mode = grad_enabled();
   c->out_kind = out_kind;
-  for (py::handle h : consts)  // a tensor marks a tensor argument, anything else a constant
+  for (py::object h : consts)  // a tensor marks a tensor argument, anything else a constant
     c->consts.push_back(is_tensor(h.ptr()) ? py::object() : py::reinterpret_borrow<py::object>(h));
-  for (py::handle h : inputs) {
+  for (py::object h : inputs) {
     c->inputs.push_back(arg(h, "input"));
     c->input_requires.push_back(c->inputs.back()->requires_grad);
   }
-  for (py::handle h : outputs)
+  for (py::object h : outputs)
     c->outputs.push_back(arg(h, "output"));
   std::vector<TensorImpl*> seen;
   auto snap = [&](const TensorPtr& t) {

@@ -62,13 +62,14 @@ struct Bound<&op::squeeze> {
   }
 };
 
-// cat takes a Python sequence of tensors.
+// cat takes a Python sequence of tensors. Each item is held (py::object) while its tensor is
+// read: a sequence may make its items afresh (a tensor's rows), and a handle would dangle.
 template <>
 struct Bound<&op::cat> {
   static TensorPtr call(py::sequence seq, int64_t dim, bool stack) {
     std::vector<TensorPtr> ts;
     int64_t w = 0;
-    for (py::handle h : seq) {
+    for (py::object h : seq) {
       ts.push_back(arg(h, "tensors"));
       w += ts.back()->numel;
     }
