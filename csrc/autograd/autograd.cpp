@@ -220,11 +220,75 @@ void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads) {
   node.op->backward(node, grad, grads);
 }
 
+namespace {
+// .grad = g, or .grad += g in place: one atomic step per leaf (as PyTorch's AccumulateGrad,
+// which holds its node's mutex), so backward calls from several threads into one leaf add up.
+void to_leaf(TensorImpl& leaf, TensorPtr g) {
+  if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
+  std::lock_guard<std::mutex> lock(grad_lock(&leaf));
+  if (!leaf.grad) {
+    TensorPtr fresh = exclusive(g) && g->is_contiguous() ? std::move(g) : copy_of(*g);
+    if (tl_capture) {  // a replayed step makes the same assignment
+      tl_capture->grad_event(&leaf, nullptr, false);
+      capture_push([l = &leaf, fresh] { swap_grad(*l, fresh); }, {&leaf});
+    }
+    leaf.grad = std::move(fresh);
+  } else {
+    TensorImpl* d = leaf.grad.get();
+    add_into(*d, *g);
+    if (tl_capture) tl_capture->grad_event(&leaf, d, false);
+    if (tl_capture)  // replayed under the same lock (the address is only hashed, never read)
+      capture_push(
+          [l = static_cast<const void*>(&leaf), d, g = g.get()] {
+            std::lock_guard<std::mutex> replay_lock(grad_lock(l));
+            add_into(*d, *g);
+          },
+          {d, g.get(), &leaf});  // the leaf too: the program checks its .grad (grad_expect)
+    d->bump_version();
+  }
+}
+
+// g after the tensor's hooks (the hooks are Python functions: a captured step cannot replay them)
+TensorPtr run_hooks(const std::shared_ptr<GradHooks>& h, TensorPtr g) {
+  if (!h || h->empty()) return g;
+  if (tl_capture) capture_refuse("a tensor hook (register_hook / retain_grad)");
+  for (auto& f : h->fns) {
+    TensorPtr r = f(g);
+    if (r) g = std::move(r);
+  }
+  if (h->retain) h->retain(g);
+  return g;
+}
+
+int index_of(const std::vector<const void*>& v, const void* p) {
+  auto it = std::find(v.begin(), v.end(), p);
+  return it == v.end() ? -1 : int(it - v.begin());
+}
+}  // namespace
+
+GradHooks& hooks_of(TensorImpl& t) {
+  std::shared_ptr<GradHooks>& h = t.grad_fn ? t.grad_fn->hooks : t.hooks;
+  if (!h) h = std::make_shared<GradHooks>();
+  return *h;
+}
+
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
-  refresh_view(*root);
-  if (!root->requires_grad)
-    throw std::runtime_error(
-        "element 0 of tensors does not require grad and does not have a grad_fn");
+  Sweep s;
+  s.roots = {root};
+  s.grads = {grad};
+  s.retain_graph = retain_graph;
+  run_backward(s);
+}
+
+std::vector<TensorPtr> run_backward(const Sweep& sw) {
+  for (const TensorPtr& r : sw.roots) {
+    refresh_view(*r);
+    if (!r->requires_grad)
+      throw std::runtime_error(
+          "element 0 of tensors does not require grad and does not have a grad_fn");
+  }
+  for (const TensorPtr& t : sw.inputs)
+    refresh_view(*t);
   bool prev_mode = tl_grad_enabled;
   tl_grad_enabled = false;
   struct Restore {
@@ -232,43 +296,24 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
     ~Restore() { tl_grad_enabled = m; }
   } restore{prev_mode};
 
-  // .grad = g, or .grad += g in place: one atomic step per leaf (as PyTorch's AccumulateGrad,
-  // which holds its node's mutex), so backward calls from several threads into one leaf add up.
-  auto to_leaf = [](TensorImpl& leaf, TensorPtr g) {
-    if (g->dt != leaf.dt) g = convert(*g, leaf.dt);
-    std::lock_guard<std::mutex> lock(grad_lock(&leaf));
-    if (!leaf.grad) {
-      TensorPtr fresh = exclusive(g) && g->is_contiguous() ? std::move(g) : copy_of(*g);
-      if (tl_capture) {  // a replayed step makes the same assignment
-        tl_capture->grad_event(&leaf, nullptr, false);
-        capture_push([l = &leaf, fresh] { swap_grad(*l, fresh); }, {&leaf});
-      }
-      leaf.grad = std::move(fresh);
-    } else {
-      TensorImpl* d = leaf.grad.get();
-      add_into(*d, *g);
-      if (tl_capture) tl_capture->grad_event(&leaf, d, false);
-      if (tl_capture)  // replayed under the same lock (the address is only hashed, never read)
-        capture_push(
-            [l = static_cast<const void*>(&leaf), d, g = g.get()] {
-              std::lock_guard<std::mutex> replay_lock(grad_lock(l));
-              add_into(*d, *g);
-            },
-            {d, g.get(), &leaf});  // the leaf too: the program checks its .grad (grad_expect)
-      d->bump_version();
-    }
-  };
+  // An input is its grad_fn (a non-leaf: the gradient reaching that node) or itself (a leaf).
+  const bool all_leaves = sw.inputs.empty();
+  std::vector<const void*> in_key;
+  for (const TensorPtr& t : sw.inputs)
+    in_key.push_back(t->grad_fn ? static_cast<const void*>(t->grad_fn.get()) : t.get());
+  std::vector<TensorPtr> captured(sw.inputs.size());
 
-  if (!root->grad_fn) {  // backward on a leaf: its grad is the incoming gradient
-    to_leaf(*root, copy_of(*grad));
-    return;
-  }
-
-  // Collect the nodes reachable from the root, without recursion.
+  // Collect the nodes reachable from the roots, without recursion.
   uint64_t mark = g_mark.fetch_add(1, std::memory_order_relaxed) + 1;
   std::vector<Node*> order;
-  std::vector<Node*> stack{root->grad_fn.get()};
-  root->grad_fn->mark = mark;
+  std::vector<Node*> stack;
+  for (const TensorPtr& r : sw.roots) {
+    Node* n = r->grad_fn.get();
+    if (n && n->mark != mark) {
+      n->mark = mark;
+      stack.push_back(n);
+    }
+  }
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -283,7 +328,27 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
   }
   std::sort(order.begin(), order.end(), [](Node* a, Node* b) { return a->seq > b->seq; });
 
-  root->grad_fn->grad = copy_of(*grad);
+  // With inputs named, only the nodes that lead to one of them run (inputs come first in
+  // increasing sequence order, so one pass from the oldest node decides).
+  std::vector<char> needed(order.size(), 1);
+  if (!all_leaves) {
+    std::vector<Node*> live;
+    for (size_t k = order.size(); k-- > 0;) {
+      Node* n = order[k];
+      bool need = false;
+      for (int i = 0; i < n->n_in && !need; ++i) {
+        const Edge& e = n->next[i];
+        if (e.node)
+          need = std::binary_search(live.begin(), live.end(), e.node.get()) ||
+                 index_of(in_key, e.node.get()) >= 0;
+        else if (e.leaf)
+          need = index_of(in_key, e.leaf.get()) >= 0;
+      }
+      needed[k] = need;
+      if (need) live.insert(std::upper_bound(live.begin(), live.end(), n), n);
+    }
+  }
+
   std::vector<std::pair<TensorImpl*, TensorPtr>> leaves;  // pending leaf gradients
   struct Cleanup {  // pending grads must not outlive a failed sweep
     std::vector<Node*>& order;
@@ -292,36 +357,63 @@ void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph) {
         n->grad.reset();
     }
   } cleanup{order};
+  auto to_pending_leaf = [&](TensorImpl* leaf, TensorPtr g) {
+    auto it =
+        std::find_if(leaves.begin(), leaves.end(), [&](const auto& l) { return l.first == leaf; });
+    if (it == leaves.end())
+      leaves.emplace_back(leaf, std::move(g));
+    else
+      accumulate(it->second, std::move(g));
+  };
+  for (size_t k = 0; k < sw.roots.size(); ++k) {
+    const TensorPtr& r = sw.roots[k];
+    if (r->grad_fn)
+      accumulate(r->grad_fn->grad, copy_of(*sw.grads[k]));
+    else  // a leaf root: its gradient is the incoming one
+      to_pending_leaf(r.get(), copy_of(*sw.grads[k]));
+  }
 
-  for (Node* n : order) {
+  for (size_t k = 0; k < order.size(); ++k) {
+    Node* n = order[k];
     check_interrupt();
     if (!n->grad) continue;  // no gradient reached this node
+    TensorPtr g = n->hooks ? run_hooks(n->hooks, std::move(n->grad)) : std::move(n->grad);
+    int at = all_leaves ? -1 : index_of(in_key, n);
+    if (at >= 0) {
+      if (sw.accumulate)
+        to_leaf(*sw.inputs[at], g);  // backward(inputs=) fills a non-leaf's .grad too
+      else
+        captured[at] = g;
+    }
+    if (!needed[k]) continue;
     if (n->released && n->had_saved) throw std::runtime_error(kSecondBackward);
-    TensorPtr g = takes_strided_grad(*n) ? std::move(n->grad) : dense(std::move(n->grad));
+    if (!takes_strided_grad(*n)) g = dense(std::move(g));
     TensorPtr grads[kMaxInputs];
     n->op->backward(*n, g, grads);
     for (int i = 0; i < n->n_in; ++i) {
       if (!grads[i]) continue;
       Edge& e = n->next[i];
-      if (e.node) {
+      if (e.node)
         accumulate(e.node->grad, std::move(grads[i]));
-      } else if (e.leaf) {  // summed over all its uses first, added to .grad once (as PyTorch)
-        auto it = std::find_if(leaves.begin(), leaves.end(),
-                               [&](const auto& l) { return l.first == e.leaf.get(); });
-        if (it == leaves.end())
-          leaves.emplace_back(e.leaf.get(), std::move(grads[i]));
-        else
-          accumulate(it->second, std::move(grads[i]));
-      }
+      else if (e.leaf)  // summed over all its uses first, added to .grad once (as PyTorch)
+        to_pending_leaf(e.leaf.get(), std::move(grads[i]));
     }
-    if (!retain_graph) {
+    if (!sw.retain_graph) {
       for (auto& s : n->saved)
         s.st.reset();
       n->released = true;
     }
   }
-  for (auto& [leaf, g] : leaves)
-    to_leaf(*leaf, std::move(g));
+  for (auto& [leaf, g] : leaves) {
+    int at = all_leaves ? -1 : index_of(in_key, leaf);
+    if (!all_leaves && at < 0) continue;
+    TensorPtr h = run_hooks(leaf->hooks, std::move(g));
+    if (at >= 0 && !sw.accumulate)
+      captured[at] = std::move(h);
+    else
+      to_leaf(*leaf, std::move(h));
+  }
+  return captured;
 }
 
 }  // namespace tg

@@ -1,5 +1,6 @@
 // The tape: nodes recorded by ops, and the engine that runs them backwards.
 #pragma once
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -38,6 +39,15 @@ struct SavedTensor {
 };
 
 struct Node;
+
+// Functions run on a gradient as it reaches a tensor (Tensor.register_hook): each may hand back
+// a replacement (null keeps it). `retain` (retain_grad) sees the result after all of them, as
+// PyTorch's. A non-leaf tensor's hooks sit on its grad_fn, a leaf's on the tensor.
+struct GradHooks {
+  std::vector<std::function<TensorPtr(const TensorPtr&)>> fns;
+  std::function<void(const TensorPtr&)> retain;
+  bool empty() const { return fns.empty() && !retain; }
+};
 
 // What the tape needs to know of an op; the ops layer (ops/oplist.h) has one per op of the list.
 enum SaveFlags : unsigned {
@@ -81,7 +91,8 @@ struct Node {
   int i1 = 0;     // op-specific int (reduction, keepdim, ...)
   Shape out_shape;
   DType out_dt = DType::f32;
-  TensorPtr grad;  // the gradient arriving during a backward sweep
+  TensorPtr grad;                    // the gradient arriving during a backward sweep
+  std::shared_ptr<GradHooks> hooks;  // its output tensor's hooks (null: none)
 
   // Every member has its initializer: a user-provided constructor keeps make_shared from zeroing
   // the whole node first (a node is made per recorded op).
@@ -117,6 +128,22 @@ Node* record(const OpInfo& op, const TensorPtr& out,
              std::initializer_list<const TensorImpl*> inputs);
 
 void backward(const TensorPtr& root, const TensorPtr& grad, bool retain_graph);
+
+// One reverse sweep from several roots, each with its gradient (same shape and dtype).
+// inputs empty: every leaf reached accumulates into .grad (backward()). Otherwise only `inputs`
+// receive a gradient: accumulated into their .grad when `accumulate` (backward(inputs=)), or
+// handed back one per input, null where none arrived (autograd.grad). Only the nodes that lead
+// to an input run.
+struct Sweep {
+  std::vector<TensorPtr> roots, grads;
+  std::vector<TensorPtr> inputs;
+  bool retain_graph = false;
+  bool accumulate = true;
+};
+std::vector<TensorPtr> run_backward(const Sweep& sweep);
+
+// t's hooks, made on first use: its grad_fn's if it has one, else its own (a leaf).
+GradHooks& hooks_of(TensorImpl& t);
 // One node's backward alone (what `backward` runs per node), for tools that step through it.
 void node_backward(Node& node, const TensorPtr& grad, TensorPtr* grads);
 

@@ -141,6 +141,7 @@ using StoragePtr = std::shared_ptr<Storage>;
 
 struct Node;
 struct TensorImpl;
+struct GradHooks;
 using TensorPtr = std::shared_ptr<TensorImpl>;
 using NodePtr = std::shared_ptr<Node>;
 
@@ -171,6 +172,7 @@ struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
   bool untracked = false;  // a `.data` alias: its in-place changes do not bump the version
   NodePtr grad_fn;
   TensorPtr grad;
+  std::shared_ptr<GradHooks> hooks;  // a leaf's Tensor.register_hook functions (autograd.h)
   // A view made by a view op: the tensor whose storage it views (never itself a view), and the
   // storage version its grad_fn was made at. An in-place change since (through any alias) means
   // its history must be made again from the base's (autograd/views.cpp).

@@ -23,6 +23,7 @@ PYBIND11_MODULE(_core, m) {
   tgpy::register_io(m);
   tgpy::register_ops(m);
   tgpy::register_rng(m);
+  tgpy::register_hooks(m);
   m.def("is_grad_enabled", &tg::grad_enabled);
   m.def("set_grad_enabled", &tg::set_grad_enabled);
   m.def("set_num_threads", [](int n) { tg::set_num_threads(n); });

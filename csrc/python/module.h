@@ -95,6 +95,7 @@ void register_io(py::module_& m);           // io.cpp
 void register_graph(py::module_& m);        // graph.cpp
 void register_capture(py::module_& m);      // capture.cpp
 void register_rng(py::module_& m);          // rng.cpp
+void register_hooks(py::module_& m);        // hooks.cpp
 
 }  // namespace tgpy
 

@@ -31,6 +31,7 @@ from ._tensor_args import (
 )
 from ._tensor_args import _shape_arg as _shape_arg
 from ._tensor_convert import _Conversions
+from ._tensor_hooks import _HookMethods
 from ._tensor_logic import _Logic
 from ._tensor_views import _Views
 
@@ -47,6 +48,7 @@ class Tensor(
     _ShapeOps,
     _ShapeMM,
     _ProdNorm,
+    _HookMethods,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 
@@ -240,11 +242,13 @@ class Tensor(
         return self.to(other.dtype)
 
     # ---- autograd ----
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        if create_graph:
-            raise NotImplementedError(
-                "tapegrad does not support create_graph=True (higher-order gradients)"
-            )
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Add the gradient of this tensor (weighted by `gradient`) to the leaves' `.grad`,
+        or only to `inputs`' `.grad` when given."""
+        if create_graph or inputs is not None:
+            from .autograd import backward
+
+            return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
         if gradient is None:
             if self.requires_grad and self.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -281,9 +285,6 @@ class Tensor(
 
     def clone(self):
         return self._be.cast(self, self.dtype.code)
-
-    def retain_grad(self):
-        raise NotImplementedError("retain_grad() is not supported yet")
 
     # ---- conversion: inherited from _Conversions (_tensor_convert.py) ----
 

@@ -6,6 +6,8 @@
 - `check_backends()`: run every cpp op also on the NumPy reference and compare (lockstep).
 - `detect_anomaly()`: raise at the first NaN/Inf in forward or backward, naming the op and the
   source line that created it; count float16 overflow/underflow per op.
+- `grad(outputs, inputs)` / `backward(tensors)`: PyTorch's functional entry points; tensors
+  take hooks (`register_hook`, `retain_grad`).
 - `record_values()`: keep every op's output while active, so `tape` and `tg.viz.draw` can show
   the data of intermediate results too.
 
@@ -14,6 +16,7 @@ op functions only while they are active (docs/how-backward-works.md).
 """
 
 from ._anomaly import AnomalyError, detect_anomaly
+from ._api import backward, grad
 from ._gradcheck import GradcheckError, gradcheck
 from ._lockstep import BackendMismatchError, check_backends
 from ._record import record_values
@@ -28,9 +31,11 @@ __all__ = [
     "Tape",
     "TapeEntry",
     "Variable",
+    "backward",
     "backward_steps",
     "check_backends",
     "detect_anomaly",
+    "grad",
     "gradcheck",
     "record_values",
     "tape",

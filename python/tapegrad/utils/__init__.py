@@ -1,5 +1,6 @@
-"""`tapegrad.utils`: PyTorch's `torch.utils` names that tutorials use (`utils.data`)."""
+"""`tapegrad.utils`: PyTorch's `torch.utils` names that tutorials use (`utils.data`,
+`utils.hooks`)."""
 
-from . import data
+from . import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

@@ -61,6 +61,7 @@ from . import (  # noqa: F401
     kernels_shapeops,
     views,  # noqa: F401
 )
+from .engine import backward, retain_grad, retains_grad, run_backward, set_grad_hook  # noqa: F401
 from .functions import (  # noqa: F401
     copy_,
     detach,
@@ -81,7 +82,7 @@ from .functions import (  # noqa: F401
 from .kernels_linalg import matmul_shape  # noqa: F401
 from .optim import adagrad_update, adam_update, rmsprop_update, sgd_update
 from .registry import KERNELS, Ctx, broadcast_shapes, vjp  # noqa: F401
-from .tape import Node, backward  # noqa: F401
+from .tape import Node  # noqa: F401
 from .tensor import NTensor, name  # noqa: F401
 
 # One function per op of the op list (python/tapegrad/_oplist.py); tests/test_oplist.py checks

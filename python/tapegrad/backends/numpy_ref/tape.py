@@ -1,17 +1,13 @@
 """The numpy backend's tape: `_run` applies an op (upcast float16 -> compute in float32 -> round
 once -> store; the other dtypes compute in their own) and records a `Node` when grad mode is on,
-an input requires grad and the result is floating. `backward` walks the nodes reachable from the
-root without recursion, in dependency order (ties: the higher sequence number first), and
-accumulates into leaves' `.grad`.
+an input requires grad and the result is floating. The backward sweep is in engine.py.
 """
 
 import threading
-from heapq import heappop, heappush
-from itertools import count
 
 import numpy as np
 
-from tapegrad._grad_mode import is_grad_enabled, no_grad
+from tapegrad._grad_mode import is_grad_enabled
 
 from .registry import KERNELS, Ctx
 from .tensor import _F16, _F32, _check, _new, _refresh
@@ -45,7 +41,7 @@ class Node:
     """
 
     __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "out_dtype",
-                 "out_shape", "attrs", "checks", "reread", "freed", "_name",
+                 "out_shape", "attrs", "checks", "reread", "freed", "_name", "hooks",
                  "__weakref__")  # fmt: skip
 
     def name(self):
@@ -224,6 +220,7 @@ def new_node(kernel, ctx, edges, inputs, out, attrs, name=None):
     node.attrs = attrs
     node.checks = node.reread = ()
     node.freed = False
+    node.hooks = None
     if name is None:
         gf = kernel.grad_fn
         name = gf if isinstance(gf, str) else gf(node.in_shapes, attrs)
@@ -278,94 +275,3 @@ def _add_grads(x, y):
     if x.dtype == _F16:
         return (x.astype(_F32) + y.astype(_F32)).astype(_F16)
     return np.asarray(x + y)
-
-
-# Backward calls from several threads may reach one leaf at once, and NumPy releases the GIL in
-# large ops: each leaf's read-add-write holds a lock (a striped table keyed by id(leaf), as the
-# cpp backend's; nothing is stored on the tensor). Assigning .grad is a single attribute store.
-_LEAF_LOCKS = tuple(threading.Lock() for _ in range(64))
-
-
-def _accumulate_leaf(leaf, g):
-    if not leaf._rg or leaf._fn is not None:
-        return
-    if g.shape != leaf._arr.shape:
-        raise RuntimeError(
-            f"the gradient of shape {g.shape} does not match the leaf's shape {leaf._arr.shape}"
-            " (was .data replaced after the graph was built?)"
-        )
-    dt = leaf._arr.dtype
-    with _LEAF_LOCKS[(id(leaf) >> 4) % len(_LEAF_LOCKS)]:
-        acc = leaf._grad
-        if acc is None:
-            leaf._grad = _new(np.array(g, dtype=dt, order="C"))  # a fresh copy: never an alias
-        else:
-            acc._arr[...] = _add_grads(acc._arr, np.asarray(g, dtype=acc._arr.dtype))
-            acc._ver[0] += 1
-
-
-def backward(t, grad, retain_graph=False):
-    """Reverse sweep from t with upstream gradient `grad` (same shape and dtype as t; None
-    means ones, for a 1-element t)."""
-    _check(t)
-    if grad is None:
-        if t._arr.size != 1:
-            raise RuntimeError("grad can be implicitly created only for scalar outputs")
-    _refresh(t)
-    if not t._rg:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    if grad is None:
-        g = np.ones_like(t._arr)
-    else:
-        _check(grad)
-        if grad._arr.shape != t._arr.shape:
-            raise RuntimeError(f"backward: gradient shape {grad.shape} != tensor shape {t.shape}")
-        g = np.asarray(grad._arr, dtype=t._arr.dtype)
-    with no_grad():
-        if t._fn is None:
-            _accumulate_leaf(t, g)
-        else:
-            _sweep(t._fn, g, bool(retain_graph))
-
-
-def _sweep(root, g, retain_graph):
-    # 1. The nodes reachable from root, each with the number of edges that reach it.
-    deps = {root: 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for e in node.edges:
-            if type(e) is Node:
-                if e in deps:
-                    deps[e] += 1
-                else:
-                    deps[e] = 1
-                    stack.append(e)
-    # 2. Run each node once all its consumers have run; among ready nodes the latest first.
-    pending = {root: g}
-    leaves = {}  # id(leaf) -> [leaf, summed gradient]
-    tie = count()
-    ready = [(-root.seq, next(tie), root)]
-    while ready:
-        node = heappop(ready)[2]
-        g = pending.pop(node, None)
-        grads = node._apply(g, retain_graph) if g is not None else (None,) * len(node.edges)
-        for e, gi in zip(node.edges, grads):
-            if e is None:
-                continue
-            if type(e) is Node:
-                if gi is not None:
-                    prev = pending.get(e)
-                    pending[e] = gi if prev is None else _add_grads(prev, gi)
-                deps[e] -= 1
-                if deps[e] == 0:
-                    heappush(ready, (-e.seq, next(tie), e))
-            elif gi is not None:
-                slot = leaves.get(id(e))
-                if slot is None:
-                    leaves[id(e)] = [e, gi]
-                else:
-                    slot[1] = _add_grads(slot[1], gi)
-    # 3. Leaves: .grad = the summed gradient, or += it.
-    for leaf, gl in leaves.values():
-        _accumulate_leaf(leaf, gl)

@@ -45,7 +45,7 @@ class NTensor(_Base):
     """
 
     __slots__ = ("_st", "_strides", "_offset", "_arr", "_ver", "_rg", "_grad", "_fn",
-                 "_is_param", "_base", "_vver", "__weakref__")  # fmt: skip
+                 "_is_param", "_base", "_vver", "_hooks", "__weakref__")  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         if hasattr(self, "_arr"):  # made by tapegrad.Tensor(...) (the legacy constructor)

@@ -8,6 +8,7 @@ from ..._dtype import float16, float32, float64
 from ..._grad_mode import no_grad
 from ...optim.optimizer import _noted
 from ...tensor import Tensor
+from .hooks import _call_with_hooks, _ModuleHooks
 from .parameter import _is_param
 from .state_dict import _StateDict
 
@@ -33,7 +34,7 @@ def _capturing():
     return _noted[0] is not None
 
 
-class Module(_StateDict):
+class Module(_StateDict, _ModuleHooks):
     """Base class for all neural network modules (PyTorch's `nn.Module`)."""
 
     training = True
@@ -54,6 +55,8 @@ class Module(_StateDict):
 
     # The call path is kept short: per-step Python overhead is part of the product.
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return _call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):

@@ -1,0 +1,94 @@
+// The autograd API's entry points into the tape: tensor hooks, retain_grad, and sweeps that
+// name their roots and inputs (autograd.backward / autograd.grad / backward(inputs=)).
+#include <mutex>
+#include <vector>
+
+#include "autograd/autograd.h"
+#include "autograd/capture.h"
+#include "kernels/kernels.h"
+#include "python/module.h"
+
+namespace tgpy {
+
+using namespace tg;
+
+namespace {
+// A Python function kept by the tape. The tape may drop it without the GIL (a graph freed by a
+// backward sweep), so the reference is released under the GIL.
+struct PyFn {
+  py::object f;
+  explicit PyFn(py::handle h) : f(py::reinterpret_borrow<py::object>(h)) {}
+  ~PyFn() {
+    py::gil_scoped_acquire gil;
+    f = py::object();
+  }
+};
+
+std::vector<TensorPtr> tensor_list(py::handle seq, const char* what) {
+  std::vector<TensorPtr> out;
+  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq))
+    out.push_back(arg(h, what));
+  return out;
+}
+}  // namespace
+
+void register_hooks(py::module_& m) {
+  // fn(grad) -> replacement or None, run on every gradient that reaches t; None removes it.
+  // The front end keeps the user's hooks in order and checks what each hands back.
+  m.def("set_grad_hook", [](py::handle t, py::handle fn) {
+    TensorImpl& x = *arg(t);
+    GradHooks& h = hooks_of(x);
+    h.fns.clear();
+    if (fn.is_none()) return;
+    auto keep = std::make_shared<PyFn>(fn);
+    h.fns.push_back([keep](const TensorPtr& g) -> TensorPtr {
+      py::gil_scoped_acquire gil;
+      py::object r = keep->f(wrap_obj(g));
+      return r.is_none() ? nullptr : arg(r, "hook result");
+    });
+  });
+  // retain_grad(): t.grad = the gradient reaching t (a copy), or t.grad + it (out of place).
+  m.def("retain_grad", [](py::handle t) {
+    TensorPtr x = arg(t);
+    if (!x->grad_fn) return;  // a leaf keeps its .grad anyway
+    GradHooks& h = hooks_of(*x);
+    if (h.retain) return;
+    std::weak_ptr<TensorImpl> weak = x;
+    h.retain = [weak](const TensorPtr& g) {
+      TensorPtr x = weak.lock();
+      if (!x) return;
+      TensorPtr old = grad_of(*x);
+      TensorPtr sum = copy_of(*g);
+      if (old) {
+        sum = copy_of(*old);
+        add_into(*sum, *g);
+      }
+      set_grad(*x, sum);
+    };
+  });
+  m.def("retains_grad", [](py::handle t) {
+    const TensorImpl& x = *arg(t);
+    return bool(x.grad_fn && x.grad_fn->hooks && x.grad_fn->hooks->retain);
+  });
+  // One sweep; returns one gradient (or None) per input when accumulate is false.
+  m.def("run_backward",
+        [](py::handle roots, py::handle grads, py::handle inputs, bool retain, bool accumulate) {
+          Sweep s;
+          s.roots = tensor_list(roots, "tensors");
+          s.grads = tensor_list(grads, "grad_tensors");
+          s.inputs = tensor_list(inputs, "inputs");
+          s.retain_graph = retain;
+          s.accumulate = accumulate;
+          for (size_t k = 0; k < s.roots.size(); ++k)
+            if (s.grads[k]->shape != s.roots[k]->shape || s.grads[k]->dt != s.roots[k]->dt)
+              throw std::runtime_error("backward: the gradient is " + describe(*s.grads[k]) +
+                                       ", the tensor is " + describe(*s.roots[k]));
+          std::vector<TensorPtr> got = without_gil([&] { return run_backward(s); });
+          py::list out;
+          for (TensorPtr& g : got)
+            out.append(g ? wrap_obj(std::move(g)) : py::none());
+          return out;
+        });
+}
+
+}  // namespace tgpy

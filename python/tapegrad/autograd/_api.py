@@ -1,0 +1,129 @@
+"""`tg.autograd.backward` and `tg.autograd.grad`, with PyTorch's arguments and errors.
+
+Both run one sweep of the backend's tape (`run_backward`) from the outputs; `grad` hands the
+gradients of `inputs` back instead of adding them to `.grad`, and runs only the part of the graph
+that leads to them.
+"""
+
+from .._tensor_args import _Size
+
+
+def _as_tuple(x):
+    from ..tensor import Tensor
+
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _no_create_graph(create_graph):
+    if create_graph:
+        raise NotImplementedError(
+            "create_graph=True (gradients of gradients) is not supported yet: tapegrad's "
+            "backward formulas are not themselves recorded on the tape"
+        )
+
+
+def _make_grads(outputs, grads):
+    """One gradient per output: ones for a 1-element output with None, checked otherwise."""
+    from .._factories import ones_like, operand
+    from ..tensor import Tensor
+
+    out = []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if o.requires_grad and o.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(o)
+        else:
+            if not isinstance(g, Tensor):
+                g = operand(g, o._be, dtype=o.dtype)
+            if tuple(g.shape) != tuple(o.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {_Size(g.shape)} and "
+                    f"output[{i}] has a shape of {_Size(o.shape)}."
+                )
+            if g.dtype is not o.dtype:
+                g = g.to(o.dtype)
+        out.append(g)
+    return out
+
+
+def _check_outputs(outputs):
+    for o in outputs:
+        if not o.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):  # fmt: skip
+    """Sum the gradients of `tensors` (weighted by `grad_tensors`) into the leaves' `.grad`, or
+    into just `inputs`' `.grad` when given."""
+    _no_create_graph(create_graph)
+    tensors = _as_tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    grads = _as_tuple(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    if len(grads) < len(tensors):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    else:
+        inputs = ()
+    grads = _make_grads(tensors, grads)
+    _check_outputs(tensors)
+    if not tensors:
+        return
+    be = tensors[0]._be
+    be.run_backward(list(tensors), grads, list(inputs), bool(retain_graph), True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):  # fmt: skip
+    """The gradients of `outputs` (weighted by `grad_outputs`) with respect to `inputs`, as a
+    tuple; nothing is added to any `.grad`."""
+    from .._factories import zeros_like
+
+    _no_create_graph(create_graph)
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported yet")
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs = _as_tuple(outputs)
+    inputs_t = _as_tuple(inputs)
+    if not inputs_t:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
+    grads = _make_grads(outputs, grads)
+    _check_outputs(outputs)
+    for t in inputs_t:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    be = outputs[0]._be
+    got = be.run_backward(list(outputs), grads, list(inputs_t), bool(retain_graph), False)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs_t, got)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = zeros_like(t)
+        result.append(g)
+    return tuple(result)
