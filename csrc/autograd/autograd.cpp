@@ -266,6 +266,45 @@ int index_of(const std::vector<const void*>& v, const void* p) {
 }
 }  // namespace
 
+namespace {
+const OpInfo kFunctionOp = {
+    "function",
+    nullptr,
+    [](const Node& n) { return n.extra->name; },
+    "function",
+    0,
+    [](Node& n, const TensorPtr& grad, TensorPtr* grads) { n.extra->backward(grad, grads); },
+};
+}  // namespace
+
+TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inputs,
+                        std::shared_ptr<NodeExtra> extra, bool saved) {
+  if (inputs.size() > size_t(kMaxInputs))
+    throw std::runtime_error("autograd.Function: more than " + std::to_string(kMaxInputs) +
+                             " tensor inputs that require grad are not supported yet");
+  if (tl_capture) capture_refuse("a custom autograd.Function (its backward runs Python)");
+  TensorPtr o = alias(out);
+  auto node = std::make_shared<Node>();
+  node->seq = next_seq();
+  node->op = &kFunctionOp;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const TensorImpl& t = *inputs[i];
+    refresh_view(const_cast<TensorImpl&>(t));
+    node->in_shape[i] = t.shape;
+    node->in_dt[i] = t.dt;
+    node->in_requires[i] = t.requires_grad;
+    set_edge(node->next[i], t);
+  }
+  node->n_in = uint8_t(inputs.size());
+  node->out_shape = o->shape;
+  node->out_dt = o->dt;
+  node->had_saved = saved;
+  node->extra = std::move(extra);
+  o->requires_grad = true;
+  o->grad_fn = std::move(node);
+  return o;
+}
+
 GradHooks& hooks_of(TensorImpl& t) {
   std::shared_ptr<GradHooks>& h = t.grad_fn ? t.grad_fn->hooks : t.hooks;
   if (!h) h = std::make_shared<GradHooks>();

@@ -40,6 +40,14 @@ struct SavedTensor {
 
 struct Node;
 
+// What a node made by a user's autograd.Function carries: its name (the class's, as PyTorch
+// names it), and its backward, which the binding layer runs in Python. grads[i] for each input.
+struct NodeExtra {
+  std::string op;    // the Function class's name
+  std::string name;  // its node's name: op + "Backward"
+  std::function<void(const TensorPtr& grad, TensorPtr* grads)> backward;
+};
+
 // Functions run on a gradient as it reaches a tensor (Tensor.register_hook): each may hand back
 // a replacement (null keeps it). `retain` (retain_grad) sees the result after all of them, as
 // PyTorch's. A non-leaf tensor's hooks sit on its grad_fn, a leaf's on the tensor.
@@ -93,6 +101,7 @@ struct Node {
   DType out_dt = DType::f32;
   TensorPtr grad;                    // the gradient arriving during a backward sweep
   std::shared_ptr<GradHooks> hooks;  // its output tensor's hooks (null: none)
+  std::shared_ptr<NodeExtra> extra;  // a user's autograd.Function (null: an op of the list)
 
   // Every member has its initializer: a user-provided constructor keeps make_shared from zeroing
   // the whole node first (a node is made per recorded op).
@@ -141,6 +150,12 @@ struct Sweep {
   bool accumulate = true;
 };
 std::vector<TensorPtr> run_backward(const Sweep& sweep);
+
+// out' = an alias of `out` whose grad_fn is a node running `extra` for the inputs (at most
+// kMaxInputs, each requiring grad). `saved`: the Function saved tensors, so a second backward
+// through it raises PyTorch's error.
+TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inputs,
+                        std::shared_ptr<NodeExtra> extra, bool saved);
 
 // t's hooks, made on first use: its grad_fn's if it has one, else its own (a leaf).
 GradHooks& hooks_of(TensorImpl& t);

@@ -109,7 +109,11 @@ void register_graph(py::module_& m) {
            })
       .def("__hash__", [](const GradFn& g) { return std::hash<const Node*>()(g.node.get()); })
       .def_property_readonly("seq", [](const GradFn& g) { return g.node->seq; })
-      .def_property_readonly("op", [](const GradFn& g) { return g.node->op->name; })
+      .def_property_readonly("op",
+                             [](const GradFn& g) {
+                               const Node& n = *g.node;
+                               return n.extra ? n.extra->op : std::string(n.op->name);
+                             })
       .def_property_readonly("next_functions",
                              [](const GradFn& g) { return next_functions(*g.node); })
       .def_property_readonly("input_shapes",

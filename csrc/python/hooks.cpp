@@ -26,7 +26,7 @@ struct PyFn {
 
 std::vector<TensorPtr> tensor_list(py::handle seq, const char* what) {
   std::vector<TensorPtr> out;
-  for (py::handle h : py::reinterpret_borrow<py::sequence>(seq))
+  for (py::object h : py::reinterpret_borrow<py::sequence>(seq))
     out.push_back(arg(h, what));
   return out;
 }
@@ -69,6 +69,25 @@ void register_hooks(py::module_& m) {
   m.def("retains_grad", [](py::handle t) {
     const TensorImpl& x = *arg(t);
     return bool(x.grad_fn && x.grad_fn->hooks && x.grad_fn->hooks->retain);
+  });
+  // A user's autograd.Function: out' = out with a node whose backward calls
+  // backward_fn(grad) -> one gradient (or None) per input.
+  m.def("function_node", [](py::handle out, py::handle inputs, const std::string& cls,
+                            py::handle backward_fn, bool saved) {
+    auto extra = std::make_shared<NodeExtra>();
+    extra->op = cls;
+    extra->name = cls + "Backward";
+    auto keep = std::make_shared<PyFn>(backward_fn);
+    extra->backward = [keep](const TensorPtr& g, TensorPtr* grads) {
+      py::gil_scoped_acquire gil;
+      py::object r = keep->f(wrap_obj(g));
+      size_t i = 0;
+      for (py::object h : py::reinterpret_borrow<py::sequence>(r)) {
+        if (i == size_t(kMaxInputs)) break;
+        grads[i++] = h.is_none() ? nullptr : arg(h, "gradient");
+      }
+    };
+    return wrap_obj(function_node(*arg(out), tensor_list(inputs, "inputs"), extra, saved));
   });
   // One sweep; returns one gradient (or None) per input when accumulate is false.
   m.def("run_backward",

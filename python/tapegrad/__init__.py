@@ -54,7 +54,14 @@ from ._functions import (
     set_default_dtype,
     where,
 )
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from ._ops_data import (
     BoolTensor,
     ByteTensor,

@@ -72,3 +72,39 @@ class set_grad_enabled(_Mode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+_inference = threading.local()
+
+
+class inference_mode(_Mode):
+    """PyTorch's `inference_mode(mode=True)`: here grad mode off (as no_grad). Tensors made
+    inside are ordinary tensors: PyTorch's later refusal to record them is not reproduced."""
+
+    def __init__(self, mode=True):
+        self._on = bool(mode)
+        self._target = not self._on
+
+    def __enter__(self):
+        self._prev_inference = getattr(_inference, "on", False)
+        _inference.on = self._on
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _inference.on = self._prev_inference
+        return super().__exit__(*exc)
+
+    def __call__(self, fn):
+        on = self._on
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(on):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    """True inside `inference_mode()`."""
+    return getattr(_inference, "on", False)

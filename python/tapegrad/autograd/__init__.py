@@ -8,6 +8,7 @@
   source line that created it; count float16 overflow/underflow per op.
 - `grad(outputs, inputs)` / `backward(tensors)`: PyTorch's functional entry points; tensors
   take hooks (`register_hook`, `retain_grad`).
+- `Function`: ops with a forward and backward of your own (`MyOp.apply(x)`).
 - `record_values()`: keep every op's output while active, so `tape` and `tg.viz.draw` can show
   the data of intermediate results too.
 
@@ -15,17 +16,21 @@ Nothing here costs anything unless used: the tools that watch ops wrap the backe
 op functions only while they are active (docs/how-backward-works.md).
 """
 
-from ._anomaly import AnomalyError, detect_anomaly
+from .._grad_mode import inference_mode
+from ._anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from ._api import backward, grad
 from ._gradcheck import GradcheckError, gradcheck
 from ._lockstep import BackendMismatchError, check_backends
 from ._record import record_values
 from ._tape import Step, Tape, TapeEntry, backward_steps, tape
 from ._variable import Variable
+from .function import Function, FunctionCtx, once_differentiable
 
 __all__ = [
     "AnomalyError",
     "BackendMismatchError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "Step",
     "Tape",
@@ -36,7 +41,11 @@ __all__ = [
     "check_backends",
     "detect_anomaly",
     "grad",
+    "inference_mode",
+    "is_anomaly_enabled",
     "gradcheck",
+    "once_differentiable",
     "record_values",
+    "set_detect_anomaly",
     "tape",
 ]

@@ -225,3 +225,35 @@ class detect_anomaly(_hooks.Tool):  # noqa: N801 (a context manager, named like 
                 f"{c['underflow']:>9}"
             )
         return "\n".join(lines)
+
+
+_global = [None]  # the detect_anomaly that set_detect_anomaly(True) switched on
+
+
+class set_detect_anomaly:  # noqa: N801 (PyTorch's name)
+    """`set_detect_anomaly(True)` switches detect_anomaly on for the whole program, `False` off;
+    used with `with`, the previous state comes back at the end."""
+
+    def __init__(self, mode, check_nan=True):
+        self._prev = _global[0]
+        _switch(detect_anomaly(check_nan) if mode else None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _switch(self._prev)
+        return False
+
+
+def _switch(tool):
+    if _global[0] is not None:
+        _hooks.deactivate(_global[0])
+    _global[0] = tool
+    if tool is not None:
+        _hooks.activate(tool)
+
+
+def is_anomaly_enabled():
+    """True while a detect_anomaly is active (a `with detect_anomaly()` or set_detect_anomaly)."""
+    return any(isinstance(t, detect_anomaly) for t in _hooks._tools)

@@ -36,6 +36,7 @@ run_backward = _core.run_backward  # several roots, named inputs (autograd.grad)
 set_grad_hook = _core.set_grad_hook
 retain_grad = _core.retain_grad
 retains_grad = _core.retains_grad
+function_node = _core.function_node  # a user's autograd.Function
 iop = _core.iop
 fill_ = _core.fill_
 sub_scalar = _core.sub_scalar  # add_scalar(a, -s), its node named SubBackward0

@@ -61,7 +61,14 @@ from . import (  # noqa: F401
     kernels_shapeops,
     views,  # noqa: F401
 )
-from .engine import backward, retain_grad, retains_grad, run_backward, set_grad_hook  # noqa: F401
+from .engine import (  # noqa: F401
+    backward,
+    function_node,
+    retain_grad,
+    retains_grad,
+    run_backward,
+    set_grad_hook,
+)
 from .functions import (  # noqa: F401
     copy_,
     detach,

@@ -220,3 +220,34 @@ def _sweep(roots, grads, inputs, retain_graph, accumulate):
         else:
             _accumulate(leaf, gl)
     return captured
+
+
+class _FunctionKernel:
+    """The kernel of a node made by a user's autograd.Function: its backward is Python."""
+
+    __slots__ = ("name", "backward_fn")
+    storage_level = True  # the user's backward sees the gradient in the output's dtype
+
+    def __init__(self, name, backward_fn):
+        self.name = name
+        self.backward_fn = backward_fn
+
+    def backward(self, ctx, g):
+        return [None if x is None else x._arr for x in self.backward_fn(_new(g))]
+
+
+def function_node(out, inputs, cls, backward_fn, saved):
+    """An alias of `out` whose grad_fn runs `backward_fn(grad)` -> one gradient per input."""
+    from .functions import detach
+    from .registry import Ctx
+    from .tape import edge, new_node
+
+    _check(out)
+    o = detach(out)
+    ctx = Ctx(o._arr.dtype)
+    ctx.saved = (np.empty(0),) if saved else ()  # a second backward then raises, as PyTorch's
+    kernel = _FunctionKernel(cls, backward_fn)
+    node = new_node(kernel, ctx, [edge(t) for t in inputs], inputs, o, {}, cls + "Backward")
+    o._fn = node
+    o._rg = True
+    return o

@@ -1,0 +1,229 @@
+"""`tg.autograd.Function`: an op whose forward and backward the user writes, as PyTorch's.
+
+    class MyReLU(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * (x > 0)
+
+    y = MyReLU.apply(x)        # y.grad_fn is <MyReLUBackward>
+
+forward runs with grad mode off; its one differentiable output gets a node of the tape whose
+backward calls the user's `backward` (also with grad mode off) and checks what it returns, with
+PyTorch's errors. The new-style form (forward without ctx, plus `setup_context`) works too.
+"""
+
+import functools
+
+from .._grad_mode import no_grad
+
+
+class FunctionCtx:
+    """The `ctx` of forward/backward: saved tensors and flags, plus any attribute you set."""
+
+    def __init__(self):
+        self._saved = ()
+        self._versions = ()
+        self._non_diff = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        from ..tensor import Tensor
+
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{tensors.index(t)} is of type {type(t).__name__}"
+                )
+        self._saved = tensors
+        self._versions = tuple(None if t is None else t._version for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        for t, v in zip(self._saved, self._versions):
+            if t is not None and t._version != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by "
+                    f"an inplace operation: [{t.type()} {list(t.shape)}] is at version "
+                    f"{t._version}; expected version {v} instead."
+                )
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = self._non_diff + tensors
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(
+            "ctx.mark_dirty (a Function that changes its input in place) is not supported yet"
+        )
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls_name = name + "Backward"
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grad_outputs)`; call
+    `YourFunction.apply(*args)`."""
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__} should not be instantiated: autograd Functions are used "
+            f"through the class, as {type(self).__name__}.apply(...)"
+        )
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._grad_mode import is_grad_enabled
+        from ..tensor import Tensor
+
+        ctx = FunctionCtx()
+        track = is_grad_enabled()
+        ctx.needs_input_grad = tuple(
+            isinstance(a, Tensor) and a.requires_grad and track for a in args
+        )
+        new_style = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if new_style:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        grad_in = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+        if not grad_in:
+            return out
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        diff = [
+            k
+            for k, o in enumerate(outs)
+            if isinstance(o, Tensor)
+            and o.dtype.is_floating_point
+            and not any(o is n for n in ctx._non_diff)
+        ]
+        if not diff:
+            return out
+        if len(diff) > 1:
+            raise NotImplementedError(
+                f"{cls.__name__}: a Function with more than one differentiable output is not "
+                "supported yet (mark the others with ctx.mark_non_differentiable)"
+            )
+        k = diff[0]
+        inputs = [args[i] for i in grad_in]
+        backward = functools.partial(_run_backward, cls, ctx, args, grad_in, outs, k)
+        o = outs[k]
+        made = o._be.function_node(o, inputs, cls.__name__, backward, bool(ctx._saved))
+        if single:
+            return made
+        return tuple(made if j == k else x for j, x in enumerate(outs))
+
+
+def _run_backward(cls, ctx, args, grad_in, outs, k, grad):
+    from .._factories import zeros_like
+    from ..tensor import Tensor
+
+    grads = []
+    for j, o in enumerate(outs):
+        if j == k:
+            grads.append(grad)
+        elif isinstance(o, Tensor) and ctx.materialize_grads:
+            grads.append(zeros_like(o))
+        else:
+            grads.append(None)
+    name = cls._backward_cls_name
+    with no_grad():
+        res = cls.backward(ctx, *grads)
+    if not isinstance(res, tuple):
+        res = (res,)
+    n = len(args)
+    if len(res) != n:
+        if len(res) < n or any(r is not None for r in res[n:]):
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients (expected {n}, got "
+                f"{len(res)})"
+            )
+        res = res[:n]
+    out = []
+    for i, (a, g) in enumerate(zip(args, res)):
+        if not isinstance(a, Tensor):
+            if g is not None:
+                raise RuntimeError(
+                    f"function {name} returned a gradient different than None at position "
+                    f"{i + 1}, but the corresponding forward input was not a Variable"
+                )
+            continue
+        if i not in grad_in:
+            continue
+        if g is not None:
+            if not isinstance(g, Tensor):
+                raise TypeError(
+                    f"function {name} returned a gradient of type {type(g).__name__} at "
+                    f"position {i + 1}; expected a Tensor or None"
+                )
+            g = _fit(name, i, g, a)
+        out.append(g)
+    return out
+
+
+def _fit(name, i, g, a):
+    """g summed to a's shape when a's shape expands to it (as PyTorch), in a's dtype."""
+    shape, gshape = tuple(a.shape), tuple(g.shape)
+    if gshape != shape:
+        lead = len(gshape) - len(shape)
+        ok = lead >= 0 and all(s == 1 or s == gs for s, gs in zip(shape, gshape[lead:]))
+        if not ok:
+            raise RuntimeError(
+                f"Function {name} returned an invalid gradient at index {i} - got "
+                f"{list(gshape)} but expected shape compatible with {list(shape)}"
+            )
+        dims = tuple(range(lead)) + tuple(
+            lead + d for d, s in enumerate(shape) if s == 1 and gshape[lead + d] != 1
+        )
+        g = g.sum(dim=dims, keepdim=True) if dims else g
+        g = g.reshape(shape)
+    if g.dtype is not a.dtype:
+        g = g.to(a.dtype)
+    return g.contiguous()
+
+
+def once_differentiable(fn):
+    """Marks a backward that is not itself differentiable. tapegrad's backward never records
+    (create_graph is not supported yet), so this only documents the intent."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+
+    return wrapper
