@@ -290,3 +290,16 @@ def test_full_backward_hook_without_input_grad(backend):
     with pytest.warns(UserWarning, match="no inputs require gradients"):
         lin(T([[1.0, 2.0, 3.0]], backend)).sum().backward()
     assert seen == [((None,), [[1.0, 1.0]])]
+
+
+def test_non_leaf_grad_warns_unless_retained(backend):
+    x = T([1.0, 2.0], backend, True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="The .grad attribute of a Tensor that is not a leaf"):
+        assert y.grad is None
+    y.retain_grad()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert y.grad is None and x.grad is None

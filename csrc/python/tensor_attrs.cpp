@@ -98,8 +98,19 @@ int set_requires_grad(PyObject* o, PyObject* v, void*) {
   t.requires_grad = flag;
   return 0;
 }
+const char* kNonLeafGrad =
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead.";
 PyObject* get_grad(PyObject* o, void*) {
-  TensorPtr g = grad_of(*T(o));  // a backward in another thread may be writing it
+  const TensorImpl& t = *T(o);
+  TensorPtr g = grad_of(t);  // a backward in another thread may be writing it
+  if (!g && t.grad_fn && !(t.grad_fn->hooks && t.grad_fn->hooks->retain)) {
+    // PyTorch's warning: a non-leaf tensor's .grad stays empty unless it retains it
+    if (PyErr_WarnEx(PyExc_UserWarning, kNonLeafGrad, 1) < 0) return nullptr;
+  }
   if (!g) Py_RETURN_NONE;
   return guarded([&] { return wrap(std::move(g)); });
 }

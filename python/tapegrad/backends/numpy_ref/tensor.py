@@ -10,6 +10,8 @@ detached aliases share the version counter; `.data` has its own. Arrays are neve
 except by the in-place functions (inplace.py), the optimizers and leaf grad accumulation.
 """
 
+import warnings
+
 import numpy as np
 
 from tapegrad._dtype import BY_CODE
@@ -25,6 +27,21 @@ _DTYPES = {d.np: d for d in BY_CODE}  # the NumPy dtypes a storage may have
 # PyTorch's wording: the setter's, and that of the factories (and from_numpy)
 _GRAD_DTYPE = "only Tensors of floating point and complex dtype can require gradients"
 GRAD_DTYPE = "Only Tensors of floating point and complex dtype can require gradients"
+
+
+# PyTorch's warning for reading the .grad of a non-leaf tensor that does not retain it
+NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead."
+)
+
+
+def _retains(t):
+    h = t._fn.hooks
+    return h is not None and h.retain is not None
 
 
 class NTensor(_Base):
@@ -87,7 +104,10 @@ class NTensor(_Base):
 
     @property
     def grad(self):
-        return self._grad
+        g = self._grad
+        if g is None and self._fn is not None and not _retains(self):
+            warnings.warn(NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, g):
