@@ -1310,7 +1310,25 @@ raises(
 )
 raises("autograd/data = 5", lambda b: setattr(tg.ones(2), "data", 5), TypeError, "tensor|Tensor")
 raises("autograd/detach_()", lambda b: _leaf().detach_(), RuntimeError, "detach")
-raises("autograd/retain_grad()", lambda b: (_leaf() * 2).retain_grad(), NotImplementedError)
+raises(
+    "autograd/retain_grad() without grad",
+    lambda b: tg.ones(2).retain_grad(),
+    RuntimeError,
+    "can't retain_grad on Tensor that has requires_grad=False",
+)
+raises(
+    "autograd/grad input of other backend",
+    lambda b: tg.autograd.grad(_leaf().sum(), tg.ones(2, backend=other_backend(b))),
+    RuntimeError,
+    "same backend",
+)
+raises("autograd/grad input 5", lambda b: tg.autograd.grad(_leaf().sum(), 5), TypeError, "inputs")
+raises(
+    "autograd/register_hook without grad",
+    lambda b: tg.ones(2).register_hook(lambda g: g),
+    RuntimeError,
+    "doesn't require gradient",
+)
 raises(
     "autograd/mixing backends",
     lambda b: tg.ones(2) + tg.ones(2, backend=other_backend(b)),

@@ -5,17 +5,39 @@ gradients of `inputs` back instead of adding them to `.grad`, and runs only the 
 that leads to them.
 """
 
-from .._tensor_args import _Size
+from .._tensor_args import _MIX, _Size
 
 
-def _as_tuple(x):
+def _as_tuple(x, what="tensors"):
     from ..tensor import Tensor
 
     if x is None:
         return ()
     if isinstance(x, Tensor):
         return (x,)
-    return tuple(x)
+    try:
+        items = tuple(x)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be a Tensor or a sequence of Tensors, not {type(x).__name__}"
+        ) from None
+    return items
+
+
+def _same_backend(*groups):
+    from ..tensor import Tensor
+
+    names = []
+    for group in groups:
+        for t in group:
+            if t is None:
+                continue
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+            if t._be.name not in names:
+                names.append(t._be.name)
+    if len(names) > 1:
+        raise RuntimeError(_MIX.format(*names[:2]))
 
 
 def _no_create_graph(create_graph):
@@ -76,6 +98,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     else:
         inputs = ()
+    _same_backend(tensors, inputs)
     grads = _make_grads(tensors, grads)
     _check_outputs(tensors)
     if not tensors:
@@ -101,8 +124,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         )
     if allow_unused is None:
         allow_unused = materialize_grads
-    outputs = _as_tuple(outputs)
-    inputs_t = _as_tuple(inputs)
+    outputs = _as_tuple(outputs, "outputs")
+    inputs_t = _as_tuple(inputs, "inputs")
+    _same_backend(outputs, inputs_t)
     if not inputs_t:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
