@@ -278,7 +278,7 @@ const OpInfo kFunctionOp = {
 }  // namespace
 
 TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inputs,
-                        std::shared_ptr<NodeExtra> extra, bool saved) {
+                        std::shared_ptr<NodeExtra> extra, const std::vector<TensorPtr>& saved) {
   if (inputs.size() > size_t(kMaxInputs))
     throw std::runtime_error("autograd.Function: more than " + std::to_string(kMaxInputs) +
                              " tensor inputs that require grad are not supported yet");
@@ -298,7 +298,9 @@ TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inp
   node->n_in = uint8_t(inputs.size());
   node->out_shape = o->shape;
   node->out_dt = o->dt;
-  node->had_saved = saved;
+  for (size_t i = 0; i < saved.size() && i < size_t(kMaxInputs); ++i)
+    node->save(int(i), *saved[i]);
+  node->had_saved = !saved.empty();
   node->extra = std::move(extra);
   o->requires_grad = true;
   o->grad_fn = std::move(node);

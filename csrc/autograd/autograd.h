@@ -152,10 +152,11 @@ struct Sweep {
 std::vector<TensorPtr> run_backward(const Sweep& sweep);
 
 // out' = an alias of `out` whose grad_fn is a node running `extra` for the inputs (at most
-// kMaxInputs, each requiring grad). `saved`: the Function saved tensors, so a second backward
+// kMaxInputs, each requiring grad). `saved`: what the Function saved for backward; the node
+// keeps the first kMaxInputs of them for the learner tools to show, and a second backward
 // through it raises PyTorch's error.
 TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inputs,
-                        std::shared_ptr<NodeExtra> extra, bool saved);
+                        std::shared_ptr<NodeExtra> extra, const std::vector<TensorPtr>& saved);
 
 // t's hooks, made on first use: its grad_fn's if it has one, else its own (a leaf).
 GradHooks& hooks_of(TensorImpl& t);

@@ -71,9 +71,9 @@ void register_hooks(py::module_& m) {
     return bool(x.grad_fn && x.grad_fn->hooks && x.grad_fn->hooks->retain);
   });
   // A user's autograd.Function: out' = out with a node whose backward calls
-  // backward_fn(grad) -> one gradient (or None) per input.
+  // backward_fn(grad) -> one gradient (or None) per input; `saved` its saved tensors.
   m.def("function_node", [](py::handle out, py::handle inputs, const std::string& cls,
-                            py::handle backward_fn, bool saved) {
+                            py::handle backward_fn, py::handle saved) {
     auto extra = std::make_shared<NodeExtra>();
     extra->op = cls;
     extra->name = cls + "Backward";
@@ -87,7 +87,8 @@ void register_hooks(py::module_& m) {
         grads[i++] = h.is_none() ? nullptr : arg(h, "gradient");
       }
     };
-    return wrap_obj(function_node(*arg(out), tensor_list(inputs, "inputs"), extra, saved));
+    return wrap_obj(function_node(*arg(out), tensor_list(inputs, "inputs"), extra,
+                                  tensor_list(saved, "saved tensors")));
   });
   // One sweep; returns one gradient (or None) per input when accumulate is false.
   m.def("run_backward",

@@ -143,7 +143,8 @@ class Function(metaclass=_FunctionMeta):
         inputs = [args[i] for i in grad_in]
         backward = functools.partial(_run_backward, cls, ctx, args, grad_in, outs, k)
         o = outs[k]
-        made = o._be.function_node(o, inputs, cls.__name__, backward, bool(ctx._saved))
+        saved = [t for t in ctx._saved if t is not None]
+        made = o._be.function_node(o, inputs, cls.__name__, backward, saved)
         if single:
             return made
         return tuple(made if j == k else x for j, x in enumerate(outs))

@@ -245,7 +245,7 @@ def function_node(out, inputs, cls, backward_fn, saved):
     _check(out)
     o = detach(out)
     ctx = Ctx(o._arr.dtype)
-    ctx.saved = (np.empty(0),) if saved else ()  # a second backward then raises, as PyTorch's
+    ctx.saved = tuple(t._arr for t in saved)  # shown by the tools; a second backward raises
     kernel = _FunctionKernel(cls, backward_fn)
     node = new_node(kernel, ctx, [edge(t) for t in inputs], inputs, o, {}, cls + "Backward")
     o._fn = node
