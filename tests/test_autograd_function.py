@@ -250,3 +250,79 @@ def test_function_refused_in_compile():
 
     with pytest.raises(RuntimeError, match="autograd.Function"):
         step(x)
+
+
+class SinCosLike(Function):
+    """Two differentiable outputs: (2x, x*x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2, x * x
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        (x,) = ctx.saved_tensors
+        ctx.got = (g1 is None, g2 is None)
+        out = 0
+        if g1 is not None:
+            out = out + g1 * 2
+        if g2 is not None:
+            out = out + g2 * 2 * x
+        return out
+
+
+@pytest.mark.parametrize("use", ["both", "first", "second"])
+def test_two_differentiable_outputs(backend, use):
+    x = T([1.0, 2.0, 3.0], backend, True)
+    a, b = SinCosLike.apply(x)
+    assert a.grad_fn.name() == "SinCosLikeBackward" == b.grad_fn.name()
+    loss = {"both": a.sum() + (b * 3).sum(), "first": a.sum(), "second": (b * 3).sum()}[use]
+    loss.backward()
+    expect = {"both": [8.0, 14.0, 20.0], "first": [2.0, 2.0, 2.0], "second": [6.0, 12.0, 18.0]}
+    assert vals(x.grad) == expect[use]
+
+
+def test_materialize_grads_off_passes_none(backend):
+    seen = []
+
+    class M(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append((g1 is None, g2 is None))
+            return g1 if g1 is not None else g2 * 3
+
+    x = T([1.0, 2.0], backend, True)
+    p, q = M.apply(x)
+    p.sum().backward(retain_graph=True)
+    q.sum().backward()
+    assert seen == [(False, True), (True, False)]
+    assert vals(x.grad) == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("n", [4, 7, 12])
+def test_many_inputs(backend, n):
+    class WeightedSum(Function):
+        @staticmethod
+        def forward(ctx, *xs):
+            out = xs[0] * 1
+            for k, x in enumerate(xs[1:], start=2):
+                out = out + x * k
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return tuple(g * (k + 1) for k in range(len(ctx.needs_input_grad)))
+
+    xs = [T([1.0, 2.0], backend, k % 3 != 1) for k in range(n)]
+    WeightedSum.apply(*xs).sum().backward()
+    for k, x in enumerate(xs):
+        if k % 3 == 1:
+            assert x.grad is None
+        else:
+            assert vals(x.grad) == [k + 1.0, k + 1.0]

@@ -13,9 +13,10 @@
 
     y = MyReLU.apply(x)        # y.grad_fn is <MyReLUBackward>
 
-forward runs with grad mode off; its one differentiable output gets a node of the tape whose
+forward runs with grad mode off; its first differentiable output gets a node of the tape whose
 backward calls the user's `backward` (also with grad mode off) and checks what it returns, with
-PyTorch's errors. The new-style form (forward without ctx, plus `setup_context`) works too.
+PyTorch's errors; further outputs hand their gradients to that node. The new-style form
+(forward without ctx, plus `setup_context`) works too.
 """
 
 import functools
@@ -134,34 +135,95 @@ class Function(metaclass=_FunctionMeta):
         ]
         if not diff:
             return out
-        if len(diff) > 1:
-            raise NotImplementedError(
-                f"{cls.__name__}: a Function with more than one differentiable output is not "
-                "supported yet (mark the others with ctx.mark_non_differentiable)"
-            )
-        k = diff[0]
-        inputs = [args[i] for i in grad_in]
-        backward = functools.partial(_run_backward, cls, ctx, args, grad_in, outs, k)
-        o = outs[k]
+        edges, deliver = _route([args[i] for i in grad_in], cls.__name__)
         saved = [t for t in ctx._saved if t is not None]
-        made = o._be.function_node(o, inputs, cls.__name__, backward, saved)
-        if single:
-            return made
-        return tuple(made if j == k else x for j, x in enumerate(outs))
+        stash = {}
+        k = diff[0]
+        backward = functools.partial(
+            _run_backward, cls, ctx, args, grad_in, outs, diff, stash, deliver
+        )
+        made = list(outs)
+        o = outs[k]
+        made[k] = o._be.function_node(o, edges, cls.__name__, backward, saved)
+        # Further differentiable outputs get a node each that hands its gradient to the first
+        # output's node (which then calls backward once, with every output's gradient).
+        for j in diff[1:]:
+            side = functools.partial(_side_backward, stash, j, made[k])
+            made[j] = outs[j]._be.function_node(outs[j], [made[k]], cls.__name__, side, [])
+        return made[0] if single else tuple(made)
 
 
-def _run_backward(cls, ctx, args, grad_in, outs, k, grad):
+def _side_backward(stash, j, first, grad):
+    from .._factories import zeros_like
+
+    stash[j] = grad
+    if "dummy" in stash:
+        return [None]
+    # the first output's node must run even when only this output got a gradient: it is sent
+    # zeros, recognised by their buffer, so backward still sees "no gradient" for it
+    stash["dummy"] = zeros_like(first)
+    return [stash["dummy"]]
+
+
+_FAN = 3  # the most inputs a tape node has
+
+
+def _route(tensors, cls):
+    """At most _FAN tensors for a node's edges, standing for `tensors`, and deliver(grads) ->
+    their gradients. Beyond _FAN, each group of inputs hangs under a placeholder node, created
+    first so it runs after the node: the node sends it zeros and leaves the group's gradients
+    in its box."""
+    if len(tensors) <= _FAN:
+        return tensors, lambda grads: grads
+    from .._factories import zeros
+
+    be = tensors[0]._be
+    holders, boxes = [], []
+    for at in range(0, len(tensors), _FAN):
+        group = tensors[at : at + _FAN]
+        box = {}
+        gather = functools.partial(_gather, box, len(group))
+
+        with no_grad():
+            blank = zeros((), backend=be.name)
+        holders.append(be.function_node(blank, group, cls, gather, []))
+        boxes.append(box)
+    edges, deliver_up = _route(holders, cls)
+
+    def deliver(grads):
+        sent = []
+        for j, box in enumerate(boxes):
+            chunk = grads[j * _FAN : (j + 1) * _FAN]
+            if all(g is None for g in chunk):
+                sent.append(None)
+            else:
+                box["g"] = chunk
+                sent.append(zeros((), backend=be.name))
+        return deliver_up(sent)
+
+    return edges, deliver
+
+
+def _gather(box, n, grad):
+    return box.pop("g", [None] * n)
+
+
+def _run_backward(cls, ctx, args, grad_in, outs, diff, stash, deliver, grad):
     from .._factories import zeros_like
     from ..tensor import Tensor
 
+    dummy = stash.pop("dummy", None)
+    if dummy is not None and grad.data_ptr() == dummy.data_ptr():
+        grad = None
+    got = {diff[0]: grad}
+    for j in diff[1:]:
+        got[j] = stash.pop(j, None)
     grads = []
     for j, o in enumerate(outs):
-        if j == k:
-            grads.append(grad)
-        elif isinstance(o, Tensor) and ctx.materialize_grads:
-            grads.append(zeros_like(o))
-        else:
-            grads.append(None)
+        g = got.get(j)
+        if g is None and isinstance(o, Tensor) and ctx.materialize_grads:
+            g = zeros_like(o)
+        grads.append(g)
     name = cls._backward_cls_name
     with no_grad():
         res = cls.backward(ctx, *grads)
@@ -194,7 +256,7 @@ def _run_backward(cls, ctx, args, grad_in, outs, k, grad):
                 )
             g = _fit(name, i, g, a)
         out.append(g)
-    return out
+    return deliver(out)
 
 
 def _fit(name, i, g, a):
