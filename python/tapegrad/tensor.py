@@ -249,21 +249,7 @@ class Tensor(
             from .autograd import backward
 
             return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-        if gradient is None:
-            if self.requires_grad and self.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            # the backend makes the ones itself
-        else:
-            if not isinstance(gradient, Tensor):
-                gradient = operand(gradient, self._be, dtype=self.dtype)
-            _check_same(self, gradient)
-            if tuple(gradient.shape) != tuple(self.shape):
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[0] has a shape of {_Size(gradient.shape)} "
-                    f"and output[0] has a shape of {_Size(self.shape)}."
-                )
-            if gradient.dtype is not self.dtype:
-                gradient = gradient.to(self.dtype)
+        gradient = _fit_gradient(0, self, gradient)  # None: the backend makes the ones itself
         self._be.backward(self, gradient, bool(retain_graph))
 
     def requires_grad_(self, requires_grad=True):
@@ -287,6 +273,26 @@ class Tensor(
         return self._be.cast(self, self.dtype.code)
 
     # ---- conversion: inherited from _Conversions (_tensor_convert.py) ----
+
+
+def _fit_gradient(i, out, g):
+    """The gradient given for output i of a backward sweep, checked and in out's dtype; None
+    stays None (ones), which only a 1-element output may take."""
+    if g is None:
+        if out.requires_grad and out.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return None
+    if not isinstance(g, Tensor):
+        g = operand(g, out._be, dtype=out.dtype)
+    _check_same(out, g)
+    if tuple(g.shape) != tuple(out.shape):
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[{i}] has a shape of {_Size(g.shape)} and "
+            f"output[{i}] has a shape of {_Size(out.shape)}."
+        )
+    if g.dtype is not out.dtype:
+        g = g.to(out.dtype)
+    return g
 
 
 def _is_cpu(a):

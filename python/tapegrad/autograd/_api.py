@@ -5,7 +5,7 @@ gradients of `inputs` back instead of adding them to `.grad`, and runs only the 
 that leads to them.
 """
 
-from .._tensor_args import _MIX, _Size
+from .._tensor_args import _MIX
 
 
 def _as_tuple(x, what="tensors"):
@@ -50,26 +50,13 @@ def _no_create_graph(create_graph):
 
 def _make_grads(outputs, grads):
     """One gradient per output: ones for a 1-element output with None, checked otherwise."""
-    from .._factories import ones_like, operand
-    from ..tensor import Tensor
+    from .._factories import ones_like
+    from ..tensor import _fit_gradient
 
     out = []
     for i, (o, g) in enumerate(zip(outputs, grads)):
-        if g is None:
-            if o.requires_grad and o.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(o)
-        else:
-            if not isinstance(g, Tensor):
-                g = operand(g, o._be, dtype=o.dtype)
-            if tuple(g.shape) != tuple(o.shape):
-                raise RuntimeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {_Size(g.shape)} and "
-                    f"output[{i}] has a shape of {_Size(o.shape)}."
-                )
-            if g.dtype is not o.dtype:
-                g = g.to(o.dtype)
-        out.append(g)
+        g = _fit_gradient(i, o, g)
+        out.append(ones_like(o) if g is None else g)
     return out
 
 
