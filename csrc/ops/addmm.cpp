@@ -35,13 +35,13 @@ TensorPtr combine(const TensorPtr& input, const TensorPtr& prod, double beta, do
 
 // Float16: PyTorch's kernels keep the product's float sum s, compute beta * input + alpha * s in
 // float and round once. gemv (scale_first: addmv) scales the input in float16 first (rounding
-// it), then adds alpha * s.
+// it), then adds alpha * s; with one column (round_term) alpha * s is rounded to float16 first.
 TensorPtr combine_f16(const TensorPtr& input0, const TensorPtr& s, float beta, float alpha,
-                      bool scale_first = false) {
+                      bool scale_first = false, bool round_term = false) {
   TensorPtr input = dense(input0);
   auto out = empty(s->shape, DType::f16);
   launch({input.get(), s.get(), out.get()},
-         [beta, alpha, scale_first, x = input.get(), s = s.get(), out = out.get()] {
+         [beta, alpha, scale_first, round_term, x = input.get(), s = s.get(), out = out.get()] {
            int64_t sx[kMaxDims], ss[kMaxDims];
            bcast_strides(x->shape, out->shape, sx);
            bcast_strides(s->shape, out->shape, ss);
@@ -49,7 +49,7 @@ TensorPtr combine_f16(const TensorPtr& input0, const TensorPtr& s, float beta, f
            const float* sv = s->as<float>();
            half* o = out->as<half>();
            for_each2(out->shape, sx, ss, [&](int64_t k, int64_t i, int64_t j) {
-             const float p = alpha * sv[j];
+             const float p = round_term ? round_f16(alpha * sv[j]) : alpha * sv[j];
              if (scale_first) {
                const float y = beta == 0 ? 0.0f : to_f32(xv[i]);
                o[k] = from_f32<half>((beta == 1 || beta == 0 ? y : round_f16(beta * y)) + p);
@@ -92,7 +92,7 @@ TensorPtr op::addmv(const TensorPtr& mat, const TensorPtr& vec, const TensorPtr&
     NoGrad guard;
     if (input->dt == DType::f16)  // its gemv takes beta and alpha as float16
       out = combine_f16(input, matmul_acc(mat, vec), round_f16(float(beta)),
-                        round_f16(float(alpha)), true);
+                        round_f16(float(alpha)), true, mat->shape.d[1] == 1);
     else
       out = combine(input, op::matmul(mat, vec), beta, alpha);
   }

@@ -9,7 +9,7 @@ import numpy as np
 
 DTYPES = ("float32", "float16", "float64")
 SCALARS = ((1, 1), (0.5, 1), (1, 0.3), (0.7, 0.3), (0, 1), (0, 0.3), (2, -1))
-MV = ((1, 1), (7, 33), (33, 7), (16, 16), (100, 33), (5, 1000))
+MV = ((1, 1), (7, 33), (33, 7), (16, 16), (100, 33), (5, 1000), (33, 1), (1, 33))
 BMM = ((3, 7, 33, 5), (2, 16, 16, 16), (1, 33, 17, 40), (4, 5, 1, 9))
 
 
@@ -149,6 +149,5 @@ def cases():
 
 
 # the cases that match PyTorch bit for bit on every path (tests/golden/make_mm2_golden.py records
-# them for the main suite): float16 and the integers, but addmv of a 1x1 matrix (see
-# docs/api-mm2.md)
-EXACT = {n for n, _ in cases() if n.startswith("mm2/") and "/addmv/1x1/" not in n}
+# them for the main suite): float16 and the integers
+EXACT = {n for n, _ in cases() if n.startswith("mm2/")}

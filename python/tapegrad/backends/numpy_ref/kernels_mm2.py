@@ -3,8 +3,8 @@ the C++ ops compute it (csrc/ops/addmm.cpp): the product rounded (matmul's kerne
 rounded, added to the scaled input and rounded; addbmm adds the batches' products one after
 another. Float16 keeps the product's float sum and rounds beta * input + alpha * sum once
 (addmv: beta and alpha rounded to float16, and the input scaled and rounded before the sum is
-added, as gemv does). The backward is matmul's (mv's, bmm's)
-times alpha, and grad times beta summed to the input's shape."""
+added, as gemv does; with one column, alpha * sum rounded too). The backward is matmul's (mv's,
+bmm's) times alpha, and grad times beta summed to the input's shape."""
 
 import numpy as np
 
@@ -23,9 +23,10 @@ def _product(ctx, a, b, rounded=True):
     return MatMul.forward(inner, a, b)
 
 
-def _combine(ctx, inp, prod, beta, alpha, scale_first=False):
+def _combine(ctx, inp, prod, beta, alpha, scale_first=False, round_term=False):
     if ctx.f16:  # prod: the float sum
         p = np.float32(alpha) * prod
+        p = ctx.round(p) if round_term else p
         if scale_first:
             y = np.zeros_like(inp) if beta == 0 else inp
             y = y if beta in (0, 1) else ctx.round(np.float32(beta) * y)
@@ -50,7 +51,8 @@ class _AddProduct:
         gemv = ctx.f16 and a.ndim == 2
         if gemv:  # addmv's gemv takes beta and alpha as float16
             beta, alpha = float(np.float16(beta)), float(np.float16(alpha))
-        return _combine(ctx, inp, _product(ctx, a, b, not ctx.f16), beta, alpha, gemv)
+        prod = _product(ctx, a, b, not ctx.f16)
+        return _combine(ctx, inp, prod, beta, alpha, gemv, gemv and a.shape[1] == 1)
 
     def backward(ctx, g):
         return _grads(ctx, g, g)
