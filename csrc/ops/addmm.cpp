@@ -1,6 +1,9 @@
-// addmv, baddbmm and addbmm: beta * input + alpha * (the product). The forward is the composite
-// whose bits PyTorch's CPU kernels give for float32 and float64 where measured (the product
-// rounded, scaled, then added to the scaled input); each records one node under PyTorch's name.
+// addmv, baddbmm and addbmm: beta * input + alpha * (the product). Float16 follows ATen's own
+// kernels bit for bit (combine_f16). Float32 and float64 round the product, scale it, then add
+// the scaled input: what PyTorch gives for addmv given its mv's bits, and for float32 baddbmm and
+// addbmm with alpha 1 at most sizes; elsewhere MKL's gemm scales and accumulates inside itself
+// (the matmul exception of docs/numerics.md covers both). Each records one node under PyTorch's
+// name.
 // The backward is derivatives.yaml's: the product's gradients (mv's and bmm's, so matmul's own
 // backward) times alpha, and grad times beta summed back to the input's shape. Arguments arrive
 // checked by the front end (python/tapegrad/_ops_mm2.py).

@@ -1,6 +1,7 @@
 """addmv, baddbmm and addbmm (beta * input + alpha * the product) with PyTorch's checks and
 messages, and their in-place forms. Each is one backend op (AddmvBackward0, BaddbmmBackward0,
-AddbmmBackward0): docs/api-mm2.md says where the bits differ from PyTorch's."""
+AddbmmBackward0): docs/api-mm2.md says where the bits differ from PyTorch's. Also scatter's
+deprecated reduce= (scatter_reduced), which _ops_shape.scatter hands over to."""
 
 from ._ops_shape_mm import _SCALAR, _tensors
 
