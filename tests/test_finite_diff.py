@@ -185,6 +185,20 @@ FD = {
         (((3, 4, 5),), None, {"dim": d, "keepdim": k})
         for d, k in [(0, False), (1, True), (2, False)]
     ],
+    # mm2
+    "addmv": [
+        (((3, 4), (4,), (3,)), None, {"beta": 1.0, "alpha": 1.0}),
+        (((3, 4), (4,), (1,)), None, {"beta": 0.5, "alpha": -0.3}),
+        (((2, 3), (3,), ()), None, {"beta": 0.0, "alpha": 2.0}),
+    ],
+    "baddbmm": [
+        (((2, 3, 4), (2, 4, 2), (2, 3, 2)), None, {"beta": 1.0, "alpha": 1.0}),
+        (((2, 3, 4), (2, 4, 2), (2,)), None, {"beta": 0.7, "alpha": 0.3}),
+    ],
+    "addbmm": [
+        (((2, 3, 4), (2, 4, 2), (3, 2)), None, {"beta": 1.0, "alpha": 1.0}),
+        (((3, 2, 4), (3, 4, 2), (1, 2)), None, {"beta": -0.5, "alpha": 0.3}),
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 

@@ -5,6 +5,7 @@
 #include "kernels/gemm16.h"
 #include "kernels/kernels.h"
 #include "ops/ops.h"
+#include "ops/product.h"
 #include "ops/typed.h"
 
 namespace tg {
@@ -165,6 +166,19 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
              [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
   });
   record(OpCode::matmul, out, {a.get(), b.get()});
+  return out;
+}
+
+TensorPtr matmul_acc(const TensorPtr& a, const TensorPtr& b) {
+  MatmulPlan p = plan(a->shape, b->shape);
+  auto out = empty(p.out, acc_dtype(a->dt));
+  TensorPtr ad = dense(a), bd = dense(b);
+  launch({ad.get(), bd.get(), out.get()}, [p, a = ad.get(), b = bd.get(), out = out.get()] {
+    std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+    batch_offsets(p, offs.data(), offs.data() + p.nb);
+    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false, forward_order(p)};
+    run_batched(m, offs.data(), offs.data() + p.nb, p.nb, Out{out->data(), out->dt});
+  });
   return out;
 }
 

@@ -139,6 +139,14 @@ TensorPtr huber_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double
 // 0-dim tensor); integers and bool give int64.
 TensorPtr prod_all(const TensorPtr& a);
 TensorPtr prod_dim(const TensorPtr& a, int64_t dim, bool keepdim);
+// mm2 (ops/addmm.cpp): beta * input + alpha * (a @ b), arguments checked by the front end; input
+// of the operands' dtype, broadcastable to the result.
+TensorPtr addmv(const TensorPtr& mat, const TensorPtr& vec, const TensorPtr& input, double beta,
+                double alpha);
+TensorPtr baddbmm(const TensorPtr& b1, const TensorPtr& b2, const TensorPtr& input, double beta,
+                  double alpha);
+TensorPtr addbmm(const TensorPtr& b1, const TensorPtr& b2, const TensorPtr& input, double beta,
+                 double alpha);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

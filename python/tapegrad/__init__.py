@@ -168,6 +168,10 @@ from ._ops_reduce import (  # noqa: A004
 # prod (_ops_prodnorm.py).
 from ._ops_prodnorm import prod  # noqa: E402
 
+# isort: split
+# addmv, baddbmm, addbmm (_ops_mm2.py).
+from ._ops_mm2 import addbmm, addmv, baddbmm  # noqa: E402
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast

@@ -143,6 +143,11 @@ OPS = (
     # ---- prodnorm ----
     ("prod_all",    "ProdBackward0",      "custom", "in0",           None),
     ("prod_dim",    "ProdBackward1",      "custom", "in0",           None),
+    # ---- mm2 ----
+    # inputs (b1, b2, input): the products' operands first, saved as matmul saves them
+    ("addmv",       "AddmvBackward0",     "custom", "in0:g1 in1:g0", None),
+    ("baddbmm",     "BaddbmmBackward0",   "custom", "in0:g1 in1:g0", None),
+    ("addbmm",      "AddbmmBackward0",    "custom", "in0:g1 in1:g0", None),
 )
 # fmt: on
 

@@ -337,6 +337,10 @@ def _scatter_args(t, dim, index, src, value, reduce, fn):
 
 
 def scatter(t, dim, index, src=None, value=None, reduce=None):
+    if reduce is not None:
+        from ._ops_mm2 import scatter_reduced
+
+        return scatter_reduced(t, dim, index, src, value, reduce, False)
     coords, v, is_value = _scatter_args(t, dim, index, src, value, reduce, "scatter")
     out = t._be.put(_as_1d(t), coords, v, False, is_value)
     return out.reshape(()) if t.ndim == 0 else out
@@ -448,6 +452,10 @@ class _ShapeOps:
         return scatter(self, dim, index, src, value, reduce)
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        if reduce is not None:
+            from ._ops_mm2 import scatter_reduced
+
+            return scatter_reduced(self, dim, index, src, value, reduce, True)
         coords, v, is_value = _scatter_args(self, dim, index, src, value, reduce, "scatter")
         return _scatter_inplace(self, coords, v, False, is_value)
 

@@ -14,6 +14,7 @@ from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
+from ._ops_mm2 import _MM2
 from ._ops_nnloss import _NnLossMethods
 from ._ops_prodnorm import _ProdNorm
 from ._ops_reduce import _Reductions
@@ -48,6 +49,7 @@ class Tensor(
     _ShapeOps,
     _ShapeMM,
     _ProdNorm,
+    _MM2,
     _HookMethods,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""

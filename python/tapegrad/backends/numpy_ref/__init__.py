@@ -53,6 +53,7 @@ from . import (  # noqa: F401
     kernels_index,
     kernels_linalg,
     kernels_losses,
+    kernels_mm2,
     kernels_nnloss,
     kernels_prodnorm,
     kernels_reduce,

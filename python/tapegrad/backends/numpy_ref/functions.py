@@ -338,3 +338,7 @@ del _name
 # isort: split
 # prod (prodnorm.py).
 from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
+
+# isort: split
+# addmv, baddbmm, addbmm (mm2.py).
+from .mm2 import addbmm, addmv, baddbmm  # noqa: E402, F401
