@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer, _noted, note_step
+from .optimizer import Optimizer, _noted, check_hyper, note_step, refuse_flags
 
 
 def _full_like(p, value):
@@ -43,24 +42,14 @@ class Adagrad(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        if isinstance(lr, Tensor):
-            raise NotImplementedError("Adagrad with a Tensor lr is not supported by tapegrad")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
-            )
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if differentiable:
-            raise NotImplementedError("Adagrad(differentiable=True) is not supported by tapegrad")
-        if fused:
-            raise NotImplementedError("Adagrad(fused=True) is not supported by tapegrad")
+        check_hyper("Adagrad", lr, [
+            ("learning rate", lr, None),
+            ("lr_decay value", lr_decay, None),
+            ("weight_decay value", weight_decay, None),
+            ("initial_accumulator_value value", initial_accumulator_value, None),
+            ("epsilon value", eps, None),
+        ])  # fmt: skip
+        refuse_flags("Adagrad", [(differentiable, "differentiable"), (fused, "fused")])
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,

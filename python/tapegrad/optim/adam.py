@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _noted, _zeros_like, note_step
+from .optimizer import Optimizer, _noted, _zeros_like, check_hyper, note_step, refuse_flags
 
 
 class Adam(Optimizer):
@@ -43,27 +43,19 @@ class Adam(Optimizer):
         name = type(self).__name__
         if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair of floats, got {betas!r}")
-        if isinstance(lr, Tensor):
-            raise NotImplementedError(f"{name} with a Tensor lr is not supported by tapegrad")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyper(name, lr, [
+            ("learning rate", lr, None),
+            ("epsilon value", eps, None),
+            ("beta parameter at index 0", betas[0], 1.0),
+            ("beta parameter at index 1", betas[1], 1.0),
+            ("weight_decay value", weight_decay, None),
+        ])  # fmt: skip
         if not all(isinstance(b, float) for b in betas):
             if all(isinstance(b, Tensor) for b in betas):
                 raise NotImplementedError(f"{name} with Tensor betas is not supported by tapegrad")
             raise ValueError("betas must be either both floats or both Tensors")
-        for flag, what in ((capturable, "capturable"), (differentiable, "differentiable")):
-            if flag:
-                raise NotImplementedError(f"{name}({what}=True) is not supported by tapegrad")
-        if fused:
-            raise NotImplementedError(f"{name}(fused=True) is not supported by tapegrad")
+        refuse_flags(name, [(capturable, "capturable"), (differentiable, "differentiable"),
+                            (fused, "fused")])  # fmt: skip
         defaults = dict(
             lr=lr,
             betas=tuple(betas),

@@ -9,6 +9,24 @@ from .._grad_mode import enable_grad
 from ..tensor import Tensor
 
 
+def check_hyper(name, lr, checks):
+    """PyTorch's checks of an optimizer's arguments, in its order: a Tensor lr is refused, and
+    each (what, value, upper) must lie in [0, upper), or [0, inf) when upper is None, or raises
+    ValueError("Invalid {what}: {value}") (NaN fails too, as PyTorch's `not 0.0 <= x`)."""
+    if isinstance(lr, Tensor):
+        raise NotImplementedError(f"{name} with a Tensor lr is not supported by tapegrad")
+    for what, value, upper in checks:
+        if not (0.0 <= value if upper is None else 0.0 <= value < upper):
+            raise ValueError(f"Invalid {what}: {value}")
+
+
+def refuse_flags(name, flags):
+    """NotImplementedError for the first (flag, what) that is set: options tapegrad lacks."""
+    for flag, what in flags:
+        if flag:
+            raise NotImplementedError(f"{name}({what}=True) is not supported by tapegrad")
+
+
 class _RequiredParameter:
     def __repr__(self):
         return "<required parameter>"

@@ -2,8 +2,7 @@
 
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer, _noted, _zeros_like, note_step
+from .optimizer import Optimizer, _noted, _zeros_like, check_hyper, note_step, refuse_flags
 
 
 class RMSprop(Optimizer):
@@ -36,21 +35,14 @@ class RMSprop(Optimizer):
         maximize=False,
         differentiable=False,
     ):
-        if isinstance(lr, Tensor):
-            raise NotImplementedError("RMSprop with a Tensor lr is not supported by tapegrad")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        for flag, what in ((capturable, "capturable"), (differentiable, "differentiable")):
-            if flag:
-                raise NotImplementedError(f"RMSprop({what}=True) is not supported by tapegrad")
+        check_hyper("RMSprop", lr, [
+            ("learning rate", lr, None),
+            ("epsilon value", eps, None),
+            ("momentum value", momentum, None),
+            ("weight_decay value", weight_decay, None),
+            ("alpha value", alpha, None),
+        ])  # fmt: skip
+        refuse_flags("RMSprop", [(capturable, "capturable"), (differentiable, "differentiable")])
         defaults = dict(
             lr=lr,
             momentum=momentum,
