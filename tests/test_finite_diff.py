@@ -185,6 +185,19 @@ FD = {
         (((3, 4, 5),), None, {"dim": d, "keepdim": k})
         for d, k in [(0, False), (1, True), (2, False)]
     ],
+    # norm
+    "vector_norm": [
+        (((3, 4),), (away0(0.5, 2.0),), {"ord": o, "dims": d, "keepdim": k, "src": "float64"})
+        for o, d, k in [
+            (2.0, (), False),
+            (1.0, (1,), True),
+            (3.0, (0,), False),
+            (0.5, (), False),
+            (1.5, (1,), False),
+            (float("inf"), (1,), False),
+            (float("-inf"), (0,), True),
+        ]  # fmt: skip
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 

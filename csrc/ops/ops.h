@@ -139,6 +139,9 @@ TensorPtr huber_loss(const TensorPtr& x, const TensorPtr& y, Reduction r, double
 // 0-dim tensor); integers and bool give int64.
 TensorPtr prod_all(const TensorPtr& a);
 TensorPtr prod_dim(const TensorPtr& a, int64_t dim, bool keepdim);
+// The ord-norm over `dims` (all when none or empty), computed in `dtype` when given.
+TensorPtr vector_norm(const TensorPtr& a, double ord, const std::optional<Shape>& dims,
+                      bool keepdim, const std::optional<DType>& dtype);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

@@ -161,6 +161,11 @@ from ._ops_reduce import (  # noqa: A004
 # prod (_ops_prodnorm.py).
 from ._ops_prodnorm import prod  # noqa: E402
 
+# isort: split
+# norm, linalg.vector_norm and linalg.norm (_ops_norm.py, linalg.py).
+from . import linalg  # noqa: E402
+from ._ops_norm import norm  # noqa: E402
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast

@@ -143,6 +143,8 @@ OPS = (
     # ---- prodnorm ----
     ("prod_all",    "ProdBackward0",      "custom", "in0",           None),
     ("prod_dim",    "ProdBackward1",      "custom", "in0",           None),
+    # ---- norm ----
+    ("vector_norm", "LinalgVectorNormBackward0", "custom", "in0",   None),
 )
 # fmt: on
 

@@ -15,6 +15,7 @@ from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
 from ._ops_nnloss import _NnLossMethods
+from ._ops_norm import _Norm
 from ._ops_prodnorm import _ProdNorm
 from ._ops_reduce import _Reductions
 from ._ops_shape import _ShapeOps
@@ -47,6 +48,7 @@ class Tensor(
     _ShapeOps,
     _ShapeMM,
     _ProdNorm,
+    _Norm,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 

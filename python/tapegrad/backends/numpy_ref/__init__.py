@@ -54,6 +54,7 @@ from . import (  # noqa: F401
     kernels_linalg,
     kernels_losses,
     kernels_nnloss,
+    kernels_norm,
     kernels_prodnorm,
     kernels_reduce,
     kernels_select,

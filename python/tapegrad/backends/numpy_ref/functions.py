@@ -338,3 +338,7 @@ del _name
 # isort: split
 # prod (prodnorm.py).
 from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
+
+# isort: split
+# vector_norm (norm.py).
+from .norm import vector_norm  # noqa: E402, F401
