@@ -123,11 +123,11 @@ A min_nan(A a, A b) {
   return std::isnan(a) ? a : std::isnan(b) ? b : std::min(a, b);
 }
 
-// One lane by binary_kernel_reduce: x[off[0..n)] folded by order p's step, then projected.
-template <class T>
-calc_t<T> slow_lane(const T* x, const int64_t* off, int64_t n, double p) {
+// One lane by binary_kernel_reduce: x[off(0..n)] folded by order p's step, then projected.
+template <class T, class Off>
+calc_t<T> slow_lane(const T* x, Off off, int64_t n, double p) {
   using A = calc_t<T>;
-  auto at = [&](int64_t k) { return load(x[off[k]]); };
+  auto at = [&](int64_t k) { return load(x[off(k)]); };
   A acc = A(0);
   if (p == 0) {
     for (int64_t k = 0; k < n; ++k)
@@ -170,23 +170,28 @@ TensorPtr norm_forward(const TensorPtr& x, double p, unsigned mask, bool keepdim
     for (int d = 0; d < x->shape.n; ++d)
       if (mask & (1u << d)) inner *= x->shape.d[d];
     const bool fused = cpu::simd();
-    int64_t n = 1;
-    const std::vector<int64_t> off = lanes(*x, mask, &n);
+    // The common calls (everything, or the trailing dims of a contiguous tensor) need no table
+    // of offsets: lane r is the row at r * inner.
+    const int lead = x->shape.n - __builtin_popcount(mask);
+    const bool rows = x->is_contiguous() && mask == ((1u << x->shape.n) - 1) - ((1u << lead) - 1);
+    int64_t n = inner;
+    const std::vector<int64_t> off = rows ? std::vector<int64_t>{} : lanes(*x, mask, &n);
     visit(x->dt, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (kFloating<T>) {
         const T* px = x->as<T>();
         T* q = out->as<T>();
         for (int64_t r = 0; r < out->numel; ++r) {
-          const int64_t* lane = off.data() + r * n;
-          if (inner == 1 && n == 1) {
-            const auto v = load(px[lane[0]]);
+          const int64_t* lane = rows ? nullptr : off.data() + r * n;
+          const int64_t base = rows ? r * n : n ? lane[0] : 0;
+          auto at = [rows, base, lane](int64_t k) { return rows ? base + k : lane[k]; };
+          if (n == 1) {
+            const auto v = load(px[base]);
             q[r] = cvt<T>(p == 0 ? calc_t<T>(v != 0) : std::abs(v));
           } else if constexpr (!std::is_same<T, half>::value) {
-            q[r] =
-                fast && p == 2 ? two_norm_row(px + lane[0], n, fused) : slow_lane(px, lane, n, p);
+            q[r] = fast && p == 2 ? two_norm_row(px + base, n, fused) : slow_lane(px, at, n, p);
           } else {
-            q[r] = cvt<T>(slow_lane(px, lane, n, p));
+            q[r] = cvt<T>(slow_lane(px, at, n, p));
           }
         }
       }
