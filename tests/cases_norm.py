@@ -11,8 +11,21 @@ CASES = []
 
 def _case(cid, fn, shape, ord, dims, keepdim, sample=None):
     attrs = {"ord": float(ord), "dims": dims, "keepdim": keepdim, "src": "float64"}
+    # k terms per output; the gradient inherits the norm's error, so it gets k too (the oracle
+    # divides k by the reduction's ratio of input to output size)
+    n = 1
+    for d, s in enumerate(shape):
+        n *= s if not dims or d in dims else 1
     CASES.append(
-        Case(cid, ("vector_norm",), fn, (shape,), ("vector_norm", attrs), sample=sample or ())
+        Case(
+            cid,
+            ("vector_norm",),
+            fn,
+            (shape,),
+            ("vector_norm", attrs),
+            sample=sample or (),
+            k=max(n, 1) ** 2,
+        )
     )
 
 
