@@ -123,38 +123,65 @@ A min_nan(A a, A b) {
   return std::isnan(a) ? a : std::isnan(b) ? b : std::min(a, b);
 }
 
-// One lane by binary_kernel_reduce: x[off(0..n)] folded by order p's step, then projected.
+// Calls f(start, step, project) with order p's accumulation (PyTorch's Norm*Ops, one element
+// at a time: acc = step(acc, x)).
+template <class A, class F>
+void with_order(double p, F&& f) {
+  auto same = [](A a) { return a; };
+  if (p == 0) {
+    f(A(0), [](A acc, A v) { return acc + (v == A(0) ? A(0) : A(1)); }, same);
+  } else if (p == 1) {
+    f(A(0), [](A acc, A v) { return acc + std::abs(v); }, same);
+  } else if (p == 2) {
+    f(
+        A(0),
+        [](A acc, A v) {
+          const A sq = v * v;
+          return acc + sq;
+        },
+        [](A a) { return std::sqrt(a); });
+  } else if (p == INFINITY) {
+    f(A(0), [](A acc, A v) { return max_nan(acc, std::abs(v)); }, same);
+  } else if (p == -INFINITY) {
+    f(
+        std::numeric_limits<A>::infinity(), [](A acc, A v) { return min_nan(acc, std::abs(v)); },
+        same);
+  } else {
+    const A e = A(p);  // the order in the accumulator's type, its reciprocal too
+    f(
+        A(0), [e](A acc, A v) { return acc + std::pow(std::abs(v), e); },
+        [e](A a) { return std::pow(a, A(1) / e); });
+  }
+}
+
+// One lane by binary_kernel_reduce: x[off(0..n)] folded in order.
 template <class T, class Off>
 calc_t<T> slow_lane(const T* x, Off off, int64_t n, double p) {
   using A = calc_t<T>;
-  auto at = [&](int64_t k) { return load(x[off(k)]); };
-  A acc = A(0);
-  if (p == 0) {
+  A r = A(0);
+  with_order<A>(p, [&](A acc, auto step, auto project) {
     for (int64_t k = 0; k < n; ++k)
-      acc = acc + (at(k) == A(0) ? A(0) : A(1));
-  } else if (p == 1) {
-    for (int64_t k = 0; k < n; ++k)
-      acc = acc + std::abs(at(k));
-  } else if (p == 2) {
-    for (int64_t k = 0; k < n; ++k) {
-      const A v = at(k), sq = v * v;
-      acc = acc + sq;
+      acc = step(acc, load(x[off(k)]));
+    r = project(acc);
+  });
+  return r;
+}
+
+// The leading dims of a contiguous x reduced: each of the m outputs folds its column in the
+// same order as slow_lane, a row of accumulators at a time (the memory order).
+template <class T>
+void slow_columns(const T* x, int64_t n, int64_t m, double p, T* q) {
+  using A = calc_t<T>;
+  with_order<A>(p, [&](A start, auto step, auto project) {
+    std::vector<A> acc(size_t(m), start);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* row = x + i * m;
+      for (int64_t j = 0; j < m; ++j)
+        acc[size_t(j)] = step(acc[size_t(j)], load(row[j]));
     }
-    acc = std::sqrt(acc);
-  } else if (p == INFINITY) {
-    for (int64_t k = 0; k < n; ++k)
-      acc = max_nan(acc, std::abs(at(k)));
-  } else if (p == -INFINITY) {
-    acc = std::numeric_limits<A>::infinity();
-    for (int64_t k = 0; k < n; ++k)
-      acc = min_nan(acc, std::abs(at(k)));
-  } else {
-    const A e = A(p);  // the order in the accumulator's type, its reciprocal too
-    for (int64_t k = 0; k < n; ++k)
-      acc = acc + std::pow(std::abs(at(k)), e);
-    acc = std::pow(acc, A(1) / e);
-  }
-  return acc;
+    for (int64_t j = 0; j < m; ++j)
+      q[j] = cvt<T>(project(acc[size_t(j)]));
+  });
 }
 
 bool fast_path(const TensorImpl& x, double p, unsigned mask) {
@@ -175,12 +202,16 @@ TensorPtr norm_forward(const TensorPtr& x, double p, unsigned mask, bool keepdim
     const int lead = x->shape.n - __builtin_popcount(mask);
     const bool rows = x->is_contiguous() && mask == ((1u << x->shape.n) - 1) - ((1u << lead) - 1);
     int64_t n = inner;
-    const std::vector<int64_t> off = rows ? std::vector<int64_t>{} : lanes(*x, mask, &n);
+    const int red = __builtin_popcount(mask);
+    const bool columns =
+        !rows && !fast && inner > 1 && x->is_contiguous() && mask == (1u << red) - 1;
+    const std::vector<int64_t> off = rows || columns ? std::vector<int64_t>{} : lanes(*x, mask, &n);
     visit(x->dt, [&](auto tag) {
       using T = decltype(tag);
       if constexpr (kFloating<T>) {
         const T* px = x->as<T>();
         T* q = out->as<T>();
+        if (columns) return slow_columns(px, n, out->numel, p, q), 0;
         for (int64_t r = 0; r < out->numel; ++r) {
           const int64_t* lane = rows ? nullptr : off.data() + r * n;
           const int64_t base = rows ? r * n : n ? lane[0] : 0;
