@@ -321,7 +321,7 @@ TensorPtr op::vector_norm(const TensorPtr& a, double ord, const std::optional<Sh
     n->i1 = keepdim ? 1 : 0;
     n->a1.push(int64_t(mask));
     n->a1.push(fast ? 1 : 0);
-    n->a2 = a->strides;  // the saved input is a dense copy: the order the forward read it in
+    n->a2 = a->strides;  // unpack() gives a dense copy: keep the order the forward read it in
   }
   return out;
 }
