@@ -1,5 +1,6 @@
 """All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py,
-cases_nnloss.py, cases_shape_ops.py, cases_losses.py, cases_prodnorm.py, cases_mm2.py), checked by
+cases_nnloss.py, cases_shape_ops.py, cases_losses.py, cases_prodnorm.py, cases_mm2.py,
+cases_norm.py), checked by
 test_ops.py."""
 
 import cases_elementwise
@@ -7,6 +8,7 @@ import cases_ewise
 import cases_losses
 import cases_mm2
 import cases_nnloss
+import cases_norm
 import cases_prodnorm
 import cases_reduce
 import cases_shape
@@ -22,5 +24,6 @@ CASES = (
     + cases_losses.CASES
     + cases_prodnorm.CASES
     + cases_mm2.CASES
+    + cases_norm.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -199,6 +199,19 @@ FD = {
         (((2, 3, 4), (2, 4, 2), (3, 2)), None, {"beta": 1.0, "alpha": 1.0}),
         (((3, 2, 4), (3, 4, 2), (1, 2)), None, {"beta": -0.5, "alpha": 0.3}),
     ],
+    # norm
+    "vector_norm": [
+        (((3, 4),), (away0(0.5, 2.0),), {"ord": o, "dims": d, "keepdim": k, "src": "float64"})
+        for o, d, k in [
+            (2.0, (), False),
+            (1.0, (1,), True),
+            (3.0, (0,), False),
+            (0.5, (), False),
+            (1.5, (1,), False),
+            (float("inf"), (1,), False),
+            (float("-inf"), (0,), True),
+        ]  # fmt: skip
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 

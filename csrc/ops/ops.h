@@ -147,6 +147,9 @@ TensorPtr baddbmm(const TensorPtr& b1, const TensorPtr& b2, const TensorPtr& inp
                   double alpha);
 TensorPtr addbmm(const TensorPtr& b1, const TensorPtr& b2, const TensorPtr& input, double beta,
                  double alpha);
+// The ord-norm over `dims` (all when none or empty), computed in `dtype` when given.
+TensorPtr vector_norm(const TensorPtr& a, double ord, const std::optional<Shape>& dims,
+                      bool keepdim, const std::optional<DType>& dtype);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

@@ -171,6 +171,9 @@ from ._ops_prodnorm import prod  # noqa: E402
 # isort: split
 # addmv, baddbmm, addbmm (_ops_mm2.py).
 from ._ops_mm2 import addbmm, addmv, baddbmm  # noqa: E402
+# norm, linalg.vector_norm and linalg.norm (_ops_norm.py, linalg.py).
+from . import linalg  # noqa: E402
+from ._ops_norm import norm  # noqa: E402
 
 __version__ = "0.1.0"
 

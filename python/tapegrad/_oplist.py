@@ -148,6 +148,8 @@ OPS = (
     ("addmv",       "AddmvBackward0",     "custom", "in0:g1 in1:g0", None),
     ("baddbmm",     "BaddbmmBackward0",   "custom", "in0:g1 in1:g0", None),
     ("addbmm",      "AddbmmBackward0",    "custom", "in0:g1 in1:g0", None),
+    # ---- norm ----
+    ("vector_norm", "LinalgVectorNormBackward0", "custom", "in0",   None),
 )
 # fmt: on
 

@@ -16,6 +16,7 @@ from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
 from ._ops_mm2 import _MM2
 from ._ops_nnloss import _NnLossMethods
+from ._ops_norm import _Norm
 from ._ops_prodnorm import _ProdNorm
 from ._ops_reduce import _Reductions
 from ._ops_shape import _ShapeOps
@@ -51,6 +52,7 @@ class Tensor(
     _ProdNorm,
     _MM2,
     _HookMethods,
+    _Norm,
 ):
     """A tensor on one backend. Concrete classes: `_core.CTensor` (cpp) and `NTensor` (numpy)."""
 

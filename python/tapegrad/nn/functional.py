@@ -152,3 +152,8 @@ from ._functional_losses import *  # noqa: E402, F403
 from ._functional_losses import __all__ as _losses_all  # noqa: E402
 
 __all__ = __all__ + _losses_all
+
+# normalize (_functional_norm.py).
+from ._functional_norm import normalize  # noqa: E402
+
+__all__ = __all__ + ["normalize"]

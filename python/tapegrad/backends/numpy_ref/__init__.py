@@ -55,6 +55,7 @@ from . import (  # noqa: F401
     kernels_losses,
     kernels_mm2,
     kernels_nnloss,
+    kernels_norm,
     kernels_prodnorm,
     kernels_reduce,
     kernels_select,

@@ -342,3 +342,5 @@ from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
 # isort: split
 # addmv, baddbmm, addbmm (mm2.py).
 from .mm2 import addbmm, addmv, baddbmm  # noqa: E402, F401
+# vector_norm (norm.py).
+from .norm import vector_norm  # noqa: E402, F401
