@@ -4,6 +4,7 @@ test_ops.py."""
 
 import cases_elementwise
 import cases_ewise
+import cases_ewise2
 import cases_losses
 import cases_mm2
 import cases_nnloss
@@ -22,5 +23,6 @@ CASES = (
     + cases_losses.CASES
     + cases_prodnorm.CASES
     + cases_mm2.CASES
+    + cases_ewise2.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

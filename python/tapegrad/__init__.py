@@ -172,6 +172,10 @@ from ._ops_prodnorm import prod  # noqa: E402
 # addmv, baddbmm, addbmm (_ops_mm2.py).
 from ._ops_mm2 import addbmm, addmv, baddbmm  # noqa: E402
 
+# isort: split
+# ewise2 (_ops_ewise2.py).
+from ._ops_ewise2 import float_power, pow, round, std_mean, var_mean  # noqa: E402
+
 __version__ = "0.1.0"
 
 _LAZY = ("autograd", "viz")  # imported on first use: `import tapegrad` stays fast
@@ -208,18 +212,14 @@ def _unary(name):
 
 # The unary ops of the op list (python/tapegrad/_oplist.py) are functions too.
 for _name in _oplist.UNARY:
-    globals()[_name] = _unary(_name)
+    if _name != "round":  # _ops_ewise2's takes decimals=
+        globals()[_name] = _unary(_name)
 del _name
 
 
 def matmul(a, b):
     _need_tensor("matmul", a)
     return a @ b
-
-
-def pow(input, exponent):  # noqa: A001
-    _need_tensor("pow", input)
-    return input**exponent
 
 
 def add(a, b):

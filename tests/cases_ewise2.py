@@ -1,0 +1,54 @@
+"""Op cases of the ewise2 slice: clamp/clip/clamp_min/clamp_max with tensor bounds and
+round(decimals=). Each: the public call and the reference kernel call it amounts to
+(oracle.Case)."""
+
+import tapegrad as tg
+from oracle import Case, normal, uniform
+
+CASES = []
+
+
+def _clamp(api, lo=True, hi=True):
+    def ref(T, x, *bounds):
+        it = iter(bounds)
+        return T("clamp_tensor", x, next(it) if lo else None, next(it) if hi else None, api=api)
+
+    return ref
+
+
+BOTH = [
+    ("clamp(lo,hi)", lambda x, lo, hi: x.clamp(lo, hi)),
+    ("tg.clip(lo,hi)", lambda x, lo, hi: tg.clip(x, lo, hi)),
+]
+ONE = [
+    ("clamp(min=lo)", lambda x, b: tg.clamp(x, min=b), _clamp(0, hi=False)),
+    ("clip(max=hi)", lambda x, b: x.clip(max=b), _clamp(0, lo=False)),
+    ("clamp_min(lo)", lambda x, b: x.clamp_min(b), _clamp(1, hi=False)),
+    ("tg.clamp_max(hi)", lambda x, b: tg.clamp_max(x, b), _clamp(2, lo=False)),
+]
+SAMPLE3 = (normal(2), uniform(-2, -0.1), uniform(0.1, 2))
+for cid, fn in BOTH:
+    for shapes in [
+        ((5, 6), (5, 6), (5, 6)),
+        ((3, 4), (4,), (3, 1)),
+        ((), (3,), ()),
+        ((1003,),) * 3,
+    ]:
+        label = "x".join(str(s) for s in shapes)
+        CASES.append(Case(f"{cid}{label}", ("clamp_tensor",), fn, shapes, _clamp(0), SAMPLE3))
+for cid, fn, ref in ONE:
+    for shapes in [((5, 6), (5, 6)), ((3, 4), (4,)), ((), (3,)), ((1003,), ())]:
+        label = "x".join(str(s) for s in shapes)
+        CASES.append(Case(f"{cid}{label}", ("clamp_tensor",), fn, shapes, ref, (normal(2),) * 2))
+for d in (0, 1, 2, -1):
+    for shape in [(5, 6), (), (1003,)]:
+        CASES.append(
+            Case(
+                f"round(decimals={d}){shape}",
+                ("round_decimals",),
+                lambda x, d=d: tg.round(x, decimals=d),
+                (shape,),
+                ("round_decimals", {"decimals": d}),
+                (normal(30),),
+            )
+        )
