@@ -52,3 +52,36 @@ for d in (0, 1, 2, -1):
                 (normal(30),),
             )
         )
+for which, (name, part) in enumerate(
+    [("var_mean", 0), ("std_mean", 0), ("var_mean", 1), ("std_mean", 1)]
+):
+    for dims, keep, shape in [
+        (None, False, (5, 6)),
+        ((1,), True, (5, 6)),
+        ((0,), False, (1003, 2)),
+    ]:
+        attrs = {"dims": dims, "correction": 1.0, "keepdim": keep, "which": which}
+
+        def call(x, n=name, d=dims, k=keep, p=part):
+            return getattr(tg, n)(x, *([] if d is None else [d[0]]), keepdim=k)[p]
+
+        CASES.append(
+            Case(
+                f"{name}[{part}]{dims},{keep}{shape}",
+                ("var_mean",),
+                call,
+                (shape,),
+                ("var_mean", attrs),
+            )
+        )
+# std 0: the sample is the mean itself, so the node's forward is known
+for shape in [(5, 6), (1003,)]:
+    CASES.append(
+        Case(
+            f"normal(mean_tensor, 0){shape}",
+            ("random_grad",),
+            lambda m: tg.normal(m, 0.0),
+            (shape,),
+            lambda T, m: T("random_grad", m, m, None, kind=1),
+        )
+    )

@@ -93,16 +93,19 @@ class VarMean:
     The backward is that output's part of PyTorch's var_mean_backward / std_mean_backward."""
 
     def forward(ctx, a, dims=None, correction=1.0, keepdim=False, which=0):
-        from .kernels_select import _keep_shape, _lanes
+        from .kernels_select import _keep_shape
 
         ctx.save(a)
         ctx.all = dims is None or a.ndim == 0
         ctx.axes = tuple(range(a.ndim)) if ctx.all else tuple(dims)
         ctx.correction, ctx.keepdim, ctx.which = correction, keepdim, which
         shape = _keep_shape(a.shape, ctx.axes, keepdim)
-        order = tuple(sorted(ctx.axes, key=lambda d: -a.strides[d]))
-        rows, _ = _lanes(a, order)
-        rows = rows.astype(np.float64)
+        # TensorIterator's order: the reduced dims by decreasing stride, one row per output
+        order = sorted(ctx.axes, key=lambda d: -a.strides[d])
+        kept = [d for d in range(a.ndim) if d not in order]
+        outer = int(np.prod([a.shape[d] for d in kept]))
+        inner = int(np.prod([a.shape[d] for d in order]))
+        rows = np.transpose(a, kept + order).reshape(outer, inner).astype(np.float64)
         mu = np.zeros(rows.shape[0])
         m2 = np.zeros(rows.shape[0])
         for j in range(rows.shape[1]):
