@@ -125,7 +125,7 @@ TensorPtr op::round_decimals(const TensorPtr& a, int64_t decimals) {
     throw NotImplemented(std::string(decimals == 0 ? "\"round_vml_cpu" : "\"round_cpu") +
                          "\" not implemented for '" + torch_name(a->dt) + "'");
   const bool neg = decimals < 0;
-  const double p = std::pow(10.0, double(neg ? -decimals : decimals));
+  const double p = std::pow(10.0, std::fabs(double(decimals)));  // no overflow at INT64_MIN
   TensorPtr out = map1_new(a, [neg, p](auto x) {
     using C = decltype(x);
     const C t = C(p);
