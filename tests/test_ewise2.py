@@ -138,6 +138,7 @@ def test_round_decimals_name_gradient_and_range(backend, dtype):
         # 10^d past the type's range: inf, then NaN (x * inf / inf; x / inf * inf)
         assert np.isnan(x.round(decimals=400).detach().numpy()).all()
         assert np.isnan(x.round(decimals=-400).detach().numpy()).all()
+        assert np.isnan(x.round(decimals=-(2**63)).detach().numpy()).all()
 
 
 def test_round_decimals_halves_to_even_after_scaling(backend):
