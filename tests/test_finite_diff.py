@@ -212,6 +212,17 @@ FD = {
             (float("-inf"), (0,), True),
         ]  # fmt: skip
     ],
+    # ewise2
+    "clamp_tensor": [
+        (((2, 3), (2, 3), (2, 3)), (normal(), uniform(-3, -0.2), uniform(0.2, 3)), {"api": 0}),
+        (((2, 3), (3,), (2, 1)), (normal(), normal(), normal()), {"api": 0}),  # crossed too
+    ],
+    "round_decimals": [(((2, 3),), None, {"decimals": d}) for d in (0, 2, -1)],
+    "var_mean": [
+        (((3, 4),), None, {"dims": dims, "correction": 1.0, "keepdim": k, "which": w})
+        for dims, k in [(None, False), ((1,), True), ((0,), False)]
+        for w in range(4)
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -333,6 +344,15 @@ CONST = {
     "binary_cross_entropy_with_logits": [
         (((3, 4), (3, 4)), lambda rng: {2: rng.uniform(0.5, 2, (3, 4)), 3: None}),
         (((3, 4), (3, 4)), lambda rng: {2: None, 3: rng.uniform(0.5, 2, (3, 4))}),
+    ],
+    # ewise2: a one-sided clamp (the absent bound None); the sample of a random node fixed
+    "clamp_tensor": [
+        (((2, 3), (3,)), lambda rng: {2: None}, {"api": 1}),
+        (((2, 3), (2, 3)), lambda rng: {1: None}, {"api": 2}),
+    ],
+    "random_grad": [
+        (((2, 3), (3,)), lambda rng: {0: rng.standard_normal((2, 3))}, {"kind": 3}),
+        (((2, 3),), lambda rng: {0: rng.standard_normal((2, 3)), 2: None}, {"kind": 4}),
     ],
 }
 # Comparisons and logic: bool results, no gradient at all.

@@ -91,6 +91,14 @@ TensorPtr gelu(const TensorPtr& a, int64_t approximate);  // 0 'none', 1 'tanh'
 TensorPtr silu(const TensorPtr& a);
 TensorPtr softplus(const TensorPtr& a, double beta, double threshold);
 TensorPtr hardtanh(const TensorPtr& a, const Scalar& lo, const Scalar& hi);
+// ewise2 (ops/ewise2.cpp). clamp_tensor: tensor bounds, broadcast; api as clamp's.
+TensorPtr clamp_tensor(const TensorPtr& a, const std::optional<TensorPtr>& lo,
+                       const std::optional<TensorPtr>& hi, int64_t api);
+TensorPtr round_decimals(const TensorPtr& a, int64_t decimals);
+// sample (fresh) recorded with zero gradients to a and b: kind 1-3 NormalBackward1-3, 4
+// BernoulliBackward0.
+TensorPtr random_grad(const TensorPtr& sample, const std::optional<TensorPtr>& a,
+                      const std::optional<TensorPtr>& b, int64_t kind);
 // The selecting reductions (ops/reduce_select.cpp): dims normalised by the front end.
 TensorPtr amax(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
 TensorPtr amin(const TensorPtr& a, const std::optional<Shape>& dims, bool keepdim);
@@ -109,6 +117,10 @@ TensorPtr var(const TensorPtr& a, const std::optional<Shape>& dims, double corre
               bool keepdim);
 TensorPtr std_dev(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
                   bool keepdim);
+// One output of var_mean / std_mean (which: 0 var, 1 std, 2 var_mean's mean, 3 std_mean's mean):
+// Welford's update for every reduction (ops/reduce_var.cpp).
+TensorPtr var_mean(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
+                   bool keepdim, int64_t which);
 // nnloss (ops/nnloss.cpp). dim in range (0 for a 0-dim tensor); target int64 of the input's
 // shape without its class dim; ignore_index: a target that adds nothing.
 TensorPtr softmax(const TensorPtr& a, int64_t dim);
@@ -167,6 +179,8 @@ enum class TakeKind : int {
 // ---- helpers shared by ops
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 TensorPtr sum_to(const TensorPtr& g, const Shape& target);  // undo broadcasting, f32 accumulate
+// mean's gradient: g (the kept shape, keepdim or not) spread over `in` and divided by count.
+TensorPtr mean_spread(const Shape& in, unsigned mask, double count, const TensorPtr& g);
 // a itself, or a copy converted to dt recorded on the tape (a cast).
 TensorPtr to_dtype(const TensorPtr& a, DType dt);
 // "float", "double", "long int", ...: the C++ type names in some of PyTorch's messages.

@@ -95,13 +95,17 @@ Strides spread_strides(const Shape& in, unsigned mask) {
   return sg;
 }
 
-// mean's gradient: g spread back over the input shape and divided by the count.
 TensorPtr mean_back(const Node& n, const TensorPtr& g) {
-  const Shape& in = n.in_shape[0];
-  const Strides sg = spread_strides(in, unsigned(n.a1.d[0]));
+  return mean_spread(n.in_shape[0], unsigned(n.a1.d[0]), n.s, g);
+}
+}  // namespace
+
+// mean's gradient: g spread back over the input shape and divided by the count.
+TensorPtr mean_spread(const Shape& in, unsigned mask, double count, const TensorPtr& g) {
+  const Strides sg = spread_strides(in, mask);
   auto out = empty(in, g->dt);
   if (g->dt == DType::f64) {
-    const double c = n.s;
+    const double c = count;
     launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, c] {
       int64_t zero[kMaxDims] = {};
       const double* p = g->as<double>();
@@ -110,7 +114,7 @@ TensorPtr mean_back(const Node& n, const TensorPtr& g) {
     });
     return out;
   }
-  const float c = float(n.s);
+  const float c = float(count);
   launch({g.get(), out.get()}, [g = g.get(), out = out.get(), sg, c] {
     int64_t zero[kMaxDims] = {};
     dispatch(g->dt, [&](auto tag) {
@@ -124,7 +128,6 @@ TensorPtr mean_back(const Node& n, const TensorPtr& g) {
   });
   return out;
 }
-}  // namespace
 
 void Op_sum::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   // PyTorch's grad.expand(sizes): a view repeating g (stride 0 on the reduced dims). A broadcast

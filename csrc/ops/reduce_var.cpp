@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "autograd/capture.h"
@@ -88,17 +90,19 @@ double finish(double m2, double n, double correction, bool take_sqrt) {
   return take_sqrt ? std::sqrt(v) : v;
 }
 
+// welford: Welford's update even for a reduction to one value (var_mean's kernel); want_mean:
+// its mean instead (NaN for no elements).
 TensorPtr var_forward(const TensorPtr& a, unsigned mask, double correction, bool keepdim,
-                      bool take_sqrt) {
+                      bool take_sqrt, bool welford = false, bool want_mean = false) {
   auto out = empty(kept_shape(a->shape, mask, keepdim), a->dt);
-  const bool all = out->numel == 1 && a->dt != DType::f16;
+  const bool all = out->numel == 1 && a->dt != DType::f16 && !welford;
   TensorPtr m;  // the first pass: mean() as PyTorch's, read in double
   if (all && a->numel) {
     NoGrad guard;
     m = reduce(OpCode::mean, a, std::nullopt, false);
   }
   launch({a.get(), out.get(), m.get()},
-         [a = a.get(), out = out.get(), m = m.get(), mask, correction, take_sqrt, all] {
+         [a = a.get(), out = out.get(), m = m.get(), mask, correction, take_sqrt, all, want_mean] {
            visit(a->dt, [&](auto tag) {
              using T = decltype(tag);
              if constexpr (kFloating<T>) {
@@ -129,7 +133,10 @@ TensorPtr var_forward(const TensorPtr& a, unsigned mask, double correction, bool
                    mu += delta / n;
                    m2 += delta * (v - mu);
                  }
-                 q[r] = cvt<T>(finish(m2, n, correction, take_sqrt));
+                 if (want_mean)
+                   q[r] = cvt<T>(inner ? mu : std::numeric_limits<double>::quiet_NaN());
+                 else
+                   q[r] = cvt<T>(finish(m2, n, correction, take_sqrt));
                }
              }
              return 0;
@@ -202,15 +209,60 @@ void Op_var::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   gin[0] = var_back(n, saved_input(n), g);
 }
 
-void Op_std_dev::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
-  NoGrad guard;
-  const TensorPtr x = saved_input(n);
-  const unsigned mask = unsigned(n.a1.d[0]);
-  // the result again (the row saves only the input)
-  TensorPtr r = var_forward(x, mask, n.s, (n.i1 & 1) != 0, true);
+namespace {
+// PyTorch's std_backward: var's for g / (2 * std), 0 where std is 0. The std again (the rows
+// save only the input), by the kernel that made it.
+TensorPtr std_back(const Node& n, const TensorPtr& x, const TensorPtr& g, bool welford) {
+  TensorPtr r = var_forward(x, unsigned(n.a1.d[0]), n.s, (n.i1 & 1) != 0, true, welford);
   TensorPtr gv = binary(Binary::div, g, op::mul_scalar(r, Scalar::of(2.0)));
   gv = op::where(op::eq(r, {nullptr, Scalar::of(0.0)}), {nullptr, Scalar::of(0.0)}, {gv, {}});
-  gin[0] = var_back(n, x, gv);
+  return var_back(n, x, gv);
+}
+}  // namespace
+
+void Op_std_dev::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  NoGrad guard;
+  gin[0] = std_back(n, saved_input(n), g, false);
+}
+
+// ---------------------------------------------------------------- var_mean, std_mean
+
+TensorPtr op::var_mean(const TensorPtr& a, const std::optional<Shape>& dims, double correction,
+                       bool keepdim, int64_t which) {
+  if (which < 0 || which > 3) throw std::invalid_argument("var_mean: which is 0 to 3");
+  if (!is_floating(a->dt))
+    throw std::runtime_error(std::string(which & 1 ? "std_mean" : "var_mean") +
+                             " only support floating point and complex dtypes");
+  const unsigned mask = mask_of(a->shape, dims);
+  TensorPtr out = var_forward(a, mask, correction, keepdim, which == 1, true, which >= 2);
+  if (Node* n = record(OpCode::var_mean, out, {a.get()})) {
+    n->a1.push(int64_t(mask));
+    n->i1 = (keepdim ? 1 : 0) | (dims ? 0 : 2) | int(which << 2);
+    n->s = correction;
+  }
+  return out;
+}
+
+// PyTorch's var_mean_backward / std_mean_backward, one output's part each: the engine adds the
+// two parts where both outputs have gradients, as PyTorch's node does (one addition).
+void Op_var_mean::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
+  NoGrad guard;
+  const int which = n.i1 >> 2;
+  const unsigned mask = unsigned(n.a1.d[0]);
+  if (which >= 2) {
+    const Shape& in = n.in_shape[0];
+    double count = 1;
+    for (int d = 0; d < in.n; ++d)
+      if (mask & (1u << d)) count *= double(in.d[d]);
+    gin[0] = mean_spread(in, mask, count, g);
+    return;
+  }
+  const TensorPtr x = saved_input(n);
+  gin[0] = which == 0 ? var_back(n, x, g) : std_back(n, x, g, true);
+}
+
+std::string var_mean_name(const Node& n) {
+  return ((n.i1 >> 2) & 1) ? "StdMeanBackward0" : n.op->grad_name;
 }
 
 }  // namespace tg

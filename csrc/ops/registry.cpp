@@ -92,6 +92,9 @@ constexpr std::string (*refine())(const Node&) {
   if constexpr (op == OpCode::matmul) return matmul_name;
   if constexpr (op == OpCode::linear) return linear_name;
   if constexpr (op == OpCode::clamp) return clamp_name;
+  if constexpr (op == OpCode::clamp_tensor) return clamp_tensor_name;
+  if constexpr (op == OpCode::random_grad) return random_grad_name;
+  if constexpr (op == OpCode::var_mean) return var_mean_name;
   if constexpr (op == OpCode::cat) return cat_name;
   if constexpr (op == OpCode::take) return take_name;
   if constexpr (op == OpCode::put) return put_name;

@@ -170,10 +170,14 @@ from ._ops_prodnorm import prod  # noqa: E402
 
 # isort: split
 # addmv, baddbmm, addbmm (_ops_mm2.py).
-from ._ops_mm2 import addbmm, addmv, baddbmm  # noqa: E402
 # norm, linalg.vector_norm and linalg.norm (_ops_norm.py, linalg.py).
 from . import linalg  # noqa: E402
+from ._ops_mm2 import addbmm, addmv, baddbmm  # noqa: E402
 from ._ops_norm import norm  # noqa: E402
+
+# isort: split
+# ewise2 (_ops_ewise2.py).
+from ._ops_ewise2 import float_power, pow, round, std_mean, var_mean  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -211,18 +215,14 @@ def _unary(name):
 
 # The unary ops of the op list (python/tapegrad/_oplist.py) are functions too.
 for _name in _oplist.UNARY:
-    globals()[_name] = _unary(_name)
+    if _name != "round":  # _ops_ewise2's takes decimals=
+        globals()[_name] = _unary(_name)
 del _name
 
 
 def matmul(a, b):
     _need_tensor("matmul", a)
     return a @ b
-
-
-def pow(input, exponent):  # noqa: A001
-    _need_tensor("pow", input)
-    return input**exponent
 
 
 def add(a, b):

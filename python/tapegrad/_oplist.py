@@ -150,6 +150,12 @@ OPS = (
     ("addbmm",      "AddbmmBackward0",    "custom", "in0:g1 in1:g0", None),
     # ---- norm ----
     ("vector_norm", "LinalgVectorNormBackward0", "custom", "in0",   None),
+    # ---- ewise2 ----
+    # clamp_tensor and random_grad save their tensors themselves (up to three; absent bounds).
+    ("clamp_tensor", "ClampBackward0",    "custom", "",              None),
+    ("round_decimals", "RoundBackward1",  "custom", "",              None),
+    ("random_grad", "NormalBackward1",    "custom", "",              None),
+    ("var_mean",    "VarMeanBackward0",   "custom", "in0",           None),
 )
 # fmt: on
 

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from . import _device, _random, _random_dist
+from . import _device, _ops_ewise2, _random, _random_dist
 from . import _dtype as D
 from ._device import CPU, NO_CUDA, device
 from ._tensor_args import _shape_arg, _Size
@@ -425,8 +425,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     their broadcast shape). As ATen: a tensor std draws normal_(0, 1) then `* std + mean`; a
     number std with a tensor mean draws normal_(0, std) then `+ mean`, in the tensors' dtype.
 
-    The tensor forms give a tensor that does not require grad (PyTorch records NormalBackward1-3
-    there; docs/api.md)."""
+    The tensor forms record PyTorch's NormalBackward1-3 when a tensor requires grad (zero
+    gradients: _ops_ewise2.py)."""
     from ._grad_mode import no_grad
     from .tensor import Tensor
 
@@ -465,7 +465,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         else:
             out = _make(_random._normal_array(g, shape, 0.0, std, dt), False, ref._be)
             out.add_(mean)
-    return out
+    return _ops_ewise2.normal_node(out, mean, std)
 
 
 def _broadcast(a, b):
@@ -488,6 +488,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         arr = _random_dist.bernoulli_scalar(tuple(input.shape), p, dt, generator)
     else:
         arr = _random_dist.bernoulli_tensor(input._be.to_numpy(input), dt, generator)
+        return _ops_ewise2.random_node(_make(arr, False, input._be), input, None, 4)
     return _make(arr, False, input._be)
 
 

@@ -1,6 +1,7 @@
 """PyTorch's elementwise surface beyond the op list's generated methods: clamp/clip and their
-one-sided and in-place forms, maximum/minimum, square, and the in-place `_` forms of the unary
-math ops. Functions here, and `_EwiseMethods`, a base class of Tensor for the methods.
+one-sided and in-place forms (tensor bounds: _ops_ewise2.py), maximum/minimum, square, and the
+in-place `_` forms of the unary math ops. Functions here, and `_EwiseMethods`, a base class of
+Tensor for the methods.
 
 In-place forms compute out of place and write the result back (`copy_`): on a tensor that autograd
 records, the result's grad_fn is then CopyBackwards rather than PyTorch's in-place node (the
@@ -38,26 +39,28 @@ def _need_tensor(fn, x, arg="input", pos=1):
 
 
 def _bound(fn, v, arg):
-    """A clamp bound: None or a Python number (tensor bounds are not supported yet)."""
-    from .tensor import Tensor
-
+    """A clamp bound: None or a Python number (tensor bounds: _ops_ewise2.clamp_tensor)."""
     if v is None or _is_number(v):
         return None if v is None else _number(v)
-    if isinstance(v, Tensor):
-        raise NotImplementedError(
-            f"tapegrad: {fn} with a tensor {arg} is not supported yet; pass a Python number"
-        )
     raise TypeError(f"{fn}(): argument '{arg}' must be Number, not {type(v).__name__}")
 
 
 def _clamp(t, lo, hi, api, fn):
+    from .tensor import Tensor
+
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        from ._ops_ewise2 import clamp_tensor
+
+        return clamp_tensor(t, lo, hi, api, fn)
     lo, hi = _bound(fn, lo, "min"), _bound(fn, hi, "max")
     return t._be.clamp(t, lo, hi, api)
 
 
 def _write_back(t, out):
-    """t.copy_(out) for the in-place forms, with PyTorch's error when out's dtype is wider."""
-    if out.dtype is not t.dtype:
+    """t.copy_(out) for the in-place forms, with PyTorch's error when out's dtype is of a higher
+    category (its can_cast: float to integer, integer to bool; a tensor bound can widen a float
+    result, which is then cast back)."""
+    if out.dtype._cat > t.dtype._cat:
         raise RuntimeError(
             f"result type {TORCH_NAMES[out.dtype.name]} can't be cast to the desired output "
             f"type {TORCH_NAMES[t.dtype.name]}"

@@ -227,7 +227,9 @@ def _argmax_argmin(name, t, args, kwargs, method):
 # ---------------------------------------------------------------- var, std
 
 
-def _var_std(name, t, args, kwargs, method):
+def _var_std(name, t, args, kwargs, method, op=None, label=None):
+    """var or std (or `op`, called as var is, named `label`: _ops_ewise2's var_mean) of t for
+    PyTorch's overloads."""
     if args and isinstance(args[0], bool):  # the (bool unbiased) overload
         if len(args) > 1 or any(_ALIASES.get(k, k) != "unbiased" for k in kwargs):
             raise _invalid(name, method, args, kwargs)
@@ -257,12 +259,13 @@ def _var_std(name, t, args, kwargs, method):
         import warnings
 
         warnings.warn(
-            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-            "reduction factor (input numel divided by output numel).",
+            f"{label or name}(): degrees of freedom is <= 0. Correction should be strictly less "
+            "than the reduction factor (input numel divided by output numel).",
             UserWarning,
             stacklevel=3,
         )
-    op = t._be.std_dev if name == "std" else t._be.var
+    if op is None:
+        op = t._be.std_dev if name == "std" else t._be.var
     return op(t, dims, float(correction), bool(b.get("keepdim", False)))
 
 

@@ -14,6 +14,7 @@ from ._dtype import dtype, float16, float32
 from ._ops_data import _DataMethods, to_args
 from ._ops_divmod import _DivMod
 from ._ops_ewise import _EwiseMethods
+from ._ops_ewise2 import _Ewise2Methods
 from ._ops_mm2 import _MM2
 from ._ops_nnloss import _NnLossMethods
 from ._ops_norm import _Norm
@@ -45,6 +46,7 @@ class Tensor(
     _Views,
     _Conversions,
     _Reductions,
+    _Ewise2Methods,
     _EwiseMethods,
     _NnLossMethods,
     _ShapeOps,
@@ -314,7 +316,8 @@ def _unary_method(name):
 
 # The unary ops of the op list (python/tapegrad/_oplist.py) are plain methods.
 for _name in _oplist.UNARY:
-    setattr(Tensor, _name, _unary_method(_name))
+    if _name not in _Ewise2Methods.__dict__:  # round takes decimals= there
+        setattr(Tensor, _name, _unary_method(_name))
 del _name
 
 

@@ -134,6 +134,8 @@ EXCEPTIONS = [
     ("losses/bce_logits/*/f64/*", 2, "norm", ("simd", "numpy"), _SLEEF_OTHER),
     # utils.data
     ("data/training_loop/*", 9, "ulp", ("numpy",), _REF_GEMM),
+    # float_power: float64 pow and its x ** 0.5
+    ("ewise2/float_power/*", 1, "ulp", ALL, _MKL_VML),
     # norm's gradient for p = 1.5 and 2.5 takes |x| ** (p - 2) as a sqrt
     ("norm/grad/*/f32/p=1.5*", 4, "ulp", ALL, _MKL_VML),
     ("norm/grad/*/f64/p=1.5*", 3, "ulp", ALL, _MKL_VML),

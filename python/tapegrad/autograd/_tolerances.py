@@ -80,6 +80,7 @@ F16_EXTRA_BACKWARD = {
     # to |x|, not to the (cancelling) difference x - mean; measured up to 5x the base: 8
     "var": 8.0,
     "std_dev": 8.0,
+    "var_mean": 8.0,  # var_mean / std_mean: their var and std parts are var's and std's
     # softmax: y * (g - sum(g * y)) and log_softmax: g - exp(y) * sum(g), from the float16 output
     # y (rounded: 1) and g; the difference cancels, which amplifies y's rounding through the
     # sum (measured up to 3.4 on tests/cases_nnloss.py, 4.8 on test_threads' draws): 16

@@ -342,5 +342,10 @@ from .prodnorm import prod_all, prod_dim  # noqa: E402, F401
 # isort: split
 # addmv, baddbmm, addbmm (mm2.py).
 from .mm2 import addbmm, addmv, baddbmm  # noqa: E402, F401
+
 # vector_norm (norm.py).
 from .norm import vector_norm  # noqa: E402, F401
+
+# isort: split
+# ewise2 (ewise2.py).
+from .ewise2 import clamp_tensor, random_grad, round_decimals, var_mean  # noqa: E402, F401
