@@ -37,6 +37,7 @@ ALLOWED = (
     MemoryError,
     NotImplementedError,
     OverflowError,
+    AssertionError,  # PyTorch's type for a CUDA device ("Torch not compiled with CUDA enabled")
 )
 
 # Sizes: tiny, or absurd (refused before allocating). Nothing in between, so that an accepted

@@ -69,18 +69,6 @@ void Op_where::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
 }
 
 // ---------------------------------------------------------------- index / index_put
-namespace {
-void check_index(const TensorImpl& a, const TensorImpl& idx) {
-  if (idx.dt != DType::i64 || idx.shape.n == 0 || idx.shape.d[idx.shape.n - 1] < 1 ||
-      idx.shape.d[idx.shape.n - 1] > a.shape.n)
-    throw std::logic_error("index: idx must be int64 of shape B + (k,), 1 <= k <= a.dim()");
-  const int64_t k = idx.shape.d[idx.shape.n - 1];
-  if (idx.shape.n - 1 + a.shape.n - k > kMaxDims)
-    throw ValueError("tapegrad supports tensors of at most " + std::to_string(kMaxDims) +
-                     " dimensions");
-}
-}  // namespace
-
 TensorPtr op::index(const TensorPtr& a, const TensorPtr& idx0) {
   check_index(*a, *idx0);
   TensorPtr idx = dense(idx0);

@@ -36,6 +36,9 @@ TensorPtr softmax_fwd(OpCode op, const TensorPtr& a0, int64_t dim, bool log) {
   if (!is_floating(a0->dt))
     throw NotImplemented(std::string("\"") + (log ? "log_softmax" : "softmax") +
                          "_lastdim_kernel_impl\" not implemented for '" + torch_name(a0->dt) + "'");
+  // the front end wraps dim; a call that skips it must still not read out of bounds
+  if (a0->shape.n == 0 ? dim != 0 : (dim < 0 || dim >= a0->shape.n))
+    throw IndexError("Dimension out of range (got " + std::to_string(dim) + ")");
   TensorPtr a = dense(a0);
   auto out = empty(a->shape, a->dt);
   const smx::Geom g = geom(a->shape, dim);

@@ -357,8 +357,28 @@ int64_t row_offset(const TensorImpl& a, const int64_t* idx, int64_t r, int k) {
 }
 }  // namespace
 
+void check_index(const TensorImpl& a, const TensorImpl& idx) {
+  if (idx.dt != DType::i64 || idx.shape.n == 0 || idx.shape.d[idx.shape.n - 1] < 1 ||
+      idx.shape.d[idx.shape.n - 1] > a.shape.n)
+    throw std::logic_error("index: idx must be int64 of shape B + (k,), 1 <= k <= a.dim()");
+  const int64_t k = idx.shape.d[idx.shape.n - 1];
+  if (idx.shape.n - 1 + a.shape.n - k > kMaxDims)
+    throw ValueError("tapegrad supports tensors of at most " + std::to_string(kMaxDims) +
+                     " dimensions");
+}
+
 TensorPtr typed_index(const TensorPtr& a, const TensorPtr& idx) {
+  // The front ends hand over checked, non-negative rows; a backend call that skips them must
+  // still stay inside `a`.
+  check_index(*a, *idx);
   const int k = int(idx->shape.d[idx->shape.n - 1]);
+  const int64_t* iv = idx->as<int64_t>();
+  for (int64_t i = 0; i < idx->numel; ++i) {
+    const int64_t v = iv[i], size = a->shape.d[i % k];
+    if (v < 0 || v >= size)
+      throw IndexError("index " + std::to_string(v) + " is out of bounds for dimension " +
+                       std::to_string(i % k) + " with size " + std::to_string(size));
+  }
   Shape os, rest;
   for (int d = 0; d + 1 < idx->shape.n; ++d)
     os.push(idx->shape.d[d]);

@@ -61,6 +61,8 @@ TensorPtr typed_sum(const TensorPtr& a, unsigned mask, bool keepdim, DType out_d
 // cond ? a : b, broadcast three ways; a and b of one dtype.
 TensorPtr typed_where(const TensorPtr& cond, const TensorPtr& a, const TensorPtr& b);
 // a[idx[..., 0], ..., idx[..., k-1]]: shape B + a.shape[k:] for idx of shape B + (k,).
+// Throws unless idx is int64 of shape B + (k,) with 1 <= k <= a.dim().
+void check_index(const TensorImpl& a, const TensorImpl& idx);
 TensorPtr typed_index(const TensorPtr& a, const TensorPtr& idx);
 // `out` (contiguous, a's shape) with v (broadcast to B + a.shape[k:]) written or added at idx,
 // in index order.

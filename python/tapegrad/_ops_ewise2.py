@@ -116,7 +116,7 @@ def pow(input, exponent):  # noqa: A001
     pow.Scalar (PowBackward2)."""
     from .tensor import Tensor
 
-    if isinstance(input, Tensor):
+    if isinstance(input, Tensor) and (isinstance(exponent, Tensor) or _is_number(exponent)):
         return input**exponent
     if _is_number(input) and isinstance(exponent, Tensor):
         return exponent.__rpow__(input)

@@ -144,6 +144,15 @@ class Tensor(
         return self.__matmul__(other)
 
     def pow(self, exponent):
+        if not isinstance(exponent, Tensor) and not _is_scalar(exponent):
+            # `**` would hand an array to NumPy's reflected pow; the method refuses, as PyTorch's
+            name = f"{type(exponent).__module__}.{type(exponent).__qualname__}".replace(
+                "builtins.", ""
+            )
+            raise TypeError(
+                f"pow() received an invalid combination of arguments - got ({name}), but "
+                "expected one of:\n * (Tensor exponent)\n * (Number exponent)\n"
+            )
         return self.__pow__(exponent)
 
     def square(self):
