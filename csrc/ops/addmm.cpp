@@ -11,19 +11,11 @@
 #include "ops/elementwise.h"
 #include "ops/ops.h"
 #include "ops/product.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
 namespace {
-// Ops called inside a forward or backward must not record nodes of their own.
-struct NoGrad {
-  bool was = grad_enabled();
-  NoGrad() { set_grad_enabled(false); }
-  ~NoGrad() { set_grad_enabled(was); }
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-};
-
 // PyTorch's maybe_multiply: t itself when s is 1.
 TensorPtr times(const TensorPtr& t, double s) {
   return s == 1 ? t : scalar_new(t, Binary::mul, s, false);

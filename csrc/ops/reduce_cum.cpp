@@ -6,11 +6,9 @@
 #include "autograd/capture.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
-
-std::vector<int64_t> lane_offsets(const Shape& shape, const Shape& strides, unsigned mask,
-                                  int64_t* inner);
 
 namespace {
 

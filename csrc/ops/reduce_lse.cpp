@@ -6,18 +6,11 @@
 #include "autograd/capture.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
 namespace {
-
-struct NoGrad {
-  bool was = grad_enabled();
-  NoGrad() { set_grad_enabled(false); }
-  ~NoGrad() { set_grad_enabled(was); }
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-};
 
 // The maxima with the infinite ones set to 0 (PyTorch's masked_fill_ of |m| == inf).
 TensorPtr finite_max(const TensorPtr& a, const std::optional<Shape>& dims) {

@@ -17,46 +17,15 @@
 #include "core/cpu.h"
 #include "kernels/typed.h"
 #include "ops/elementwise.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
-std::vector<int64_t> lane_offsets(const Shape& shape, const Shape& strides, unsigned mask,
-                                  int64_t* inner);
-
 namespace {
-
-struct NoGrad {
-  bool was = grad_enabled();
-  NoGrad() { set_grad_enabled(false); }
-  ~NoGrad() { set_grad_enabled(was); }
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-};
-
-Shape out_shape(const Shape& s, unsigned mask, bool keepdim) {
-  Shape os;
-  for (int d = 0; d < s.n; ++d) {
-    if (!(mask & (1u << d)))
-      os.push(s.d[d]);
-    else if (keepdim)
-      os.push(1);
-  }
-  return os;
-}
-
-// The reduced dims by decreasing stride (TensorIterator visits the smallest stride fastest).
-std::vector<int> reduced_order(const TensorImpl& t, unsigned mask) {
-  std::vector<int> red;
-  for (int d = 0; d < t.shape.n; ++d)
-    if (mask & (1u << d)) red.push_back(d);
-  std::stable_sort(red.begin(), red.end(),
-                   [&](int x, int y) { return t.strides.d[x] > t.strides.d[y]; });
-  return red;
-}
 
 // Whether every lane is one block of consecutive elements (TensorIterator's "reduce last dim").
 bool rows_in_memory(const TensorImpl& t, unsigned mask) {
-  const std::vector<int> red = reduced_order(t, mask);
+  const std::vector<int> red = reduced_by_stride(t, mask);
   int64_t expect = 1;
   for (auto it = red.rbegin(); it != red.rend(); ++it) {
     if (t.shape.d[*it] == 1) continue;
@@ -75,7 +44,7 @@ std::vector<int64_t> lanes(const TensorImpl& t, unsigned mask, int64_t* inner) {
       st.push(t.strides.d[d]);
     }
   const int kept = s.n;
-  const std::vector<int> red = reduced_order(t, mask);
+  const std::vector<int> red = reduced_by_stride(t, mask);
   for (int d : red) {
     s.push(t.shape.d[d]);
     st.push(t.strides.d[d]);
@@ -190,7 +159,7 @@ bool fast_path(const TensorImpl& x, double p, unsigned mask) {
 
 // fast: the vectorized row loop applies (fast_path of the forward's input).
 TensorPtr norm_forward(const TensorPtr& x, double p, unsigned mask, bool keepdim, bool fast) {
-  auto out = empty(out_shape(x->shape, mask, keepdim), x->dt);
+  auto out = empty(kept_shape(x->shape, mask, keepdim), x->dt);
   if (out->numel == 0) return out;
   launch({x.get(), out.get()}, [x = x.get(), out = out.get(), p, mask, fast] {
     int64_t inner = 1;
@@ -338,7 +307,7 @@ void Op_vector_norm::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
   if (p == 0) return;  // PyTorch's undefined gradient: none reaches the input
   const DType dt = g0->dt, xt = x->dt;
   auto as = [](const TensorPtr& t, DType d) { return t->dt == d ? t : convert(*t, d); };
-  const Shape kept = out_shape(x->shape, mask, true);
+  const Shape kept = kept_shape(x->shape, mask, true);
   const TensorPtr g = alias(*dense(g0), kept);
   const TensorPtr nk = norm_forward(in_layout(as(x, dt), n.a2), p, mask, true, n.a1.d[1] != 0);
   const bool zero_dim = x->shape.n == 0 || (n.i1 == 0 && mask == (1u << x->shape.n) - 1);

@@ -14,42 +14,11 @@
 #include "autograd/capture.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
-std::vector<int64_t> lane_offsets(const Shape& shape, const Shape& strides, unsigned mask,
-                                  int64_t* inner);
-
 namespace {
-
-struct NoGrad {
-  bool was = grad_enabled();
-  NoGrad() { set_grad_enabled(false); }
-  ~NoGrad() { set_grad_enabled(was); }
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-};
-
-Shape kept_shape(const Shape& s, unsigned mask, bool keepdim) {
-  Shape os;
-  for (int d = 0; d < s.n; ++d) {
-    if (!(mask & (1u << d)))
-      os.push(s.d[d]);
-    else if (keepdim)
-      os.push(1);
-  }
-  return os;
-}
-
-// TensorIterator puts the reduced dims innermost, by increasing stride.
-std::vector<int> reduced_by_stride(const TensorImpl& t, unsigned mask) {
-  std::vector<int> red;
-  for (int d = 0; d < t.shape.n; ++d)
-    if (mask & (1u << d)) red.push_back(d);
-  std::stable_sort(red.begin(), red.end(),
-                   [&](int x, int y) { return t.strides.d[x] > t.strides.d[y]; });
-  return red;  // outermost first
-}
 
 // The lanes of t in the order the reduction visits them (reduced dims by decreasing stride).
 std::vector<int64_t> iter_lanes(const TensorImpl& t, unsigned mask, int64_t* inner) {

@@ -8,6 +8,7 @@
 #include "autograd/capture.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
@@ -23,17 +24,6 @@ unsigned dims_mask(const Shape& s, const std::optional<Shape>& dims) {
     if (s.n) mask |= 1u << d;
   }
   return mask;
-}
-
-Shape kept_shape(const Shape& s, unsigned mask, bool keepdim) {
-  Shape os;
-  for (int d = 0; d < s.n; ++d) {
-    if (!(mask & (1u << d)))
-      os.push(s.d[d]);
-    else if (keepdim)
-      os.push(1);
-  }
-  return os;
 }
 
 }  // namespace

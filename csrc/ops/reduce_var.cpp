@@ -14,21 +14,11 @@
 #include "autograd/capture.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
+#include "ops/reduce_util.h"
 
 namespace tg {
 
-std::vector<int64_t> lane_offsets(const Shape& shape, const Shape& strides, unsigned mask,
-                                  int64_t* inner);
-
 namespace {
-
-struct NoGrad {
-  bool was = grad_enabled();
-  NoGrad() { set_grad_enabled(false); }
-  ~NoGrad() { set_grad_enabled(was); }
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
-};
 
 unsigned mask_of(const Shape& s, const std::optional<Shape>& dims) {
   if (!dims) return (1u << s.n) - 1;
@@ -47,17 +37,6 @@ Shape dims_of(const Shape& s, unsigned mask) {
   for (int i = 0; i < s.n; ++i)
     if (mask & (1u << i)) d.push(i);
   return d;
-}
-
-Shape kept_shape(const Shape& s, unsigned mask, bool keepdim) {
-  Shape os;
-  for (int d = 0; d < s.n; ++d) {
-    if (!(mask & (1u << d)))
-      os.push(s.d[d]);
-    else if (keepdim)
-      os.push(1);
-  }
-  return os;
 }
 
 // The lanes of t in the order PyTorch's TensorIterator visits them: the reduced dims by
