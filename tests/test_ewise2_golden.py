@@ -4,24 +4,15 @@ on both backends and without PyTorch: the SIMD path against its AVX2 kernels, th
 (TAPEGRAD_NO_SIMD=1) against its `default` ones."""
 
 import hashlib
-import importlib.util
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 from tapegrad._fma import simd
 
-HERE = Path(__file__).resolve().parent
-# by path: tests/cases_ewise2.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_ewise2", HERE / "parity" / "cases_ewise2.py"
-)
-cases_ewise2 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_ewise2)
-
-GOLDEN = json.loads((HERE / "golden" / "ewise2.json").read_text())
+cases_ewise2 = parity_cases("ewise2")
+GOLDEN = golden("ewise2.json")
 # float_power's float64 pow is MKL's vector math in PyTorch, 1 ulp from ours on a few elements
 # (the parity lane's exception): not replayed here
 MKL = "ewise2/float_power/"

@@ -6,25 +6,16 @@ MKL's logarithms (docs/api.md) are left out, by case pattern and result index.""
 
 import fnmatch
 import hashlib
-import importlib.util
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 from tapegrad._fma import simd
 
-HERE = Path(__file__).resolve().parent
-# by path: tests/cases_losses.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_losses", HERE / "parity" / "cases_losses.py"
-)
-cases_losses = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_losses)
-
-GOLDEN = json.loads((HERE / "golden" / "losses.json").read_text())
+cases_losses = parity_cases("losses")
+GOLDEN = golden("losses.json")
 CASES = dict(cases_losses.cases())
 
 # (case pattern, indices of the results not compared): log_sigmoid's exp/log1p (BCE with

@@ -5,24 +5,14 @@ cases of tests/parity/cases_mm2.py: float16 and the integers) replayed on the cp
 
 import functools
 import hashlib
-import importlib.util
-import json
-import os
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# by path: tests/cases_mm2.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_mm2", os.path.join(HERE, "parity", "cases_mm2.py")
-)
-cases_mm2 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_mm2)
-
-with open(os.path.join(HERE, "golden", "mm2_golden.json")) as _f:
-    GOLD = json.load(_f)
+cases_mm2 = parity_cases("mm2")
+GOLD = golden("mm2_golden.json")
 CASES = dict(cases_mm2.cases())
 # the NumPy reference multiplies float16 in Python: a sample of the cases keeps the suite fast
 NUMPY_SAMPLE = sorted(GOLD["cases"])[::5]

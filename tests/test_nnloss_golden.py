@@ -4,24 +4,15 @@ on both backends and without PyTorch: the SIMD path against its AVX2 kernels, th
 (TAPEGRAD_NO_SIMD=1) against its `default` ones."""
 
 import hashlib
-import importlib.util
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 from tapegrad._fma import simd
 
-HERE = Path(__file__).resolve().parent
-# by path: tests/cases_nnloss.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_nnloss", HERE / "parity" / "cases_nnloss.py"
-)
-cases_nnloss = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_nnloss)
-
-GOLDEN = json.loads((HERE / "golden" / "nnloss.json").read_text())
+cases_nnloss = parity_cases("nnloss")
+GOLDEN = golden("nnloss.json")
 CASES = dict(cases_nnloss.cases())
 
 

@@ -5,26 +5,16 @@ path answers as PyTorch's AVX2 kernels, the portable one as its default kernels)
 NumPy reference; plus the calls' edges and errors on both backends."""
 
 import hashlib
-import importlib.util
-import json
 import math
-import os
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 from simd_path import simd
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# by path: tests/cases_norm.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_norm", os.path.join(HERE, "parity", "cases_norm.py")
-)
-cases_norm = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_norm)
-
-with open(os.path.join(HERE, "golden", "norm_golden.json")) as _f:
-    GOLD = json.load(_f)
+cases_norm = parity_cases("norm")
+GOLD = golden("norm_golden.json")
 CASES = dict(cases_norm.cases())
 NAMES = sorted(GOLD["simd"])
 # the NumPy reference folds in Python: a sample of the cases keeps the suite fast

@@ -4,24 +4,14 @@ tests/parity/cases_prodnorm.py) replayed on the cpp backend (TAPEGRAD_NO_SIMD=1 
 portable path; prod has one loop for both) and on the NumPy reference, plus the calls' edges."""
 
 import hashlib
-import importlib.util
-import json
-import os
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# by path: tests/cases_prodnorm.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_prodnorm", os.path.join(HERE, "parity", "cases_prodnorm.py")
-)
-cases_prodnorm = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_prodnorm)
-
-with open(os.path.join(HERE, "golden", "prodnorm_golden.json")) as _f:
-    GOLD = json.load(_f)
+cases_prodnorm = parity_cases("prodnorm")
+GOLD = golden("prodnorm_golden.json")
 CASES = dict(cases_prodnorm.cases())
 # the NumPy reference folds in Python: a sample of the cases keeps the suite fast
 NUMPY_SAMPLE = [n for n in sorted(GOLD["cases"]) if "4099" not in n and "100x100" not in n][::4]

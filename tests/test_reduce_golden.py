@@ -4,24 +4,14 @@ backend with one and two threads (TAPEGRAD_NO_SIMD=1 runs the portable path) and
 reference, which sums in the same order."""
 
 import hashlib
-import importlib.util
-import json
-import os
 
 import numpy as np
 import pytest
 import tapegrad as tg
+from golden_util import golden, parity_cases
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# by path: tests/cases_reduce.py (the op cases) has the same module name
-_spec = importlib.util.spec_from_file_location(
-    "parity_cases_reduce", os.path.join(HERE, "parity", "cases_reduce.py")
-)
-cases_reduce = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cases_reduce)
-
-with open(os.path.join(HERE, "golden", "torch_reduce.json")) as _f:
-    GOLD = json.load(_f)
+cases_reduce = parity_cases("reduce")
+GOLD = golden("torch_reduce.json")
 CASES = dict(cases_reduce.cases())
 
 
