@@ -3,12 +3,9 @@
 on both backends and without PyTorch: the SIMD path against its AVX2 kernels, the portable path
 (TAPEGRAD_NO_SIMD=1) against its `default` ones."""
 
-import hashlib
-
-import numpy as np
 import pytest
 import tapegrad as tg
-from golden_util import golden, parity_cases
+from golden_util import digest, golden, parity_cases
 from tapegrad._fma import simd
 
 cases_ewise2 = parity_cases("ewise2")
@@ -20,17 +17,6 @@ ALL_CASES = dict(cases_ewise2.cases())
 CASES = {k: v for k, v in ALL_CASES.items() if not k.startswith(MKL)}
 
 
-def _digest(results):
-    items = results if isinstance(results, (list, tuple)) else [results]
-    out = []
-    for t in items:
-        a = np.array(t.detach().numpy(), order="C")
-        if a.dtype.kind == "f":  # one NaN (tests/golden/make_digest_golden.py, ONE_NAN)
-            a[np.isnan(a)] = np.nan
-        out.append([str(a.dtype), list(a.shape), hashlib.sha256(a.tobytes()).hexdigest()])
-    return out
-
-
 def test_the_golden_covers_every_case():
     assert set(GOLDEN["avx2"]) == set(ALL_CASES) == set(GOLDEN["default"])
 
@@ -39,5 +25,5 @@ def test_the_golden_covers_every_case():
 def test_case_matches_pytorch(name, backend):
     expected = GOLDEN["avx2" if simd() else "default"][name]
     with tg.use_backend(backend):
-        got = _digest(CASES[name](tg))
+        got = digest(CASES[name](tg), one_nan=True)  # make_digest_golden.py ONE_NAN
     assert got == expected
