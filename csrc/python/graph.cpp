@@ -141,6 +141,44 @@ void register_graph(py::module_& m) {
                              })
       .def_property_readonly("released", [](const GradFn& g) { return g.node->released; })
       .def("saved", [](const GradFn& g) { return saved_info(*g.node); })
+      // For create_graph: the node's op-specific attributes, and its saved input i / output as
+      // tensors with their history again (the leaf itself, or the saved values with the edge's
+      // grad_fn), as PyTorch's SavedVariable unpacks; None where nothing was saved.
+      .def_property_readonly("attrs",
+                             [](const GradFn& g) {
+                               const Node& n = *g.node;
+                               py::dict d;
+                               d["s"] = n.s;
+                               d["s2"] = n.s2;
+                               d["a1"] = shape_tuple(n.a1);
+                               d["a2"] = shape_tuple(n.a2);
+                               d["i1"] = n.i1;
+                               return d;
+                             })
+      .def("input",
+           [](const GradFn& g, int i) -> py::object {
+             const Node& n = *g.node;
+             if (i < 0 || i >= n.n_in) throw py::index_error("input index out of range");
+             const Edge& e = n.next[i];
+             if (e.leaf) return wrap_obj(e.leaf);
+             bool out_in_0 = (n.op->saves & kSaveOut) != 0;
+             if ((i == 0 && out_in_0) || !n.saved[i].used) return py::none();
+             TensorPtr t = alias(*n.unpack(i));
+             if (e.node) {
+               t->grad_fn = e.node;
+               t->requires_grad = true;
+             }
+             return wrap_obj(t);
+           })
+      .def("output",
+           [](const GradFn& g) -> py::object {
+             const Node& n = *g.node;
+             if (!(n.op->saves & kSaveOut) || !n.saved[0].used) return py::none();
+             TensorPtr t = alias(*n.unpack(0));
+             t->grad_fn = g.node;
+             t->requires_grad = true;
+             return wrap_obj(t);
+           })
       .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
   py::class_<AccumulateGrad>(m, "AccumulateGrad")
       .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })

@@ -90,6 +90,18 @@ void register_hooks(py::module_& m) {
     return wrap_obj(function_node(*arg(out), tensor_list(inputs, "inputs"), extra,
                                   tensor_list(saved, "saved tensors")));
   });
+  // `values` (a tensor without history) as a tensor with like's history: a double-backward
+  // sweep keeps the first-order kernels' bits and records the formula's graph.
+  m.def("with_history", [](py::handle values, py::handle like) {
+    const TensorPtr& v = arg(values);
+    const TensorPtr& l = arg(like);
+    if (v->shape != l->shape || v->dt != l->dt)
+      throw std::invalid_argument("with_history: values and like differ in shape or dtype");
+    TensorPtr t = alias(*v);
+    t->grad_fn = l->grad_fn;
+    t->requires_grad = l->requires_grad;
+    return wrap_obj(t);
+  });
   // One sweep; returns one gradient (or None) per input when accumulate is false.
   m.def("run_backward",
         [](py::handle roots, py::handle grads, py::handle inputs, bool retain, bool accumulate) {
