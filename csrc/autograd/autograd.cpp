@@ -143,6 +143,18 @@ Node* record(const OpInfo& op, const TensorPtr& out,
   return node.get();
 }
 
+// g after the tensor's hooks (the hooks are Python functions: a captured step cannot replay them)
+TensorPtr run_hooks(const std::shared_ptr<GradHooks>& h, TensorPtr g) {
+  if (!h || h->empty()) return g;
+  if (tl_capture) capture_refuse("a tensor hook (register_hook / retain_grad)");
+  for (auto& f : h->fns) {
+    TensorPtr r = f(g);
+    if (r) g = std::move(r);
+  }
+  if (h->retain) h->retain(g);
+  return g;
+}
+
 namespace {
 // Every read and write of a TensorImpl's .grad holds the lock of its stripe: backward accumulates
 // into a leaf without the GIL, so several threads may reach one leaf at once, and Python reads and
@@ -246,18 +258,6 @@ void to_leaf(TensorImpl& leaf, TensorPtr g) {
           {d, g.get(), &leaf});  // the leaf too: the program checks its .grad (grad_expect)
     d->bump_version();
   }
-}
-
-// g after the tensor's hooks (the hooks are Python functions: a captured step cannot replay them)
-TensorPtr run_hooks(const std::shared_ptr<GradHooks>& h, TensorPtr g) {
-  if (!h || h->empty()) return g;
-  if (tl_capture) capture_refuse("a tensor hook (register_hook / retain_grad)");
-  for (auto& f : h->fns) {
-    TensorPtr r = f(g);
-    if (r) g = std::move(r);
-  }
-  if (h->retain) h->retain(g);
-  return g;
 }
 
 int index_of(const std::vector<const void*>& v, const void* p) {

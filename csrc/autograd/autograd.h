@@ -46,6 +46,8 @@ struct NodeExtra {
   std::string op;    // the Function class's name
   std::string name;  // its node's name: op + "Backward"
   std::function<void(const TensorPtr& grad, TensorPtr* grads)> backward;
+  // The binding layer's handle on that backward (create_graph calls it from Python).
+  std::shared_ptr<void> user;
 };
 
 // Functions run on a gradient as it reaches a tensor (Tensor.register_hook): each may hand back
@@ -158,6 +160,8 @@ std::vector<TensorPtr> run_backward(const Sweep& sweep);
 TensorPtr function_node(const TensorImpl& out, const std::vector<TensorPtr>& inputs,
                         std::shared_ptr<NodeExtra> extra, const std::vector<TensorPtr>& saved);
 
+// g after the hooks h (none: g itself); the sweeps and create_graph's Python sweep call it.
+TensorPtr run_hooks(const std::shared_ptr<GradHooks>& h, TensorPtr g);
 // t's hooks, made on first use: its grad_fn's if it has one, else its own (a leaf).
 GradHooks& hooks_of(TensorImpl& t);
 // One node's backward alone (what `backward` runs per node), for tools that step through it.

@@ -179,6 +179,20 @@ void register_graph(py::module_& m) {
              t->requires_grad = true;
              return wrap_obj(t);
            })
+      // The output tensor's hooks on `grad` (a tensor that may carry history): create_graph's
+      // sweep runs in Python and calls them where the C++ sweep would.
+      .def("run_hooks",
+           [](const GradFn& g, py::handle grad) {
+             return wrap_obj(run_hooks(g.node->hooks, arg(grad)));
+           })
+      // A user's Function node's Python backward (None for an op of the list): create_graph
+      // calls it itself, with grad mode on, so the gradients it returns keep their history.
+      .def_property_readonly("backward_fn",
+                             [](const GradFn& g) -> py::object {
+                               const auto& x = g.node->extra;
+                               if (!x || !x->user) return py::none();
+                               return std::static_pointer_cast<PyFn>(x->user)->f;
+                             })
       .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
   py::class_<AccumulateGrad>(m, "AccumulateGrad")
       .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })

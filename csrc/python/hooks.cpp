@@ -13,17 +13,6 @@ namespace tgpy {
 using namespace tg;
 
 namespace {
-// A Python function kept by the tape. The tape may drop it without the GIL (a graph freed by a
-// backward sweep), so the reference is released under the GIL.
-struct PyFn {
-  py::object f;
-  explicit PyFn(py::handle h) : f(py::reinterpret_borrow<py::object>(h)) {}
-  ~PyFn() {
-    py::gil_scoped_acquire gil;
-    f = py::object();
-  }
-};
-
 std::vector<TensorPtr> tensor_list(py::handle seq, const char* what) {
   std::vector<TensorPtr> out;
   for (py::object h : py::reinterpret_borrow<py::sequence>(seq))
@@ -78,6 +67,7 @@ void register_hooks(py::module_& m) {
     extra->op = cls;
     extra->name = cls + "Backward";
     auto keep = std::make_shared<PyFn>(backward_fn);
+    extra->user = keep;
     extra->backward = [keep](const TensorPtr& g, TensorPtr* grads) {
       py::gil_scoped_acquire gil;
       py::object r = keep->f(wrap_obj(g));
@@ -101,6 +91,10 @@ void register_hooks(py::module_& m) {
     t->grad_fn = l->grad_fn;
     t->requires_grad = l->requires_grad;
     return wrap_obj(t);
+  });
+  // A leaf's hooks on `grad`, for create_graph's sweep (see GradFn.run_hooks).
+  m.def("run_leaf_hooks", [](py::handle t, py::handle grad) {
+    return wrap_obj(run_hooks(arg(t)->hooks, arg(grad)));
   });
   // One sweep; returns one gradient (or None) per input when accumulate is false.
   m.def("run_backward",

@@ -97,6 +97,17 @@ void register_capture(py::module_& m);      // capture.cpp
 void register_rng(py::module_& m);          // rng.cpp
 void register_hooks(py::module_& m);        // hooks.cpp
 
+// A Python function kept by the tape. The tape may drop it without the GIL (a graph freed by a
+// backward sweep), so the reference is released under the GIL.
+struct PyFn {
+  py::object f;
+  explicit PyFn(py::handle h) : f(py::reinterpret_borrow<py::object>(h)) {}
+  ~PyFn() {
+    py::gil_scoped_acquire gil;
+    f = py::object();
+  }
+};
+
 }  // namespace tgpy
 
 // Arguments of bound functions: a CTensor as TensorPtr (and, with pybind11/stl.h, None or a

@@ -6,6 +6,7 @@ that leads to them.
 """
 
 from .._tensor_args import _MIX
+from ._double import sweep
 
 
 def _as_tuple(x, what="tensors"):
@@ -40,14 +41,6 @@ def _same_backend(*groups):
         raise RuntimeError(_MIX.format(*names[:2]))
 
 
-def _no_create_graph(create_graph):
-    if create_graph:
-        raise NotImplementedError(
-            "create_graph=True (gradients of gradients) is not supported yet: tapegrad's "
-            "backward formulas are not themselves recorded on the tape"
-        )
-
-
 def _make_grads(outputs, grads):
     """One gradient per output: ones for a 1-element output with None, checked otherwise."""
     from .._factories import ones_like
@@ -72,7 +65,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):  # fmt: skip
     """Sum the gradients of `tensors` (weighted by `grad_tensors`) into the leaves' `.grad`, or
     into just `inputs`' `.grad` when given."""
-    _no_create_graph(create_graph)
     tensors = _as_tuple(tensors)
     if grad_tensors is None:
         grad_tensors = grad_variables
@@ -90,6 +82,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     _check_outputs(tensors)
     if not tensors:
         return
+    if create_graph:
+        sweep(list(tensors), grads, list(inputs), True)
+        return
     be = tensors[0]._be
     be.run_backward(list(tensors), grads, list(inputs), bool(retain_graph), True)
 
@@ -101,7 +96,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     tuple; nothing is added to any `.grad`."""
     from .._factories import zeros_like
 
-    _no_create_graph(create_graph)
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported yet")
     if materialize_grads and allow_unused is False:
@@ -124,8 +118,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs_t:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    be = outputs[0]._be
-    got = be.run_backward(list(outputs), grads, list(inputs_t), bool(retain_graph), False)
+    if create_graph:
+        got = sweep(list(outputs), grads, list(inputs_t), False)
+    else:
+        be = outputs[0]._be
+        got = be.run_backward(list(outputs), grads, list(inputs_t), bool(retain_graph), False)
     result = []
     for i, (t, g) in enumerate(zip(inputs_t, got)):
         if g is None:

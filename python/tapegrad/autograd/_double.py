@@ -1,125 +1,151 @@
-"""PROTOTYPE (branch cg, not on main): backward with create_graph=True on the cpp backend.
+"""backward / autograd.grad with create_graph=True: a sweep that records the backward itself.
 
-Each node's first-order gradients are computed by its C++ kernel (so their bits are today's) and
-given the history of the same formula written with tapegrad ops (recorded, so differentiable
-again). Ops without a formula here raise NotImplementedError.
+The sweep visits the same nodes in the same order as the backend's own (highest sequence number
+first). At each node it takes the first-order values from the backend's kernel (`node.apply`,
+so their bits are those of a plain backward) and gives them the history of the op's formula in
+`_diff` (recorded with grad mode on), so the gradients can be differentiated again. A user's
+Function node runs its Python backward with grad mode on. Only this path pays for any of it:
+a sweep without create_graph is the backend's own, unchanged.
 """
 
-from .. import _core
+import threading
+
 from .._grad_mode import enable_grad, no_grad
+from ._diff import DIFF
+
+_state = threading.local()
 
 
-def _sum_to(g, shape):
-    shape = tuple(shape)
-    if tuple(g.shape) == shape:
-        return g
-    lead = g.dim() - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + d for d, s in enumerate(shape) if s == 1 and g.shape[lead + d] != 1
-    )
-    return g.sum(dim=dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
+def creating():
+    """True inside a create_graph sweep (a Function's backward then records its ops)."""
+    return getattr(_state, "depth", 0) > 0
 
 
-def _binary(fn):
-    def vjp(node, g):
-        a, b = node.input(0), node.input(1)
-        ga, gb = fn(g, a, b)
-        shapes = node.input_shapes
-        return [None if ga is None else _sum_to(ga, shapes[0]),
-                None if gb is None else _sum_to(gb, shapes[1])]  # fmt: skip
-
-    return vjp
+def _is_leaf_fn(fn):
+    return fn.name() == "AccumulateGrad"
 
 
-DIFF = {
-    "add": _binary(lambda g, a, b: (g, g)),
-    "sub": _binary(lambda g, a, b: (g, -g)),
-    "mul": _binary(lambda g, a, b: (None if b is None else g * b, None if a is None else g * a)),
-    "div": _binary(lambda g, a, b: (g / b, None if a is None else -g * a / (b * b))),
-    "add_scalar": lambda n, g: [g],
-    "mul_scalar": lambda n, g: [g * n.attrs["s"]],
-    "div_scalar": lambda n, g: [g / n.attrs["s"]],
-    "neg": lambda n, g: [-g],
-    "pow_scalar": lambda n, g: [g * n.attrs["s"] * n.input(0) ** (n.attrs["s"] - 1)],
-    "exp": lambda n, g: [g * n.output()],
-    "log": lambda n, g: [g / n.input(0)],
-    "sin": lambda n, g: [g * n.input(0).cos()],
-    "cos": lambda n, g: [g * -n.input(0).sin()],
-    "tanh": lambda n, g: [g * (1 - n.output() * n.output())],
-    "sigmoid": lambda n, g: [g * (n.output() * (1 - n.output()))],
-    "sum": lambda n, g: [_expand_back(n, g)],
-    "rsub_scalar": lambda n, g: [-g],
-    "rdiv_scalar": lambda n, g: [-g * n.attrs["s"] / (n.input(0) * n.input(0))],
-    # shape-only views: the gradient reshaped (or summed) back to the input's shape
-    "unsqueeze": lambda n, g: [g.reshape(n.input_shapes[0])],
-    "squeeze": lambda n, g: [g.reshape(n.input_shapes[0])],
-    "view": lambda n, g: [g.reshape(n.input_shapes[0])],
-    "reshape": lambda n, g: [g.reshape(n.input_shapes[0])],
-    "expand": lambda n, g: [_sum_to(g, n.input_shapes[0])],
-}
-
-
-def _expand_back(node, g):
-    shape = node.input_shapes[0]
-    dims, keep = node.attrs["a1"], node.attrs["i1"]
-    if not keep:
-        for d in sorted(d % len(shape) for d in dims) if dims else range(len(shape)):
-            g = g.unsqueeze(d)
-    return g.expand(*shape)
-
-
-def _order(roots):
-    seen, stack, nodes = set(), [r.grad_fn for r in roots if r.grad_fn is not None], []
+def _reachable(roots):
+    """Every node under `roots`, highest sequence number first."""
+    seen, stack = set(), [r.grad_fn for r in roots if r.grad_fn is not None]
     while stack:
         n = stack.pop()
         if n in seen:
             continue
         seen.add(n)
-        nodes.append(n)
-        stack.extend(
-            f for f, _ in n.next_functions if f is not None and f.name() != "AccumulateGrad"
-        )
-    return sorted(nodes, key=lambda n: -n.seq)
+        stack.extend(f for f, _ in n.next_functions if f is not None and not _is_leaf_fn(f))
+    return sorted(seen, key=lambda n: -n.seq)
+
+
+def _needed(order, inputs):
+    """The nodes whose backward leads to one of `inputs` (all of them when none is named)."""
+    if not inputs:
+        return set(order)
+    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+    targets = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    need = set()
+    for n in reversed(order):  # inputs' producers first
+        if n in targets:
+            need.add(n)
+            continue
+        for f, _ in n.next_functions:
+            if f is None:
+                continue
+            if _is_leaf_fn(f) and id(f.variable) in leaf_ids or f in need:
+                need.add(n)
+                break
+    return need
+
+
+def _no_formula(node):
+    return NotImplementedError(
+        f"create_graph=True: the backward of {node.name()} ({node.op}) is not differentiable "
+        "in tapegrad yet; docs/autograd.md lists the ops whose backward is"
+    )
+
+
+def _node_grads(node, g):
+    """One gradient per edge of `node` for output gradient g, each with its history."""
+    fn = node.backward_fn
+    if fn is not None:  # a user's Function: its own backward, recording
+        return list(fn(g))
+    formula = DIFF.get(node.op)
+    if formula is None:
+        raise _no_formula(node)
+    with no_grad():
+        exact = node.apply(g.detach())
+    graphs = formula(node, g)
+    be = g._be
+    out = []
+    for e, f in zip(exact, graphs):
+        if e is None or f is None or not f.requires_grad:
+            out.append(e)
+            continue
+        if tuple(f.shape) != tuple(e.shape):
+            raise RuntimeError(
+                f"internal error: create_graph formula for {node.op} gives shape "
+                f"{tuple(f.shape)} for a gradient of shape {tuple(e.shape)}"
+            )
+        if f.dtype is not e.dtype:
+            f = f.to(e.dtype)
+        out.append(be.with_history(e, f))
+    return out
+
+
+def _add(prev, g):
+    return g if prev is None else prev + g
 
 
 def sweep(roots, grads, inputs, accumulate):
+    """Backward from `roots` (weighted by `grads`, which may carry history) with every
+    gradient recorded. accumulate: into `.grad` (of `inputs` only, when named); otherwise the
+    gradients of `inputs` are returned, one per input (None where unused)."""
+    be = roots[0]._be
+    order = _reachable(roots)
+    need = _needed(order, inputs)
     pending, leaves = {}, {}
     for r, g in zip(roots, grads):
         if r.grad_fn is None:
-            leaves[id(r)] = (r, g)
+            leaves[id(r)] = (r, _add(leaves.get(id(r), (r, None))[1], g))
         else:
-            pending[r.grad_fn] = g if r.grad_fn not in pending else pending[r.grad_fn] + g
-    at = {id(t): k for k, t in enumerate(inputs)}
+            pending[r.grad_fn] = _add(pending.get(r.grad_fn), g)
+    input_fns = {t.grad_fn: k for k, t in enumerate(inputs) if t.grad_fn is not None}
+    at = {id(t): k for k, t in enumerate(inputs) if t.grad_fn is None}
     out = [None] * len(inputs)
-    with enable_grad():
-        for node in _order(roots):
-            g = pending.pop(node, None)
-            if g is None:
-                continue
-            op = node.op
-            if op not in DIFF:
-                raise NotImplementedError(
-                    f"create_graph: the backward of {node.name()} is not differentiable yet"
-                )
-            with no_grad():
-                exact = node.apply(g.detach())
-            formula = DIFF[op](node, g)
-            for (fn, _), e, f in zip(node.next_functions, exact, formula):
-                if fn is None or e is None:
+    _state.depth = getattr(_state, "depth", 0) + 1
+    try:
+        with enable_grad():
+            for node in order:
+                g = pending.pop(node, None)
+                if g is None or node not in need:
                     continue
-                gi = _core.with_history(e, f) if f is not None and f.requires_grad else e
-                if fn.name() == "AccumulateGrad":
-                    leaf = fn.variable
-                    prev = leaves.get(id(leaf))
-                    leaves[id(leaf)] = (leaf, gi if prev is None else prev[1] + gi)
+                g = node.run_hooks(g)
+                k = input_fns.get(node)
+                if k is not None:
+                    out[k] = g
+                    if not accumulate:
+                        continue
+                for (fn, _), gi in zip(node.next_functions, _node_grads(node, g)):
+                    if fn is None or gi is None:
+                        continue
+                    if _is_leaf_fn(fn):
+                        leaf = fn.variable
+                        leaves[id(leaf)] = (leaf, _add(leaves.get(id(leaf), (leaf, None))[1], gi))
+                    else:
+                        pending[fn] = _add(pending.get(fn), gi)
+            for key, (leaf, g) in leaves.items():
+                k = at.get(key)
+                if inputs and k is None:
+                    continue
+                g = be.run_leaf_hooks(leaf, g)
+                if accumulate:
+                    leaf.grad = g if leaf.grad is None else leaf.grad + g
                 else:
-                    pending[fn] = gi if fn not in pending else pending[fn] + gi
-    for leaf, g in leaves.values():
-        k = at.get(id(leaf))
-        if inputs and k is None:
-            continue
-        if k is not None and not accumulate:
-            out[k] = g
-        else:
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+                    out[k] = g
+    finally:
+        _state.depth -= 1
+    if accumulate:
+        for k, t in enumerate(inputs):
+            if t.grad_fn is not None and out[k] is not None:
+                t.grad = out[k] if t.grad is None else t.grad + out[k]
     return out

@@ -21,7 +21,8 @@ PyTorch's errors; further outputs hand their gradients to that node. The new-sty
 
 import functools
 
-from .._grad_mode import no_grad
+from .._grad_mode import enable_grad, no_grad
+from ._double import creating
 
 
 class FunctionCtx:
@@ -225,7 +226,7 @@ def _run_backward(cls, ctx, args, grad_in, outs, diff, stash, deliver, grad):
             g = zeros_like(o)
         grads.append(g)
     name = cls._backward_cls_name
-    with no_grad():
+    with enable_grad() if creating() else no_grad():  # create_graph records the backward
         res = cls.backward(ctx, *grads)
     if not isinstance(res, tuple):
         res = (res,)
@@ -281,11 +282,15 @@ def _fit(name, i, g, a):
 
 
 def once_differentiable(fn):
-    """Marks a backward that is not itself differentiable. tapegrad's backward never records
-    (create_graph is not supported yet), so this only documents the intent."""
+    """Marks a backward that is not itself differentiable: it runs without recording, and a
+    create_graph=True backward through it raises PyTorch's error."""
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        if creating():
+            raise RuntimeError(
+                "trying to differentiate twice a function that was marked with @once_differentiable"
+            )
         with no_grad():
             return fn(ctx, *args)
 

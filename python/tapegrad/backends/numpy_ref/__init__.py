@@ -69,7 +69,9 @@ from .engine import (  # noqa: F401
     retain_grad,
     retains_grad,
     run_backward,
+    run_leaf_hooks,
     set_grad_hook,
+    with_history,
 )
 from .functions import (  # noqa: F401
     copy_,

@@ -40,6 +40,38 @@ class Hooks:
                 t._grad = _new(new if old is None else _add_grads(old._arr, new))
         return g
 
+    def run_tensor(self, g):
+        """run() on a tensor that may carry history (create_graph's sweep)."""
+        if self.fn is not None:
+            r = self.fn(g)
+            if r is not None:
+                g = r
+        if self.retain is not None:
+            t = self.retain()
+            if t is not None:  # the values, as the cpp backend keeps (no history)
+                old = t._grad
+                new = np.array(g._arr, order="C")
+                t._grad = _new(new if old is None else _add_grads(old._arr, new))
+        return g
+
+
+def run_leaf_hooks(t, g):
+    """A leaf's hooks on `g` (a tensor that may carry history): create_graph's sweep."""
+    h = getattr(t, "_hooks", None)
+    return g if h is None else h.run_tensor(g)
+
+
+def with_history(values, like):
+    """`values` (no history) as a tensor with `like`'s history: create_graph keeps the
+    first-order kernels' bits and records the formula's graph."""
+    _check(values)
+    _check(like)
+    if values._arr.shape != like._arr.shape or values._arr.dtype != like._arr.dtype:
+        raise ValueError("with_history: values and like differ in shape or dtype")
+    t = _new(values._arr)
+    t._fn, t._rg = like._fn, like._rg
+    return t
+
 
 def _hooks_of(t, make=True):
     owner = t._fn if t._fn is not None else t

@@ -42,7 +42,7 @@ class Node:
 
     __slots__ = ("seq", "kernel", "ctx", "edges", "in_dtypes", "in_shapes", "out_dtype",
                  "out_shape", "attrs", "checks", "reread", "freed", "_name", "hooks",
-                 "__weakref__")  # fmt: skip
+                 "saved_from", "__weakref__")  # fmt: skip
 
     def name(self):
         return self._name
@@ -92,6 +92,44 @@ class Node:
             d.update(version=expected, current_version=ver[0], value=_new(arr))
             out.append(d)
         return out
+
+    # ---- create_graph (autograd/_double.py): the saved values with their history again
+
+    def input(self, i):
+        """Input i as its backward formula sees it: the leaf itself, or its saved values with
+        the edge's history; None when the op did not save it."""
+        e = self.edges[i]
+        if e is not None and type(e) is not Node:
+            return e
+        k = self.saved_from.get(i)
+        return None if k is None else self._unpack(k, e)
+
+    def output(self):
+        """The output's saved values with this node's history (None when not saved)."""
+        k = self.saved_from.get("out")
+        return None if k is None else self._unpack(k, self)
+
+    def _unpack(self, k, fn):
+        if self.freed:
+            raise RuntimeError(_SECOND_BACKWARD)
+        arr = dict(self.reread).get(k, self.ctx.saved[k])
+        if k == self.saved_from.get("out"):
+            arr = arr.astype(self.out_dtype, copy=False)
+        t = _new(arr)
+        if fn is not None:
+            t._fn = fn
+            t._rg = True
+        return t
+
+    def run_hooks(self, grad):
+        """The output tensor's hooks on `grad` (a tensor that may carry history)."""
+        h = self.hooks
+        return grad if h is None else h.run_tensor(grad)
+
+    @property
+    def backward_fn(self):
+        """A user's Function node's Python backward (None for an op of the list)."""
+        return getattr(self.kernel, "backward_fn", None)
 
     def apply(self, grad):
         """Run only this node's backward on `grad` (a tensor of the output's shape and dtype).
@@ -221,6 +259,7 @@ def new_node(kernel, ctx, edges, inputs, out, attrs, name=None):
     node.checks = node.reread = ()
     node.freed = False
     node.hooks = None
+    node.saved_from = {}
     if name is None:
         gf = kernel.grad_fn
         name = gf if isinstance(gf, str) else gf(node.in_shapes, attrs)
@@ -251,18 +290,21 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
         y = y.copy()  # an op's output never shares an input's storage
     out = _new(np.asarray(y, dtype=out_dt, order="C"))
     if record:
-        checks, reread = [], []
+        checks, reread, saved_from = [], [], {}
         for i, s in enumerate(ctx.saved):
-            for t, x in zip(tensors, arrays):
+            for j, (t, x) in enumerate(zip(tensors, arrays)):
                 if s is x:
                     checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
+                    saved_from.setdefault(j, i)
                     if x is not t._arr:  # a float16 input upcast: backward reads the storage
                         reread.append((i, t._arr))
                     break
             else:
                 if s is y0:
                     checks.append((i, out._ver, 0, out_dt, out._arr.shape))
+                    saved_from["out"] = i
         node = new_node(k, ctx, edges, tensors, out, attrs, name)
+        node.saved_from = saved_from
         node.checks = tuple(checks)
         node.reread = tuple(reread)
         out._fn = node

@@ -1,0 +1,1 @@
+"""Formulas for the ewise ops (see __init__.py)."""

@@ -1,0 +1,1 @@
+"""Formulas for the nn ops (see __init__.py)."""

@@ -1,0 +1,1 @@
+"""Formulas for the shape, view, index and matmul ops (see __init__.py)."""
