@@ -3,6 +3,7 @@
 - `tape(t)`: the recorded ops behind `t`, in order, with shapes, dtypes and what each saved.
 - `backward_steps(t)`: backward one node at a time (a generator of printable steps).
 - `gradcheck(fn, inputs)`: analytic gradients against float64 finite differences.
+- `gradgradcheck(fn, inputs)`: second derivatives (create_graph=True) likewise.
 - `check_backends()`: run every cpp op also on the NumPy reference and compare (lockstep).
 - `detect_anomaly()`: raise at the first NaN/Inf in forward or backward, naming the op and the
   source line that created it; count float16 overflow/underflow per op.
@@ -17,9 +18,11 @@ op functions only while they are active (docs/how-backward-works.md).
 """
 
 from .._grad_mode import inference_mode
+from . import functional  # noqa: F401  (tg.autograd.functional)
 from ._anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from ._api import backward, grad
 from ._gradcheck import GradcheckError, gradcheck
+from ._gradgradcheck import gradgradcheck
 from ._lockstep import BackendMismatchError, check_backends
 from ._record import record_values
 from ._tape import Step, Tape, TapeEntry, backward_steps, tape
@@ -44,6 +47,7 @@ __all__ = [
     "inference_mode",
     "is_anomaly_enabled",
     "gradcheck",
+    "gradgradcheck",
     "once_differentiable",
     "record_values",
     "set_detect_anomaly",

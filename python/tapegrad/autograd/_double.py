@@ -88,7 +88,9 @@ def _node_grads(node, g):
             )
         if f.dtype is not e.dtype:
             f = f.to(e.dtype)
-        out.append(be.with_history(e, f))
+        # a leaf (the formula handed a weight or an input back unchanged) has no node to give
+        # the values: its own values are the kernel's then
+        out.append(f if f.grad_fn is None else be.with_history(e, f))
     return out
 
 

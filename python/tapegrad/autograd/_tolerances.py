@@ -99,3 +99,15 @@ def tolerance(dtype_name, k=1, op=None, backward=False):
     if dtype_name == "float16":
         widen *= (F16_EXTRA_BACKWARD if backward else F16_EXTRA_FORWARD).get(op, 1.0)
     return rtol * widen, atol * widen
+
+# gradgradcheck (_gradgradcheck.py): second derivatives from create_graph=True in the inputs'
+# dtype against central differences of float64 first-order gradients. dtype -> (rtol, atol),
+# atol scaled by max(1, the largest |second derivative| of that input). The float32 and float16
+# chains are a first-order backward followed by its formula's backward, every step rounded:
+# a few roundings on top of what gradcheck's FLOAT64_REFERENCE table allows for one backward.
+GRADGRAD = {
+    "float64": (1e-6, 1e-7),
+    "float32": (1e-3, 1e-4),
+    "float16": (5e-2, 1e-2),
+}
+GRADGRAD_EPS = 1e-6  # the float64 step: truncation ~1e-12, rounding ~1e-10 relative

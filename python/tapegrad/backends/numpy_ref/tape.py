@@ -112,7 +112,7 @@ class Node:
     def _unpack(self, k, fn):
         if self.freed:
             raise RuntimeError(_SECOND_BACKWARD)
-        arr = dict(self.reread).get(k, self.ctx.saved[k])
+        arr = np.asarray(dict(self.reread).get(k, self.ctx.saved[k]))
         if k == self.saved_from.get("out"):
             arr = arr.astype(self.out_dtype, copy=False)
         t = _new(arr)
@@ -285,7 +285,8 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
         ctx = Ctx(_F32 if out_dt == _F16 else out_dt, out_dt, in_dt)
     with np.errstate(all="ignore"):
         y = k.forward(ctx, *arrays, **attrs)
-    y0 = y = np.asarray(y)
+    y_raw, y0 = y, np.asarray(y)  # a 0-d result may come back as a NumPy scalar
+    y = y0
     if any(x is not None and np.may_share_memory(y, x) for x in arrays):
         y = y.copy()  # an op's output never shares an input's storage
     out = _new(np.asarray(y, dtype=out_dt, order="C"))
@@ -295,12 +296,15 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
             for j, (t, x) in enumerate(zip(tensors, arrays)):
                 if s is x:
                     checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
-                    saved_from.setdefault(j, i)
+                    # every input this array is (x * x saves one array for both)
+                    for j2, x2 in enumerate(arrays):
+                        if x2 is x:
+                            saved_from.setdefault(j2, i)
                     if x is not t._arr:  # a float16 input upcast: backward reads the storage
                         reread.append((i, t._arr))
                     break
             else:
-                if s is y0:
+                if s is y0 or s is y_raw:
                     checks.append((i, out._ver, 0, out_dt, out._arr.shape))
                     saved_from["out"] = i
         node = new_node(k, ctx, edges, tensors, out, attrs, name)

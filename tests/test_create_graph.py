@@ -1,0 +1,175 @@
+"""create_graph=True through the autograd API: values, history, hooks, Functions, errors.
+
+Every op's formula is checked by test_gradgrad.py; this file checks the sweep around them
+(autograd/_double.py) against closed forms in float64, on both backends.
+"""
+
+import numpy as np
+import pytest
+import tapegrad as tg
+from tapegrad.autograd import _diff
+
+X = np.linspace(-1.3, 1.7, 40)
+
+
+def T(values, backend, dtype=tg.float64, rg=True):
+    return tg.tensor(np.asarray(values), dtype=dtype, requires_grad=rg, backend=backend)
+
+
+def test_second_derivative_closed_form(backend):
+    x = T(X, backend)
+    (g,) = tg.autograd.grad((x * x * x).sum(), x, create_graph=True)
+    assert g.requires_grad and g.grad_fn is not None
+    np.testing.assert_allclose(g.detach().numpy(), 3 * X**2, rtol=1e-14)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * X, rtol=1e-14)
+
+
+def test_third_order_elementwise(backend):
+    x = T(X, backend)
+    (g1,) = tg.autograd.grad(x.sin().sum(), x, create_graph=True)
+    (g2,) = tg.autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = tg.autograd.grad(g2.sum(), x)
+    np.testing.assert_allclose(g3.numpy(), -np.cos(X), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float16], ids=lambda d: d.name)
+def test_first_order_bits_unchanged(backend, dtype):
+    """create_graph takes its first-order values from the kernels: the same bits."""
+    x0 = X.astype(dtype.np)
+
+    def f(x):
+        return (x.tanh() * x.sigmoid() + x.exp() / 3 - x.sin() * x).sum()
+
+    x = T(x0, backend, dtype)
+    (plain,) = tg.autograd.grad(f(x), x)
+    (recorded,) = tg.autograd.grad(f(x), x, create_graph=True)
+    assert np.array_equal(plain.numpy(), recorded.detach().numpy())
+
+
+def test_backward_create_graph_sets_grad_with_history(backend):
+    x = T(X, backend)
+    (x * x).sum().backward(create_graph=True)
+    gx = x.grad
+    assert gx.grad_fn is not None
+    np.testing.assert_allclose(gx.detach().numpy(), 2 * X)
+    x.grad = None
+    (gx * gx).sum().backward()  # d/dx sum((2x)^2) = 8x
+    np.testing.assert_allclose(x.grad.numpy(), 8 * X)
+
+
+def test_backward_create_graph_accumulates(backend):
+    x = T(X[:4], backend)
+    (x * x).sum().backward(create_graph=True)
+    (x * x * x).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 2 * X[:4] + 3 * X[:4] ** 2)
+    assert x.grad.grad_fn is not None
+
+
+def test_grad_outputs_with_history(backend):
+    """The first-order gradient depends on the weights v: a double-vjp (jvp) through them."""
+    x = T(X[:5], backend)
+    v = T(np.ones(5), backend)
+    (g,) = tg.autograd.grad(x.sin(), x, v, create_graph=True)
+    u = T(np.arange(5.0), backend, rg=False)
+    (jv,) = tg.autograd.grad(g, v, u)
+    np.testing.assert_allclose(jv.numpy(), np.cos(X[:5]) * np.arange(5.0), rtol=1e-14)
+
+
+def test_gradient_w_r_t_a_non_leaf(backend):
+    x = T(X[:6], backend)
+    y = x * 2
+    z = (y * y * y).sum()
+    (gy,) = tg.autograd.grad(z, y, create_graph=True)
+    (gx,) = tg.autograd.grad(gy.sum(), x)
+    np.testing.assert_allclose(gx.numpy(), 6 * (2 * X[:6]) * 2, rtol=1e-14)
+
+
+def test_gradient_penalty_into_weights(backend):
+    """d/dw of |d(w*x^2)/dx|^2 = d/dw (2wx)^2 = 8 w x^2, summed."""
+    x = T(X[:8], backend)
+    w = T([0.7], backend)
+    (g,) = tg.autograd.grad((w * x * x).sum(), x, create_graph=True)
+    (g * g).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [8 * 0.7 * (X[:8] ** 2).sum()], rtol=1e-13)
+
+
+def test_hooks_run_and_may_replace(backend):
+    x = T(X[:5], backend)
+    y = x * x
+    seen = []
+    y.register_hook(lambda g: seen.append(g.requires_grad) or g * 3)
+    (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
+    assert seen == [False]  # the ones given as grad_outputs carry no history
+    np.testing.assert_allclose(g.detach().numpy(), 6 * X[:5])
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), np.full(5, 6.0))
+
+
+def test_leaf_hook_sees_gradient(backend):
+    x = T(X[:3], backend)
+    x.register_hook(lambda g: g * 2)
+    (x * x).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad.detach().numpy(), 4 * X[:3])
+
+
+class Cube(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+class CubeOnce(Cube):
+    @staticmethod
+    @tg.autograd.once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * x
+
+
+def test_function_backward_is_recorded(backend):
+    x = T(X[:6], backend)
+    (g,) = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * X[:6], rtol=1e-14)
+    (plain,) = tg.autograd.grad(CubeOnce.apply(x).sum(), x)
+    np.testing.assert_allclose(plain.numpy(), 3 * X[:6] ** 2, rtol=1e-14)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        tg.autograd.grad(CubeOnce.apply(x).sum(), x, create_graph=True)
+
+
+def test_gradgradcheck_finds_a_wrong_formula(backend, monkeypatch):
+    monkeypatch.setitem(_diff.DIFF, "sin", lambda node, g: [g * node.input(0).sin()])
+    x = T(X[:4], backend)
+    assert tg.autograd.gradgradcheck(lambda a: a.cos(), x)  # cos's formula is right
+    with pytest.raises(tg.autograd.GradcheckError, match="gradgradcheck failed"):
+        tg.autograd.gradgradcheck(lambda a: a.sin(), x)
+    assert not tg.autograd.gradgradcheck(lambda a: a.sin(), x, raise_exception=False)
+
+
+def test_gradgradcheck_third_order(backend):
+    def first(a):
+        return tg.autograd.grad((a.tanh() * a).sum(), a, create_graph=True)[0]
+
+    assert tg.autograd.gradgradcheck(first, T(X[:5], backend))
+
+
+def test_no_formula_is_a_clear_error(backend, monkeypatch):
+    monkeypatch.delitem(_diff.DIFF, "tanh")
+    x = T(X[:3], backend)
+    with pytest.raises(NotImplementedError, match="TanhBackward0"):
+        tg.autograd.grad(x.tanh().sum(), x, create_graph=True)
+
+
+def test_grad_prunes_unneeded_branches(backend, monkeypatch):
+    """Only the nodes that lead to `inputs` run: a branch without a formula is not reached."""
+    monkeypatch.delitem(_diff.DIFF, "tanh")
+    x, w = T(X[:3], backend), T(X[3:6], backend)
+    (g,) = tg.autograd.grad((x * x).sum() + w.tanh().sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * X[:3])
