@@ -99,9 +99,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, *, eps=None, atol=None, rtol=No
             row, col = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), bad.shape)
             k, el = _locate(int(row), shapes)
             what = f"input {i}" if i < n else f"grad_output {i - n}"
+            at = tuple(int(v) for v in np.unravel_index(int(col), x.shape))
             msg = (
                 f"gradgradcheck failed for {what} ({x.dtype.name} {tuple(x.shape)}, "
-                f"{be.name} backend), element {tuple(int(v) for v in np.unravel_index(int(col), x.shape))}, "
+                f"{be.name} backend), element {at}, "
                 f"gradient of input {wrt[k]} element {el}:\n"
                 f"  analytic {A[row, col]:.8g} (create_graph=True)\n"
                 f"  numeric  {N[row, col]:.8g} (finite differences of float64 gradients)\n"

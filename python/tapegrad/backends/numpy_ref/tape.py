@@ -293,7 +293,7 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
     if record:
         checks, reread, saved_from = [], [], {}
         for i, s in enumerate(ctx.saved):
-            for j, (t, x) in enumerate(zip(tensors, arrays)):
+            for t, x in zip(tensors, arrays):
                 if s is x:
                     checks.append((i, t._ver, t._ver[0], t._arr.dtype, t._arr.shape))
                     # every input this array is (x * x saves one array for both)
