@@ -173,3 +173,15 @@ def test_grad_prunes_unneeded_branches(backend, monkeypatch):
     x, w = T(X[:3], backend), T(X[3:6], backend)
     (g,) = tg.autograd.grad((x * x).sum() + w.tanh().sum(), x, create_graph=True)
     np.testing.assert_allclose(g.detach().numpy(), 2 * X[:3])
+
+
+def test_tools_show_the_double_backward_graph(backend):
+    """tape, backward_steps and viz.draw name the node each recorded backward op came from."""
+    x = T(X[:3], backend)
+    (g,) = tg.autograd.grad((x.tanh() * x).sum(), x, create_graph=True)
+    listing = str(tg.autograd.tape(g))
+    assert "(backward of %" in listing and " tanh)" in listing and "(gradients summed)" in listing
+    steps = [str(s) for s in tg.autograd.backward_steps((g * g).sum())]
+    assert any("(backward of %" in s for s in steps)
+    svg = tg.viz.draw((g * g).sum())._repr_svg_()
+    assert "backward of %" in svg

@@ -16,11 +16,15 @@ What each box can show:
   leaving every `.grad` untouched) when the graph is still alive: draw before `backward()`, or
   after `backward(retain_graph=True)`;
 - constants (inputs that need no gradient): dtype and shape.
+
+In the graph of a gradient made with create_graph=True, the ops its backward formulas recorded
+are drawn dashed, and their tooltip names the node whose backward made them.
 """
 
 from html import escape
 
 from .autograd import _graph as G
+from .autograd._double import origin
 from .tensor import Tensor
 
 _FONT = 12
@@ -32,10 +36,11 @@ _ROW_GAP = 18
 
 
 class _Box:
-    __slots__ = ("id", "kind", "lines", "col", "order", "x", "y", "w", "h", "title")
+    __slots__ = ("id", "kind", "lines", "col", "order", "x", "y", "w", "h", "title", "dashed")
 
     def __init__(self, id_, kind, lines, title=""):
         self.id, self.kind, self.lines, self.title = id_, kind, lines, title
+        self.dashed = False
         self.col, self.order = 0, 0.0
         self.x = self.y = 0.0
         longest = max(len(s) for s in lines)
@@ -112,9 +117,14 @@ class Drawing:
                 out.append(f"<title>{escape(b.title)}</title>")
             if b.kind == "op":
                 cx, cy = b.x + b.w / 2, b.y + b.h / 2
+                style = (
+                    'fill="#fdeee0" stroke="#c8671f" stroke-dasharray="4 2"'
+                    if b.dashed
+                    else 'fill="#e8f0fe" stroke="#3b6fd8"'
+                )
                 out.append(
                     f'<ellipse cx="{cx:.1f}" cy="{cy:.1f}" rx="{b.w / 2:.1f}" ry="{b.h / 2:.1f}" '
-                    'fill="#e8f0fe" stroke="#3b6fd8"/>'
+                    f"{style}/>"
                 )
                 out.append(
                     f'<text x="{cx:.1f}" y="{cy + 4:.1f}" text-anchor="middle">'
@@ -282,7 +292,10 @@ def draw(t, names=None, gradient=None, small=G.SMALL, title=None):
         depth[node] = d + 1
         s = G.scalar_of(node)
         op_label = node.op if s is None else f"{node.op} {G.fmt_array(s)}"
-        ob = _Box(f"op{node.seq}", "op", [op_label], f"{node.name()}  (seq {node.seq})")
+        title = f"{node.name()}  (seq {node.seq})"
+        made_by = origin(node)  # an op a create_graph backward recorded: drawn dashed
+        ob = _Box(f"op{node.seq}", "op", [op_label], title + (f", {made_by}" if made_by else ""))
+        ob.dashed = made_by is not None
         ob.col, ob.order = 2 * d + 1, node.seq
         boxes[ob.id] = ob
         data = G.array_of(t) if node == root else value_of(node)

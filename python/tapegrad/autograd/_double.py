@@ -15,6 +15,30 @@ from ._diff import DIFF
 
 _state = threading.local()
 
+# (backend, seq) of a node recorded by a formula -> "backward of %seq op" of the node it
+# differentiates: the learner tools (tape, backward_steps, viz.draw) show where the ops of a
+# double-backward graph came from. Bounded: the oldest entries go first.
+_ORIGIN = {}
+_ORIGIN_MAX = 1 << 16
+
+
+def origin(node):
+    """'backward of %seq op' when `node` was recorded by create_graph's formula, else None."""
+    return _ORIGIN.get((type(node).__module__, node.seq))
+
+
+def _label(made, node, top):
+    """Mark the nodes a formula recorded (sequence numbers above `top`) as node's backward."""
+    key, stack = f"backward of %{node.seq} {node.op}", [m.grad_fn for m in made if m is not None]
+    while stack:
+        n = stack.pop()
+        if n is None or n.seq <= top or (type(n).__module__, n.seq) in _ORIGIN:
+            continue
+        _ORIGIN[(type(n).__module__, n.seq)] = key
+        stack.extend(f for f, _ in n.next_functions if f is not None and not _is_leaf_fn(f))
+    while len(_ORIGIN) > _ORIGIN_MAX:
+        del _ORIGIN[next(iter(_ORIGIN))]
+
 
 def creating():
     """True inside a create_graph sweep (a Function's backward then records its ops)."""
@@ -64,17 +88,20 @@ def _no_formula(node):
     )
 
 
-def _node_grads(node, g):
+def _node_grads(node, g, top):
     """One gradient per edge of `node` for output gradient g, each with its history."""
     fn = node.backward_fn
     if fn is not None:  # a user's Function: its own backward, recording
-        return list(fn(g))
+        got = list(fn(g))
+        _label(got, node, top)
+        return got
     formula = DIFF.get(node.op)
     if formula is None:
         raise _no_formula(node)
     with no_grad():
         exact = node.apply(g.detach())
     graphs = formula(node, g)
+    _label(graphs, node, top)
     be = g._be
     out = []
     for e, f in zip(exact, graphs):
@@ -95,7 +122,12 @@ def _node_grads(node, g):
 
 
 def _add(prev, g):
-    return g if prev is None else prev + g
+    if prev is None:
+        return g
+    total = prev + g
+    if total.grad_fn is not None:
+        _ORIGIN[(type(total.grad_fn).__module__, total.grad_fn.seq)] = "gradients summed"
+    return total
 
 
 def sweep(roots, grads, inputs, accumulate):
@@ -104,6 +136,7 @@ def sweep(roots, grads, inputs, accumulate):
     gradients of `inputs` are returned, one per input (None where unused)."""
     be = roots[0]._be
     order = _reachable(roots)
+    top = max((n.seq for n in order), default=-1)
     need = _needed(order, inputs)
     pending, leaves = {}, {}
     for r, g in zip(roots, grads):
@@ -127,7 +160,7 @@ def sweep(roots, grads, inputs, accumulate):
                     out[k] = g
                     if not accumulate:
                         continue
-                for (fn, _), gi in zip(node.next_functions, _node_grads(node, g)):
+                for (fn, _), gi in zip(node.next_functions, _node_grads(node, g, top)):
                     if fn is None or gi is None:
                         continue
                     if _is_leaf_fn(fn):

@@ -3,6 +3,7 @@
 from .._grad_mode import no_grad
 from ..tensor import Tensor
 from . import _graph as G
+from ._double import origin
 from ._record import value_of
 
 
@@ -40,6 +41,9 @@ class TapeEntry:
         if self.value is not None:
             out += f" = {G.fmt_array(self.value)}"
         head = f"%{self.seq} = {self.op}({args}) -> {out}   [{self.name}]"
+        made_by = origin(self.node)
+        if made_by is not None:  # recorded by a create_graph backward
+            head += f"   ({made_by})"
         if not self.saved:
             return head + "\n      saved: nothing"
         if all(s.get("freed") for s in self.saved):
@@ -160,6 +164,9 @@ class Step:
             f"step {self.index}: {self.name} (%{self.seq} = {self.op})  "
             f"grad in: {G.fmt_tensor(self.grad_in)}"
         ]
+        made_by = origin(self.node)
+        if made_by is not None:
+            lines[0] += f"   ({made_by})"
         for label, g in self.grads_out:
             lines.append(
                 f"    -> {label:<8} " + ("(no gradient)" if g is None else G.fmt_tensor(g))
