@@ -185,3 +185,48 @@ def test_tools_show_the_double_backward_graph(backend):
     assert any("(backward of %" in s for s in steps)
     svg = tg.viz.draw((g * g).sum())._repr_svg_()
     assert "backward of %" in svg
+
+
+def test_compiled_gradient_penalty_step_replays():
+    """A captured step with create_graph (the sweep's kernels are recorded like any other)
+    gives the eager step's numbers, call after call, with new inputs."""
+
+    def run(compiled):
+        tg.manual_seed(0)
+        w = tg.randn(4, requires_grad=True)
+        xx = tg.zeros(8, 4, requires_grad=True)  # the point the penalty differentiates at
+        opt = tg.optim.SGD([w], lr=0.1)
+
+        def step():
+            opt.zero_grad()
+            y = (xx * w).tanh().sum()
+            (g,) = tg.autograd.grad(y, xx, create_graph=True)
+            loss = y + (g * g).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = tg.compile(step) if compiled else step
+        rng = np.random.default_rng(1)
+        losses = []
+        for _ in range(4):
+            with tg.no_grad():
+                xx.copy_(tg.tensor(rng.standard_normal((8, 4)), dtype=tg.float32))
+            losses.append(f().item())
+        if compiled:
+            assert f.captures == 1  # captured once, replayed three times
+        return losses, w.detach().numpy()
+
+    eager, compiled = run(False), run(True)
+    assert eager[0] == compiled[0]
+    assert np.array_equal(eager[1], compiled[1])
+
+
+def test_compiled_step_refuses_a_new_leaf():
+    def step(xb):
+        xx = xb.clone().requires_grad_(True)
+        (g,) = tg.autograd.grad(xx.tanh().sum(), xx, create_graph=True)
+        return (g * g).sum()
+
+    with pytest.raises(RuntimeError, match="cannot capture a change of requires_grad"):
+        tg.compile(step)(tg.ones(3))
