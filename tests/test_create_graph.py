@@ -197,8 +197,9 @@ def test_compiled_gradient_penalty_step_replays():
         xx = tg.zeros(8, 4, requires_grad=True)  # the point the penalty differentiates at
         opt = tg.optim.SGD([w], lr=0.1)
 
-        def step():
+        def step(xx):
             opt.zero_grad()
+            xx.grad = None  # loss.backward() reaches xx too
             y = (xx * w).tanh().sum()
             (g,) = tg.autograd.grad(y, xx, create_graph=True)
             loss = y + (g * g).sum()
@@ -212,7 +213,7 @@ def test_compiled_gradient_penalty_step_replays():
         for _ in range(4):
             with tg.no_grad():
                 xx.copy_(tg.tensor(rng.standard_normal((8, 4)), dtype=tg.float32))
-            losses.append(f().item())
+            losses.append(f(xx).item())
         if compiled:
             assert f.captures == 1  # captured once, replayed three times
         return losses, w.detach().numpy()
