@@ -12,13 +12,15 @@ import zlib
 import numpy as np
 import pytest
 import tapegrad as tg
+import tapegrad.nn.functional as F
 from cases import CASES
 from conftest import NO_GRAD_OPS
+from oracle import Case
 from tapegrad import _oplist
 from tapegrad.autograd._diff import DIFF
 
 DTYPES = (tg.float64, tg.float32, tg.float16)
-MAX_ELEMENTS = 48  # inputs' total size: finite differences move every element
+MAX_ELEMENTS = 96  # inputs' total size: finite differences move every element
 
 # op -> why its backward is not differentiable (the test checks that create_graph raises)
 NO_DOUBLE_BACKWARD = {}
@@ -28,15 +30,40 @@ def _small(case):
     return sum(int(np.prod(s)) for s in case.shapes) <= MAX_ELEMENTS
 
 
-CHECKED = [c for c in CASES if _small(c) and not set(c.ops) & NO_GRAD_OPS]
+def _pointwise_loss(name, reduction, p):
+    key = "beta" if name == "smooth_l1_loss" else "delta"
+    return Case(f"{name}/{reduction}/p={p}/small", (name,),
+                lambda x, y: getattr(F, name)(x, y, reduction=reduction, **{key: p}),
+                ((3, 5), (3, 5)), (name, {"reduction": reduction, "p": p}))  # fmt: skip
+
+
+# the op cases of these two losses are too large to move every element
+SMALL_EXTRA = [
+    _pointwise_loss(name, reduction, p)
+    for name in ("smooth_l1_loss", "huber_loss")
+    for reduction in ("mean", "sum", "none")
+    for p in (1.0, 0.5)
+]
+CHECKED = [c for c in list(CASES) + SMALL_EXTRA if _small(c) and not set(c.ops) & NO_GRAD_OPS]
+
+
+def _ties(arrays):
+    """Two inputs equal somewhere: l1, maximum, clamp ... have a kink there, which finite
+    differences would straddle."""
+    return any(
+        a.shape == b.shape and np.any(a == b) for i, a in enumerate(arrays) for b in arrays[i + 1 :]
+    )
 
 
 def _inputs(case, dtype, backend):
-    rng = np.random.default_rng(zlib.crc32(case.id.encode()))
-    if dtype is tg.float64:  # sampled as float32, checked in float64
-        arrays, dts = case.inputs(tg.float32, rng), [dtype] * len(case.shapes)
-    else:
-        arrays, dts = case.inputs(dtype, rng), case.dtypes(dtype)
+    for attempt in range(20):  # float16 rounding can make two inputs meet: draw again
+        rng = np.random.default_rng(zlib.crc32(case.id.encode()) + attempt)
+        if dtype is tg.float64:  # sampled as float32, checked in float64
+            arrays, dts = case.inputs(tg.float32, rng), [dtype] * len(case.shapes)
+        else:
+            arrays, dts = case.inputs(dtype, rng), case.dtypes(dtype)
+        if not _ties(arrays):
+            break
     return [
         tg.tensor(a.astype(d.np), dtype=d, requires_grad=True, backend=backend)
         for a, d in zip(arrays, dts)
@@ -46,8 +73,12 @@ def _inputs(case, dtype, backend):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.name)
 @pytest.mark.parametrize("case", CHECKED, ids=str)
 def test_gradgradcheck(case, dtype, backend):
-    if case.mixed and dtype is tg.float64:
+    if dtype is tg.float64 and case.mixed:
         pytest.skip("a float16/float32 mixed case")
+    if "cast" in case.ops and dtype is not tg.float32:
+        # it rounds to float16 on purpose: its first-order gradient is a rounding of v, a step
+        # function finite differences cannot differentiate (float32 checks cast's formula)
+        pytest.skip("a case that rounds through float16")
     missing = [op for op in case.ops if op not in DIFF and op not in NO_DOUBLE_BACKWARD]
     xs = _inputs(case, dtype, backend)
     if missing or set(case.ops) & set(NO_DOUBLE_BACKWARD):

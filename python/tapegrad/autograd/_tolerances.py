@@ -100,6 +100,7 @@ def tolerance(dtype_name, k=1, op=None, backward=False):
         widen *= (F16_EXTRA_BACKWARD if backward else F16_EXTRA_FORWARD).get(op, 1.0)
     return rtol * widen, atol * widen
 
+
 # gradgradcheck (_gradgradcheck.py): second derivatives from create_graph=True in the inputs'
 # dtype against central differences of float64 first-order gradients. dtype -> (rtol, atol),
 # atol scaled by max(1, the largest |second derivative| of that input). The float32 and float16
