@@ -231,3 +231,46 @@ def test_compiled_step_refuses_a_new_leaf():
 
     with pytest.raises(RuntimeError, match="cannot capture a change of requires_grad"):
         tg.compile(step)(tg.ones(3))
+
+
+F = tg.nn.functional
+# Whether the gradient of f(x).sum() still depends on x, as PyTorch 2.13 answers (probed once):
+# "zeros" connected with a zero second derivative (PyTorch's backward op takes the input),
+# "none" not connected (the gradient does not require grad), "values" a nonzero one.
+CONNECTED = {
+    "relu": (lambda x: x.relu(), "zeros"),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), "zeros"),
+    "hardtanh": (lambda x: F.hardtanh(x), "zeros"),
+    "relu6": (lambda x: F.hardtanh(x, 0.0, 6.0), "zeros"),
+    "abs": (lambda x: x.abs(), "zeros"),
+    "l1_loss": (lambda x: F.l1_loss(x, tg.zeros(5, backend=x._be.name)), "zeros"),
+    "nll_loss": (
+        lambda x: F.nll_loss(x.reshape(1, 5), tg.tensor([1], backend=x._be.name)),
+        "zeros",
+    ),
+    "sign": (lambda x: x.sign(), "none"),
+    "clamp": (lambda x: x.clamp(-0.5, 0.5), "none"),
+    "maximum": (lambda x: tg.maximum(x, tg.zeros(5, backend=x._be.name)), "none"),
+    "max_dim": (lambda x: x.reshape(1, 5).max(dim=1)[0], "none"),
+    "amax": (lambda x: x.amax(), "none"),
+    "floor": (lambda x: x.floor(), "none"),
+    "mul": (lambda x: x * 2, "none"),
+    "matmul": (lambda x: x @ tg.ones(5, backend=x._be.name), "none"),
+    "where": (lambda x: tg.where(x > 0, x, x * 2), "none"),
+    "index": (lambda x: x[[0, 2]], "none"),
+    "cumsum": (lambda x: x.cumsum(0), "none"),
+    "smooth_l1_loss": (lambda x: F.smooth_l1_loss(x, tg.zeros(5, backend=x._be.name)), "values"),
+    "mse_loss": (lambda x: F.mse_loss(x, tg.zeros(5, backend=x._be.name)), "values"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONNECTED))
+def test_second_gradient_connects_as_pytorch(backend, name):
+    f, expect = CONNECTED[name]
+    x = T([0.5, -1.0, 2.0, -0.3, 0.0], backend, tg.float32)
+    (g,) = tg.autograd.grad(f(x).sum(), x, create_graph=True)
+    if expect == "none":
+        assert not g.requires_grad
+        return
+    (h,) = tg.autograd.grad(g.sum(), x)
+    assert bool((h != 0).any()) == (expect == "values")

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "autograd/autograd.h"
+#include "autograd/capture.h"
 #include "python/module.h"
 
 namespace tgpy {
@@ -184,6 +185,21 @@ void register_graph(py::module_& m) {
       .def("run_hooks",
            [](const GradFn& g, py::handle grad) {
              return wrap_obj(run_hooks(g.node->hooks, arg(grad)));
+           })
+      // A tensor carrying input i's history (the leaf itself, or zeros with the edge's grad_fn;
+      // None without an edge): a formula links a gradient to an input it does not read, so
+      // that differentiating it gives zeros, as PyTorch's backward ops that take that input.
+      .def("link",
+           [](const GradFn& g, int i) -> py::object {
+             const Node& n = *g.node;
+             if (i < 0 || i >= n.n_in) throw py::index_error("input index out of range");
+             const Edge& e = n.next[i];
+             if (e.leaf) return wrap_obj(e.leaf);
+             if (!e.node) return py::none();
+             TensorPtr t = zeros(n.in_shape[i], n.in_dt[i]);
+             t->grad_fn = e.node;
+             t->requires_grad = true;
+             return wrap_obj(t);
            })
       // A user's Function node's Python backward (None for an op of the list): create_graph
       // calls it itself, with grad mode on, so the gradients it returns keep their history.

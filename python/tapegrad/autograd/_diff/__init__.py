@@ -63,6 +63,23 @@ def dims_axes(attrs, node):
     return tuple(sorted({d % n if n else 0 for d in dims})) if n else ()
 
 
+def link(f, *tensors):
+    """f, depending also on `tensors` with a zero derivative.
+
+    PyTorch's backward ops for the piecewise-linear functions (threshold_backward,
+    leaky_relu_backward, hardtanh_backward, nll_loss_backward, sgn) take their input, so the
+    gradient they make is connected to it: differentiating it again gives zeros, not "unused".
+    `where` picks f's values exactly and sends each tensor a zero gradient."""
+    from ..._dtype import bool as bool_
+    from ..._factories import ones
+    from ..._functions import where
+
+    for t in tensors:
+        if t is not None and t.requires_grad:
+            f = where(ones(tuple(f.shape), dtype=bool_, backend=f._be.name), f, t)
+    return f
+
+
 def sum_to(g, shape):
     """g summed over the dims that broadcasting added or stretched, to `shape`."""
     shape = tuple(shape)

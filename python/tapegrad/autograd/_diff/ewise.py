@@ -5,7 +5,7 @@ import math
 
 import tapegrad as tg
 
-from . import attr, diff, sum_to
+from . import attr, diff, link, sum_to
 
 
 def _needs(node):
@@ -27,8 +27,9 @@ def _abs(node, g):
 
 
 @diff("relu")
-def _relu(node, g):  # threshold_backward(grad, result, 0)
-    return [_zero_where(node.output() <= 0, g)]
+def _relu(node, g):  # threshold_backward(grad, result, 0): connected to the result
+    y = node.output()
+    return [link(_zero_where(y <= 0, g), y)]
 
 
 @diff("sqrt")
@@ -120,7 +121,7 @@ def _clamp(node, g):  # clamp_backward: grad where lo <= x <= hi
 @diff("hardtanh", cpp={"lo": "s", "hi": "s2"})
 def _hardtanh(node, g):  # hardtanh_backward: grad where lo < x < hi
     x = node.input(0)
-    return [tg.where((x > attr(node, "lo")) & (x < attr(node, "hi")), g, 0.0)]
+    return [link(tg.where((x > attr(node, "lo")) & (x < attr(node, "hi")), g, 0.0), x)]
 
 
 @diff(
@@ -237,7 +238,7 @@ def _where(node, g):
 @diff("leaky_relu", cpp={"slope": "s"})
 def _leaky_relu(node, g):
     x = node.input(0)
-    return [tg.where(x > 0, g, g * attr(node, "slope"))]
+    return [link(tg.where(x > 0, g, g * attr(node, "slope")), x)]
 
 
 @diff("elu", cpp={"alpha": "s"})

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import attr, diff
+from . import attr, diff, link
 from .reduce import const
 
 _REDUCTION = ("none", "mean", "sum")  # the cpp backend's Reduction enum
@@ -70,7 +70,7 @@ def _nll_loss(node, g):
     else:
         total = coef.sum()
         gx = -(g / total * coef)
-    return _rest(node, [gx])
+    return _rest(node, [link(gx, node.link(0))])  # nll_loss_backward takes the input
 
 
 @diff("mse_loss", cpp=_LOSS)
@@ -86,7 +86,8 @@ def _l1_loss(node, g):
     s = (x.detach() - y.detach()).sign()
     # PyTorch's l1_loss is (x - y).abs() then mean / sum: g / n, then times sgn
     ga = (g / x.numel() if attr(node, "reduction") == "mean" else g) * s
-    return [ga, -ga]
+    # PyTorch's grad * (x - y).sgn(): connected to both through sgn
+    return [link(ga, node.link(0), node.link(1)), link(-ga, node.link(0), node.link(1))]
 
 
 def _weights(node, x):

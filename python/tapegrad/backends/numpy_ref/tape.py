@@ -104,6 +104,16 @@ class Node:
         k = self.saved_from.get(i)
         return None if k is None else self._unpack(k, e)
 
+    def link(self, i):
+        """A tensor carrying input i's history (the leaf itself, or zeros with the edge's
+        node; None without an edge): see the cpp backend's GradFn.link."""
+        e = self.edges[i]
+        if e is None or type(e) is not Node:
+            return e
+        t = _new(np.zeros(self.in_shapes[i], dtype=self.in_dtypes[i]))
+        t._fn, t._rg = e, True
+        return t
+
     def output(self):
         """The output's saved values with this node's history (None when not saved)."""
         k = self.saved_from.get("out")
