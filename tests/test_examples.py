@@ -156,6 +156,27 @@ def test_makemore_mlp_beats_the_bigram_table(backend):
     assert r["mlp_loss"] < r["bigram_nll"]
 
 
+def test_pinn_oscillator(backend):
+    """u'' through two create_graph grads, trained: the residual loss falls and u nears sin."""
+    ex = _example("pinn_oscillator")
+    with tg.use_backend(backend):
+        r = ex.run(steps=100, verbose=False)
+    assert r["losses"][0] == pytest.approx(1.032235, abs=1e-6)  # PyTorch's, same seeded init
+    assert r["losses"][-1] < r["losses"][0] / 5
+    assert r["max_error"] < 0.5
+
+
+def test_newton_hessian_converges(backend):
+    ex = _example("newton_hessian")
+    with tg.use_backend(backend):
+        r = ex.run(verbose=False)
+    assert r["point"] == pytest.approx([1.0, 1.0], abs=1e-12)
+    assert len(r["rosenbrock"]) == 8 and r["rosenbrock"][-1][1] < 1e-8
+    grads = [g for _, g in r["logistic"]]
+    assert grads[-1] < 1e-10 and grads[-2] < 1e-5  # quadratic convergence at the end
+    assert r["weights"] == pytest.approx([1.1893, -2.2302, 0.6542, 0.4272], abs=1e-4)
+
+
 def test_examples_run_as_scripts():
     env = dict(os.environ, PYTHONPATH=_PKG_PARENT, TAPEGRAD_BACKEND="numpy")
     for name, args in [("linear_fit", ["--epochs", "10", "--no-plot"]),
@@ -164,7 +185,9 @@ def test_examples_run_as_scripts():
                        ("simplenet", []), ("tanh_neuron", ["--steps", "5"]),
                        ("mlp_classifier", ["--steps", "5"]),
                        ("blobs_classifier", ["--epochs", "1"]),
-                       ("makemore", ["--steps", "20"])]:  # fmt: skip
+                       ("makemore", ["--steps", "20"]),
+                       ("pinn_oscillator", ["--steps", "5"]),
+                       ("newton_hessian", ["--iters", "3"])]:  # fmt: skip
         for backend in ("numpy", "cpp"):
             res = subprocess.run(
                 [sys.executable, os.path.join(EXAMPLES, name + ".py"), "--backend", backend, *args],

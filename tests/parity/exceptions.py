@@ -55,6 +55,15 @@ _MKL_DOT = (
     "(not its gemm's, and CPU-dependent); tapegrad sums a dot as a 1 x K by K x 1 product"
 )
 _F16_ADDMM = "float16 linear's portable path against PyTorch's default kernels: one element"
+_DOUBLE = (
+    "second derivatives: tapegrad differentiates each op's recorded backward formula op by op, "
+    "PyTorch its backward kernels' own derivatives (tanh_backward's is -2*y*g*gg), so roundings "
+    "fall in another order; float32/float64 also carry MKL's tanh/sin/cos"
+)
+_DOUBLE_GEMM = (
+    "second derivatives through Linear layers: MKL's gemm order (as the first-order matmul rows) "
+    "on top of the formulas' own order"
+)
 
 EXCEPTIONS = [
     # before the matmul rows: the first row that matches a case applies
@@ -134,6 +143,13 @@ EXCEPTIONS = [
     ("losses/bce_logits/*/f64/*", 2, "norm", ("simd", "numpy"), _SLEEF_OTHER),
     # utils.data
     ("data/training_loop/*", 9, "ulp", ("numpy",), _REF_GEMM),
+    # create_graph: second derivatives (cases_double.py)
+    ("double/*/tanh/*", 2, "norm", ALL, _DOUBLE),
+    ("double/*/sin/*", 4, "norm", ALL, _DOUBLE),
+    ("double/function_twice/*", 4, "norm", ALL, _DOUBLE),
+    ("double/backward_create_graph/*", 4, "norm", ALL, _DOUBLE),
+    ("double/mlp/*", 16, "norm", ALL, _DOUBLE_GEMM),
+    ("double/gradient_penalty/*", 16, "norm", ALL, _DOUBLE_GEMM),
     # float_power: float64 pow and its x ** 0.5
     ("ewise2/float_power/*", 1, "ulp", ALL, _MKL_VML),
     # norm's gradient for p = 1.5 and 2.5 takes |x| ** (p - 2) as a sqrt
