@@ -391,11 +391,81 @@ def import_time(quick, peer):
     return [row("import time on top of NumPy", "ms", "lower", peer, best * 1e3, "≤ 20 ms")]
 
 
+# ---------------------------------------------------------------- gradients of gradients
+def _pinn_step(peer, hidden=32, points=64):
+    """A physics-informed step: u'' by two create_graph grads, then Adam on the residual."""
+    L = lib(peer)
+    L.manual_seed(0)
+    model = L.nn.Sequential(L.nn.Linear(1, hidden), L.nn.Tanh(), L.nn.Linear(hidden, hidden),
+                            L.nn.Tanh(), L.nn.Linear(hidden, 1))  # fmt: skip
+    opt = L.optim.Adam(model.parameters(), lr=1e-3)
+    x = _tensor(peer, np.linspace(0, 2, points, dtype=np.float32).reshape(-1, 1))
+
+    def step():
+        xx = x.detach().requires_grad_(True)
+        u = model(xx)
+        (du,) = L.autograd.grad(u.sum(), xx, create_graph=True)
+        (d2u,) = L.autograd.grad(du.sum(), xx, create_graph=True)
+        loss = ((d2u + u) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def _penalty_step(peer, batch=64, width=256):
+    """A WGAN-GP critic step: the input gradient's norm penalised, backward into the weights."""
+    L = lib(peer)
+    L.manual_seed(0)
+    critic = L.nn.Sequential(L.nn.Linear(784, width), L.nn.LeakyReLU(0.2),
+                             L.nn.Linear(width, 1))  # fmt: skip
+    opt = L.optim.Adam(critic.parameters(), lr=1e-4)
+    x = _tensor(peer, np.random.default_rng(0).standard_normal((batch, 784), dtype=np.float32))
+
+    def step():
+        xx = x.detach().requires_grad_(True)
+        scores = critic(xx)
+        (g,) = L.autograd.grad(scores.sum(), xx, create_graph=True)
+        loss = scores.mean() + 10 * ((g.norm(2, dim=1) - 1) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def _hvp(peer, n=256):
+    """A Hessian-vector product of a small MLP's loss with respect to its input batch."""
+    L = lib(peer)
+    L.manual_seed(0)
+    model = L.nn.Sequential(L.nn.Linear(n, n), L.nn.Tanh(), L.nn.Linear(n, 1))
+    x = _tensor(peer, np.random.default_rng(0).standard_normal((32, n), dtype=np.float32))
+    v = _tensor(peer, np.ones((32, n), dtype=np.float32))
+    return lambda: L.autograd.functional.hvp(lambda t: model(t).sum(), x, v)
+
+
+def double_backward(quick, peer):
+    """Steps that differentiate a gradient (create_graph=True), against PyTorch."""
+    if peer not in ("tapegrad", "torch"):
+        return []
+    budget = 0.05 if quick else 0.3
+    return [
+        row(label, "µs", "lower", peer, timed(make(peer), budget, 5) * 1e6)
+        for label, make in (
+            ("PINN step (u'' by two create_graph grads), MLP 1-32-32-1, 64 points", _pinn_step),
+            ("WGAN-GP critic step, 784-256-1, batch 64", _penalty_step),
+            ("hvp, MLP 256-256-1 (tanh), batch 32", _hvp),
+        )
+    ]
+
+
 ALL = {
     "overhead": overhead,
     "gemm": gemm,
     "elementwise": elementwise,
     "train": train_steps,
     "classify": classifier_steps,
+    "double": double_backward,
     "import": import_time,
 }

@@ -1198,6 +1198,10 @@ def _leaf():
     return tg.ones(3, requires_grad=True)
 
 
+def _floor_divide_grad(x):
+    return tg.autograd.grad((x // 2.0).sum(), x, create_graph=True)
+
+
 LEAF_INPLACE_OPS = {
     "add_": lambda x: x.add_(1.0),
     "sub_": lambda x: x.sub_(tg.ones(3)),
@@ -1273,10 +1277,16 @@ raises(
     "must be bool",
 )
 raises(
-    "autograd/create_graph",
-    lambda b: _leaf().sum().backward(create_graph=True),
-    NotImplementedError,
-    "create_graph",
+    "autograd/gradgradcheck without an input that requires grad",
+    lambda b: tg.autograd.gradgradcheck(lambda x: x * 2, tg.ones(3, backend=b)),
+    ValueError,
+    "at least one input tensor to require gradient",
+)
+raises(
+    "autograd/create_graph with a floor_divide (no derivative)",
+    lambda b: _floor_divide_grad(tg.ones(3, requires_grad=True, backend=b)),
+    RuntimeError,
+    "not implemented",
 )
 raises(
     "autograd/gradient of other backend",
