@@ -301,3 +301,23 @@ def test_non_leaf_grad_warns_unless_retained(backend):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert y.grad is None and x.grad is None
+
+
+def test_is_grads_batched(backend):
+    """One vjp per row of the batched grad_outputs: a Jacobian from the identity."""
+    x0 = np.linspace(-1.0, 1.0, 40)
+    x = tg.tensor(x0, dtype=tg.float64, requires_grad=True, backend=backend)
+    eye = tg.tensor(np.eye(40), dtype=tg.float64, backend=backend)
+    (jac,) = tg.autograd.grad(x.sin() * x, x, eye, is_grads_batched=True, retain_graph=True)
+    np.testing.assert_allclose(jac.numpy(), np.diag(np.cos(x0) * x0 + np.sin(x0)), rtol=1e-15)
+    (g,) = tg.autograd.grad(x * x * x, x, eye, is_grads_batched=True, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x0, rtol=1e-14)
+    w = tg.ones(3, requires_grad=True, backend=backend)
+    ones = tg.ones(3, dtype=tg.float64, backend=backend)
+    got = tg.autograd.grad((x * x).sum(), [x, w], ones, is_grads_batched=True, allow_unused=True)
+    assert tuple(got[0].shape) == (3, 40) and got[1] is None
+    with pytest.raises(RuntimeError, match="we interpret the first dimension of each grad_output"):
+        tg.autograd.grad(x.sin(), x, tg.ones(2, 3, backend=backend), is_grads_batched=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
+        tg.autograd.grad(x.sin(), x, is_grads_batched=True)

@@ -96,8 +96,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     tuple; nothing is added to any `.grad`."""
     from .._factories import zeros_like
 
-    if is_grads_batched:
-        raise NotImplementedError("is_grads_batched=True is not supported yet")
     if materialize_grads and allow_unused is False:
         raise ValueError(
             "Expected allow_unused to be True or not passed when materialize_grads=True, "
@@ -113,12 +111,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
-    grads = _make_grads(outputs, grads)
+    if is_grads_batched:
+        _check_batched(outputs, grads)
+    else:
+        grads = _make_grads(outputs, grads)
     _check_outputs(outputs)
     for t in inputs_t:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    if create_graph:
+    if is_grads_batched:
+        got = _batched(outputs, grads, inputs_t, retain_graph, create_graph)
+    elif create_graph:
         got = sweep(list(outputs), grads, list(inputs_t), False)
     else:
         be = outputs[0]._be
@@ -135,3 +138,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = zeros_like(t)
         result.append(g)
     return tuple(result)
+
+
+def _check_batched(outputs, grads):
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            (g,) = _make_grads([o], [None])  # PyTorch's error for a larger output
+        if g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape):
+            shape = f"torch.Size({list(g.shape[1:])})"
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output "
+                "as the batch dimension. The sizes of the remaining dimensions are expected to "
+                "match the shape of corresponding output, but a mismatch was detected: "
+                f"grad_output[{i}] has a shape of {shape} and output[{i}] has a shape of "
+                f"torch.Size({list(o.shape)}). If you only want some tensors in `grad_output` to "
+                "be considered batched, consider using vmap."
+            )
+
+
+def _batched(outputs, grads, inputs, retain_graph, create_graph):
+    """One vjp per row of the batched grad_outputs, stacked (PyTorch vmaps this; the rows give
+    the same values one at a time). An input no row reaches stays None."""
+    from .._ops_shape import stack
+
+    n = grads[0].shape[0]
+    rows = []
+    for b in range(n):
+        row = [g[b] for g in grads]
+        keep = True if b < n - 1 else retain_graph
+        if create_graph:
+            rows.append(sweep(list(outputs), row, list(inputs), False))
+        else:
+            be = outputs[0]._be
+            rows.append(be.run_backward(list(outputs), row, list(inputs), bool(keep), False))
+    out = []
+    for k in range(len(inputs)):
+        col = [r[k] for r in rows]
+        out.append(None if not n or col[0] is None else stack(col))
+    return out
