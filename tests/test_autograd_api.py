@@ -321,3 +321,44 @@ def test_is_grads_batched(backend):
         tg.autograd.grad(x.sin(), x, tg.ones(2, 3, backend=backend), is_grads_batched=True)
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
         tg.autograd.grad(x.sin(), x, is_grads_batched=True)
+
+
+class _TwoInTwoOut(tg.nn.Module):
+    def forward(self, a, k, b):
+        return a * b + k, (a - b).tanh()
+
+
+def test_full_backward_hooks_several_inputs_and_outputs(backend):
+    """As PyTorch: one call with every tensor argument's gradient (zeros where none reached
+    it, None for a non-tensor) and every output's (None where unused); the hook's result
+    replaces grad_input."""
+    m = _TwoInTwoOut()
+    seen = []
+    m.register_full_backward_pre_hook(lambda mod, go: seen.append(("pre", go)))
+
+    def post(mod, gi, go):
+        seen.append(("post", gi, go))
+        return tuple(None if g is None else g * 2 for g in gi)
+
+    m.register_full_backward_hook(post)
+    a0, b0 = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.5])
+    a = tg.tensor(a0, dtype=tg.float64, requires_grad=True, backend=backend)
+    b = tg.tensor(b0, dtype=tg.float64, requires_grad=True, backend=backend)
+    y, z = m(a, 3.0, b)
+    assert y.grad_fn.name() == "BackwardHookFunctionBackward"
+    (y.sum() + (z * z).sum()).backward()
+    zz = np.tanh(a0 - b0)
+    dz = 2 * zz * (1 - zz * zz)
+    (_, go), (_, gi, go2) = seen
+    np.testing.assert_allclose(go[1].numpy(), 2 * zz)
+    assert gi[1] is None and go2[1] is go[1]
+    np.testing.assert_allclose(gi[0].numpy(), b0 + dz)
+    np.testing.assert_allclose(a.grad.numpy(), 2 * (b0 + dz))
+    np.testing.assert_allclose(b.grad.numpy(), 2 * (a0 - dz))
+
+    seen.clear()
+    y, z = m(a, 3.0, tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, backend=backend))
+    z.sum().backward()
+    (_, go), (_, gi, _) = seen
+    assert go[0] is None
+    np.testing.assert_array_equal(gi[2].numpy(), np.zeros(3))  # no gradient reached it

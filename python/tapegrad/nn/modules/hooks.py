@@ -2,13 +2,15 @@
 (pre-)hooks, each handed back as a `RemovableHandle`.
 
 A module with no hooks calls `forward` directly; `_call_with_hooks` is taken only once a hook was
-registered. Backward hooks see the gradients of the module's output and of its one input that
-requires grad: the input is passed through an identity node whose gradient is grad_input.
+registered. Backward hooks see the gradients of the module's outputs and inputs: as in
+PyTorch, the inputs that require grad and the outputs pass through an identity Function
+(`BackwardHookFunction`), whose backward receives grad_input (or grad_output) all at once.
 """
 
 import warnings
 from collections import OrderedDict
 
+from ..._grad_mode import is_grad_enabled
 from ..._handles import RemovableHandle
 from ...tensor import Tensor
 
@@ -108,48 +110,90 @@ def _call_with_hooks(module, args, kwargs):
         if r is not None:
             out = r
     if bw:
-        _hook_outputs(module, out, state)
+        out = _hook_outputs(module, out, state)
     return out
 
 
+def _identity_node():
+    from ...autograd.function import Function
+
+    class BackwardHookFunction(Function):
+        """Identity on tensors; its backward hands their gradients to `on_grads` (PyTorch's
+        node of the same name)."""
+
+        @staticmethod
+        def forward(ctx, on_grads, *tensors):
+            ctx.on_grads = on_grads
+            ctx.set_materialize_grads(False)
+            return tensors
+
+        @staticmethod
+        def backward(ctx, *grads):
+            return (None, *ctx.on_grads(grads))
+
+    return BackwardHookFunction
+
+
+_NODE = []
+
+
+def _through(on_grads, tensors):
+    if not _NODE:
+        _NODE.append(_identity_node())
+    return _NODE[0].apply(on_grads, *tensors)
+
+
 def _wrap_inputs(module, args):
-    """The one input that requires grad, passed through an identity node (its gradient is
-    grad_input); more than one is refused rather than reported in pieces."""
-    grad_args = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    if len(grad_args) > 1:
-        raise NotImplementedError(
-            f"full backward hooks on {type(module).__name__}: a module called with more than one "
-            "input that requires grad is not supported yet"
-        )
-    state = {"n_in": len(args), "at": grad_args[0] if grad_args else None, "called": False}
-    if grad_args:
-        i = grad_args[0]
-        state["input"] = args[i].view_as(args[i])
-        args = args[:i] + (state["input"],) + args[i + 1 :]
-    return args, state
+    """The inputs that require grad, through one identity node whose backward calls the full
+    backward hooks with grad_input (one entry per argument, None where none)."""
+    at = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+    state = {"n_in": len(args), "at": at if is_grad_enabled() else [], "grad_output": ()}
+    if not state["at"]:
+        return args, state
+
+    # PyTorch hands every tensor argument a gradient: zeros where none reached it
+    blanks = {i: (tuple(a.shape), a.dtype, a._be.name) for i, a in enumerate(args)
+              if isinstance(a, Tensor)}  # fmt: skip
+
+    def on_grads(grads):
+        from ..._factories import zeros
+
+        got = dict(zip(at, grads))
+        grad_input = [None] * state["n_in"]
+        for i, (shape, dtype, be) in blanks.items():
+            g = got.get(i)
+            grad_input[i] = zeros(shape, dtype=dtype, backend=be) if g is None else g
+        new = _call_backward_hooks(module, tuple(grad_input), state["grad_output"])
+        return [new[i] for i in at]
+
+    passed = _through(on_grads, [args[i] for i in at])
+    args = list(args)
+    for i, t in zip(at, passed):
+        args[i] = t
+    return tuple(args), state
 
 
 def _hook_outputs(module, out, state):
+    """The outputs that require grad, through an identity node whose backward runs the
+    backward pre-hooks on grad_output (and the hooks themselves when no input needs a
+    gradient). Returns the output to hand back."""
     outs = _tuple(out)
     live = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
-    if len(live) != 1:
-        if live:
-            raise NotImplementedError(
-                f"full backward hooks on {type(module).__name__}: a module with more than one "
-                "output that requires grad is not supported yet"
-            )
-        return
-    k = live[0]
+    if not live:
+        return out
     d = module.__dict__
 
-    def on_grad_output(g):
-        grad_output = tuple(g if j == k else None for j in range(len(outs)))
+    def on_grads(grads):
+        grad_output = [None] * len(outs)
+        for k, g in zip(live, grads):
+            grad_output[k] = g
+        grad_output = tuple(grad_output)
         for hook in list(d.get("_backward_pre_hooks", {}).values()):
             r = hook(module, grad_output)
             if r is not None:
                 grad_output = _tuple(r)
         state["grad_output"] = grad_output
-        if state["at"] is None:  # no input needs a gradient: the hook is called now
+        if not state["at"]:  # no input needs a gradient: the hooks are called now
             if d.get("_backward_hooks"):
                 warnings.warn(
                     "Full backward hook is firing when gradients are computed with respect to "
@@ -157,18 +201,15 @@ def _hook_outputs(module, out, state):
                     stacklevel=2,
                 )
             _call_backward_hooks(module, (None,) * state["n_in"], grad_output)
-        return grad_output[k]
+        return [grad_output[k] for k in live]
 
-    outs[k].register_hook(on_grad_output)
-    if state["at"] is not None:
-        x = state.pop("input")
-
-        def on_grad_input(g):
-            grad_input = tuple(g if j == state["at"] else None for j in range(state["n_in"]))
-            new = _call_backward_hooks(module, grad_input, state.get("grad_output", ()))
-            return new[state["at"]]
-
-        x.register_hook(on_grad_input)
+    passed = _through(on_grads, [outs[k] for k in live])
+    if not isinstance(out, tuple):
+        return passed[0]
+    outs = list(outs)
+    for k, t in zip(live, passed):
+        outs[k] = t
+    return tuple(outs)
 
 
 def _call_backward_hooks(module, grad_input, grad_output):
