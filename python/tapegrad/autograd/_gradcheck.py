@@ -187,21 +187,17 @@ def gradcheck(fn, inputs, *, eps=None, atol=None, rtol=None, reference="auto",
             raise GradcheckError(
                 f"gradcheck: Jacobian shapes differ for input {i}: {A.shape} vs {N.shape}"
             )
-        scale = max(1.0, float(np.abs(N[np.isfinite(N)]).max(initial=0.0)))
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(A - N)
-            allowed = a * scale + r * np.abs(N)
-            bad = ~(diff <= allowed)
-        if bad.any():
-            row, col = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), bad.shape)
+        worst = worst_entry(A, N, r, a)
+        if worst is not None:
+            row, col, diff, allowed, scale, n_bad = worst
             out_k, out_el = _locate(int(row), out_shapes)
             in_el = tuple(int(v) for v in np.unravel_index(int(col), x.shape))
             msg = (
                 f"gradcheck failed for input {i} ({x.dtype.name} {tuple(x.shape)}, "
                 f"{x._be.name} backend), element {in_el}, output {out_k} element {out_el}:\n"
                 f"  analytic {A[row, col]:.8g}\n  numeric  {N[row, col]:.8g}   ({ref_name})\n"
-                f"  |difference| {diff[row, col]:.3g} > allowed {allowed[row, col]:.3g} "
-                f"(rtol {r:g}, atol {a:g} x scale {scale:.3g}); {int(bad.sum())} of {bad.size} "
+                f"  |difference| {diff:.3g} > allowed {allowed:.3g} "
+                f"(rtol {r:g}, atol {a:g} x scale {scale:.3g}); {n_bad} of {A.size} "
                 f"Jacobian entries of this input fail.\n"
                 f"  analytic Jacobian:\n{_small(A)}\n  numeric Jacobian:\n{_small(N)}"
             )
@@ -209,6 +205,20 @@ def gradcheck(fn, inputs, *, eps=None, atol=None, rtol=None, reference="auto",
                 raise GradcheckError(msg)
             return False
     return True
+
+
+def worst_entry(A, N, rtol, atol):
+    """The worst entry of analytic A against numeric N beyond |A - N| <= atol * S + rtol * |N|
+    (S = max(1, max |N|)): (row, col, |difference|, allowed, S, count failing), or None."""
+    scale = max(1.0, float(np.abs(N[np.isfinite(N)]).max(initial=0.0)))
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(A - N)
+        allowed = atol * scale + rtol * np.abs(N)
+        bad = ~(diff <= allowed)
+    if not bad.any():
+        return None
+    row, col = np.unravel_index(int(np.argmax(np.where(bad, diff, -1))), bad.shape)
+    return row, col, diff[row, col], allowed[row, col], scale, int(bad.sum())
 
 
 def _per_input(eps, table, inputs, wrt, k):
