@@ -1,5 +1,6 @@
 // The autograd graph as Python sees it: grad_fn objects (PyTorch's names, next_functions, what
 // each node saved) and a node's own backward for the learner tools.
+#include <algorithm>
 #include <string>
 
 #include "autograd/autograd.h"
@@ -209,7 +210,28 @@ void register_graph(py::module_& m) {
                                if (!x || !x->user) return py::none();
                                return std::static_pointer_cast<PyFn>(x->user)->f;
                              })
-      .def("apply", [](const GradFn& g, py::handle grad) { return apply_node(*g.node, grad); });
+      // mask (one bool per input, optional): the inputs whose gradient is wanted; the others
+      // are skipped for this call (create_graph's sweep prunes what leads nowhere it needs).
+      .def(
+          "apply",
+          [](const GradFn& g, py::handle grad, py::handle mask) {
+            Node& n = *g.node;
+            if (mask.is_none()) return apply_node(n, grad);
+            bool saved[kMaxInputs];
+            std::copy(n.in_requires, n.in_requires + kMaxInputs, saved);
+            int i = 0;
+            for (py::handle m : py::reinterpret_borrow<py::sequence>(mask)) {
+              if (i < n.n_in && !m.cast<bool>()) n.in_requires[i] = false;
+              ++i;
+            }
+            struct Restore {
+              Node& n;
+              const bool* saved;
+              ~Restore() { std::copy(saved, saved + kMaxInputs, n.in_requires); }
+            } restore{n, saved};
+            return apply_node(n, grad);
+          },
+          py::arg("grad"), py::arg("mask") = py::none());
   py::class_<AccumulateGrad>(m, "AccumulateGrad")
       .def("name", [](const AccumulateGrad&) { return std::string("AccumulateGrad"); })
       .def("__repr__",

@@ -8,36 +8,58 @@ Function node runs its Python backward with grad mode on. Only this path pays fo
 a sweep without create_graph is the backend's own, unchanged.
 """
 
+import bisect
 import threading
 
 from .._grad_mode import enable_grad, no_grad
-from ._diff import DIFF
+from ._diff import DIFF, EXACT
 
 _state = threading.local()
+_LEAF_TYPES = ("AccumulateGrad", "_AccumulateGrad")  # an edge into a leaf, on each backend
 
-# (backend, seq) of a node recorded by a formula -> "backward of %seq op" of the node it
-# differentiates: the learner tools (tape, backward_steps, viz.draw) show where the ops of a
-# double-backward graph came from. Bounded: the oldest entries go first.
+# Where the ops of a double-backward graph came from, for the learner tools (tape,
+# backward_steps, viz.draw): per backend module, the sequence numbers a create_graph sweep
+# recorded, as ranges (lo, hi] with "backward of %seq op" (or "gradients summed"). Sequence
+# numbers only grow, so the ranges come sorted; the oldest go first past _ORIGIN_MAX.
 _ORIGIN = {}
-_ORIGIN_MAX = 1 << 16
+_ORIGIN_MAX = 1 << 14
 
 
 def origin(node):
     """'backward of %seq op' when `node` was recorded by create_graph's formula, else None."""
-    return _ORIGIN.get((type(node).__module__, node.seq))
+    ranges = _ORIGIN.get(type(node).__module__)
+    if not ranges:
+        return None
+    his, los, labels = ranges
+    s = node.seq
+    k = bisect.bisect_left(his, s)
+    return labels[k] if k < len(his) and los[k] < s else None
 
 
-def _label(made, node, top):
-    """Mark the nodes a formula recorded (sequence numbers above `top`) as node's backward."""
-    key, stack = f"backward of %{node.seq} {node.op}", [m.grad_fn for m in made if m is not None]
-    while stack:
-        n = stack.pop()
-        if n is None or n.seq <= top or (type(n).__module__, n.seq) in _ORIGIN:
-            continue
-        _ORIGIN[(type(n).__module__, n.seq)] = key
-        stack.extend(f for f, _ in n.next_functions if f is not None and not _is_leaf_fn(f))
-    while len(_ORIGIN) > _ORIGIN_MAX:
-        del _ORIGIN[next(iter(_ORIGIN))]
+def _mark(module, lo, hi, label):
+    his, los, labels = _ORIGIN.setdefault(module, ([], [], []))
+    if his and hi <= his[-1]:  # another thread's numbers: keep the list sorted
+        return
+    his.append(hi)
+    los.append(lo)
+    labels.append(label)
+    if len(his) > _ORIGIN_MAX:
+        del his[: len(his) // 2], los[: len(los) // 2], labels[: len(labels) // 2]
+
+
+class _Marker:
+    """Labels the nodes each formula records: those numbered above the last one seen."""
+
+    def __init__(self, top):
+        self.last = top
+
+    def made(self, tensors, label):
+        seqs = [t.grad_fn.seq for t in tensors if t is not None and t.grad_fn is not None]
+        hi = max(seqs, default=self.last)
+        if hi > self.last:
+            t = next(t for t in tensors if t is not None and t.grad_fn is not None)
+            _mark(type(t.grad_fn).__module__, self.last, hi, label)
+            self.last = hi
 
 
 def creating():
@@ -45,40 +67,60 @@ def creating():
     return getattr(_state, "depth", 0) > 0
 
 
-def _is_leaf_fn(fn):
-    return fn.name() == "AccumulateGrad"
+class _Graph:
+    """The nodes under the roots, highest sequence number first, with their edges read once:
+    edges[node] = [(next node or None, leaf tensor or None)]."""
 
-
-def _reachable(roots):
-    """Every node under `roots`, highest sequence number first."""
-    seen, stack = set(), [r.grad_fn for r in roots if r.grad_fn is not None]
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        stack.extend(f for f, _ in n.next_functions if f is not None and not _is_leaf_fn(f))
-    return sorted(seen, key=lambda n: -n.seq)
-
-
-def _needed(order, inputs):
-    """The nodes whose backward leads to one of `inputs` (all of them when none is named)."""
-    if not inputs:
-        return set(order)
-    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
-    targets = {t.grad_fn for t in inputs if t.grad_fn is not None}
-    need = set()
-    for n in reversed(order):  # inputs' producers first
-        if n in targets:
-            need.add(n)
-            continue
-        for f, _ in n.next_functions:
-            if f is None:
+    def __init__(self, roots):
+        self.edges = {}
+        stack = [r.grad_fn for r in roots if r.grad_fn is not None]
+        while stack:
+            n = stack.pop()
+            if n in self.edges:
                 continue
-            if _is_leaf_fn(f) and id(f.variable) in leaf_ids or f in need:
-                need.add(n)
-                break
-    return need
+            row = []
+            for f, _ in n.next_functions:
+                if f is None:
+                    row.append((None, None))
+                elif type(f).__name__ in _LEAF_TYPES:
+                    row.append((None, f.variable))
+                else:
+                    row.append((f, None))
+                    stack.append(f)
+            self.edges[n] = row
+        self.order = sorted(self.edges, key=lambda n: -n.seq)
+
+    def needed(self, inputs):
+        """The nodes whose backward leads to one of `inputs` (all when none is named), and
+        per node which of its edges do."""
+        if not inputs:
+            return {n: None for n in self.order}
+        leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+        targets = {t.grad_fn for t in inputs if t.grad_fn is not None}
+        need = {}
+        for n in reversed(self.order):  # inputs' producers first
+            if n in targets:
+                need[n] = None
+                continue
+            mask = [(f is not None and f in need) or (x is not None and id(x) in leaf_ids)
+                    for f, x in self.edges[n]]  # fmt: skip
+            if any(mask):
+                need[n] = mask
+        return need
+
+
+class _Pruned:
+    """A node as its formula sees it when only some inputs need a gradient: the others look
+    like inputs that need none (so the formula skips their work)."""
+
+    def __init__(self, node, mask):
+        self._node = node
+        self.next_functions = tuple(
+            fe if keep else (None, 0) for fe, keep in zip(node.next_functions, mask)
+        )
+
+    def __getattr__(self, name):
+        return getattr(self._node, name)
 
 
 def _no_formula(node):
@@ -88,28 +130,36 @@ def _no_formula(node):
     )
 
 
-def _node_grads(node, g, top):
-    """One gradient per edge of `node` for output gradient g, each with its history."""
+def _node_grads(node, g, mask, marker):
+    """One gradient per edge of `node` for output gradient g, each with its history (None
+    for an edge that `mask` says leads nowhere needed)."""
     fn = node.backward_fn
     if fn is not None:  # a user's Function: its own backward, recording
         got = list(fn(g))
-        _label(got, node, top)
+        marker.made(got, f"backward of %{node.seq} {node.name()}")
         return got
     formula = DIFF.get(node.op)
     if formula is None:
         raise _no_formula(node)
+    graphs = formula(node if mask is None else _Pruned(node, mask), g)
+    marker.made(graphs, f"backward of %{node.seq} {node.op}")
+    if g.dtype.name in EXACT.get(node.op, ()):
+        wanted = [mask is None or mask[k] for k in range(len(graphs))]
+        if all(f is not None for f, w in zip(graphs, wanted) if w):
+            return [f if w else None for f, w in zip(graphs, wanted)]
     gd = g.detach()
     if g._be.name == "cpp" and node.op not in ("add", "sub"):
         # the cpp sweep hands every kernel but add/sub a dense gradient (a sum's is a stride-0
         # expand); the numpy kernels keep the layout, which fixes their summation order
         gd = gd.contiguous()
     with no_grad():
-        exact = node.apply(gd)
-    graphs = formula(node, g)
-    _label(graphs, node, top)
+        exact = node.apply(gd) if mask is None else node.apply(gd, mask)
     be = g._be
     out = []
-    for e, f in zip(exact, graphs):
+    for k, (e, f) in enumerate(zip(exact, graphs)):
+        if mask is not None and not mask[k]:
+            out.append(None)
+            continue
         if e is None or f is None or not f.requires_grad:
             out.append(e)
             continue
@@ -126,12 +176,11 @@ def _node_grads(node, g, top):
     return out
 
 
-def _add(prev, g):
+def _add(prev, g, marker):
     if prev is None:
         return g
     total = prev + g
-    if total.grad_fn is not None:
-        _ORIGIN[(type(total.grad_fn).__module__, total.grad_fn.seq)] = "gradients summed"
+    marker.made([total], "gradients summed")
     return total
 
 
@@ -140,22 +189,22 @@ def sweep(roots, grads, inputs, accumulate):
     gradient recorded. accumulate: into `.grad` (of `inputs` only, when named); otherwise the
     gradients of `inputs` are returned, one per input (None where unused)."""
     be = roots[0]._be
-    order = _reachable(roots)
-    top = max((n.seq for n in order), default=-1)
-    need = _needed(order, inputs)
+    graph = _Graph(roots)
+    marker = _Marker(max((n.seq for n in graph.order), default=-1))
+    need = graph.needed(inputs)
     pending, leaves = {}, {}
     for r, g in zip(roots, grads):
         if r.grad_fn is None:
-            leaves[id(r)] = (r, _add(leaves.get(id(r), (r, None))[1], g))
+            leaves[id(r)] = (r, _add(leaves.get(id(r), (r, None))[1], g, marker))
         else:
-            pending[r.grad_fn] = _add(pending.get(r.grad_fn), g)
+            pending[r.grad_fn] = _add(pending.get(r.grad_fn), g, marker)
     input_fns = {t.grad_fn: k for k, t in enumerate(inputs) if t.grad_fn is not None}
     at = {id(t): k for k, t in enumerate(inputs) if t.grad_fn is None}
     out = [None] * len(inputs)
     _state.depth = getattr(_state, "depth", 0) + 1
     try:
         with enable_grad():
-            for node in order:
+            for node in graph.order:
                 g = pending.pop(node, None)
                 if g is None or node not in need:
                     continue
@@ -165,14 +214,15 @@ def sweep(roots, grads, inputs, accumulate):
                     out[k] = g
                     if not accumulate:
                         continue
-                for (fn, _), gi in zip(node.next_functions, _node_grads(node, g, top)):
-                    if fn is None or gi is None:
+                grads_in = _node_grads(node, g, need[node], marker)
+                for (fn, leaf), gi in zip(graph.edges[node], grads_in):
+                    if gi is None:
                         continue
-                    if _is_leaf_fn(fn):
-                        leaf = fn.variable
-                        leaves[id(leaf)] = (leaf, _add(leaves.get(id(leaf), (leaf, None))[1], gi))
-                    else:
-                        pending[fn] = _add(pending.get(fn), gi)
+                    if leaf is not None:
+                        prev = leaves.get(id(leaf), (leaf, None))[1]
+                        leaves[id(leaf)] = (leaf, _add(prev, gi, marker))
+                    elif fn is not None:
+                        pending[fn] = _add(pending.get(fn), gi, marker)
             for key, (leaf, g) in leaves.items():
                 k = at.get(key)
                 if inputs and k is None:

@@ -16,6 +16,18 @@ DIFF = {}
 CPP_ATTRS = {}
 NP_ATTRS = {}
 
+# The ops (and dtypes) whose formula computes the kernel's very bits: create_graph takes their
+# first-order values from the formula alone and skips the kernel (half the work for a matmul).
+# tests/test_create_graph_bits.py checks every op case against a plain backward, bit for bit.
+_ALL = ("float16", "float32", "float64")
+_WIDE = ("float32", "float64")
+EXACT = dict.fromkeys(
+    "add sub mul neg add_scalar mul_scalar div_scalar rsub_scalar sum mean exp log sin cos "
+    "reshape view permute transpose t select slice unsqueeze squeeze expand".split(),
+    _ALL,
+)
+EXACT.update(matmul=_WIDE, linear=_WIDE)
+
 
 def diff(*ops, cpp=None, numpy=None):
     """Register the decorated `formula(node, g) -> [grad per input]` for `ops`.

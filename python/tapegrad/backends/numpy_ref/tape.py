@@ -141,11 +141,12 @@ class Node:
         """A user's Function node's Python backward (None for an op of the list)."""
         return getattr(self.kernel, "backward_fn", None)
 
-    def apply(self, grad):
+    def apply(self, grad, mask=None):
         """Run only this node's backward on `grad` (a tensor of the output's shape and dtype).
 
         Returns one input gradient per input (a new tensor, or None where the input needs none).
-        The saved tensors are kept (as with retain_graph=True)."""
+        The saved tensors are kept (as with retain_graph=True). `mask` (the inputs wanted) is
+        accepted for the cpp backend's sake: the reference kernels compute every gradient."""
         _check(grad)
         if grad._arr.shape != self.out_shape:
             raise RuntimeError(f"{self._name}.apply: grad shape {grad.shape} != {self.out_shape}")
