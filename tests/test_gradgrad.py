@@ -97,3 +97,40 @@ def test_every_op_is_checked():
     print(f"\ngradgradcheck: {len(differentiable)} of {len(with_grad)} ops with a gradient")
     assert not no_formula, f"ops without a create_graph formula: {no_formula}"
     assert not unchecked, f"ops with no small case for gradgradcheck: {unchecked}"
+
+
+# ---- third order for the elementwise ops: gradgradcheck of their create_graph gradient
+import cases_elementwise  # noqa: E402
+import cases_ewise  # noqa: E402
+import cases_ewise2  # noqa: E402
+
+ELEMENTWISE = [
+    c
+    for c in cases_elementwise.CASES + cases_ewise.CASES + cases_ewise2.CASES
+    if sum(int(np.prod(s)) for s in c.shapes) <= 24
+    and not set(c.ops) & NO_GRAD_OPS
+    and "cast" not in c.ops
+    and not c.mixed
+]
+
+
+def _first_order(fn):
+    def first(*xs):
+        out = fn(*xs)
+        got = tg.autograd.grad(out.sum(), xs, create_graph=True, allow_unused=True)
+        return tuple(tg.zeros_like(x) if g is None else g for x, g in zip(xs, got))
+
+    return first
+
+
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=str)
+def test_third_order_elementwise(case, backend):
+    xs = _inputs(case, tg.float64, backend)
+    assert tg.autograd.gradgradcheck(_first_order(case.fn), xs)
+
+
+def test_third_order_covers_the_elementwise_ops():
+    covered = {op for c in ELEMENTWISE for op in c.ops}
+    unary = set(_oplist.UNARY) - NO_GRAD_OPS
+    print(f"\nthird order: {len(covered)} elementwise ops")
+    assert unary <= covered, sorted(unary - covered)
