@@ -274,3 +274,20 @@ def test_second_gradient_connects_as_pytorch(backend, name):
         return
     (h,) = tg.autograd.grad(g.sum(), x)
     assert bool((h != 0).any()) == (expect == "values")
+
+
+def test_anomaly_and_lockstep_tools_watch_a_create_graph_sweep():
+    """The formulas' ops are ordinary ops: detect_anomaly names them, check_backends runs them
+    on the reference too."""
+    x = tg.tensor([1.0, 0.0, 2.0], requires_grad=True)
+    with tg.autograd.detect_anomaly():
+        with pytest.raises(tg.autograd.AnomalyError, match="DivBackward0"):
+            tg.autograd.grad(x.sqrt().sum(), x, create_graph=True)  # sqrt'(0) = inf
+    y = tg.tensor([1.0, 0.5, 2.0], requires_grad=True)
+    with tg.autograd.check_backends():
+        (g,) = tg.autograd.grad((y * y).tanh().sum(), y, create_graph=True)
+        (h,) = tg.autograd.grad(g.sum(), y)
+    x0 = np.array([1.0, 0.5, 2.0])
+    t = np.tanh(x0 * x0)
+    expect = 2 * (1 - t * t) - 8 * x0 * x0 * t * (1 - t * t)
+    np.testing.assert_allclose(h.numpy(), expect, rtol=1e-5, atol=1e-4)  # float32, 1 - t*t
