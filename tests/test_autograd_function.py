@@ -326,3 +326,36 @@ def test_many_inputs(backend, n):
             assert x.grad is None
         else:
             assert vals(x.grad) == [k + 1.0, k + 1.0]
+
+
+class _SquareInPlace(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x.mul_(x)
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * 2 * y.sqrt()
+
+
+def test_mark_dirty(backend):
+    """As PyTorch: the input itself is the output, its history the Function's node, its
+    version bumped by the change and by mark_dirty; a leaf that requires grad is refused."""
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True, backend=backend)
+    b = a * 1
+    c = _SquareInPlace.apply(b)
+    assert c is b and c.grad_fn.name() == "_SquareInPlaceBackward" and b._version == 2
+    c.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 4.0, 6.0])
+    (g,) = tg.autograd.grad(_SquareInPlace.apply(a * 1).sum(), a, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [2.0, 4.0, 6.0])
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used"):
+        _SquareInPlace.apply(tg.tensor([1.0, 2.0], requires_grad=True, backend=backend))
+    x = tg.tensor([1.0, 2.0], backend=backend)
+    assert _SquareInPlace.apply(x) is x and x.tolist() == [1.0, 4.0]
+    with pytest.raises(NotImplementedError, match="mark_dirty on a view"):
+        _SquareInPlace.apply((a * 1)[1:])

@@ -92,6 +92,18 @@ void register_hooks(py::module_& m) {
     t->requires_grad = l->requires_grad;
     return wrap_obj(t);
   });
+  // t takes like's history in place (a Function that marked t dirty: the caller's tensor
+  // object is the output, its history now the Function's node). Not for a view (its base's
+  // history would have to change too).
+  m.def("set_history", [](py::handle t, py::handle like) {
+    TensorImpl& x = *arg(t);
+    const TensorPtr& l = arg(like);
+    if (x.view_base) throw std::invalid_argument("set_history: t is a view");
+    x.grad_fn = l->grad_fn;
+    x.requires_grad = l->requires_grad;
+  });
+  // One more in-place change counted on t (PyTorch's mark_dirty bumps the version).
+  m.def("bump_version", [](py::handle t) { arg(t)->bump_version(); });
   // A leaf's hooks on `grad`, for create_graph's sweep (see GradFn.run_hooks).
   m.def("run_leaf_hooks", [](py::handle t, py::handle grad) {
     return wrap_obj(run_hooks(arg(t)->hooks, arg(grad)));

@@ -32,6 +32,7 @@ class FunctionCtx:
         self._saved = ()
         self._versions = ()
         self._non_diff = ()
+        self._dirty = ()
         self.materialize_grads = True
         self.needs_input_grad = ()
 
@@ -62,9 +63,9 @@ class FunctionCtx:
         self._non_diff = self._non_diff + tensors
 
     def mark_dirty(self, *tensors):
-        raise NotImplementedError(
-            "ctx.mark_dirty (a Function that changes its input in place) is not supported yet"
-        )
+        """The inputs forward changed in place: an output that is one of them stays that very
+        tensor, its history now this Function's node."""
+        self._dirty = self._dirty + tensors
 
     def set_materialize_grads(self, value):
         self.materialize_grads = bool(value)
@@ -123,6 +124,14 @@ class Function(metaclass=_FunctionMeta):
             else:
                 out = cls.forward(ctx, *args, **kwargs)
         grad_in = [i for i, need in enumerate(ctx.needs_input_grad) if need]
+        _check_dirty(ctx._dirty, args, track)
+        for d in ctx._dirty:
+            d._be.bump_version(d)
+        if ctx._dirty:  # saved dirty tensors are saved as changed (PyTorch saves them after)
+            ctx._versions = tuple(
+                t._version if t is not None and any(t is d for d in ctx._dirty) else v
+                for t, v in zip(ctx._saved, ctx._versions)
+            )
         if not grad_in:
             return out
         single = not isinstance(out, tuple)
@@ -151,7 +160,26 @@ class Function(metaclass=_FunctionMeta):
         for j in diff[1:]:
             side = functools.partial(_side_backward, stash, j, made[k])
             made[j] = outs[j]._be.function_node(outs[j], [made[k]], cls.__name__, side, [])
+        for j in diff:  # a dirty input returned: that tensor itself takes the node
+            if any(outs[j] is d for d in ctx._dirty):
+                outs[j]._be.set_history(outs[j], made[j])
+                made[j] = outs[j]
         return made[0] if single else tuple(made)
+
+
+def _check_dirty(dirty, args, track):
+    for d in dirty:
+        if not any(d is a for a in args):
+            raise RuntimeError("mark_dirty: only the forward's input tensors can be marked dirty")
+        if track and d.requires_grad and d.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation."
+            )
+        if d._base is not None:
+            raise NotImplementedError(
+                "ctx.mark_dirty on a view (a Function changing a slice of another tensor in "
+                "place) is not supported yet"
+            )
 
 
 def _side_backward(stash, j, first, grad):

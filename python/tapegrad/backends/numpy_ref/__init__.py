@@ -65,12 +65,14 @@ from . import (  # noqa: F401
 )
 from .engine import (  # noqa: F401
     backward,
+    bump_version,
     function_node,
     retain_grad,
     retains_grad,
     run_backward,
     run_leaf_hooks,
     set_grad_hook,
+    set_history,
     with_history,
 )
 from .functions import (  # noqa: F401

@@ -73,6 +73,20 @@ def with_history(values, like):
     return t
 
 
+def set_history(t, like):
+    """t takes like's history in place (ctx.mark_dirty; not for a view)."""
+    _check(t)
+    if t._base is not None:
+        raise ValueError("set_history: t is a view")
+    t._fn, t._rg = like._fn, like._rg
+
+
+def bump_version(t):
+    """One more in-place change counted on t (ctx.mark_dirty)."""
+    _check(t)
+    t._ver[0] += 1
+
+
 def _hooks_of(t, make=True):
     owner = t._fn if t._fn is not None else t
     h = owner.hooks if type(owner) is Node else getattr(owner, "_hooks", None)
