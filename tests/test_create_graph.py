@@ -243,6 +243,8 @@ CONNECTED = {
     "hardtanh": (lambda x: F.hardtanh(x), "zeros"),
     "relu6": (lambda x: F.hardtanh(x, 0.0, 6.0), "zeros"),
     "abs": (lambda x: x.abs(), "zeros"),
+    "norm_p1": (lambda x: x.norm(p=1), "zeros"),
+    "norm_inf": (lambda x: tg.linalg.vector_norm(x, float("inf")), "zeros"),
     "l1_loss": (lambda x: F.l1_loss(x, tg.zeros(5, backend=x._be.name)), "zeros"),
     "nll_loss": (
         lambda x: F.nll_loss(x.reshape(1, 5), tg.tensor([1], backend=x._be.name)),
@@ -291,3 +293,63 @@ def test_anomaly_and_lockstep_tools_watch_a_create_graph_sweep():
     t = np.tanh(x0 * x0)
     expect = 2 * (1 - t * t) - 8 * x0 * x0 * t * (1 - t * t)
     np.testing.assert_allclose(h.numpy(), expect, rtol=1e-5, atol=1e-4)  # float32, 1 - t*t
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_inputs_below_other_inputs(backend, create_graph):
+    """An input reached through another input still gets the whole gradient; a tensor named
+    twice gets it twice (found by differential testing against PyTorch)."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    x = T(x0, backend)
+    h = x * 2
+    loss = (h * h).sum() + x.sum()
+    gh, gx = tg.autograd.grad(loss, [h, x], create_graph=create_graph, retain_graph=True)
+    np.testing.assert_allclose(gh.detach().numpy(), 4 * x0)
+    np.testing.assert_allclose(gx.detach().numpy(), 8 * x0 + 1)
+    u = h * h
+    gh, gu = tg.autograd.grad(u.sum(), [h, u], create_graph=create_graph)
+    np.testing.assert_allclose(gh.detach().numpy(), 4 * x0)
+    y = (x**3).sum()
+    a, b = tg.autograd.grad(y, [x, x], create_graph=create_graph)
+    np.testing.assert_allclose(a.detach().numpy(), 3 * x0**2)
+    np.testing.assert_allclose(b.detach().numpy(), 3 * x0**2)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retain_grad_and_backward_inputs_fill_grad_once(backend, create_graph):
+    x = T([0.5, -1.0, 2.0], backend)
+    h = x * 2
+    u = h * h
+    h.retain_grad()
+    u.retain_grad()
+    (u.sum() + h.sum()).backward(inputs=[h, u], create_graph=create_graph)
+    np.testing.assert_allclose(h.grad.numpy(), [3.0, -3.0, 9.0])
+    np.testing.assert_allclose(u.grad.numpy(), [1.0, 1.0, 1.0])
+
+
+class ExpSavingOutput(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+def test_function_saved_output_keeps_its_history(backend):
+    """A Function that saves its output: under create_graph the saved output carries the
+    node's history, so d2/dx2 sum(exp(x)^2) = 4 exp(2x), not half of it."""
+    x0 = np.array([0.5, -1.0, 2.0])
+    x = T(x0, backend)
+    y = ExpSavingOutput.apply(x)
+    (g,) = tg.autograd.grad((y * y).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 4 * np.exp(2 * x0), rtol=1e-14)
+    y = ExpSavingOutput.apply(x)
+    (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), np.exp(x0), rtol=1e-14)

@@ -421,9 +421,10 @@ std::vector<TensorPtr> run_backward(const Sweep& sw) {
     TensorPtr g = n->hooks ? run_hooks(n->hooks, std::move(n->grad)) : std::move(n->grad);
     int at = all_leaves ? -1 : index_of(in_key, n);
     if (at >= 0) {
-      if (sw.accumulate)
-        to_leaf(*sw.inputs[at], g);  // backward(inputs=) fills a non-leaf's .grad too
-      else
+      // backward(inputs=) fills a non-leaf's .grad too, unless retain_grad already did
+      if (sw.accumulate && !(n->hooks && n->hooks->retain))
+        to_leaf(*sw.inputs[at], g);
+      else if (!sw.accumulate)
         captured[at] = g;
     }
     if (!needed[k]) continue;

@@ -78,6 +78,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
     else:
         inputs = ()
     _same_backend(tensors, inputs)
+    inputs, _ = _unique(inputs)
     grads = _make_grads(tensors, grads)
     _check_outputs(tensors)
     if not tensors:
@@ -119,13 +120,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs_t:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    once, where = _unique(inputs_t)  # a tensor named twice gets its gradient twice
     if is_grads_batched:
-        got = _batched(outputs, grads, inputs_t, retain_graph, create_graph)
+        got = _batched(outputs, grads, once, retain_graph, create_graph)
     elif create_graph:
-        got = sweep(list(outputs), grads, list(inputs_t), False)
+        got = sweep(list(outputs), grads, list(once), False)
     else:
         be = outputs[0]._be
-        got = be.run_backward(list(outputs), grads, list(inputs_t), bool(retain_graph), False)
+        got = be.run_backward(list(outputs), grads, list(once), bool(retain_graph), False)
+    got = [got[k] for k in where]
     result = []
     for i, (t, g) in enumerate(zip(inputs_t, got)):
         if g is None:
@@ -138,6 +141,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = zeros_like(t)
         result.append(g)
     return tuple(result)
+
+
+def _unique(tensors):
+    """(the tensors without repeats, the position of each original in that list)."""
+    once, where = [], []
+    for t in tensors:
+        k = next((j for j, u in enumerate(once) if u is t), None)
+        if k is None:
+            k = len(once)
+            once.append(t)
+        where.append(k)
+    return tuple(once), where
 
 
 def _check_batched(outputs, grads):

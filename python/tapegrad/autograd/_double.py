@@ -99,12 +99,9 @@ class _Graph:
         targets = {t.grad_fn for t in inputs if t.grad_fn is not None}
         need = {}
         for n in reversed(self.order):  # inputs' producers first
-            if n in targets:
-                need[n] = None
-                continue
             mask = [(f is not None and f in need) or (x is not None and id(x) in leaf_ids)
                     for f, x in self.edges[n]]  # fmt: skip
-            if any(mask):
+            if any(mask) or n in targets:  # an input's own node, maybe with inputs below it
                 need[n] = mask
         return need
 
@@ -212,9 +209,10 @@ def sweep(roots, grads, inputs, accumulate):
                 k = input_fns.get(node)
                 if k is not None:
                     out[k] = g
-                    if not accumulate:
-                        continue
-                grads_in = _node_grads(node, g, need[node], marker)
+                mask = need[node]
+                if mask is not None and not any(mask):
+                    continue  # nothing below this input is wanted
+                grads_in = _node_grads(node, g, mask, marker)
                 for (fn, leaf), gi in zip(graph.edges[node], grads_in):
                     if gi is None:
                         continue
@@ -235,7 +233,7 @@ def sweep(roots, grads, inputs, accumulate):
     finally:
         _state.depth -= 1
     if accumulate:
-        for k, t in enumerate(inputs):
-            if t.grad_fn is not None and out[k] is not None:
+        for k, t in enumerate(inputs):  # non-leaf inputs (retain_grad already filled its own)
+            if t.grad_fn is not None and out[k] is not None and not t.retains_grad:
                 t.grad = out[k] if t.grad is None else t.grad + out[k]
     return out

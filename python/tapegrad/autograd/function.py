@@ -20,6 +20,7 @@ PyTorch's errors; further outputs hand their gradients to that node. The new-sty
 """
 
 import functools
+import weakref
 
 from .._grad_mode import enable_grad, no_grad
 from ._double import creating
@@ -33,6 +34,7 @@ class FunctionCtx:
         self._versions = ()
         self._non_diff = ()
         self._dirty = ()
+        self._saved_out = {}
         self.materialize_grads = True
         self.needs_input_grad = ()
 
@@ -57,7 +59,18 @@ class FunctionCtx:
                     f"an inplace operation: [{t.type()} {list(t.shape)}] is at version "
                     f"{t._version}; expected version {v} instead."
                 )
-        return self._saved
+        if not (self._saved_out and creating()):
+            return self._saved
+        saved = list(self._saved)
+        for i, ref in self._saved_out.items():
+            saved[i] = ref()
+            if saved[i] is None:
+                raise RuntimeError(
+                    "create_graph=True: this Function saved its output, and that output tensor "
+                    "no longer exists, so its history cannot be restored; keep a reference to "
+                    "the output, or save the input and recompute"
+                )
+        return tuple(saved)
 
     def mark_non_differentiable(self, *tensors):
         self._non_diff = self._non_diff + tensors
@@ -164,6 +177,14 @@ class Function(metaclass=_FunctionMeta):
             if any(outs[j] is d for d in ctx._dirty):
                 outs[j]._be.set_history(outs[j], made[j])
                 made[j] = outs[j]
+        # A saved output is handed back with its history under create_graph (as PyTorch's
+        # saved outputs); a weak reference, since the node keeps ctx alive.
+        ctx._saved_out = {
+            i: weakref.ref(made[j])
+            for i, t in enumerate(ctx._saved)
+            for j in diff
+            if t is outs[j] and made[j] is not t
+        }
         return made[0] if single else tuple(made)
 
 

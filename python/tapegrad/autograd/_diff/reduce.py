@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import attr, diff, dims_axes, mask_axes
+from . import attr, diff, dims_axes, link, mask_axes
 
 _AXES = {"axes": mask_axes, "keepdim": lambda f, n: bool(f["i1"] & 1)}
 _NP_AXES = {"axes": dims_axes}
@@ -224,7 +224,7 @@ def _vector_norm(node, g):
     gk = _keep_axes(node, g, axes)
     sgn = x.detach().sign()
     if p == 1:
-        return [sgn * gk]
+        return [link(sgn * gk, x)]  # PyTorch's self.sgn() * grad: connected to x
     norm = tapegrad.linalg.vector_norm(x, p, dim=axes or None, keepdim=True)
     if x.dim() == 0:
         norm = norm.reshape(())
@@ -235,7 +235,7 @@ def _vector_norm(node, g):
     if p in (float("inf"), float("-inf")):
         hit = _mask((ax.detach() == norm.detach()) | ax.detach().isnan(), x.dtype)
         count = hit.sum(axes, keepdim=True) if axes else hit
-        return [sgn * (gk / count * hit)]
+        return [link(sgn * (gk / count * hit), x)]
     if p < 1:
         nonzero = _mask(x != 0, x.dtype)
         safe = ax + (1 - nonzero)

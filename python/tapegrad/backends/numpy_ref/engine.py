@@ -234,7 +234,8 @@ def _sweep(roots, grads, inputs, retain_graph, accumulate):
             at = in_at.get(id(node))
             if at is not None:
                 if accumulate:
-                    _accumulate(inputs[at], g)
+                    if node.hooks is None or node.hooks.retain is None:  # else retain did it
+                        _accumulate(inputs[at], g)
                 else:
                     captured[at] = _new(np.asarray(g))
             if needed is None or node in needed:
