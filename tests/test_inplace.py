@@ -82,3 +82,43 @@ def test_fill_zero_and_copy(backend, dtype):
     np.testing.assert_array_equal(a.numpy(), want)
     assert a.zero_() is a and a._version == 3
     np.testing.assert_array_equal(a.numpy(), np.zeros((3, 4)))
+
+
+# ---- in-place unary forms on tensors in a graph (checked against PyTorch 2.13 once)
+INPLACE_UNARY = {
+    "clamp_": (lambda y: y.clamp_(-0.5, 0.5), [1.0, 0.0, 0.0, 1.0]),
+    "relu_": (lambda y: y.relu_(), [1.0, 0.0, 1.0, 0.0]),
+    "abs_": (lambda y: y.abs_(), [1.0, -1.0, 1.0, -1.0]),
+    "sin_": (lambda y: y.sin_(), [0.95534, 0.36236, -0.41615, 0.995]),
+    "pow_": (lambda y: y.pow_(2), [0.6, -2.4, 4.0, -0.2]),
+    "tanh_": (lambda y: y.tanh_(), [0.91514, 0.30502, 0.07065, 0.99007]),
+    "sigmoid_": (lambda y: y.sigmoid_(), [0.24446, 0.17789, 0.10499, 0.24938]),
+    "exp_": (lambda y: y.exp_(), [1.34986, 0.30119, 7.38906, 0.90484]),
+    "clamp_min_": (lambda y: y.clamp_min_(0.1), [1.0, 0.0, 1.0, 0.0]),
+    "neg_": (lambda y: y.neg_(), [-1.0, -1.0, -1.0, -1.0]),
+    "hardtanh_": (lambda y: tg.nn.functional.hardtanh_(y), [1.0, 0.0, 0.0, 1.0]),
+    "leaky_relu_": (lambda y: tg.nn.functional.leaky_relu_(y, 0.1), [1.0, 0.1, 1.0, 0.1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_UNARY))
+def test_inplace_unary_in_a_graph(backend, name):
+    """The op may save its input for backward: the in-place form must not break that."""
+    fn, expect = INPLACE_UNARY[name]
+    x = tg.tensor([0.3, -1.2, 2.0, -0.1], requires_grad=True, backend=backend)
+    y = x * 1
+    assert fn(y) is y
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-4, atol=1e-6)
+
+
+def test_relu_inplace_writes_the_input(backend):
+    F = tg.nn.functional
+    x = tg.tensor([0.3, -1.2, 2.0, -0.1], requires_grad=True, backend=backend)
+    y = x * 2
+    assert F.relu(y, inplace=True) is y
+    np.testing.assert_allclose(y.detach().numpy(), [0.6, 0.0, 4.0, 0.0], rtol=1e-6)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.4, 0.0, 16.0, 0.0], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        x.relu_()

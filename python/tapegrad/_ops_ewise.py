@@ -14,7 +14,10 @@ import numpy as np
 from ._dtype import TORCH_NAMES
 
 # the unary ops of the op list that PyTorch also has in place
-_INPLACE_UNARY = "sqrt rsqrt tan expm1 log2 log10 log1p reciprocal floor ceil round trunc sign"
+_INPLACE_UNARY = (
+    "sqrt rsqrt tan expm1 log2 log10 log1p reciprocal floor ceil round trunc sign "
+    "abs sin cos exp log tanh sigmoid neg relu"
+)
 
 
 def _is_number(x):
@@ -56,6 +59,15 @@ def _clamp(t, lo, hi, api, fn):
     return t._be.clamp(t, lo, hi, api)
 
 
+def _source(t):
+    """What an in-place method computes from: t itself, or a copy when the tape records it
+    (writing t back changes it, and the op may have saved it for its backward, as PyTorch's
+    in-place ops keep the original)."""
+    from ._grad_mode import is_grad_enabled
+
+    return t.clone() if t.requires_grad and is_grad_enabled() else t
+
+
 def _write_back(t, out):
     """t.copy_(out) for the in-place forms, with PyTorch's error when out's dtype is of a higher
     category (its can_cast: float to integer, integer to bool; a tensor bound can widen a float
@@ -92,16 +104,16 @@ class _EwiseMethods:
         return _clamp(self, None, max, 2, "clamp_max")
 
     def clamp_(self, min=None, max=None):  # noqa: A002
-        return _write_back(self, self.clamp(min, max))
+        return _write_back(self, _source(self).clamp(min, max))
 
     def clip_(self, min=None, max=None):  # noqa: A002
-        return _write_back(self, self.clip(min, max))
+        return _write_back(self, _source(self).clip(min, max))
 
     def clamp_min_(self, min):  # noqa: A002
-        return _write_back(self, self.clamp_min(min))
+        return _write_back(self, _source(self).clamp_min(min))
 
     def clamp_max_(self, max):  # noqa: A002
-        return _write_back(self, self.clamp_max(max))
+        return _write_back(self, _source(self).clamp_max(max))
 
     def maximum(self, other):
         return self._be.maximum(self, _other_tensor("maximum", self, other, 1))
@@ -109,13 +121,16 @@ class _EwiseMethods:
     def minimum(self, other):
         return self._be.minimum(self, _other_tensor("minimum", self, other, 1))
 
+    def pow_(self, exponent):
+        return _write_back(self, _source(self).pow(exponent))
+
     def square_(self):
-        return _write_back(self, self.square())
+        return _write_back(self, _source(self).square())
 
 
 def _inplace_unary(name):
     def method(self):
-        return _write_back(self, getattr(self, name)())
+        return _write_back(self, getattr(_source(self), name)())
 
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"In-place {name} (PyTorch's Tensor.{name}_); see the module's note."

@@ -18,20 +18,24 @@ def _need_tensor(fn, x):
         )
 
 
-def _result(input, out, inplace):
-    if inplace and not (input.requires_grad and is_grad_enabled()):
-        return input.copy_(out)
-    return out
+def _result(input, fn, inplace):
+    """fn(input), or with inplace=True written into input (which is returned, as PyTorch's).
+    When the tape records, fn reads a copy: the op may save its input for backward, and the
+    write changes it."""
+    if not inplace:
+        return fn(input)
+    src = input.clone() if input.requires_grad and is_grad_enabled() else input
+    return input.copy_(fn(src))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _need_tensor("leaky_relu", input)
-    return _result(input, input._be.leaky_relu(input, float(negative_slope)), inplace)
+    return _result(input, lambda x: x._be.leaky_relu(x, float(negative_slope)), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
     _need_tensor("elu", input)
-    return _result(input, input._be.elu(input, float(alpha)), inplace)
+    return _result(input, lambda x: x._be.elu(x, float(alpha)), inplace)
 
 
 def gelu(input, approximate="none"):
@@ -43,7 +47,7 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     _need_tensor("silu", input)
-    return _result(input, input._be.silu(input), inplace)
+    return _result(input, lambda x: x._be.silu(x), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -55,9 +59,21 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     _need_tensor("hardtanh", input)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _result(input, input._be.hardtanh(input, min_val, max_val), inplace)
+    return _result(input, lambda x: x._be.hardtanh(x, min_val, max_val), inplace)
 
 
 def relu6(input, inplace=False):
     _need_tensor("relu6", input)
-    return _result(input, input._be.hardtanh(input, 0.0, 6.0), inplace)
+    return _result(input, lambda x: x._be.hardtanh(x, 0.0, 6.0), inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)

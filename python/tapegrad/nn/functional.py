@@ -17,9 +17,14 @@ def _need_tensor(fn, argname, pos, x):
 
 
 def relu(input, inplace=False):
-    """max(input, 0), with relu'(0) = 0. `inplace=True` is accepted and computes out of place."""
+    """max(input, 0), with relu'(0) = 0; `inplace=True` writes it into input (returned)."""
     _need_tensor("relu", "input", 1, input)
-    return input._be.relu(input)
+    return input.relu_() if inplace else input._be.relu(input)
+
+
+def relu_(input):
+    _need_tensor("relu_", "input", 1, input)
+    return input.relu_()
 
 
 def tanh(input):
@@ -137,9 +142,21 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 # The activations of the ewise slice (_functional_ewise.py).
-from ._functional_ewise import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus  # noqa: E402
+from ._functional_ewise import (  # noqa: E402
+    elu,
+    elu_,
+    gelu,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    relu6,
+    silu,
+    softplus,
+)
 
 __all__ += ["leaky_relu", "elu", "gelu", "silu", "softplus", "hardtanh", "relu6"]
+__all__ += ["relu_", "leaky_relu_", "elu_", "hardtanh_"]
 
 # The softmax family, nll_loss, cross_entropy, one_hot and embedding (_functional_nnloss.py).
 from ._functional_nnloss import *  # noqa: E402, F403
