@@ -353,3 +353,24 @@ def test_function_saved_output_keeps_its_history(backend):
     (g,) = tg.autograd.grad(y.sum(), x, create_graph=True)
     (h,) = tg.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(h.numpy(), np.exp(x0), rtol=1e-14)
+
+
+class WrongCube(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x  # should be 3 x^2
+
+
+def test_gradcheck_float64(backend):
+    """gradcheck takes float64 inputs (PyTorch's default for it) and still catches a wrong
+    gradient."""
+    x = T(X[:5], backend)
+    assert tg.autograd.gradcheck(lambda a: (a.tanh() * a).exp(), (x,))
+    with pytest.raises(tg.autograd.GradcheckError, match="float64"):
+        tg.autograd.gradcheck(WrongCube.apply, (x,))

@@ -1,6 +1,6 @@
 """`gradcheck(fn, inputs)`: a backend's analytic gradients against float64 finite differences.
 
-Analytic side: `fn` runs on the inputs' own backend and dtype (float32 or float16) on fresh leaf
+Analytic side: `fn` runs on the inputs' own backend and dtype (float64, float32 or float16) on fresh leaf
 copies, and one `backward(retain_graph=True)` per output element gives the Jacobian, row by row.
 
 Numeric side, the float64 reference (default): `fn` runs again on a forward-only float64
@@ -33,8 +33,16 @@ from .._grad_mode import enable_grad, no_grad
 from ..tensor import _MIX, Tensor
 
 # input dtype -> (eps, rtol, atol)
-FLOAT64_REFERENCE = {"float32": (1e-6, 1e-4, 1e-5), "float16": (1e-6, 2e-2, 2e-3)}
-FALLBACK = {"float32": (1e-3, 1e-2, 1e-3), "float16": (1e-2, 5e-2, 1e-2)}
+FLOAT64_REFERENCE = {
+    "float64": (1e-6, 1e-6, 1e-7),
+    "float32": (1e-6, 1e-4, 1e-5),
+    "float16": (1e-6, 2e-2, 2e-3),
+}
+FALLBACK = {
+    "float64": (1e-6, 1e-5, 1e-6),
+    "float32": (1e-3, 1e-2, 1e-3),
+    "float16": (1e-2, 5e-2, 1e-2),
+}
 
 
 class GradcheckError(RuntimeError):
@@ -139,7 +147,7 @@ def _is_mixing(err):
 
 def gradcheck(fn, inputs, *, eps=None, atol=None, rtol=None, reference="auto",
               raise_exception=True):  # fmt: skip
-    """Check `fn`'s gradients w.r.t. the inputs that require grad (float32 or float16).
+    """Check `fn`'s gradients w.r.t. the inputs that require grad (float64, float32 or float16).
 
     inputs: a tensor or a tuple of tensors (other values pass through to fn unchanged).
     eps, atol, rtol: override the per-dtype defaults (FLOAT64_REFERENCE / FALLBACK tables).
