@@ -1,7 +1,8 @@
 """`gradcheck(fn, inputs)`: a backend's analytic gradients against float64 finite differences.
 
-Analytic side: `fn` runs on the inputs' own backend and dtype (float64, float32 or float16) on fresh leaf
-copies, and one `backward(retain_graph=True)` per output element gives the Jacobian, row by row.
+Analytic side: `fn` runs on the inputs' own backend and dtype (float64, float32 or float16) on
+fresh leaf copies, and one `backward(retain_graph=True)` per output element gives the Jacobian,
+row by row.
 
 Numeric side, the float64 reference (default): `fn` runs again on a forward-only float64
 evaluator of the NumPy reference kernels (`_f64.py`: every tapegrad op, computed in float64 with
