@@ -369,3 +369,13 @@ def test_gradcheck_float64(backend):
     assert tg.autograd.gradcheck(lambda a: (a.tanh() * a).exp(), (x,))
     with pytest.raises(tg.autograd.GradcheckError, match="float64"):
         tg.autograd.gradcheck(WrongCube.apply, (x,))
+
+
+def test_grad_set_by_create_graph_is_a_copy(backend):
+    """.grad never aliases the weights handed to backward (PyTorch's AccumulateGrad copies in
+    grad mode): zeroing it in place must leave them alone."""
+    x = T([1.0, 2.0], backend)
+    v = T([3.0, 4.0], backend, rg=False)
+    (x + 1).backward(v, create_graph=True)
+    x.grad.zero_()
+    np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])

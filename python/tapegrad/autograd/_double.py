@@ -3,9 +3,10 @@
 The sweep visits the same nodes in the same order as the backend's own (highest sequence number
 first). At each node it takes the first-order values from the backend's kernel (`node.apply`,
 so their bits are those of a plain backward) and gives them the history of the op's formula in
-`_diff` (recorded with grad mode on), so the gradients can be differentiated again. A user's
-Function node runs its Python backward with grad mode on. Only this path pays for any of it:
-a sweep without create_graph is the backend's own, unchanged.
+`_diff` (recorded with grad mode on), so the gradients can be differentiated again; where the
+formula computes the kernel's very bits (`_diff.EXACT`), the formula alone. A user's Function
+node runs its Python backward with grad mode on. Only this path pays for any of it: a sweep
+without create_graph is the backend's own, unchanged.
 """
 
 import bisect
@@ -226,8 +227,8 @@ def sweep(roots, grads, inputs, accumulate):
                 if inputs and k is None:
                     continue
                 g = be.run_leaf_hooks(leaf, g)
-                if accumulate:
-                    leaf.grad = g if leaf.grad is None else leaf.grad + g
+                if accumulate:  # a copy, as PyTorch's AccumulateGrad makes in grad mode
+                    leaf.grad = g.clone() if leaf.grad is None else leaf.grad + g
                 else:
                     out[k] = g
     finally:
@@ -235,5 +236,5 @@ def sweep(roots, grads, inputs, accumulate):
     if accumulate:
         for k, t in enumerate(inputs):  # non-leaf inputs (retain_grad already filled its own)
             if t.grad_fn is not None and out[k] is not None and not t.retains_grad:
-                t.grad = out[k] if t.grad is None else t.grad + out[k]
+                t.grad = out[k].clone() if t.grad is None else t.grad + out[k]
     return out
