@@ -40,3 +40,37 @@ def digest(results, one_nan=False):
             a[np.isnan(a)] = np.nan
         out.append([str(a.dtype), list(a.shape), hashlib.sha256(a.tobytes()).hexdigest()])
     return out
+
+
+def _flat(r):
+    if isinstance(r, (list, tuple)):
+        return [v for x in r for v in _flat(x)]
+    return [r]
+
+
+def replay_exact(cases_module, cases, gold, case, backend):
+    """Run parity case `case` (of `cases`: dict(cases_module.cases())) on tapegrad's `backend`
+    and check each returned tensor's dtype, shape and bytes against what
+    tests/golden/make_exact_golden.py recorded from PyTorch."""
+    import hashlib
+
+    import numpy as np
+    import pytest
+    import tapegrad as tg
+
+    if cases_module.rng_fingerprint() != gold["rng"]:
+        pytest.skip("NumPy's generator draws other numbers than when the golden file was made")
+    old = tg.get_backend()
+    tg.set_backend(backend)
+    try:
+        outs = [t.detach().numpy() for t in _flat(cases[case](tg))]
+    finally:
+        tg.set_backend(old)
+    recs = gold["cases"][case]
+    recs = recs if isinstance(recs, list) else [recs]
+    assert len(outs) == len(recs)
+    for rec, arr in zip(recs, outs):
+        arr = np.ascontiguousarray(arr)
+        assert arr.dtype.name == rec["dtype"]
+        assert list(arr.shape) == rec["shape"]
+        assert hashlib.sha256(arr.tobytes()).hexdigest() == rec["sha256"]
