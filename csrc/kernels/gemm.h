@@ -60,6 +60,9 @@ void pack_b_avx2(int64_t kc, int64_t nc, const void* b, DType dt, int64_t rs, in
                  float* dst);
 void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
                 int64_t rsc, int64_t csc, bool first);
+// iters rounds of 12 independent 8-lane FMAs (the micro-kernel's register budget): what one core
+// can do at most, for the benchmarks' fraction of peak. Returns a sum so nothing is elided.
+float fma_loop_avx2(int64_t iters);
 }  // namespace gemm_detail
 
 }  // namespace tg

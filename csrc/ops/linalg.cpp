@@ -10,6 +10,17 @@
 
 namespace tg {
 
+// Float16 operands follow the summation order of the ATen kernel PyTorch picks for that product.
+void product(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, Out c, int64_t ldc,
+             bool accumulate, F16Order order) {
+  if (c.dt == DType::f32 && A.dt == DType::f16 && B.dt == DType::f16)
+    gemm_f16(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate, order);
+  else if (c.dt == DType::f32)
+    gemm(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate);
+  else
+    typed_gemm(M, N, K, A, B, c.p, c.dt, ldc, accumulate);
+}
+
 namespace {
 std::string dims2(int64_t r, int64_t c) {
   return std::to_string(r) + "x" + std::to_string(c);
@@ -82,25 +93,6 @@ struct Batched {
   F16Order order;  // PyTorch's summation order for float16 operands
 };
 
-// Where a product goes: float32 for the GEMM (float32 and float16 operands), else the operands'
-// own dtype (float64 and the integers: plain loops).
-struct Out {
-  void* p;
-  DType dt;
-  Out at(int64_t elems) const { return {static_cast<char*>(p) + size_t(elems) * itemsize(dt), dt}; }
-};
-
-// Float16 operands follow the summation order of the ATen kernel PyTorch picks for that product.
-void product(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, Out c, int64_t ldc,
-             bool accumulate, F16Order order) {
-  if (c.dt == DType::f32 && A.dt == DType::f16 && B.dt == DType::f16)
-    gemm_f16(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate, order);
-  else if (c.dt == DType::f32)
-    gemm(M, N, K, A, B, static_cast<float*>(c.p), ldc, accumulate);
-  else
-    typed_gemm(M, N, K, A, B, c.p, c.dt, ldc, accumulate);
-}
-
 void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t nb, Out c) {
   for (int64_t i = 0; i < nb; ++i) {
     MatRef A{at(*m.a, oa[i] * m.a_rows * m.a_cols), m.a->dt, m.ta ? 1 : m.a_cols,
@@ -116,19 +108,6 @@ void run_batched(const Batched& m, const int64_t* oa, const int64_t* ob, int64_t
 F16Order forward_order(const MatmulPlan& p) {
   if (p.b1d && !p.a1d) return F16Order::blocks64;
   return F16Order::interleave4;
-}
-
-// Run a product into `out`: directly when out is float32 or has no GEMM, else (float16) through
-// float32 scratch.
-template <class F>
-void into_out(TensorImpl& out, int64_t n, F&& f) {
-  if (out.dt != DType::f16) {
-    f(Out{out.data(), out.dt});
-  } else {
-    Scratch c(n);
-    f(Out{c.data(), DType::f32});
-    store_f32(c.data(), out);
-  }
 }
 
 // The dtype of a product's accumulator for operands of dtype dt.

@@ -162,6 +162,29 @@ TensorPtr addbmm(const TensorPtr& b1, const TensorPtr& b2, const TensorPtr& inpu
 // The ord-norm over `dims` (all when none or empty), computed in `dtype` when given.
 TensorPtr vector_norm(const TensorPtr& a, double ord, const std::optional<Shape>& dims,
                       bool keepdim, const std::optional<DType>& dtype);
+// ---- conv (conv.cpp, pool.cpp, bnorm.cpp); arguments normalized by the front end
+// (python/tapegrad/nn/_functional_conv.py): stride (sh, sw), padding (top, left, bottom, right),
+// dilation (dh, dw); x (N, C, L) with w (OC, C/groups, K) is a 1-D convolution.
+TensorPtr convolution(const TensorPtr& x, const TensorPtr& w, const std::optional<TensorPtr>& b,
+                      const Shape& stride, const Shape& padding, const Shape& dilation,
+                      int64_t groups);
+TensorPtr max_pool2d(const TensorPtr& x, const Shape& kernel, const Shape& stride,
+                     const Shape& padding, const Shape& dilation, bool ceil_mode);
+TensorPtr max_pool2d_indices(const TensorPtr& x, const Shape& kernel, const Shape& stride,
+                             const Shape& padding, const Shape& dilation, bool ceil_mode);
+// divisor_override 0: none
+TensorPtr avg_pool2d(const TensorPtr& x, const Shape& kernel, const Shape& stride,
+                     const Shape& padding, bool ceil_mode, bool count_include_pad,
+                     int64_t divisor_override);
+TensorPtr adaptive_avg_pool2d(const TensorPtr& x, const Shape& output_size);
+// Updates running_mean and running_var in place when training.
+TensorPtr native_batch_norm(const TensorPtr& x, const std::optional<TensorPtr>& w,
+                            const std::optional<TensorPtr>& b,
+                            const std::optional<TensorPtr>& running_mean,
+                            const std::optional<TensorPtr>& running_var, bool training,
+                            double momentum, double eps);
+TensorPtr native_layer_norm(const TensorPtr& x, const std::optional<TensorPtr>& w,
+                            const std::optional<TensorPtr>& b, int64_t normalized_ndim, double eps);
 }  // namespace op
 
 // Which public op a take stands for (its grad_fn name and backward). index_select's gradient

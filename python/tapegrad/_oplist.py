@@ -156,6 +156,16 @@ OPS = (
     ("round_decimals", "RoundBackward1",  "custom", "",              None),
     ("random_grad", "NormalBackward1",    "custom", "",              None),
     ("var_mean",    "VarMeanBackward0",   "custom", "in0",           None),
+    # ---- conv ----
+    # convolution: 1-D (N, C, L) or 2-D (N, C, H, W); the pools: (C, H, W) or (N, C, H, W)
+    ("convolution", "ConvolutionBackward0", "custom", "in0:g1 in1:g0", None),
+    ("max_pool2d",  "MaxPool2DWithIndicesBackward0", "custom", "in0", None),
+    ("max_pool2d_indices", "-",           "custom", "",              None),
+    ("avg_pool2d",  "AvgPool2DBackward0", "custom", "",              None),
+    ("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0", "custom", "", None),
+    # the norms save their statistics themselves (slot 2: batch norm's mean and invstd)
+    ("native_batch_norm", "NativeBatchNormBackward0", "custom", "", None),
+    ("native_layer_norm", "NativeLayerNormBackward0", "custom", "", None),
 )
 # fmt: on
 

@@ -1,0 +1,379 @@
+// convolution (1-D and 2-D, stride, padding, dilation, groups) as im2col + the packed GEMM.
+// A chunk of samples is unfolded at a time into a column matrix (K = Cg*KH*KW rows, one column per
+// output position of every sample in the chunk), so each group's product is one large GEMM that
+// the GEMM itself threads. The chunk size depends on the shapes only, never on the thread count,
+// so the bits do not either.
+// float16 follows PyTorch's CPU path for half (slow_conv2d: im2col, then a half gemm started from
+// the bias): the float32 dot product in the order of its gemm, plus float(bias), rounded once.
+// Its backward too (conv_backward_f16). float32 and float64 accumulate in their own dtype and
+// round once.
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/capture.h"
+#include "core/threads.h"
+#include "kernels/typed.h"
+#include "ops/ops.h"
+#include "ops/product.h"
+#include "ops/reduce_util.h"
+
+namespace tg {
+
+namespace {
+
+struct Conv {
+  int64_t N, C, H, W, OC, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, G;
+  int64_t Cg() const { return C / G; }
+  int64_t OCg() const { return OC / G; }
+  int64_t K() const { return Cg() * KH * KW; }
+  int64_t P() const { return OH * OW; }
+  // Samples per chunk: the column matrix stays near 4 Mi elements (one sample at least).
+  int64_t chunk() const {
+    const int64_t per = std::max<int64_t>(K() * P(), 1);
+    return std::max<int64_t>(1, std::min<int64_t>(N, (int64_t(1) << 22) / per));
+  }
+};
+
+Conv conv_of(const Shape& xs, const Shape& ws, const Shape& a1, const Shape& a2, int64_t groups) {
+  const bool one = xs.n == 3;
+  Conv c{};
+  c.N = xs.d[0];
+  c.C = xs.d[1];
+  c.H = one ? 1 : xs.d[2];
+  c.W = xs.d[xs.n - 1];
+  c.OC = ws.d[0];
+  c.KH = one ? 1 : ws.d[2];
+  c.KW = ws.d[ws.n - 1];
+  c.sh = a1.d[0];
+  c.sw = a1.d[1];
+  c.dh = a1.d[2];
+  c.dw = a1.d[3];
+  c.pt = a2.d[0];
+  c.pl = a2.d[1];
+  c.G = groups;
+  c.OH = (c.H + c.pt + a2.d[2] - c.dh * (c.KH - 1) - 1) / c.sh + 1;
+  c.OW = (c.W + c.pl + a2.d[3] - c.dw * (c.KW - 1) - 1) / c.sw + 1;
+  return c;
+}
+
+template <class T>
+std::unique_ptr<T[]> buffer(int64_t n) {
+  return std::unique_ptr<T[]>(new T[size_t(std::max<int64_t>(n, 1))]);
+}
+
+// The output columns ow of row kw whose input column lies inside the image: [lo, hi).
+void valid_cols(const Conv& c, int64_t kw, int64_t* lo, int64_t* hi) {
+  const int64_t off = kw * c.dw - c.pl;  // iw = ow*sw + off
+  int64_t a = off >= 0 ? 0 : (-off + c.sw - 1) / c.sw;
+  int64_t b = c.W - off <= 0 ? 0 : (c.W - off + c.sw - 1) / c.sw;
+  *lo = std::min(a, c.OW);
+  *hi = std::max(*lo, std::min(b, c.OW));
+}
+
+// col[(c*KH + kh)*KW + kw][i*P + oh*OW + ow] = x[n0+i, grp*Cg + c, ih, iw] (0 in the padding).
+template <class T>
+void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* col) {
+  const int64_t P = c.P(), ld = nb * P, Cg = c.Cg();
+  parallel_for(nb * Cg, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t i = u / Cg, ch = u % Cg;
+      const T* src = x + ((n0 + i) * c.C + grp * Cg + ch) * c.H * c.W;
+      for (int64_t kh = 0; kh < c.KH; ++kh)
+        for (int64_t kw = 0; kw < c.KW; ++kw) {
+          int64_t lo, hi;
+          valid_cols(c, kw, &lo, &hi);
+          T* dst = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
+          for (int64_t oh = 0; oh < c.OH; ++oh) {
+            const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
+            T* d = dst + oh * c.OW;
+            if (ih < 0 || ih >= c.H) {
+              std::fill(d, d + c.OW, T{});
+              continue;
+            }
+            const T* s = src + ih * c.W + kw * c.dw - c.pl;
+            std::fill(d, d + lo, T{});
+            if (c.sw == 1)
+              std::copy(s + lo, s + hi, d + lo);
+            else
+              for (int64_t ow = lo; ow < hi; ++ow)
+                d[ow] = s[ow * c.sw];
+            std::fill(d + hi, d + c.OW, T{});
+          }
+        }
+    }
+  });
+}
+
+// The adjoint of im2col: dx[n0+i, grp*Cg + c] += every column entry that was read from it, in
+// A's arithmetic (float16 rounds each add, as ATen's col2im for half).
+template <class A>
+void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A* dx) {
+  const int64_t P = c.P(), ld = nb * P, Cg = c.Cg();
+  parallel_for(nb * Cg, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t i = u / Cg, ch = u % Cg;
+      A* plane = dx + ((n0 + i) * c.C + grp * Cg + ch) * c.H * c.W;
+      for (int64_t kh = 0; kh < c.KH; ++kh)
+        for (int64_t kw = 0; kw < c.KW; ++kw) {
+          int64_t lo, hi;
+          valid_cols(c, kw, &lo, &hi);
+          const A* src = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
+          for (int64_t oh = 0; oh < c.OH; ++oh) {
+            const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
+            if (ih < 0 || ih >= c.H) continue;
+            A* d = plane + ih * c.W + kw * c.dw - c.pl;
+            const A* s = src + oh * c.OW;
+            for (int64_t ow = lo; ow < hi; ++ow)
+              d[ow * c.sw] = cvt<A>(load(d[ow * c.sw]) + load(s[ow]));
+          }
+        }
+    }
+  });
+}
+
+// The dtype products accumulate in, and its C++ type: float32 (float16 and float32) or float64.
+template <class T>
+using acc_of = std::conditional_t<std::is_same<T, double>::value, double, float>;
+template <class T>
+DType acc_dt() {
+  return std::is_same<T, double>::value ? DType::f64 : DType::f32;
+}
+
+template <class T>
+void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const TensorImpl* b,
+                  TensorImpl& out) {
+  using A = acc_of<T>;
+  const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
+  const T* xp = x.as<T>();
+  const T* wp = w.as<T>();
+  const T* bp = b ? b->as<T>() : nullptr;
+  T* op = out.as<T>();
+  auto col = buffer<T>(K * step * P);
+  auto acc = buffer<A>(OCg * step * P);
+  for (int64_t n0 = 0; n0 < c.N; n0 += step) {
+    const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
+    for (int64_t g = 0; g < c.G; ++g) {
+      im2col(c, xp, g, n0, nb, col.get());
+      product(OCg, ld, K, MatRef{wp + g * OCg * K, w.dt, K, 1}, MatRef{col.get(), x.dt, ld, 1},
+              Out{acc.get(), acc_dt<T>()}, ld, false, F16Order::interleave4);
+      parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t i = u / OCg, o = u % OCg;
+          const A bias = bp ? A(load(bp[g * OCg + o])) : A(0);
+          const A* s = acc.get() + o * ld + i * P;
+          T* d = op + ((n0 + i) * c.OC + g * OCg + o) * P;
+          for (int64_t p = 0; p < P; ++p)
+            d[p] = cvt<T>(bp ? bias + s[p] : s[p]);
+        }
+      });
+    }
+  }
+}
+
+// gx and gw (either may be null: not wanted) of the convolution, from g (the output's shape).
+template <class T>
+void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, const TensorImpl* w,
+                   TensorImpl* gx, TensorImpl* gw) {
+  using A = acc_of<T>;
+  const DType adt = acc_dt<T>();
+  const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
+  const T* gp = g.as<T>();
+  auto gt = buffer<A>(OCg * step * P);  // one group's gradient rows: (o, i*P + p)
+  auto col = buffer<T>(gw ? K * step * P : 0);
+  auto dcol = buffer<A>(gx ? K * step * P : 0);
+  std::unique_ptr<A[]> dx, dw;
+  if (gx) {
+    dx = buffer<A>(c.N * c.C * c.H * c.W);
+    std::fill(dx.get(), dx.get() + c.N * c.C * c.H * c.W, A(0));
+  }
+  if (gw) dw = buffer<A>(c.OC * K);
+  for (int64_t n0 = 0; n0 < c.N; n0 += step) {
+    const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
+    for (int64_t grp = 0; grp < c.G; ++grp) {
+      parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t i = u / OCg, o = u % OCg;
+          const T* s = gp + ((n0 + i) * c.OC + grp * OCg + o) * P;
+          A* d = gt.get() + o * ld + i * P;
+          for (int64_t p = 0; p < P; ++p)
+            d[p] = A(load(s[p]));
+        }
+      });
+      const MatRef G{gt.get(), adt, ld, 1};
+      if (gw) {  // dW[o, k] += sum over columns of G[o, j] * col[k, j]
+        im2col(c, x->as<T>(), grp, n0, nb, col.get());
+        product(OCg, K, ld, G, MatRef{col.get(), x->dt, 1, ld}, Out{dw.get() + grp * OCg * K, adt},
+                K, n0 > 0, F16Order::sequential);
+      }
+      if (gx) {  // dcol[k, j] = sum over o of W[o, k] * G[o, j], then folded back
+        product(K, ld, OCg, MatRef{w->as<T>() + grp * OCg * K, w->dt, 1, K}, G,
+                Out{dcol.get(), adt}, ld, false, F16Order::interleave4);
+        col2im(c, dcol.get(), grp, n0, nb, dx.get());
+      }
+    }
+  }
+  if (gx) {
+    T* q = gx->as<T>();
+    for (int64_t i = 0; i < gx->numel; ++i)
+      q[i] = cvt<T>(dx[size_t(i)]);
+  }
+  if (gw) {
+    T* q = gw->as<T>();
+    for (int64_t i = 0; i < gw->numel; ++i)
+      q[i] = cvt<T>(dw[size_t(i)]);
+  }
+}
+
+// float16's gx and gw as PyTorch's slow_conv2d backward computes them, sample by sample:
+// dcol = w^T @ g rounded to float16 (a sequential float32 dot over the output channels), folded
+// back with float16 adds; gw += g @ col^T in the half gemm's order, rounded after each sample.
+void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, const TensorImpl* w,
+                       TensorImpl* gx, TensorImpl* gw) {
+  const int64_t P = c.P(), K = c.K(), OCg = c.OCg();
+  const half* gp = g.as<half>();
+  for (TensorImpl* t : {gx, gw})
+    if (t) std::fill(t->as<half>(), t->as<half>() + t->numel, half{});
+  auto G = [&](int64_t n, int64_t grp) {
+    return MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1};
+  };
+  // Samples are independent until gw's sum, which then adds their products in sample order.
+  auto dots = buffer<float>(gw ? c.N * c.OC * K : 0);
+  parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
+    auto col = buffer<half>(gw ? K * P : 0);
+    auto dcol = buffer<half>(gx ? K * P : 0);
+    auto dot = buffer<float>(gx ? K * P : 0);
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t grp = 0; grp < c.G; ++grp) {
+        if (gw) {
+          im2col(c, x->as<half>(), grp, n, 1, col.get());
+          product(OCg, K, P, G(n, grp), MatRef{col.get(), DType::f16, 1, P},
+                  Out{dots.get() + (n * c.OC + grp * OCg) * K, DType::f32}, K, false,
+                  F16Order::blocks64);
+        }
+        if (gx) {
+          product(K, P, OCg, MatRef{w->as<half>() + grp * OCg * K, DType::f16, 1, K}, G(n, grp),
+                  Out{dot.get(), DType::f32}, P, false, F16Order::sequential);
+          for (int64_t i = 0; i < K * P; ++i)
+            dcol[size_t(i)] = cvt<half>(dot[size_t(i)]);
+          col2im(c, dcol.get(), grp, n, 1, gx->as<half>());
+        }
+      }
+  });
+  if (gw) {
+    half* q = gw->as<half>();
+    for (int64_t n = 0; n < c.N; ++n) {
+      const float* d = dots.get() + n * c.OC * K;
+      for (int64_t i = 0; i < c.OC * K; ++i)
+        q[i] = cvt<half>(load(q[i]) + d[i]);
+    }
+  }
+}
+
+template <class F>
+void floating(DType dt, F&& f) {
+  switch (dt) {
+    case DType::f32:
+      return f(float{});
+    case DType::f16:
+      return f(half{});
+    case DType::f64:
+      return f(double{});
+    default:
+      throw std::logic_error("convolution: a floating dtype reached the kernel unchecked");
+  }
+}
+
+void check(const TensorImpl& x, const TensorImpl& w, const TensorImpl* b, const Shape& stride,
+           const Shape& padding, const Shape& dilation, int64_t groups) {
+  auto bad = [](const std::string& what) { throw std::runtime_error("convolution: " + what); };
+  if ((x.shape.n != 3 && x.shape.n != 4) || w.shape.n != x.shape.n)
+    bad("expected a 3-D or 4-D input and a weight of the same rank, got " + x.shape.str() +
+        " and " + w.shape.str());
+  if (x.dt != w.dt || (b && b->dt != x.dt)) bad("input, weight and bias must share a dtype");
+  if (x.dt != DType::f32 && x.dt != DType::f16 && x.dt != DType::f64)
+    bad("expected a floating dtype");
+  if (stride.n != 2 || padding.n != 4 || dilation.n != 2) bad("bad stride, padding or dilation");
+  for (int i = 0; i < 2; ++i)
+    if (stride.d[i] < 1 || dilation.d[i] < 1) bad("stride and dilation must be positive");
+  for (int i = 0; i < 4; ++i)
+    if (padding.d[i] < 0) bad("negative padding is not supported");
+  if (groups < 1 || x.shape.d[1] % groups || w.shape.d[0] % groups ||
+      w.shape.d[1] * groups != x.shape.d[1])
+    bad("input channels, weight and groups do not match");
+  if (b && (b->shape.n != 1 || b->shape.d[0] != w.shape.d[0])) bad("bias must be (out_channels,)");
+  const Conv c =
+      conv_of(x.shape, w.shape, Shape{stride.d[0], stride.d[1], dilation.d[0], dilation.d[1]},
+              padding, groups);
+  if (c.OH < 1 || c.OW < 1) bad("the kernel is larger than the padded input");
+}
+}  // namespace
+
+TensorPtr op::convolution(const TensorPtr& x0, const TensorPtr& w0,
+                          const std::optional<TensorPtr>& b0, const Shape& stride,
+                          const Shape& padding, const Shape& dilation, int64_t groups) {
+  const TensorPtr b1 = b0.value_or(nullptr);
+  check(*x0, *w0, b1.get(), stride, padding, dilation, groups);
+  const Shape a1{stride.d[0], stride.d[1], dilation.d[0], dilation.d[1]};
+  const Conv c = conv_of(x0->shape, w0->shape, a1, padding, groups);
+  Shape os{c.N, c.OC};
+  if (x0->shape.n == 4) os.push(c.OH);
+  os.push(c.OW);
+  auto out = empty(os, x0->dt);
+  TensorPtr x = dense(x0), w = dense(w0), b = b1 ? dense(b1) : nullptr;
+  launch({x.get(), w.get(), b.get(), out.get()},
+         [c, x = x.get(), w = w.get(), b = b.get(), out = out.get()] {
+           floating(x->dt, [&](auto tag) { conv_forward<decltype(tag)>(c, *x, *w, b, *out); });
+         });
+  Node* n = b1 ? record(OpCode::convolution, out, {x0.get(), w0.get(), b1.get()})
+               : record(OpCode::convolution, out, {x0.get(), w0.get()});
+  if (n) {
+    n->a1 = a1;
+    n->a2 = padding;
+    n->i1 = int(groups);
+  }
+  return out;
+}
+
+void Op_convolution::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
+  const Conv c = conv_of(n.in_shape[0], n.in_shape[1], n.a1, n.a2, n.i1);
+  const DType dt = n.in_dt[0];
+  TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
+  TensorPtr x = n.in_requires[1] ? n.unpack(0) : nullptr;
+  TensorPtr w = n.in_requires[0] ? n.unpack(1) : nullptr;
+  TensorPtr gx = n.in_requires[0] ? empty(n.in_shape[0], dt) : nullptr;
+  TensorPtr gw = n.in_requires[1] ? empty(n.in_shape[1], dt) : nullptr;
+  if (gx || gw) {
+    launch({g.get(), x.get(), w.get(), gx.get(), gw.get()},
+           [c, g = g.get(), x = x.get(), w = w.get(), gx = gx.get(), gw = gw.get()] {
+             if (g->dt == DType::f16)
+               conv_backward_f16(c, *g, x, w, gx, gw);
+             else
+               floating(g->dt,
+                        [&](auto tag) { conv_backward<decltype(tag)>(c, *g, x, w, gx, gw); });
+           });
+  }
+  gin[0] = gx;
+  gin[1] = gw;
+  if (n.n_in == 3 && n.in_requires[2]) {  // PyTorch's grad_output.sum over all dims but 1
+    NoGrad guard;
+    const bool dilated = n.a1.d[2] > 1 || n.a1.d[3] > 1;
+    const bool two = n.in_shape[0].n == 4;
+    if (dt == DType::f16 && dilated) {
+      // PyTorch's dilated kernel for half: each sample's float sum rounded to half, the samples
+      // then added one at a time in half.
+      auto acc = zeros(Shape{c.OC}, DType::f16);
+      for (int64_t i = 0; i < c.N; ++i) {
+        TensorPtr s =
+            op::sum(convert(*op::select(g, 0, i), DType::f32), two ? Shape{1, 2} : Shape{1}, false);
+        acc = op::add(acc, convert(*s, DType::f16));
+      }
+      gin[2] = acc;
+    } else {
+      gin[2] = two ? op::sum(g, Shape{0, 2, 3}, false) : op::sum(g, Shape{0, 2}, false);
+    }
+  }
+}
+
+}  // namespace tg

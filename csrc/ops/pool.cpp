@@ -1,0 +1,385 @@
+// max_pool2d (and its indices), avg_pool2d and adaptive_avg_pool2d over the last two dims, with
+// the windows, the order of operations and the roundings of ATen's CPU kernels for contiguous
+// tensors (cpu_max_pool, cpu_avg_pool, cpu_adaptive_avg_pool and their backwards): sums in float32
+// for float16, backward adds in the tensor's own dtype (a float16 add rounds each time).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "autograd/capture.h"
+#include "core/threads.h"
+#include "kernels/typed.h"
+#include "ops/ops.h"
+
+namespace tg {
+
+namespace {
+
+struct Pool {
+  int64_t planes = 1, H = 0, W = 0, OH = 0, OW = 0;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+};
+
+int64_t div_floor(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+// PyTorch's pooling_output_shape.
+int64_t out_size(int64_t in, int64_t k, int64_t pad, int64_t stride, int64_t dil, bool ceil) {
+  const int64_t out =
+      div_floor(in + 2 * pad - dil * (k - 1) - 1 + (ceil ? stride - 1 : 0), stride) + 1;
+  return (ceil && (out - 1) * stride >= in + pad) ? out - 1 : out;
+}
+
+Pool geometry(const Shape& xs) {
+  if (xs.n != 3 && xs.n != 4)
+    throw std::runtime_error("pooling: expected a 3-D or 4-D input, got " + xs.str());
+  Pool p;
+  for (int i = 0; i + 2 < xs.n; ++i)
+    p.planes *= xs.d[i];
+  p.H = xs.d[xs.n - 2];
+  p.W = xs.d[xs.n - 1];
+  return p;
+}
+
+Pool windows(const Shape& xs, const Shape& a1, const Shape& a2, bool ceil, bool dilated) {
+  Pool p = geometry(xs);
+  p.kh = a1.d[0];
+  p.kw = a1.d[1];
+  p.sh = a1.d[2];
+  p.sw = a1.d[3];
+  p.ph = a2.d[0];
+  p.pw = a2.d[1];
+  if (dilated) {
+    p.dh = a2.d[2];
+    p.dw = a2.d[3];
+  }
+  if (p.kh < 1 || p.kw < 1 || p.sh < 1 || p.sw < 1 || p.dh < 1 || p.dw < 1 || p.ph < 0 || p.pw < 0)
+    throw std::runtime_error("pooling: kernel, stride and dilation must be positive");
+  p.OH = out_size(p.H, p.kh, p.ph, p.sh, p.dh, ceil);
+  p.OW = out_size(p.W, p.kw, p.pw, p.sw, p.dw, ceil);
+  if (p.OH < 1 || p.OW < 1) throw std::runtime_error("pooling: output size is too small");
+  return p;
+}
+
+Shape pooled(const Shape& xs, int64_t oh, int64_t ow) {
+  Shape s;
+  for (int i = 0; i + 2 < xs.n; ++i)
+    s.push(xs.d[i]);
+  s.push(oh);
+  s.push(ow);
+  return s;
+}
+
+template <class F>
+void floating(DType dt, F&& f) {
+  switch (dt) {
+    case DType::f32:
+      return f(float{});
+    case DType::f16:
+      return f(half{});
+    case DType::f64:
+      return f(double{});
+    default:
+      throw std::runtime_error("pooling: expected a floating dtype");
+  }
+}
+
+template <class T>
+using acc_t = calc_t<T>;
+
+// Every plane in parallel: fn(plane index).
+template <class F>
+void planes(const Pool& p, F&& fn) {
+  parallel_for(p.planes, 1, [&](int64_t a, int64_t b) {
+    for (int64_t i = a; i < b; ++i)
+      fn(i);
+  });
+}
+
+// ---- max: the first largest (or the last NaN) of each window, scanned row by row.
+template <class T>
+void max_windows(const Pool& p, const T* x, T* out, int64_t* idx) {
+  planes(p, [&](int64_t pl) {
+    const T* xp = x + pl * p.H * p.W;
+    for (int64_t oh = 0; oh < p.OH; ++oh) {
+      int64_t h0 = oh * p.sh - p.ph;
+      const int64_t h1 = std::min(h0 + (p.kh - 1) * p.dh + 1, p.H);
+      while (h0 < 0)
+        h0 += p.dh;
+      for (int64_t ow = 0; ow < p.OW; ++ow) {
+        int64_t w0 = ow * p.sw - p.pw;
+        const int64_t w1 = std::min(w0 + (p.kw - 1) * p.dw + 1, p.W);
+        while (w0 < 0)
+          w0 += p.dw;
+        int64_t best = h0 * p.W + w0;
+        acc_t<T> m = -std::numeric_limits<acc_t<T>>::infinity();
+        for (int64_t ih = h0; ih < h1; ih += p.dh)
+          for (int64_t iw = w0; iw < w1; iw += p.dw) {
+            const acc_t<T> v = load(xp[ih * p.W + iw]);
+            if (v > m || v != v) {
+              m = v;
+              best = ih * p.W + iw;
+            }
+          }
+        const int64_t o = (pl * p.OH + oh) * p.OW + ow;
+        if (out) out[o] = cvt<T>(m);
+        if (idx) idx[o] = best;
+      }
+    }
+  });
+}
+
+Pool max_pool(const Shape& xs, const Shape& k, const Shape& s, const Shape& pad, const Shape& dil,
+              bool ceil) {
+  return windows(xs, Shape{k.d[0], k.d[1], s.d[0], s.d[1]},
+                 Shape{pad.d[0], pad.d[1], dil.d[0], dil.d[1]}, ceil, true);
+}
+
+// ---- avg: ATen's window (clipped to the padded input first, for the divisor), summed row by row.
+struct AvgWin {
+  int64_t h0, h1, w0, w1, divide;
+};
+AvgWin avg_window(const Pool& p, int64_t oh, int64_t ow, bool cip, int64_t divisor) {
+  int64_t h0 = oh * p.sh - p.ph, w0 = ow * p.sw - p.pw;
+  int64_t h1 = std::min(h0 + p.kh, p.H + p.ph), w1 = std::min(w0 + p.kw, p.W + p.pw);
+  const int64_t pool_size = (h1 - h0) * (w1 - w0);
+  h0 = std::max<int64_t>(h0, 0);
+  w0 = std::max<int64_t>(w0, 0);
+  h1 = std::min(h1, p.H);
+  w1 = std::min(w1, p.W);
+  const int64_t divide = divisor ? divisor : cip ? pool_size : (h1 - h0) * (w1 - w0);
+  return {h0, h1, w0, w1, divide};
+}
+
+// ---- adaptive: window [floor(o*I/O), ceil((o+1)*I/O)).
+int64_t start_of(int64_t o, int64_t in, int64_t out) {
+  return (o * in) / out;
+}
+int64_t end_of(int64_t o, int64_t in, int64_t out) {
+  return ((o + 1) * in + out - 1) / out;
+}
+
+// x[window] += d in T's arithmetic, one add at a time.
+template <class T>
+void add_at(T* x, T d) {
+  *x = cvt<T>(load(*x) + load(d));
+}
+
+}  // namespace
+
+TensorPtr op::max_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& stride,
+                         const Shape& padding, const Shape& dilation, bool ceil_mode) {
+  const Pool p = max_pool(x0->shape, kernel, stride, padding, dilation, ceil_mode);
+  const Shape os = pooled(x0->shape, p.OH, p.OW);
+  auto out = empty(os, x0->dt);
+  // The indices are kept for the backward (as PyTorch's node keeps them) when it will run.
+  const bool keep = grad_enabled() && (x0->requires_grad || x0->grad_fn);
+  TensorPtr idx = keep ? empty(os, DType::i64) : nullptr;
+  TensorPtr x = dense(x0);
+  launch({x.get(), out.get(), idx.get()}, [p, x = x.get(), out = out.get(), idx = idx.get()] {
+    floating(x->dt, [&](auto tag) {
+      using T = decltype(tag);
+      max_windows<T>(p, x->as<T>(), out->as<T>(), idx ? idx->as<int64_t>() : nullptr);
+    });
+  });
+  if (Node* n = record(OpCode::max_pool2d, out, {x0.get()})) {
+    n->a1 = Shape{p.kh, p.kw, p.sh, p.sw};
+    n->a2 = Shape{p.ph, p.pw, p.dh, p.dw};
+    n->i1 = ceil_mode;
+    if (idx) n->save(1, *idx);
+  }
+  return out;
+}
+
+TensorPtr op::max_pool2d_indices(const TensorPtr& x0, const Shape& kernel, const Shape& stride,
+                                 const Shape& padding, const Shape& dilation, bool ceil_mode) {
+  const Pool p = max_pool(x0->shape, kernel, stride, padding, dilation, ceil_mode);
+  auto out = empty(pooled(x0->shape, p.OH, p.OW), DType::i64);
+  TensorPtr x = dense(x0);
+  launch({x.get(), out.get()}, [p, x = x.get(), out = out.get()] {
+    floating(x->dt, [&](auto tag) {
+      using T = decltype(tag);
+      max_windows<T>(p, x->as<T>(), nullptr, out->as<int64_t>());
+    });
+  });
+  return out;
+}
+
+void Op_max_pool2d_indices::backward(Node&, const TensorPtr&, TensorPtr*) {
+  throw std::logic_error("max_pool2d's indices have no gradient");
+}
+
+void Op_max_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
+  const Pool p = windows(n.in_shape[0], n.a1, n.a2, n.i1 != 0, true);
+  const DType dt = n.in_dt[0];
+  TensorPtr idx = n.saved[1].used ? n.unpack(1) : nullptr;
+  TensorPtr x = n.unpack(0);  // read even beside the indices: a changed input raises, as PyTorch
+  TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
+  auto gx = zeros(n.in_shape[0], dt);
+  launch({x.get(), idx.get(), g.get(), gx.get()},
+         [p, x = x.get(), idx = idx.get(), g = g.get(), gx = gx.get()] {
+           floating(gx->dt, [&](auto tag) {
+             using T = decltype(tag);
+             std::vector<int64_t> found;
+             const int64_t* ids = idx ? idx->as<int64_t>() : nullptr;
+             if (!ids) {  // recorded without grad mode's indices: find them again
+               found.resize(size_t(p.planes * p.OH * p.OW));
+               max_windows<T>(p, x->as<T>(), nullptr, found.data());
+               ids = found.data();
+             }
+             const T* gp = g->as<T>();
+             T* q = gx->as<T>();
+             planes(p, [&](int64_t pl) {
+               const int64_t* ip = ids + pl * p.OH * p.OW;
+               const T* gs = gp + pl * p.OH * p.OW;
+               T* d = q + pl * p.H * p.W;
+               for (int64_t o = 0; o < p.OH * p.OW; ++o)
+                 add_at(d + ip[o], gs[o]);
+             });
+           });
+         });
+  gin[0] = gx;
+}
+
+TensorPtr op::avg_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& stride,
+                         const Shape& padding, bool ceil_mode, bool count_include_pad,
+                         int64_t divisor_override) {
+  const Shape a1{kernel.d[0], kernel.d[1], stride.d[0], stride.d[1]};
+  const Shape a2{padding.d[0], padding.d[1], ceil_mode, count_include_pad};
+  const Pool p = windows(x0->shape, a1, a2, ceil_mode, false);
+  auto out = empty(pooled(x0->shape, p.OH, p.OW), x0->dt);
+  TensorPtr x = dense(x0);
+  const bool cip = count_include_pad;
+  const int64_t div = divisor_override;
+  launch({x.get(), out.get()}, [p, cip, div, x = x.get(), out = out.get()] {
+    floating(x->dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* xs = x->as<T>();
+      T* q = out->as<T>();
+      planes(p, [&](int64_t pl) {
+        const T* xp = xs + pl * p.H * p.W;
+        for (int64_t oh = 0; oh < p.OH; ++oh)
+          for (int64_t ow = 0; ow < p.OW; ++ow) {
+            const AvgWin w = avg_window(p, oh, ow, cip, div);
+            T& o = q[(pl * p.OH + oh) * p.OW + ow];
+            if (w.h0 >= w.h1 || w.w0 >= w.w1) {
+              o = T{};
+              continue;
+            }
+            acc_t<T> sum = 0;
+            for (int64_t ih = w.h0; ih < w.h1; ++ih)
+              for (int64_t iw = w.w0; iw < w.w1; ++iw)
+                sum += load(xp[ih * p.W + iw]);
+            o = cvt<T>(sum / acc_t<T>(w.divide));
+          }
+      });
+    });
+  });
+  if (Node* n = record(OpCode::avg_pool2d, out, {x0.get()})) {
+    n->a1 = a1;
+    n->a2 = a2;
+    n->i1 = int(divisor_override);
+  }
+  return out;
+}
+
+void Op_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
+  const bool ceil = n.a2.d[2] != 0, cip = n.a2.d[3] != 0;
+  const int64_t div = n.i1;
+  const Pool p = windows(n.in_shape[0], n.a1, n.a2, ceil, false);
+  const DType dt = n.in_dt[0];
+  TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
+  auto gx = zeros(n.in_shape[0], dt);
+  launch({g.get(), gx.get()}, [p, cip, div, g = g.get(), gx = gx.get()] {
+    floating(g->dt, [&](auto tag) {
+      using T = decltype(tag);
+      const T* gs = g->as<T>();
+      T* q = gx->as<T>();
+      planes(p, [&](int64_t pl) {
+        T* d = q + pl * p.H * p.W;
+        for (int64_t oh = 0; oh < p.OH; ++oh)
+          for (int64_t ow = 0; ow < p.OW; ++ow) {
+            const AvgWin w = avg_window(p, oh, ow, cip, div);
+            const T delta = cvt<T>(load(gs[(pl * p.OH + oh) * p.OW + ow]) / acc_t<T>(w.divide));
+            for (int64_t ih = w.h0; ih < w.h1; ++ih)
+              for (int64_t iw = w.w0; iw < w.w1; ++iw)
+                add_at(d + ih * p.W + iw, delta);
+          }
+      });
+    });
+  });
+  gin[0] = gx;
+}
+
+TensorPtr op::adaptive_avg_pool2d(const TensorPtr& x0, const Shape& output_size) {
+  Pool p = geometry(x0->shape);
+  p.OH = output_size.d[0];
+  p.OW = output_size.d[1];
+  if (p.OH < 1 || p.OW < 1 || p.H < 1 || p.W < 1)
+    throw std::runtime_error("adaptive_avg_pool2d: sizes must be positive");
+  auto out = empty(pooled(x0->shape, p.OH, p.OW), x0->dt);
+  TensorPtr x = dense(x0);
+  launch({x.get(), out.get()}, [p, x = x.get(), out = out.get()] {
+    floating(x->dt, [&](auto tag) {
+      using T = decltype(tag);
+      using A = acc_t<T>;
+      const T* xs = x->as<T>();
+      T* q = out->as<T>();
+      planes(p, [&](int64_t pl) {
+        const T* xp = xs + pl * p.H * p.W;
+        for (int64_t oh = 0; oh < p.OH; ++oh) {
+          const int64_t h0 = start_of(oh, p.H, p.OH), h1 = end_of(oh, p.H, p.OH);
+          for (int64_t ow = 0; ow < p.OW; ++ow) {
+            const int64_t w0 = start_of(ow, p.W, p.OW), w1 = end_of(ow, p.W, p.OW);
+            A sum = 0;
+            for (int64_t ih = h0; ih < h1; ++ih)
+              for (int64_t iw = w0; iw < w1; ++iw)
+                sum += load(xp[ih * p.W + iw]);
+            q[(pl * p.OH + oh) * p.OW + ow] = cvt<T>(sum / A(h1 - h0) / A(w1 - w0));
+          }
+        }
+      });
+    });
+  });
+  if (Node* n = record(OpCode::adaptive_avg_pool2d, out, {x0.get()})) n->a1 = Shape{p.OH, p.OW};
+  return out;
+}
+
+void Op_adaptive_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
+  Pool p = geometry(n.in_shape[0]);
+  p.OH = n.a1.d[0];
+  p.OW = n.a1.d[1];
+  const DType dt = n.in_dt[0];
+  TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
+  auto gx = zeros(n.in_shape[0], dt);
+  launch({g.get(), gx.get()}, [p, g = g.get(), gx = gx.get()] {
+    floating(g->dt, [&](auto tag) {
+      using T = decltype(tag);
+      using A = acc_t<T>;
+      const T* gs = g->as<T>();
+      T* q = gx->as<T>();
+      planes(p, [&](int64_t pl) {
+        T* d = q + pl * p.H * p.W;
+        for (int64_t oh = 0; oh < p.OH; ++oh) {
+          const int64_t h0 = start_of(oh, p.H, p.OH), h1 = end_of(oh, p.H, p.OH);
+          for (int64_t ow = 0; ow < p.OW; ++ow) {
+            const int64_t w0 = start_of(ow, p.W, p.OW), w1 = end_of(ow, p.W, p.OW);
+            // ATen divides in the tensor's dtype, twice (a float16 quotient rounds each time)
+            const T once = cvt<T>(load(gs[(pl * p.OH + oh) * p.OW + ow]) / A(h1 - h0));
+            const T delta = cvt<T>(load(once) / A(w1 - w0));
+            for (int64_t ih = h0; ih < h1; ++ih)
+              for (int64_t iw = w0; iw < w1; ++iw)
+                add_at(d + ih * p.W + iw, delta);
+          }
+        }
+      });
+    });
+  });
+  gin[0] = gx;
+}
+
+}  // namespace tg
