@@ -1,7 +1,8 @@
 """All op cases (cases_elementwise.py, cases_shape.py, cases_ewise.py, cases_reduce.py,
 cases_nnloss.py, cases_shape_ops.py, cases_losses.py, cases_prodnorm.py, cases_mm2.py,
-cases_norm.py, cases_ewise2.py), checked by test_ops.py."""
+cases_norm.py, cases_ewise2.py, cases_conv.py), checked by test_ops.py."""
 
+import cases_conv
 import cases_elementwise
 import cases_ewise
 import cases_ewise2
@@ -26,5 +27,6 @@ CASES = (
     + cases_mm2.CASES
     + cases_norm.CASES
     + cases_ewise2.CASES
+    + cases_conv.CASES
 )
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

@@ -39,6 +39,31 @@ def away_from(kinks, gap=0.05):
     return sample
 
 
+def _conv(stride, padding, dilation, groups):
+    return {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _mpool(kernel, stride, padding, dilation, ceil_mode):
+    return {"kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+            "ceil_mode": ceil_mode}  # fmt: skip
+
+
+def _apool(kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    return {
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "ceil_mode": ceil_mode,
+        "count_include_pad": count_include_pad,
+        "divisor_override": divisor_override,
+    }
+
+
+def _distinct(rng, shape):
+    """A permutation of well separated values: no ties and no kink within the step."""
+    return rng.permutation(np.arange(int(np.prod(shape)), dtype=np.float64)).reshape(shape) * 0.1
+
+
 # op -> list of (input shapes, samplers, attrs); samplers keep away from kinks and poles
 FD = {
     "add": [(((3, 1), (1, 4)), None, {}), (((2, 3), ()), None, {})],
@@ -223,6 +248,35 @@ FD = {
         for dims, k in [(None, False), ((1,), True), ((0,), False)]
         for w in range(4)
     ],
+    # conv: stride, asymmetric padding, dilation, groups; 1-D as (N, C, L); the pools on
+    # distinct values (a max's tie has no derivative)
+    "convolution": [
+        (((2, 4, 5, 4), (4, 2, 3, 2), (4,)), None, _conv((2, 1), (1, 0, 2, 1), (1, 2), 2)),
+        (((1, 2, 6, 5), (3, 2, 2, 2), (3,)), None, _conv((1, 2), (0, 0, 0, 0), (2, 1), 1)),
+        (((2, 2, 7), (3, 2, 3), (3,)), None, _conv((1, 2), (0, 1, 0, 2), (1, 2), 1)),
+    ],
+    "max_pool2d": [
+        (((2, 5, 6),), (_distinct,), _mpool((3, 2), (2, 2), (1, 1), (1, 1), False)),
+        (((1, 2, 7, 7),), (_distinct,), _mpool((2, 3), (2, 1), (1, 0), (2, 2), True)),
+    ],
+    "avg_pool2d": [
+        (((1, 2, 5, 6),), None, _apool((3, 2), (2, 2), (1, 1), True, True, 0)),
+        (((2, 5, 5),), None, _apool((2, 3), (2, 2), (1, 1), True, False, 0)),
+        (((2, 5, 5),), None, _apool((3, 3), (1, 2), (1, 0), False, False, 4)),
+    ],
+    "adaptive_avg_pool2d": [
+        (((1, 2, 5, 7),), None, {"output_size": (3, 4)}),
+        (((2, 3, 4),), None, {"output_size": (5, 2)}),
+    ],
+    "native_batch_norm": [
+        (((4, 3, 2), (3,), (3,)), None, {"training": True, "momentum": 0.1, "eps": 1e-5}),
+        (((5, 2),), None, {"training": True, "momentum": 0.1, "eps": 1e-3}),
+    ],
+    "native_layer_norm": [
+        (((3, 5), (5,), (5,)), None, {"normalized_ndim": 1, "eps": 1e-5}),
+        (((2, 3, 4), (3, 4), (3, 4)), None, {"normalized_ndim": 2, "eps": 1e-5}),
+        (((2, 6),), None, {"normalized_ndim": 1, "eps": 1e-3}),
+    ],
 }
 # the dtype code of cast only selects storage rounding, which float64 checks do not apply
 
@@ -354,6 +408,26 @@ CONST = {
         (((2, 3), (3,)), lambda rng: {0: rng.standard_normal((2, 3))}, {"kind": 3}),
         (((2, 3),), lambda rng: {0: rng.standard_normal((2, 3)), 2: None}, {"kind": 4}),
     ],
+    # conv without bias; batch norm in eval (the running statistics fixed), without a weight
+    "convolution": [
+        (
+            ((1, 2, 5, 5), (2, 1, 2, 3)),
+            lambda rng: {2: None},
+            _conv((1, 1), (1, 0, 0, 1), (1, 1), 2),
+        )
+    ],
+    "native_batch_norm": [
+        (
+            ((3, 2, 4), (2,), (2,)),
+            lambda rng: {3: rng.standard_normal(2), 4: rng.uniform(0.5, 2, 2)},
+            {"training": False, "momentum": 0.1, "eps": 1e-5},
+        ),
+        (
+            ((3, 2), (2,)),
+            lambda rng: {1: None, 3: rng.standard_normal(2), 4: rng.uniform(0.5, 2, 2)},
+            {"training": False, "momentum": 0.1, "eps": 1e-5},
+        ),
+    ],
 }
 # Comparisons and logic: bool results, no gradient at all.
 NO_GRAD = {n for n in _oplist.NAMES if _oplist.GRAD_FN[n] == "-"}
@@ -394,11 +468,14 @@ def test_kernels_with_fixed_inputs_match_finite_differences(op, shapes, make, at
 
 
 def test_comparisons_have_no_gradient():
-    for op in sorted(NO_GRAD):
+    for op in sorted(NO_GRAD - {"max_pool2d_indices"}):
         a = np.array([1.0, 2.0, 3.0])
         args = (a,) if op in ("logical_not", "argmax", "argmin") else (a, a[::-1].copy())
         _, grads = vjp(op, args, np.zeros(3))
         assert all(gr is None for gr in grads), op
+    x = np.arange(12.0).reshape(1, 3, 4)  # max_pool2d's indices: an int64 result, no gradient
+    idx, grads = vjp("max_pool2d_indices", (x,), np.zeros((1, 1, 2)), kernel=(2, 2), stride=(2, 2))
+    assert idx.dtype == np.int64 and idx.tolist() == [[[5, 7]]] and grads == (None,)
 
 
 def test_ops_without_a_derivative_raise_in_backward():

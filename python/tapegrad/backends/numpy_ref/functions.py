@@ -349,3 +349,15 @@ from .norm import vector_norm  # noqa: E402, F401
 # isort: split
 # ewise2 (ewise2.py).
 from .ewise2 import clamp_tensor, random_grad, round_decimals, var_mean  # noqa: E402, F401
+
+# isort: split
+# convolution, the pools and the norms (conv.py).
+from .conv import (  # noqa: E402, F401
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    convolution,
+    max_pool2d,
+    max_pool2d_indices,
+    native_batch_norm,
+    native_layer_norm,
+)
