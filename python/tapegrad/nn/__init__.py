@@ -74,3 +74,19 @@ __all__ = [
     "CrossEntropyLoss",
     "NLLLoss",
 ]
+
+# the CNN layers
+from .modules import (  # noqa: E402
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Dropout2d,
+    LayerNorm,
+    MaxPool2d,
+)
+
+__all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d"]

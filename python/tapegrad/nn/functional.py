@@ -174,3 +174,13 @@ __all__ = __all__ + _losses_all
 from ._functional_norm import normalize  # noqa: E402
 
 __all__ = __all__ + ["normalize"]
+
+# convolution, pooling, batch/layer norm and dropout2d (_functional_conv.py).
+from ._functional_conv import *  # noqa: E402, F403
+from ._functional_conv import __all__ as _conv_all  # noqa: E402
+
+__all__ = __all__ + _conv_all
+from ._functional_bnorm import *  # noqa: E402, F403
+from ._functional_bnorm import __all__ as _bnorm_all  # noqa: E402
+
+__all__ = __all__ + _bnorm_all

@@ -21,6 +21,13 @@ from .nnloss import (  # noqa: E402
 )
 from .parameter import Parameter
 
+# isort: split
+# the CNN layers (conv.py, pooling.py, normalization.py; Dropout2d in layers.py).
+from .conv import Conv1d, Conv2d  # noqa: E402
+from .layers import Dropout2d  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
+
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -56,3 +63,6 @@ __all__ = [
     "CrossEntropyLoss",
     "NLLLoss",
 ]
+
+__all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d"]

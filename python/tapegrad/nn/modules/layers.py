@@ -160,6 +160,13 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout2d(Dropout):
+    """Zeroes whole channels (feature maps) with probability p, as PyTorch's Dropout2d."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
 class Tanh(Module):
     def forward(self, input):
         return F.tanh(input)
