@@ -44,6 +44,49 @@ SMALL_EXTRA = [
     for reduction in ("mean", "sum", "none")
     for p in (1.0, 0.5)
 ]
+
+
+def _small_cnn(tag, op, fn, shapes):
+    return Case(f"{tag}/small", (op,), fn, shapes, (op, {}))
+
+
+def _stats(x):
+    c = x.shape[1]
+    return [tg.tensor(np.linspace(lo, hi, c), dtype=x.dtype, backend=x.backend)
+            for lo, hi in ((-0.5, 0.5), (0.5, 2.0))]  # fmt: skip
+
+
+# strides, groups, dilation, ceil_mode and the affine variants: the small op cases of
+# cases_conv.py have none of them
+SMALL_EXTRA += [
+    _small_cnn("batch_norm/eval/affine", "native_batch_norm",
+               lambda x, w, b: F.batch_norm(x, *_stats(x), w, b, False), ((4, 3, 2), (3,), (3,))),
+    _small_cnn("batch_norm/train/bias_only", "native_batch_norm",
+               lambda x, b: F.batch_norm(x, None, None, None, b, True), ((4, 3, 2), (3,))),
+    _small_cnn("layer_norm/2 dims/bias_only", "native_layer_norm",
+               lambda x, b: F.layer_norm(x, (2, 4), None, b), ((3, 2, 4), (2, 4))),
+    _small_cnn("conv2d/stride(2,1)/pad(1,0)", "convolution",
+               lambda x, w, b: F.conv2d(x, w, b, (2, 1), (1, 0)),
+               ((1, 2, 4, 5), (3, 2, 2, 2), (3,))),
+    _small_cnn("conv2d/groups2/dilation2/stride2", "convolution",
+               lambda x, w, b: F.conv2d(x, w, b, 2, 1, 2, 2), ((1, 4, 4, 4), (2, 2, 2, 2), (2,))),
+    _small_cnn("conv2d/same/even", "convolution",
+               lambda x, w: F.conv2d(x, w, padding="same"), ((1, 1, 5, 4), (2, 1, 2, 3))),
+    _small_cnn("conv1d/stride2/pad1", "convolution",
+               lambda x, w, b: F.conv1d(x, w, b, 2, 1), ((2, 2, 7), (3, 2, 3), (3,))),
+    _small_cnn("max_pool2d/k3s2p1", "max_pool2d",
+               lambda x: F.max_pool2d(x, 3, 2, 1), ((1, 2, 5, 5),)),
+    _small_cnn("max_pool2d/ceil/dilation", "max_pool2d",
+               lambda x: F.max_pool2d(x, 2, 2, 0, (1, 2), True), ((1, 7, 8),)),
+    _small_cnn("avg_pool2d/k3s2p1/exclude_pad", "avg_pool2d",
+               lambda x: F.avg_pool2d(x, 3, 2, 1, False, False), ((1, 2, 5, 5),)),
+    _small_cnn("avg_pool2d/ceil/divisor5", "avg_pool2d",
+               lambda x: F.avg_pool2d(x, (3, 2), 2, 1, True, True, 5), ((1, 6, 7),)),
+    _small_cnn("adaptive_avg_pool2d/uneven", "adaptive_avg_pool2d",
+               lambda x: F.adaptive_avg_pool2d(x, (3, 4)), ((1, 2, 5, 7),)),
+    _small_cnn("adaptive_avg_pool2d/upsample", "adaptive_avg_pool2d",
+               lambda x: F.adaptive_avg_pool2d(x, (5, 6)), ((1, 3, 4),)),
+]  # fmt: skip
 CHECKED = [c for c in list(CASES) + SMALL_EXTRA if _small(c) and not set(c.ops) & NO_GRAD_OPS]
 
 

@@ -104,4 +104,4 @@ def sum_to(g, shape):
     return g.sum(dim=dims, keepdim=True).reshape(shape) if dims else g.reshape(shape)
 
 
-from . import arith, ewise, nn, reduce, views  # noqa: E402, F401  (each module registers its ops)
+from . import arith, conv, ewise, nn, reduce, views  # noqa: E402, F401  (each module registers its ops)
