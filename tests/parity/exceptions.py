@@ -65,6 +65,19 @@ _DOUBLE_GEMM = (
     "on top of the formulas' own order"
 )
 
+_ONEDNN_CONV = (
+    "PyTorch's float32 convolution is oneDNN's (its own blocking and order of additions, chosen "
+    "by CPU); tapegrad's is im2col and its own GEMM, float32 accumulation"
+)
+_CONV_F64 = (
+    "PyTorch's float64 convolution is im2col and MKL's dgemm (slow_conv2d), whose order is its "
+    "own; the weight gradient sums over samples in another order again"
+)
+_NORM_STATS = (
+    "batch_norm / layer_norm sum mean, variance and the gradients' per-channel sums in PyTorch's "
+    "own vectorized order (and batch_norm's eval output as x * alpha + beta); a few normwise ulp"
+)
+
 EXCEPTIONS = [
     # before the matmul rows: the first row that matches a case applies
     ("matmul/float32/dot/*", 32, "norm", ("simd", "portable"), _MKL_DOT),
@@ -157,6 +170,22 @@ EXCEPTIONS = [
     ("norm/grad/*/f64/p=1.5*", 3, "ulp", ALL, _MKL_VML),
     ("norm/grad/*/f32/p=2.5*", 4, "ulp", ALL, _MKL_VML),
     ("norm/grad/*/f64/p=2.5*", 3, "ulp", ALL, _MKL_VML),
+    # the CNN ops (cases_conv.py)
+    ("conv/conv*/f32/*", 40, "norm", ALL, _ONEDNN_CONV),
+    ("conv/module/f32/*", 32, "norm", ALL, _ONEDNN_CONV),
+    ("conv/lenet/f32", 4, "norm", ALL, _ONEDNN_CONV),
+    ("conv/conv*/f64/*", 48, "norm", ALL, _CONV_F64),
+    ("conv/module/f64/*", 32, "norm", ALL, _CONV_F64),
+    ("conv/lenet/f64", 4, "norm", ALL, _CONV_F64),
+    ("conv/batch_norm/f16/*", 4, "norm", ALL, _NORM_STATS),
+    ("conv/batch_norm/f32/*", 8, "norm", ALL, _NORM_STATS),
+    ("conv/batch_norm/f64/*", 40, "norm", ALL, _NORM_STATS),
+    ("conv/batch_norm_eval/f16/*", 1, "ulp", ALL, _NORM_STATS),
+    ("conv/batch_norm_eval/f32/*", 4, "norm", ALL, _NORM_STATS),
+    ("conv/batch_norm_eval/f64/*", 16, "norm", ALL, _NORM_STATS),
+    ("conv/layer_norm/f16/*", 16, "norm", ALL, _NORM_STATS),
+    ("conv/layer_norm/f32/*", 16, "norm", ALL, _NORM_STATS),
+    ("conv/layer_norm/f64/*", 12, "norm", ALL, _NORM_STATS),
 ]
 
 
