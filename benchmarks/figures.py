@@ -460,6 +460,13 @@ def double_backward(quick, peer):
     ]
 
 
+def cnn(quick, peer):
+    """LeNet-5 and a conv layer (figures_cnn.py, which imports this module's helpers)."""
+    from figures_cnn import cnn as run
+
+    return run(quick, peer)
+
+
 ALL = {
     "overhead": overhead,
     "gemm": gemm,
@@ -467,5 +474,6 @@ ALL = {
     "train": train_steps,
     "classify": classifier_steps,
     "double": double_backward,
+    "cnn": cnn,
     "import": import_time,
 }
