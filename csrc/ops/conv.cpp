@@ -89,17 +89,22 @@ void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* c
             const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
             T* d = dst + oh * c.OW;
             if (ih < 0 || ih >= c.H) {
-              std::fill(d, d + c.OW, T{});
+              for (int64_t ow = 0; ow < c.OW; ++ow)
+                d[ow] = T{};
               continue;
             }
+            // plain loops: the rows are short (LeNet's are 10 to 28), and calls cost more
             const T* s = src + ih * c.W + kw * c.dw - c.pl;
-            std::fill(d, d + lo, T{});
+            for (int64_t ow = 0; ow < lo; ++ow)
+              d[ow] = T{};
             if (c.sw == 1)
-              std::copy(s + lo, s + hi, d + lo);
+              for (int64_t ow = lo; ow < hi; ++ow)
+                d[ow] = s[ow];
             else
               for (int64_t ow = lo; ow < hi; ++ow)
                 d[ow] = s[ow * c.sw];
-            std::fill(d + hi, d + c.OW, T{});
+            for (int64_t ow = hi; ow < c.OW; ++ow)
+              d[ow] = T{};
           }
         }
     }
