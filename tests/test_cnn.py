@@ -116,3 +116,45 @@ def test_conv_output_prints_pytorch_grad_fn():
     conv = nn.Conv2d(1, 2, 3)
     assert "grad_fn=<ConvolutionBackward0>" in repr(conv(x))
     assert "grad_fn=<MaxPool2DWithIndicesBackward0>" in repr(F.max_pool2d(conv(x), 2))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"training": True, "eps": 0.0}, "eps must be positive during training, but got 0.0"),
+        ({"training": True, "eps": -1e-5}, "eps must be positive during training, but got -1e-05"),
+        ({"training": False, "eps": -0.5}, "eps must be non-negative, but got -0.5"),
+    ],
+)
+def test_batch_norm_refuses_a_bad_eps(kwargs, message):
+    x = tg.randn(4, 3, 2)
+    with pytest.raises(ValueError, match=message):
+        F.batch_norm(x, tg.zeros(3), tg.ones(3), **kwargs)
+
+
+def test_batch_norm_needs_both_running_stats_or_neither():
+    x = tg.randn(4, 3, 2)
+    with pytest.raises(ValueError, match="must either both be None or neither be None"):
+        F.batch_norm(x, tg.zeros(3), None, training=True)
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [lambda h: F.avg_pool2d(h, 2), lambda h: F.adaptive_avg_pool2d(h, 3)],
+    ids=["avg", "adaptive"],
+)
+def test_avg_pools_see_an_in_place_change_of_their_input(backend, pool):
+    with tg.use_backend(backend):
+        h = tg.randn(2, 3, 6, 6, requires_grad=True) * 1
+        y = pool(h)
+        h.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_conv_dtype_error_follows_pytorchs_path():
+    w64 = tg.randn(4, 3, 3, 3, dtype=tg.float64)
+    with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+        F.conv2d(tg.randn(1, 3, 8, 8), w64)  # PyTorch's native path for one small image
+    with pytest.raises(RuntimeError, match=r"Input type \(torch.FloatTensor\) and weight type"):
+        F.conv2d(tg.randn(2, 3, 8, 8), w64)  # its oneDNN path, for a batch

@@ -356,7 +356,7 @@ bool gemm_detail::empty_product(int64_t M, int64_t N, int64_t K, float* C, int64
 }
 
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
-          bool accumulate) {
+          bool accumulate, bool may_transpose) {
   if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
   if (M <= kDirectMax && N <= kDirectMax && K <= kDirectMax && M * N * K <= kDirectMax) {
     direct_gemm(M, N, K, A, B, C, ldc, accumulate);
@@ -366,7 +366,7 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
   // Computing C^T = B^T A^T instead (C written through swapped strides) wastes less of the
   // kMR x kNR micro-tiles when N is small, e.g. N = 10: 10/16 of each tile used, but 10/12 as rows.
   int64_t rsc = ldc, csc = 1;
-  if (tile_use(N, M) > 1.1 * tile_use(M, N)) {
+  if (may_transpose && tile_use(N, M) > 1.1 * tile_use(M, N)) {
     std::swap(M, N);
     std::swap(A, B);
     std::swap(A.rs, A.cs);

@@ -20,9 +20,10 @@ struct MatRef {
 // C[M,N] (float32, row-major with leading dimension ldc) = (accumulate ? C : 0) + A[M,K] @ B[K,N],
 // accumulated in float32. M, N or K may be 0 (K == 0 zeroes C unless accumulate). Large products
 // are split across tg::parallel_for's threads; tiny ones run on the calling thread without
-// allocating.
+// allocating. may_transpose false keeps C = A @ B as given (no C^T = B^T A^T for a better use of
+// the micro-tiles): for callers whose operands are laid out for packing as they are.
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
-          bool accumulate);
+          bool accumulate, bool may_transpose = true);
 
 // Internals shared by gemm.cpp, gemm16.cpp, gemm_avx2.cpp and gemm_pack_avx2.cpp; not for other
 // callers.

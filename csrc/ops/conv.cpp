@@ -58,10 +58,18 @@ Conv conv_of(const Shape& xs, const Shape& ws, const Shape& a1, const Shape& a2,
   return c;
 }
 
+// Working memory from the per-thread scratch pool: the column matrices are megabytes, and a fresh
+// allocation of that size would fault its pages in on every call.
 template <class T>
-std::unique_ptr<T[]> buffer(int64_t n) {
-  return std::unique_ptr<T[]>(new T[size_t(std::max<int64_t>(n, 1))]);
-}
+class Buf {
+ public:
+  explicit Buf(int64_t n) : s_(std::max<int64_t>(1, (n * int64_t(sizeof(T)) + 3) / 4)) {}
+  T* get() { return reinterpret_cast<T*>(s_.data()); }
+  T& operator[](size_t i) { return get()[i]; }
+
+ private:
+  Scratch s_;
+};
 
 // The output columns ow of row kw whose input column lies inside the image: [lo, hi).
 void valid_cols(const Conv& c, int64_t kw, int64_t* lo, int64_t* hi) {
@@ -155,14 +163,17 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
   const T* wp = w.as<T>();
   const T* bp = b ? b->as<T>() : nullptr;
   T* op = out.as<T>();
-  auto col = buffer<T>(K * step * P);
-  auto acc = buffer<A>(OCg * step * P);
+  Buf<T> col(K * step * P);
+  Buf<A> acc(OCg * step * P);
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
     const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
     for (int64_t g = 0; g < c.G; ++g) {
       im2col(c, xp, g, n0, nb, col.get());
-      product(OCg, ld, K, MatRef{wp + g * OCg * K, w.dt, K, 1}, MatRef{col.get(), x.dt, ld, 1},
-              Out{acc.get(), acc_dt<T>()}, ld, false, F16Order::interleave4);
+      const MatRef Wg{wp + g * OCg * K, w.dt, K, 1}, Col{col.get(), x.dt, ld, 1};
+      if (std::is_same<T, float>::value)  // col's rows pack as they lie: no transposed product
+        gemm(OCg, ld, K, Wg, Col, reinterpret_cast<float*>(acc.get()), ld, false, false);
+      else
+        product(OCg, ld, K, Wg, Col, Out{acc.get(), acc_dt<T>()}, ld, false, F16Order::interleave4);
       parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t i = u / OCg, o = u % OCg;
@@ -185,15 +196,11 @@ void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, cons
   const DType adt = acc_dt<T>();
   const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
   const T* gp = g.as<T>();
-  auto gt = buffer<A>(OCg * step * P);  // one group's gradient rows: (o, i*P + p)
-  auto col = buffer<T>(gw ? K * step * P : 0);
-  auto dcol = buffer<A>(gx ? K * step * P : 0);
-  std::unique_ptr<A[]> dx, dw;
-  if (gx) {
-    dx = buffer<A>(c.N * c.C * c.H * c.W);
-    std::fill(dx.get(), dx.get() + c.N * c.C * c.H * c.W, A(0));
-  }
-  if (gw) dw = buffer<A>(c.OC * K);
+  Buf<A> gt(OCg * step * P);  // one group's gradient rows: (o, i*P + p)
+  Buf<T> col(gw ? K * step * P : 0);
+  Buf<A> dcol(gx ? K * step * P : 0);
+  Buf<A> dx(gx ? c.N * c.C * c.H * c.W : 0), dw(gw ? c.OC * K : 0);
+  if (gx) std::fill(dx.get(), dx.get() + c.N * c.C * c.H * c.W, A(0));
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
     const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
     for (int64_t grp = 0; grp < c.G; ++grp) {
@@ -244,11 +251,11 @@ void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, 
     return MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1};
   };
   // Samples are independent until gw's sum, which then adds their products in sample order.
-  auto dots = buffer<float>(gw ? c.N * c.OC * K : 0);
+  Buf<float> dots(gw ? c.N * c.OC * K : 0);
   parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
-    auto col = buffer<half>(gw ? K * P : 0);
-    auto dcol = buffer<half>(gx ? K * P : 0);
-    auto dot = buffer<float>(gx ? K * P : 0);
+    Buf<half> col(gw ? K * P : 0);
+    Buf<half> dcol(gx ? K * P : 0);
+    Buf<float> dot(gx ? K * P : 0);
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < c.G; ++grp) {
         if (gw) {

@@ -292,6 +292,7 @@ void Op_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
   const int64_t div = n.i1;
   const Pool p = windows(n.in_shape[0], n.a1, n.a2, ceil, false);
   const DType dt = n.in_dt[0];
+  n.unpack(0);  // kept only to raise, as PyTorch, when the input changed in place since
   TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
   auto gx = zeros(n.in_shape[0], dt);
   launch({g.get(), gx.get()}, [p, cip, div, g = g.get(), gx = gx.get()] {
@@ -354,6 +355,7 @@ void Op_adaptive_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* g
   p.OH = n.a1.d[0];
   p.OW = n.a1.d[1];
   const DType dt = n.in_dt[0];
+  n.unpack(0);  // kept only to raise, as PyTorch, when the input changed in place since
   TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
   auto gx = zeros(n.in_shape[0], dt);
   launch({g.get(), gx.get()}, [p, g = g.get(), gx = gx.get()] {

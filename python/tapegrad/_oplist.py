@@ -161,8 +161,8 @@ OPS = (
     ("convolution", "ConvolutionBackward0", "custom", "in0:g1 in1:g0", None),
     ("max_pool2d",  "MaxPool2DWithIndicesBackward0", "custom", "in0", None),
     ("max_pool2d_indices", "-",           "custom", "",              None),
-    ("avg_pool2d",  "AvgPool2DBackward0", "custom", "",              None),
-    ("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0", "custom", "", None),
+    ("avg_pool2d",  "AvgPool2DBackward0", "custom", "in0",           None),
+    ("adaptive_avg_pool2d", "AdaptiveAvgPool2DBackward0", "custom", "in0", None),
     # the norms save their statistics themselves (slot 2: batch norm's mean and invstd)
     ("native_batch_norm", "NativeBatchNormBackward0", "custom", "", None),
     ("native_layer_norm", "NativeLayerNormBackward0", "custom", "", None),

@@ -23,9 +23,9 @@ def _param_dtypes(x, params, what):
             f"tapegrad: {what} of a float16 input with float32 parameters (PyTorch's mixed "
             "mode) is not supported; convert the module with .half()"
         )
-    if x.dtype.name == "float32":
-        raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
-    raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    if x.dtype.name == "float64" and "float32" in {d.name for d in dts}:  # ATen's two wordings
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
 
 
 def batch_norm(
@@ -62,6 +62,10 @@ def batch_norm(
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {shape!r}"
             )
+    if training and not eps > 0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if not training and not eps >= 0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if input.dim() < 2:
         raise RuntimeError(f"batch_norm: expected input of 2 or more dimensions, got {list(shape)}")
     c = shape[1]
@@ -71,6 +75,8 @@ def batch_norm(
                 raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
         elif not training:
             raise RuntimeError(f"{name} must be defined in evaluation mode")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")

@@ -160,7 +160,7 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
     _only_floats(x, "slow_conv2d_cpu")
     dt = x.dtype
     if weight.dtype is not dt:
-        if dt.name == "float32":
+        if dt.name == "float32" and _onednn_path(x, ws, stride, dilation, groups, k):
             raise RuntimeError(
                 f"Input type (torch.FloatTensor) and weight type (torch.{_tname(weight.dtype)}"
                 "Tensor) should be the same or input should be a MKLDNN tensor and weight is a "
@@ -178,6 +178,20 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups):
         st, dil, pad = tuple(stride), tuple(dilation), (lo[0], lo[1], hi[0], hi[1])
     out = x._be.convolution(x, weight, bias, st, pad, dil, groups)
     return out if batched else out.squeeze(0)
+
+
+def _onednn_path(x, ws, stride, dilation, groups, k):
+    """Whether PyTorch's CPU convolution takes oneDNN for a float32 input (ATen's use_mkldnn
+    heuristic, over the 4-D view of a 1-D convolution): its dtype errors differ by path."""
+    from .. import get_num_threads
+
+    n, c = x.shape[0], x.shape[1]
+    spatial = list(x.shape[2:]) if k == 2 else [1] + list(x.shape[2:])
+    kh, kw = (ws[2], ws[3]) if k == 2 else (1, ws[2])
+    strided, dilated = any(v != 1 for v in stride), any(v != 1 for v in dilation)
+    worth = strided or dilated or n >= 16 or kw != 1 or kh != 1 or get_num_threads() > 1
+    big = groups > 1 or (kw > 3 and kh > 3) or n > 1 or n * c * spatial[0] * spatial[1] > 20480
+    return worth and big
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

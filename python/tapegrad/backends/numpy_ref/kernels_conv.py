@@ -297,6 +297,7 @@ class AvgPool2d:
         rows, cols, div = _avg_windows(h, w, tuple(kernel), tuple(stride), tuple(padding),
                                        ceil_mode, count_include_pad, divisor_override)  # fmt: skip
         ctx.geom, ctx.in_shape = (rows, cols, div), x.shape
+        ctx.save(x)  # only for the version check: PyTorch's node keeps its input
         total = _window_sum(_planes(x), rows, cols)
         empty = ((rows[1] - rows[0]) <= 0)[:, None] | ((cols[1] - cols[0]) <= 0)[None, :]
         out = np.where(empty, 0, total / div.astype(x.dtype))
@@ -322,6 +323,7 @@ class AdaptiveAvgPool2d:
         h, w = x.shape[-2:]
         rows, cols = _adaptive_bounds(h, output_size[0]), _adaptive_bounds(w, output_size[1])
         ctx.geom, ctx.in_shape = (rows, cols), x.shape
+        ctx.save(x)  # only for the version check: PyTorch's node keeps its input
         total = _window_sum(_planes(x), rows, cols)
         kh = (rows[1] - rows[0]).astype(x.dtype)[:, None]
         kw = (cols[1] - cols[0]).astype(x.dtype)[None, :]
