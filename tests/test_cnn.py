@@ -158,3 +158,38 @@ def test_conv_dtype_error_follows_pytorchs_path():
         F.conv2d(tg.randn(1, 3, 8, 8), w64)  # PyTorch's native path for one small image
     with pytest.raises(RuntimeError, match=r"Input type \(torch.FloatTensor\) and weight type"):
         F.conv2d(tg.randn(2, 3, 8, 8), w64)  # its oneDNN path, for a batch
+
+
+# Shapes that reach every branch of the float32 direct convolution (kernels/conv_direct.h): both
+# tilings with their row tails, weight blocks past the channel count, several channel chunks
+# (C*KH*KW > 256), groups, dilation, 1-D, asymmetric padding, and both weight-gradient tilings.
+DIRECT = [
+    ((2, 40, 9, 23), (20, 40, 3, 3), {"padding": 1}),
+    ((3, 6, 14, 14), (16, 6, 5, 5), {}),
+    ((2, 1, 30, 37), (5, 1, 5, 5), {"padding": 2}),
+    ((2, 4, 11, 19), (6, 2, 3, 2), {"dilation": (2, 3), "groups": 2}),
+    ((2, 3, 9, 9), (4, 3, 4, 2), {"padding": "same"}),
+    ((3, 8, 50), (12, 8, 7), {"padding": 3}),
+    ((1, 70, 5, 7), (33, 70, 1, 1), {}),
+]
+
+
+@pytest.mark.parametrize("xs, ws, kw", DIRECT)
+def test_direct_convolution_matches_the_reference(xs, ws, kw):
+    rng = np.random.default_rng(len(xs) + ws[0])
+    x0 = rng.standard_normal(xs).astype(np.float32)
+    w0 = (rng.standard_normal(ws) / np.sqrt(np.prod(ws[1:]))).astype(np.float32)
+    b0 = rng.standard_normal(ws[0]).astype(np.float32)
+    conv = F.conv1d if len(xs) == 3 else F.conv2d
+    got = {}
+    for be in ("cpp", "numpy"):
+        with tg.use_backend(be):
+            x, w, b = (tg.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+            y = conv(x, w, b, **kw)
+            (
+                y * tg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(np.float32))
+            ).sum().backward()
+            got[be] = [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
+    for a, r in zip(got["cpp"], got["numpy"]):
+        scale = np.abs(r).max()
+        assert np.abs(a - r).max() <= 1e-5 * scale

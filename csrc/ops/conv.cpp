@@ -13,7 +13,9 @@
 #include <string>
 
 #include "autograd/capture.h"
+#include "core/cpu.h"
 #include "core/threads.h"
+#include "kernels/conv_direct.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
 #include "ops/product.h"
@@ -24,7 +26,7 @@ namespace tg {
 namespace {
 
 struct Conv {
-  int64_t N, C, H, W, OC, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, G;
+  int64_t N, C, H, W, OC, KH, KW, OH, OW, sh, sw, dh, dw, pt, pl, pb, pr, G;
   int64_t Cg() const { return C / G; }
   int64_t OCg() const { return OC / G; }
   int64_t K() const { return Cg() * KH * KW; }
@@ -52,6 +54,8 @@ Conv conv_of(const Shape& xs, const Shape& ws, const Shape& a1, const Shape& a2,
   c.dw = a1.d[3];
   c.pt = a2.d[0];
   c.pl = a2.d[1];
+  c.pb = a2.d[2];
+  c.pr = a2.d[3];
   c.G = groups;
   c.OH = (c.H + c.pt + a2.d[2] - c.dh * (c.KH - 1) - 1) / c.sh + 1;
   c.OW = (c.W + c.pl + a2.d[3] - c.dw * (c.KW - 1) - 1) / c.sw + 1;
@@ -138,6 +142,17 @@ void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A*
             if (ih < 0 || ih >= c.H) continue;
             A* d = plane + ih * c.W + kw * c.dw - c.pl;
             const A* s = src + oh * c.OW;
+            if constexpr (std::is_same<A, half>::value) {
+              if (c.sw == 1 && hi - lo <= 64) {  // vector conversions (zeros are slow scalar)
+                float a[64], b[64];
+                widen_block(&d[lo].bits, a, hi - lo);
+                widen_block(&s[lo].bits, b, hi - lo);
+                for (int64_t j = 0; j < hi - lo; ++j)
+                  a[j] += b[j];
+                narrow_block(a, &d[lo].bits, hi - lo);
+                continue;
+              }
+            }
             for (int64_t ow = lo; ow < hi; ++ow)
               d[ow * c.sw] = cvt<A>(load(d[ow * c.sw]) + load(s[ow]));
           }
@@ -154,6 +169,133 @@ DType acc_dt() {
   return std::is_same<T, double>::value ? DType::f64 : DType::f32;
 }
 
+// ---- the direct path (kernels/conv_direct.h): float32, stride 1, on the AVX2 path
+
+bool direct_ok(const Conv& c, DType dt) {
+  return dt == DType::f32 && c.sh == 1 && c.sw == 1 && cpu::simd();
+}
+
+// x (N, C, H, W) zero-padded by (top, left, bottom, right) into planes of Hp x Wp, with the
+// kernel's 16 floats of slack after the last.
+void pad_planes(const float* x, int64_t planes, int64_t H, int64_t W, int64_t t, int64_t l,
+                int64_t Hp, int64_t Wp, float* xp) {
+  parallel_for(planes, 4, [&](int64_t a, int64_t b) {
+    for (int64_t q = a; q < b; ++q) {
+      float* d = xp + q * Hp * Wp;
+      const float* s = x + q * H * W;
+      for (int64_t i = 0; i < Hp; ++i) {
+        float* row = d + i * Wp;
+        const int64_t ih = i - t;
+        if (ih < 0 || ih >= H) {
+          for (int64_t j = 0; j < Wp; ++j)
+            row[j] = 0.0f;
+          continue;
+        }
+        for (int64_t j = 0; j < l; ++j)
+          row[j] = 0.0f;
+        for (int64_t j = 0; j < W; ++j)
+          row[l + j] = s[ih * W + j];
+        for (int64_t j = l + W; j < Wp; ++j)
+          row[j] = 0.0f;
+      }
+    }
+  });
+  for (int64_t j = 0; j < 16; ++j)
+    xp[planes * Hp * Wp + j] = 0.0f;
+}
+
+// out (N, OC, OH, OW) = the stride-1 correlation of x (N, C, H, W), padded by (t, l, b, r), with
+// w (OC, C/G, KH, KW) per group, plus bias.
+void direct_conv(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, const float* w,
+                 int64_t OC, int64_t KH, int64_t KW, int64_t dh, int64_t dw, int64_t G,
+                 const int64_t pad[4], const float* bias, float* out) {
+  const int64_t Hp = H + pad[0] + pad[2], Wp = W + pad[1] + pad[3];
+  convd::Plan p{C / G, Hp, Wp,   OC / G, KH, KW, Hp - dh * (KH - 1), Wp - dw * (KW - 1),
+                dh,    dw, false};
+  p.by_channel = convd::by_channel(p.OC, p.OW);
+  Buf<float> xp(N * C * Hp * Wp + 16), wp(G * convd::packed_size(p));
+  pad_planes(x, N * C, H, W, pad[0], pad[1], Hp, Wp, xp.get());
+  for (int64_t g = 0; g < G; ++g)
+    convd::pack_weights(p, w + g * p.OC * p.K(), wp.get() + g * convd::packed_size(p));
+  // Units of (sample, group, a band of rows): enough of them for the threads to share.
+  const int64_t bands = std::min<int64_t>(p.OH, std::max<int64_t>(1, 8 / (N * G) + 1));
+  const int64_t per = (p.OH + bands - 1) / bands, P = p.OH * p.OW;
+  parallel_for(N * G * bands, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t n = u / (G * bands), g = (u / bands) % G, band = u % bands;
+      const int64_t oh0 = band * per, oh1 = std::min(p.OH, oh0 + per);
+      if (oh0 >= oh1) continue;
+      convd::run_avx2(p, xp.get() + (n * C + g * p.C) * Hp * Wp,
+                      wp.get() + g * convd::packed_size(p), bias ? bias + g * p.OC : nullptr,
+                      out + (n * OC + g * p.OC) * P, P, oh0, oh1);
+    }
+  });
+}
+
+// The input gradient as a direct convolution of g (padded by what the forward's padding leaves
+// of the dilated kernel) with the flipped weights: possible when no padding exceeds that.
+bool direct_input_grad_ok(const Conv& c) {
+  const int64_t eh = (c.KH - 1) * c.dh, ew = (c.KW - 1) * c.dw;
+  return c.pt <= eh && c.pb <= eh && c.pl <= ew && c.pr <= ew;
+}
+
+void direct_backward(const Conv& c, const float* g, const float* x, const float* w, float* gx,
+                     float* gw) {
+  const int64_t Cg = c.Cg(), OCg = c.OCg(), K = c.K(), P = c.P();
+  if (gx) {  // w'[grp][ch][o][kh][kw] = w[grp*OCg + o][ch][KH-1-kh][KW-1-kw]
+    Buf<float> wt(c.OC * K);
+    float* q = wt.get();
+    for (int64_t grp = 0; grp < c.G; ++grp)
+      for (int64_t ch = 0; ch < Cg; ++ch)
+        for (int64_t o = 0; o < OCg; ++o)
+          for (int64_t kh = 0; kh < c.KH; ++kh)
+            for (int64_t kw = 0; kw < c.KW; ++kw)
+              *q++ = w[(((grp * OCg + o) * Cg + ch) * c.KH + c.KH - 1 - kh) * c.KW + c.KW - 1 - kw];
+    const int64_t eh = (c.KH - 1) * c.dh, ew = (c.KW - 1) * c.dw;
+    const int64_t pad[4] = {eh - c.pt, ew - c.pl, eh - c.pb, ew - c.pr};
+    direct_conv(g, c.N, c.OC, c.OH, c.OW, wt.get(), c.C, c.KH, c.KW, c.dh, c.dw, c.G, pad, nullptr,
+                gx);
+  }
+  if (gw) {
+    const int64_t Hp = c.H + c.pt + c.pb, Wp = c.W + c.pl + c.pr;
+    Buf<float> xp(c.N * c.C * Hp * Wp + 16);
+    pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
+    const convd::GradPlan p{c.N,  Cg,   Hp,   Wp,   c.KH,     c.KW,
+                            c.OH, c.OW, c.dh, c.dw, c.OC * P, c.C * Hp * Wp};
+    if (convd::grad_by_channel(OCg, K, c.OW)) {  // g transposed: positions by channels
+      const int64_t ld = (OCg + 15) / 16 * 16, blocks = ld / 16, cols = (K + 5) / 6;
+      Buf<float> gt(c.N * P * ld);
+      for (int64_t grp = 0; grp < c.G; ++grp) {
+        parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
+          for (int64_t n = n0; n < n1; ++n)
+            for (int64_t pos = 0; pos < P; ++pos)
+              for (int64_t o = 0; o < ld; ++o)
+                gt[size_t((n * P + pos) * ld + o)] =
+                    o < OCg ? g[(n * c.OC + grp * OCg + o) * P + pos] : 0.0f;
+        });
+        parallel_for(blocks * cols, 1, [&](int64_t u0, int64_t u1) {
+          for (int64_t u = u0; u < u1; ++u) {
+            const int64_t oc0 = u / cols * 16, k0 = u % cols * 6;
+            convd::weight_grad_channels_avx2(p, gt.get(), ld, xp.get() + grp * Cg * Hp * Wp, oc0,
+                                             std::min<int64_t>(16, OCg - oc0), k0,
+                                             std::min<int64_t>(6, K - k0), gw + grp * OCg * K);
+          }
+        });
+      }
+      return;
+    }
+    const int64_t rows = (OCg + 5) / 6, cols = (K + 1) / 2;
+    parallel_for(c.G * rows * cols, 1, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t grp = u / (rows * cols), o0 = (u / cols) % rows * 6, k0 = u % cols * 2;
+        convd::weight_grad_avx2(p, g + grp * OCg * P, xp.get() + grp * Cg * Hp * Wp, o0,
+                                std::min<int64_t>(6, OCg - o0), k0, std::min<int64_t>(2, K - k0),
+                                gw + (grp * OCg + o0) * K);
+      }
+    });
+  }
+}
+
 template <class T>
 void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const TensorImpl* b,
                   TensorImpl& out) {
@@ -163,6 +305,13 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
   const T* wp = w.as<T>();
   const T* bp = b ? b->as<T>() : nullptr;
   T* op = out.as<T>();
+  if constexpr (std::is_same<T, float>::value) {
+    if (direct_ok(c, x.dt)) {
+      const int64_t pad[4] = {c.pt, c.pl, c.pb, c.pr};
+      direct_conv(xp, c.N, c.C, c.H, c.W, wp, c.OC, c.KH, c.KW, c.dh, c.dw, c.G, pad, bp, op);
+      return;
+    }
+  }
   Buf<T> col(K * step * P);
   Buf<A> acc(OCg * step * P);
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
@@ -180,6 +329,14 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
           const A bias = bp ? A(load(bp[g * OCg + o])) : A(0);
           const A* s = acc.get() + o * ld + i * P;
           T* d = op + ((n0 + i) * c.OC + g * OCg + o) * P;
+          if constexpr (std::is_same<T, half>::value) {  // bias + sum, then one rounding
+            A* row = const_cast<A*>(s);
+            if (bp)
+              for (int64_t p = 0; p < P; ++p)
+                row[p] = bias + row[p];
+            narrow_block(row, &d[0].bits, P);
+            continue;
+          }
           for (int64_t p = 0; p < P; ++p)
             d[p] = cvt<T>(bp ? bias + s[p] : s[p]);
         }
@@ -192,6 +349,13 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
 template <class T>
 void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, const TensorImpl* w,
                    TensorImpl* gx, TensorImpl* gw) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (direct_ok(c, g.dt) && (!gx || direct_input_grad_ok(c))) {
+      direct_backward(c, g.as<float>(), x ? x->as<float>() : nullptr, w ? w->as<float>() : nullptr,
+                      gx ? gx->as<float>() : nullptr, gw ? gw->as<float>() : nullptr);
+      return;
+    }
+  }
   using A = acc_of<T>;
   const DType adt = acc_dt<T>();
   const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
@@ -267,8 +431,7 @@ void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, 
         if (gx) {
           product(K, P, OCg, MatRef{w->as<half>() + grp * OCg * K, DType::f16, 1, K}, G(n, grp),
                   Out{dot.get(), DType::f32}, P, false, F16Order::sequential);
-          for (int64_t i = 0; i < K * P; ++i)
-            dcol[size_t(i)] = cvt<half>(dot[size_t(i)]);
+          narrow_block(dot.get(), &dcol[0].bits, K * P);
           col2im(c, dcol.get(), grp, n, 1, gx->as<half>());
         }
       }

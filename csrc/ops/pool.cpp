@@ -10,6 +10,7 @@
 
 #include "autograd/capture.h"
 #include "core/threads.h"
+#include "kernels/kernels.h"
 #include "kernels/typed.h"
 #include "ops/ops.h"
 
@@ -181,6 +182,13 @@ TensorPtr op::max_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& 
   TensorPtr idx = keep ? empty(os, DType::i64) : nullptr;
   TensorPtr x = dense(x0);
   launch({x.get(), out.get(), idx.get()}, [p, x = x.get(), out = out.get(), idx = idx.get()] {
+    if (x->dt == DType::f16) {  // compared as float32 (exact), converted by vectors
+      Scratch xs(x->numel), os(out->numel);
+      load_f32(*x, xs.data());
+      max_windows<float>(p, xs.data(), os.data(), idx ? idx->as<int64_t>() : nullptr);
+      store_f32(os.data(), *out);
+      return;
+    }
     floating(x->dt, [&](auto tag) {
       using T = decltype(tag);
       max_windows<T>(p, x->as<T>(), out->as<T>(), idx ? idx->as<int64_t>() : nullptr);

@@ -1,0 +1,58 @@
+// A direct float32 convolution (stride 1, any dilation) of one sample and group over a
+// zero-padded input, for the AVX2 path: the GEMM's 6x16 register tile, its operands read
+// straight from the input and the packed weights instead of an im2col matrix. Two tilings:
+// by channel (16 output channels in vectors, 6 positions of a row broadcast), for many
+// channels; by position (16 positions of a row in vectors, 6 channels broadcast), for few.
+#pragma once
+#include <cstdint>
+
+namespace tg {
+namespace convd {
+
+struct Plan {
+  int64_t C, Hp, Wp;   // input channels and the padded input's height and width
+  int64_t OC, KH, KW;  // output channels, kernel
+  int64_t OH, OW;      // output size
+  int64_t dh, dw;      // dilation
+  bool by_channel;     // the tiling (see above)
+  int64_t K() const { return C * KH * KW; }
+  int64_t lanes() const { return by_channel ? 16 : 6; }  // output channels per weight block
+  int64_t blocks() const { return (OC + lanes() - 1) / lanes(); }
+};
+
+// The tiling that wastes less of the register tile for this shape.
+bool by_channel(int64_t OC, int64_t OW);
+// The tiling of the weight gradient that wastes less: weight_grad_channels_avx2 or not.
+bool grad_by_channel(int64_t OC, int64_t K, int64_t OW);
+// Floats that pack_weights writes.
+inline int64_t packed_size(const Plan& p) {
+  return p.blocks() * p.K() * p.lanes();
+}
+// w (OC, C, KH, KW) as blocks of lanes() output channels: wp[b][k][l], zero past OC.
+void pack_weights(const Plan& p, const float* w, float* wp);
+
+// out[o*os + oh*OW + ow] = bias[o] (0 without) + sum over (c, kh, kw) in that order of
+// w[o][c][kh][kw] * x[(c*Hp + oh + kh*dh)*Wp + ow + kw*dw], for rows oh in [oh0, oh1).
+// x needs 16 floats of slack past its last plane (rows are read in whole vectors).
+void run_avx2(const Plan& p, const float* x, const float* wp, const float* bias, float* out,
+              int64_t os, int64_t oh0, int64_t oh1);
+
+// The weight gradient of such a convolution over N samples:
+// out[r*K + k] = sum over (n, oh, ow) of g[n*gs + (o0+r)*OH*OW + oh*OW + ow] *
+//               x[n*xs + (c*Hp + oh + kh*dh)*Wp + ow + kw*dw]   with k = (c*KH + kh)*KW + kw,
+// for rows r < R (R <= 6) and k in [k0, k0 + nk) (nk <= 2), the positions summed in 8 lanes
+// (then the lanes in a fixed order). x is padded as for run_avx2.
+struct GradPlan {
+  int64_t N, C, Hp, Wp, KH, KW, OH, OW, dh, dw;
+  int64_t gs, xs;  // floats from one sample to the next in g and in x
+};
+void weight_grad_avx2(const GradPlan& p, const float* g, const float* x, int64_t o0, int64_t R,
+                      int64_t k0, int64_t nk, float* out);
+// The same sums for many output channels: 16 channels from oc0 in vectors and k in
+// [k0, k0 + nk) (nk <= 6), each summed over the positions in order. gt is g transposed:
+// gt[(n*OH*OW + pos)*ld + o] (ld a multiple of 16, zero past the channels); out[o*K + k].
+void weight_grad_channels_avx2(const GradPlan& p, const float* gt, int64_t ld, const float* x,
+                               int64_t oc0, int64_t lanes, int64_t k0, int64_t nk, float* out);
+
+}  // namespace convd
+}  // namespace tg
