@@ -193,3 +193,30 @@ def test_direct_convolution_matches_the_reference(xs, ws, kw):
     for a, r in zip(got["cpp"], got["numpy"]):
         scale = np.abs(r).max()
         assert np.abs(a - r).max() <= 1e-5 * scale
+
+
+def test_batch_norm_updates_strided_running_stats_and_takes_5d_input(backend):
+    with tg.use_backend(backend):
+        tg.manual_seed(0)
+        x = tg.randn(2, 3, 2, 3, 4)
+        rm, rv = tg.zeros(6), tg.ones(6)
+        F.batch_norm(x, rm[::2], rv[1::2], training=True, momentum=0.5)
+        axes = (0, 2, 3, 4)
+        xn = x.numpy().astype(np.float64)
+        want_mean = 0.5 * xn.mean(axis=axes)
+        want_var = 0.5 + 0.5 * xn.var(axis=axes, ddof=1)
+        np.testing.assert_allclose(rm.numpy()[::2], want_mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(rv.numpy()[1::2], want_var, rtol=1e-5)
+        assert not rm.numpy()[1::2].any() and (rv.numpy()[::2] == 1).all()
+
+
+def test_batch_norm_3d_module():
+    tg.manual_seed(0)
+    bn = nn.BatchNorm3d(3)
+    y = bn(tg.randn(2, 3, 2, 2, 2))
+    assert y.shape == (2, 3, 2, 2, 2) and bn.num_batches_tracked.item() == 1
+    assert list(bn.state_dict()) == [
+        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="expected 5D input"):
+        bn(tg.randn(2, 3, 4))

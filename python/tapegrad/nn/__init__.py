@@ -81,6 +81,7 @@ from .modules import (  # noqa: E402
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     Conv1d,
     Conv2d,
     Dropout2d,
@@ -89,4 +90,4 @@ from .modules import (  # noqa: E402
 )
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
-__all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "Dropout2d"]

@@ -3,6 +3,7 @@ order (the helpers are _functional_conv.py's)."""
 
 import warnings
 
+from .._grad_mode import no_grad as _no_grad
 from ._functional_conv import _ints, _need, _only_floats, _same_backend
 
 __all__ = ["batch_norm", "layer_norm", "dropout2d"]
@@ -81,17 +82,25 @@ def batch_norm(
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     _param_dtypes(input, (weight, bias, running_mean, running_var), "batch_norm")
-    if input.dim() > 4:
-        raise NotImplementedError("tapegrad: batch_norm supports inputs of 2 to 4 dimensions")
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.requires_grad:
             raise RuntimeError(
                 f"The function 'native_batch_norm' is not differentiable with respect to "
                 f"argument '{name}'. This input cannot have requires_grad True."
             )
-    return input._be.native_batch_norm(
-        input, weight, bias, running_mean, running_var, bool(training), float(momentum), float(eps)
+    # The kernels update contiguous statistics in place; a strided view is updated through a
+    # contiguous copy, written back (PyTorch updates the view itself: the same values).
+    stats = [running_mean, running_var]
+    flat = [t.contiguous() if t is not None and not t.is_contiguous() else t for t in stats]
+    out = input._be.native_batch_norm(
+        input, weight, bias, flat[0], flat[1], bool(training), float(momentum), float(eps)
     )
+    if training:
+        for t, f in zip(stats, flat):
+            if f is not t:
+                with _no_grad():
+                    t.copy_(f)
+    return out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -25,7 +25,7 @@ from .parameter import Parameter
 # the CNN layers (conv.py, pooling.py, normalization.py; Dropout2d in layers.py).
 from .conv import Conv1d, Conv2d  # noqa: E402
 from .layers import Dropout2d  # noqa: E402
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: E402
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm  # noqa: E402
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: E402
 
 __all__ = [
@@ -65,4 +65,4 @@ __all__ = [
 ]
 
 __all__ += ["Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
-__all__ += ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout2d"]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "Dropout2d"]
