@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "core/tensor.h"
@@ -36,6 +38,22 @@ inline auto visit(DType dt, F&& f) {
       break;
   }
   return f(bool{});
+}
+
+// f(T{}) for the floating dtypes (float32, float16, float64); any other raises "`op`: expected a
+// floating dtype" (front ends check dtypes first, with PyTorch's words).
+template <class F>
+inline void visit_floating(DType dt, const char* op, F&& f) {
+  switch (dt) {
+    case DType::f32:
+      return f(float{});
+    case DType::f16:
+      return f(half{});
+    case DType::f64:
+      return f(double{});
+    default:
+      throw std::runtime_error(std::string(op) + ": expected a floating dtype");
+  }
 }
 
 template <class T>

@@ -19,20 +19,6 @@ namespace {
 
 enum Flags : int { kTraining = 1, kHasW = 2, kHasB = 4 };
 
-template <class F>
-void floating(DType dt, F&& f) {
-  switch (dt) {
-    case DType::f32:
-      return f(float{});
-    case DType::f16:
-      return f(half{});
-    case DType::f64:
-      return f(double{});
-    default:
-      throw std::runtime_error("normalization: expected a floating dtype");
-  }
-}
-
 DType stat_dt(DType dt) {
   return dt == DType::f64 ? DType::f64 : DType::f32;
 }
@@ -99,7 +85,7 @@ TensorPtr op::native_batch_norm(const TensorPtr& x0, const std::optional<TensorP
   launch({x.get(), w.get(), b.get(), rm.get(), rv.get(), out.get(), stats.get()},
          [g, training, momentum, eps, x = x.get(), w = w.get(), b = b.get(), rm = rm.get(),
           rv = rv.get(), out = out.get(), st = stats.get()] {
-           floating(x->dt, [&](auto tag) {
+           visit_floating(x->dt, "normalization", [&](auto tag) {
              using T = decltype(tag);
              using S = calc_t<T>;
              const T* xp = x->as<T>();
@@ -181,7 +167,7 @@ void Op_native_batch_norm::backward(Node& n, const TensorPtr& g0, TensorPtr* gin
   launch({x.get(), w.get(), st.get(), g.get(), gx.get(), gw.get(), gb.get()},
          [geo, training, x = x.get(), w = w.get(), st = st.get(), g = g.get(), gx = gx.get(),
           gw = gw.get(), gb = gb.get()] {
-           floating(x->dt, [&](auto tag) {
+           visit_floating(x->dt, "normalization", [&](auto tag) {
              using T = decltype(tag);
              using S = calc_t<T>;
              const T *xp = x->as<T>(), *gp = g->as<T>();
@@ -229,7 +215,7 @@ TensorPtr op::native_layer_norm(const TensorPtr& x0, const std::optional<TensorP
   auto stats = empty(Shape{2, M}, stat_dt(x0->dt));
   launch({x.get(), w.get(), b.get(), out.get(), stats.get()},
          [M, L, eps, x = x.get(), w = w.get(), b = b.get(), out = out.get(), st = stats.get()] {
-           floating(x->dt, [&](auto tag) {
+           visit_floating(x->dt, "normalization", [&](auto tag) {
              using T = decltype(tag);
              using S = calc_t<T>;
              const T* xp = x->as<T>();
@@ -277,7 +263,7 @@ void Op_native_layer_norm::backward(Node& n, const TensorPtr& g0, TensorPtr* gin
   launch({x.get(), w.get(), st.get(), g.get(), gx.get(), gw.get(), gb.get()},
          [M, L, x = x.get(), w = w.get(), st = st.get(), g = g.get(), gx = gx.get(), gw = gw.get(),
           gb = gb.get()] {
-           floating(x->dt, [&](auto tag) {
+           visit_floating(x->dt, "normalization", [&](auto tag) {
              using T = decltype(tag);
              using S = calc_t<T>;
              const T *xp = x->as<T>(), *gp = g->as<T>();

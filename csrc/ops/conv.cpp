@@ -446,20 +446,6 @@ void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, 
   }
 }
 
-template <class F>
-void floating(DType dt, F&& f) {
-  switch (dt) {
-    case DType::f32:
-      return f(float{});
-    case DType::f16:
-      return f(half{});
-    case DType::f64:
-      return f(double{});
-    default:
-      throw std::logic_error("convolution: a floating dtype reached the kernel unchecked");
-  }
-}
-
 void check(const TensorImpl& x, const TensorImpl& w, const TensorImpl* b, const Shape& stride,
            const Shape& padding, const Shape& dilation, int64_t groups) {
   auto bad = [](const std::string& what) { throw std::runtime_error("convolution: " + what); };
@@ -499,7 +485,8 @@ TensorPtr op::convolution(const TensorPtr& x0, const TensorPtr& w0,
   TensorPtr x = dense(x0), w = dense(w0), b = b1 ? dense(b1) : nullptr;
   launch({x.get(), w.get(), b.get(), out.get()},
          [c, x = x.get(), w = w.get(), b = b.get(), out = out.get()] {
-           floating(x->dt, [&](auto tag) { conv_forward<decltype(tag)>(c, *x, *w, b, *out); });
+           visit_floating(x->dt, "convolution",
+                          [&](auto tag) { conv_forward<decltype(tag)>(c, *x, *w, b, *out); });
          });
   Node* n = b1 ? record(OpCode::convolution, out, {x0.get(), w0.get(), b1.get()})
                : record(OpCode::convolution, out, {x0.get(), w0.get()});
@@ -525,8 +512,8 @@ void Op_convolution::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
              if (g->dt == DType::f16)
                conv_backward_f16(c, *g, x, w, gx, gw);
              else
-               floating(g->dt,
-                        [&](auto tag) { conv_backward<decltype(tag)>(c, *g, x, w, gx, gw); });
+               visit_floating(g->dt, "convolution",
+                              [&](auto tag) { conv_backward<decltype(tag)>(c, *g, x, w, gx, gw); });
            });
   }
   gin[0] = gx;

@@ -75,20 +75,6 @@ Shape pooled(const Shape& xs, int64_t oh, int64_t ow) {
   return s;
 }
 
-template <class F>
-void floating(DType dt, F&& f) {
-  switch (dt) {
-    case DType::f32:
-      return f(float{});
-    case DType::f16:
-      return f(half{});
-    case DType::f64:
-      return f(double{});
-    default:
-      throw std::runtime_error("pooling: expected a floating dtype");
-  }
-}
-
 template <class T>
 using acc_t = calc_t<T>;
 
@@ -189,7 +175,7 @@ TensorPtr op::max_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& 
       store_f32(os.data(), *out);
       return;
     }
-    floating(x->dt, [&](auto tag) {
+    visit_floating(x->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       max_windows<T>(p, x->as<T>(), out->as<T>(), idx ? idx->as<int64_t>() : nullptr);
     });
@@ -209,7 +195,7 @@ TensorPtr op::max_pool2d_indices(const TensorPtr& x0, const Shape& kernel, const
   auto out = empty(pooled(x0->shape, p.OH, p.OW), DType::i64);
   TensorPtr x = dense(x0);
   launch({x.get(), out.get()}, [p, x = x.get(), out = out.get()] {
-    floating(x->dt, [&](auto tag) {
+    visit_floating(x->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       max_windows<T>(p, x->as<T>(), nullptr, out->as<int64_t>());
     });
@@ -230,7 +216,7 @@ void Op_max_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
   auto gx = zeros(n.in_shape[0], dt);
   launch({x.get(), idx.get(), g.get(), gx.get()},
          [p, x = x.get(), idx = idx.get(), g = g.get(), gx = gx.get()] {
-           floating(gx->dt, [&](auto tag) {
+           visit_floating(gx->dt, "pooling", [&](auto tag) {
              using T = decltype(tag);
              std::vector<int64_t> found;
              const int64_t* ids = idx ? idx->as<int64_t>() : nullptr;
@@ -264,7 +250,7 @@ TensorPtr op::avg_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& 
   const bool cip = count_include_pad;
   const int64_t div = divisor_override;
   launch({x.get(), out.get()}, [p, cip, div, x = x.get(), out = out.get()] {
-    floating(x->dt, [&](auto tag) {
+    visit_floating(x->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       const T* xs = x->as<T>();
       T* q = out->as<T>();
@@ -304,7 +290,7 @@ void Op_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
   TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
   auto gx = zeros(n.in_shape[0], dt);
   launch({g.get(), gx.get()}, [p, cip, div, g = g.get(), gx = gx.get()] {
-    floating(g->dt, [&](auto tag) {
+    visit_floating(g->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       const T* gs = g->as<T>();
       T* q = gx->as<T>();
@@ -333,7 +319,7 @@ TensorPtr op::adaptive_avg_pool2d(const TensorPtr& x0, const Shape& output_size)
   auto out = empty(pooled(x0->shape, p.OH, p.OW), x0->dt);
   TensorPtr x = dense(x0);
   launch({x.get(), out.get()}, [p, x = x.get(), out = out.get()] {
-    floating(x->dt, [&](auto tag) {
+    visit_floating(x->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       using A = acc_t<T>;
       const T* xs = x->as<T>();
@@ -367,7 +353,7 @@ void Op_adaptive_avg_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* g
   TensorPtr g = dense(g0->dt == dt ? g0 : convert(*g0, dt));
   auto gx = zeros(n.in_shape[0], dt);
   launch({g.get(), gx.get()}, [p, g = g.get(), gx = gx.get()] {
-    floating(g->dt, [&](auto tag) {
+    visit_floating(g->dt, "pooling", [&](auto tag) {
       using T = decltype(tag);
       using A = acc_t<T>;
       const T* gs = g->as<T>();
