@@ -48,11 +48,11 @@ def _lenet_step(peer, dtype, batch=64, compiled=False):
     return L.compile(step) if compiled else step
 
 
-def _conv_layer(peer, batch=8, ch=64, size=56):
+def _conv_layer(peer, batch=8, ch=64, size=56, dtype="float32"):
     L = lib(peer)
     rng = np.random.default_rng(0)
-    x = _tensor(L, rng.standard_normal((batch, ch, size, size)).astype(np.float32))
-    w = _tensor(L, (rng.standard_normal((ch, ch, 3, 3)) * 0.05).astype(np.float32))
+    x = _tensor(L, rng.standard_normal((batch, ch, size, size)).astype(dtype))
+    w = _tensor(L, (rng.standard_normal((ch, ch, 3, 3)) * 0.05).astype(dtype))
     F = L.nn.functional
     with L.no_grad():
         F.conv2d(x, w, padding=1)
@@ -85,4 +85,8 @@ def cnn(quick, peer):
             threads = tapegrad.get_num_threads()
             fraction = flops / seconds / 1e9 / (peak * threads)
             rows.append(row(label + ": fraction of FMA peak", "%", "higher", peer, 100 * fraction))
+    if not (quick and peer == "torch"):  # PyTorch's float16 layer takes most of a second
+        seconds = timed(_conv_layer(peer, size=size, dtype="float16"), budget, 3)
+        label = f"conv2d 3x3, 64->64 channels, {size}x{size}, batch 8, float16"
+        rows.append(row(label, "GFLOP/s", "higher", peer, flops / seconds / 1e9))
     return rows
