@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 #include "autograd/capture.h"
 #include "autograd/views.h"
@@ -406,6 +407,43 @@ std::vector<TensorPtr> run_backward(const Sweep& sw) {
     else
       accumulate(it->second, std::move(g));
   };
+  // A leaf's gradient is final once the last node with an edge to it has run; it goes into
+  // .grad then, as PyTorch's AccumulateGrad runs, so post-accumulate hooks (data-parallel
+  // training's allreduce) start while the rest of the graph is still being swept.
+  std::vector<std::vector<TensorImpl*>> flush_at(order.size());
+  {
+    std::unordered_map<TensorImpl*, size_t> last;
+    for (size_t k = 0; k < order.size(); ++k)
+      if (needed[k])
+        for (int i = 0; i < order[k]->n_in; ++i)
+          if (TensorImpl* l = order[k]->next[i].leaf.get()) last[l] = k;
+    for (const auto& [leaf, k] : last)
+      flush_at[k].push_back(leaf);
+  }
+  auto finish_leaf = [&](TensorImpl* leaf, TensorPtr g) {
+    int at = all_leaves ? -1 : index_of(in_key, leaf);
+    if (!all_leaves && at < 0) return;
+    TensorPtr h = run_hooks(leaf->hooks, std::move(g));
+    if (at >= 0 && !sw.accumulate) {
+      captured[at] = std::move(h);
+      return;
+    }
+    to_leaf(*leaf, std::move(h));
+    if (leaf->hooks && leaf->hooks->post) {
+      if (tl_capture) capture_refuse("a post-accumulate-grad hook");
+      leaf->hooks->post();
+    }
+  };
+  auto flush = [&](const std::vector<TensorImpl*>& done) {
+    for (TensorImpl* leaf : done) {
+      auto it = std::find_if(leaves.begin(), leaves.end(),
+                             [&](const auto& l) { return l.first == leaf; });
+      if (it == leaves.end()) continue;  // no gradient reached it
+      TensorPtr g = std::move(it->second);
+      leaves.erase(it);
+      finish_leaf(leaf, std::move(g));
+    }
+  };
   for (size_t k = 0; k < sw.roots.size(); ++k) {
     const TensorPtr& r = sw.roots[k];
     if (r->grad_fn)
@@ -415,6 +453,7 @@ std::vector<TensorPtr> run_backward(const Sweep& sw) {
   }
 
   for (size_t k = 0; k < order.size(); ++k) {
+    if (k > 0) flush(flush_at[k - 1]);
     Node* n = order[k];
     check_interrupt();
     if (!n->grad) continue;  // no gradient reached this node
@@ -446,15 +485,9 @@ std::vector<TensorPtr> run_backward(const Sweep& sw) {
       n->released = true;
     }
   }
-  for (auto& [leaf, g] : leaves) {
-    int at = all_leaves ? -1 : index_of(in_key, leaf);
-    if (!all_leaves && at < 0) continue;
-    TensorPtr h = run_hooks(leaf->hooks, std::move(g));
-    if (at >= 0 && !sw.accumulate)
-      captured[at] = std::move(h);
-    else
-      to_leaf(*leaf, std::move(h));
-  }
+  if (!order.empty()) flush(flush_at.back());
+  for (auto& [leaf, g] : leaves)  // leaf roots
+    finish_leaf(leaf, std::move(g));
   return captured;
 }
 

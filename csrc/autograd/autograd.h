@@ -56,6 +56,8 @@ struct NodeExtra {
 struct GradHooks {
   std::vector<std::function<TensorPtr(const TensorPtr&)>> fns;
   std::function<void(const TensorPtr&)> retain;
+  // A leaf's register_post_accumulate_grad_hook dispatcher: run once .grad holds the sweep's sum.
+  std::function<void()> post;
   bool empty() const { return fns.empty() && !retain; }
 };
 

@@ -36,6 +36,20 @@ void register_hooks(py::module_& m) {
       return r.is_none() ? nullptr : arg(r, "hook result");
     });
   });
+  // fn() once a leaf's .grad holds a sweep's gradient (register_post_accumulate_grad_hook);
+  // None removes it. The front end keeps the user's hooks and passes them the tensor.
+  m.def("set_post_accumulate_hook", [](py::handle t, py::handle fn) {
+    TensorImpl& x = *arg(t);
+    if (x.grad_fn) throw std::invalid_argument("set_post_accumulate_hook: t is not a leaf");
+    GradHooks& h = hooks_of(x);
+    h.post = nullptr;
+    if (fn.is_none()) return;
+    auto keep = std::make_shared<PyFn>(fn);
+    h.post = [keep] {
+      py::gil_scoped_acquire gil;
+      keep->f();
+    };
+  });
   // retain_grad(): t.grad = the gradient reaching t (a copy), or t.grad + it (out of place).
   m.def("retain_grad", [](py::handle t) {
     TensorPtr x = arg(t);

@@ -10,6 +10,7 @@ import weakref
 from ._handles import RemovableHandle
 
 _hook_dicts = {}  # id(tensor) -> the tensor's ordered hooks (dropped with the tensor)
+_post_dicts = {}  # id(leaf) -> its post-accumulate-grad hooks, likewise
 
 
 def _dispatcher(hooks):
@@ -36,6 +37,31 @@ def _dispatcher(hooks):
     return run
 
 
+def _post_dispatcher(ref, hooks):
+    def run():
+        t = ref()
+        if t is None:
+            return
+        from .tensor import Tensor
+
+        for hook in list(hooks.values()):
+            out = hook(t)
+            if out is None:
+                continue
+            if not isinstance(out, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+    return run
+
+
+def run_post_hooks(t):
+    """t's post-accumulate-grad hooks (create_graph's sweep, which fills .grad in Python)."""
+    hooks = _post_dicts.get(id(t))
+    if hooks:
+        _post_dispatcher(lambda: t, hooks)()
+
+
 class _HookMethods:
     __slots__ = ()
 
@@ -50,6 +76,25 @@ class _HookMethods:
             hooks = _hook_dicts[key] = {}
             weakref.finalize(self, _hook_dicts.pop, key, None)
             self._be.set_grad_hook(self, _dispatcher(hooks))
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run `hook(tensor)` on this leaf each time a backward sweep has added its gradient to
+        `.grad` (data-parallel training starts its allreduce here). Returns a removable handle."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        key = id(self)
+        hooks = _post_dicts.get(key)
+        if hooks is None:
+            hooks = _post_dicts[key] = {}
+            weakref.finalize(self, _post_dicts.pop, key, None)
+            self._be.set_post_accumulate_hook(self, _post_dispatcher(weakref.ref(self), hooks))
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle

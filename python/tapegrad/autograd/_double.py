@@ -13,6 +13,7 @@ import bisect
 import threading
 
 from .._grad_mode import enable_grad, no_grad
+from .._tensor_hooks import run_post_hooks
 from ._diff import DIFF, EXACT
 
 _state = threading.local()
@@ -229,6 +230,7 @@ def sweep(roots, grads, inputs, accumulate):
                 g = be.run_leaf_hooks(leaf, g)
                 if accumulate:  # a copy, as PyTorch's AccumulateGrad makes in grad mode
                     leaf.grad = g.clone() if leaf.grad is None else leaf.grad + g
+                    run_post_hooks(leaf)
                 else:
                     out[k] = g
     finally:

@@ -34,6 +34,7 @@ detach = _core.detach
 backward = _core.backward
 run_backward = _core.run_backward  # several roots, named inputs (autograd.grad)
 set_grad_hook = _core.set_grad_hook
+set_post_accumulate_hook = _core.set_post_accumulate_hook
 retain_grad = _core.retain_grad
 retains_grad = _core.retains_grad
 function_node = _core.function_node  # a user's autograd.Function

@@ -72,6 +72,7 @@ from .engine import (  # noqa: F401
     run_backward,
     run_leaf_hooks,
     set_grad_hook,
+    set_post_accumulate_hook,
     set_history,
     with_history,
 )

@@ -21,11 +21,12 @@ class Hooks:
     """A tensor's hooks: `fn(grad) -> replacement or None` (the front end keeps the user's list
     and checks what each hands back), and retain_grad's tensor (a weak reference)."""
 
-    __slots__ = ("fn", "retain")
+    __slots__ = ("fn", "retain", "post")
 
     def __init__(self):
         self.fn = None
         self.retain = None
+        self.post = None  # a leaf's post-accumulate-grad dispatcher
 
     def run(self, g):
         if self.fn is not None:
@@ -102,6 +103,13 @@ def _hooks_of(t, make=True):
 def set_grad_hook(t, fn):
     _check(t)
     _hooks_of(t).fn = fn
+
+
+def set_post_accumulate_hook(t, fn):
+    _check(t)
+    if t._fn is not None:
+        raise ValueError("set_post_accumulate_hook: t is not a leaf")
+    _hooks_of(t).post = fn
 
 
 def retain_grad(t):
@@ -204,8 +212,15 @@ def _sweep(roots, grads, inputs, retain_graph, accumulate):
                 needed.add(n)
                 todo.extend(parents.get(n, ()))
     # 3. Run each node once all its consumers have run; among ready nodes the latest first.
+    # A leaf's gradient is final once every node with an edge to it has run: it goes into .grad
+    # then (step 4), as PyTorch's AccumulateGrad runs, while the rest of the graph is swept.
     pending = {}
     leaves = {}  # id(leaf) -> [leaf, summed gradient]
+    uses = {}  # id(leaf) -> edges from reachable nodes not yet run
+    for node in deps:
+        for e in node.edges:
+            if e is not None and type(e) is not Node:
+                uses[id(e)] = uses.get(id(e), 0) + 1
 
     def to_leaf(e, gi):
         slot = leaves.get(id(e))
@@ -213,6 +228,20 @@ def _sweep(roots, grads, inputs, retain_graph, accumulate):
             leaves[id(e)] = [e, gi]
         else:
             slot[1] = _add_grads(slot[1], gi)
+
+    def finish_leaf(leaf, gl):
+        at = in_at.get(id(leaf))
+        if (not all_leaves and at is None) or not leaf._rg or leaf._fn is not None:
+            return
+        h = getattr(leaf, "_hooks", None)
+        if h is not None:
+            gl = h.run(gl)
+        if at is not None and not accumulate:
+            captured[at] = _new(np.array(gl, order="C"))
+            return
+        _accumulate(leaf, gl)
+        if h is not None and h.post is not None:
+            h.post()
 
     for r, g in zip(roots, grads):
         g = np.asarray(g._arr, dtype=r._arr.dtype)
@@ -250,22 +279,15 @@ def _sweep(roots, grads, inputs, retain_graph, accumulate):
                 deps[e] -= 1
                 if deps[e] == 0:
                     heappush(ready, (-e.seq, next(tie), e))
-            elif gi is not None:
+                continue
+            if gi is not None:
                 to_leaf(e, gi)
-    # 4. Leaves: their hooks, then .grad = the summed gradient (or += it), or handed back.
+            uses[id(e)] -= 1
+            if uses[id(e)] == 0 and id(e) in leaves:
+                finish_leaf(*leaves.pop(id(e)))
+    # 4. Leaf roots (and any leaf left): hooks, then .grad = the sum (or += it), or handed back.
     for leaf, gl in leaves.values():
-        at = in_at.get(id(leaf))
-        if not all_leaves and at is None:
-            continue
-        if not leaf._rg or leaf._fn is not None:
-            continue
-        h = getattr(leaf, "_hooks", None)
-        if h is not None:
-            gl = h.run(gl)
-        if at is not None and not accumulate:
-            captured[at] = _new(np.array(gl, order="C"))
-        else:
-            _accumulate(leaf, gl)
+        finish_leaf(leaf, gl)
     return captured
 
 
