@@ -83,3 +83,14 @@ def test_matches_pytorch_bit_for_bit(group, backend, monkeypatch):
             bad += [f"{name}[{i}]: {d}" for i, (g, w) in enumerate(zip(items, want))
                     if (d := _differs(g, w))]  # fmt: skip
     assert not bad, f"{len(bad)} differ from PyTorch:\n" + "\n".join(bad[:20])
+
+
+def test_zero_dim_stays_zero_dim(backend):
+    """np.ascontiguousarray turns 0-d arrays into 1-d ones; no factory may pass that on."""
+    with tg.use_backend(backend):
+        s = tg.tensor(3.0)
+        for f in (tg.empty_like, tg.zeros_like, tg.rand_like, tg.randn_like):
+            assert f(s).shape == ()
+        assert tg.randint_like(tg.tensor(3), 5).shape == ()
+        assert tg.empty(()).shape == () and tg.rand(()).shape == ()
+        assert (s + np.array(2.0)).shape == ()

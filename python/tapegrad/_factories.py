@@ -65,7 +65,7 @@ def operand(data, be, dtype=None):
     """Data met as an operand (arithmetic, copy_, a gradient): an ndarray is read whatever its
     layout or byte order, as NumPy reads it; unsigned types tapegrad lacks become float64."""
     if isinstance(data, np.ndarray):
-        a = np.ascontiguousarray(data)
+        a = np.asarray(data, order="C")  # (ascontiguousarray makes 0-d 1-d)
         if not a.dtype.isnative:
             a = a.astype(a.dtype.newbyteorder("="))
         if a.dtype.kind == "u" and a.itemsize > 1:

@@ -303,7 +303,7 @@ def _need_tensor(fn, t):
 def _make(arr, requires_grad, be=None):
     from ._backend import current
 
-    return (be or current()).from_numpy(np.ascontiguousarray(arr), builtins.bool(requires_grad))
+    return (be or current()).from_numpy(np.asarray(arr, order="C"), builtins.bool(requires_grad))
 
 
 def _dt(dtype, fn, default=None):

@@ -200,5 +200,5 @@ def scatter_reduced(t, dim, index, src, value, reduce, inplace):
     with np.errstate(all="ignore"):
         ufunc.at(acc, where, vals.reshape(-1).astype(acc.dtype))
     out = acc.astype(out.dtype)
-    res = be.from_numpy(np.ascontiguousarray(out.reshape(tuple(t.shape))), False)
+    res = be.from_numpy(np.asarray(out.reshape(tuple(t.shape)), order="C"), False)
     return t.copy_(res) if inplace else res
