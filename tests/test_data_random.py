@@ -200,3 +200,13 @@ def test_new_factories(backend, dt):
             t.new_zeros(2, requires_grad=True)
     else:
         assert t.new_zeros(2, requires_grad=True).requires_grad
+
+
+def test_generator_manual_seed_takes_only_an_int():
+    """torch.manual_seed takes int(seed); Generator.manual_seed refuses anything else (2.13)."""
+    tg.manual_seed(1.5)  # int(1.5)
+    g = tg.Generator()
+    for bad, name in ((1.5, "float"), ("3", "str"), (True, "bool")):
+        with pytest.raises(RuntimeError, match=f"^manual_seed expected a long, but got {name}$"):
+            g.manual_seed(bad)
+    assert g.manual_seed(-1).initial_seed() == 2**64 - 1

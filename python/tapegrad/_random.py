@@ -98,6 +98,17 @@ class Generator:
         return CPU
 
     def manual_seed(self, seed):
+        # torch.manual_seed takes int(seed); Generator.manual_seed takes only an int
+        if isinstance(seed, np.integer):
+            raise TypeError("an integer is required")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            kind = type(seed)
+            name = (
+                kind.__name__
+                if kind.__module__ == "builtins"
+                else f"{kind.__module__}.{kind.__name__}"
+            )
+            raise RuntimeError(f"manual_seed expected a long, but got {name}")
         self._e.manual_seed(_seed_arg(seed))
         return self
 
