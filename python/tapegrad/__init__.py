@@ -1,6 +1,6 @@
 """tapegrad: a small, fast, honest tape-based autograd library with a C++ core."""
 
-from . import _backend, _oplist, backends, cuda, nn, optim, utils
+from . import _backend, _oplist, backends, cuda, distributed, nn, optim, utils
 from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
 from ._device import device

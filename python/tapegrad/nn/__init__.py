@@ -1,6 +1,6 @@
 """tapegrad.nn: modules, parameters and losses with PyTorch's API."""
 
-from . import functional, init
+from . import functional, init, parallel
 from .modules import (
     ELU,
     GELU,
@@ -38,6 +38,7 @@ from .modules import (
 )
 
 __all__ = [
+    "parallel",
     "BCELoss",
     "BCEWithLogitsLoss",
     "SmoothL1Loss",

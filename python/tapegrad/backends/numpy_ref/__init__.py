@@ -72,8 +72,8 @@ from .engine import (  # noqa: F401
     run_backward,
     run_leaf_hooks,
     set_grad_hook,
-    set_post_accumulate_hook,
     set_history,
+    set_post_accumulate_hook,
     with_history,
 )
 from .functions import (  # noqa: F401

@@ -1,0 +1,5 @@
+"""tapegrad.nn.parallel: DistributedDataParallel, over tapegrad.distributed (MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
