@@ -417,8 +417,15 @@ std::vector<TensorPtr> run_backward(const Sweep& sw) {
       if (needed[k])
         for (int i = 0; i < order[k]->n_in; ++i)
           if (TensorImpl* l = order[k]->next[i].leaf.get()) last[l] = k;
-    for (const auto& [leaf, k] : last)
-      flush_at[k].push_back(leaf);
+    // in edge order, so that every process delivers a node's leaves in the same order (ranks
+    // of data-parallel training must start their allreduces in the same order)
+    for (size_t k = 0; k < order.size(); ++k)
+      if (needed[k])
+        for (int i = 0; i < order[k]->n_in; ++i) {
+          TensorImpl* l = order[k]->next[i].leaf.get();
+          auto& at = flush_at[k];
+          if (l && last[l] == k && std::find(at.begin(), at.end(), l) == at.end()) at.push_back(l);
+        }
   }
   auto finish_leaf = [&](TensorImpl* leaf, TensorPtr g) {
     int at = all_leaves ? -1 : index_of(in_key, leaf);
