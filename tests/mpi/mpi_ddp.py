@@ -199,3 +199,35 @@ def test_distributed_sampler_asks_the_group():
     s = DistributedSampler(list(range(10)), shuffle=False)
     assert (s.num_replicas, s.rank) == (world(), rank())
     assert list(s) == list(range(10))[rank() :: world()]
+
+
+def test_gradient_as_bucket_view_gives_the_same_bits(backend):
+    x, y = data()
+    want = train(DDP(mlp(seed=4)), 4, my_share(x), my_share(y))
+    ddp = DDP(mlp(seed=4), gradient_as_bucket_view=True, bucket_cap_mb=0.00005)
+    opt = tg.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    for step in range(4):
+        opt.zero_grad(set_to_none=step % 2 == 0)  # both ways back into the bucket
+        nn.functional.cross_entropy(ddp(my_share(x)), my_share(y)).backward()
+        opt.step()
+    red = ddp._reducer
+    for b in red.buckets:  # .grad is the bucket's memory
+        for j, p in enumerate(b.params):
+            assert p.grad is b.views[j]
+            assert np.shares_memory(p.grad.numpy(), b.flat)
+    for p, w in zip(ddp.parameters(), want):
+        assert np.array_equal(p.detach().numpy(), w.numpy())
+
+
+def test_many_buckets_start_in_the_same_order_on_every_rank(backend):
+    # a bucket per parameter: the gradients of a layer's weight and bias arrive together, and
+    # the allreduces must still start in one order on both ranks (else MPI mixes them up)
+    tg.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(8, 8) for _ in range(6)])
+    ddp = DDP(model, bucket_cap_mb=1e-6)
+    x = tg.randn(4, 8) + rank()
+    for _ in range(5):
+        ddp.zero_grad()
+        ddp(x).sum().backward()
+    assert len(ddp._reducer.buckets) == 12
+    same_on_every_rank([p.grad for p in model.parameters()])

@@ -44,6 +44,15 @@ class Bucket:
         np_dtype = self.params[0].detach().numpy().dtype
         self.flat = np.zeros(int(self.offsets[-1]), np_dtype)
         self.work = None
+        self.views = [None] * len(indices)  # gradient_as_bucket_view: the .grad tensors
+
+    def view(self, j):
+        """Parameter j's slice of the bucket as a tensor of its shape (shared memory)."""
+        if self.views[j] is None:
+            p = self.params[j]
+            arr = self.flat[self.offsets[j] : self.offsets[j + 1]].reshape(tuple(p.shape))
+            self.views[j] = p._be.from_numpy_shared(arr)
+        return self.views[j]
 
 
 def _scaled_into(dst, grad, n):
@@ -54,13 +63,22 @@ def _scaled_into(dst, grad, n):
         np.multiply(grad, grad.dtype.type(1.0 / n), out=dst)
 
 
+def _divided(x, n):
+    """x /= n in place, in x's dtype (PyTorch's div_ of a bucket that holds the gradient)."""
+    if x.dtype == np.float16:
+        x[...] = (x.astype(np.float32) / np.float32(n)).astype(np.float16)
+    else:
+        np.divide(x, x.dtype.type(n), out=x)
+
+
 class Reducer:
     """Buckets as PyTorch's reducer makes them: all parameters in one bucket (per dtype) for the
     first iteration, then rebuilt once from the order the gradients actually arrived in, with
     the size caps; with find_unused_parameters the caps apply from the start, in reverse order."""
 
-    def __init__(self, params, caps, comm, find_unused):
+    def __init__(self, params, caps, comm, find_unused, grad_as_view=False):
         self.params = params
+        self.grad_as_view = grad_as_view
         self.comm = comm
         self.caps = caps
         reverse = list(reversed(range(len(params))))
@@ -84,13 +102,21 @@ class Reducer:
         if order is None or len(order) != len(self.params):
             return
         order = self.comm.bcast(order, root=0)
+        old = self.buckets
         self._set_buckets(assign_buckets(self.params, order, self.caps))
+        if self.grad_as_view:  # gradients move to the new buckets
+            for b in self.buckets:
+                for j, p in enumerate(b.params):
+                    if p.grad is not None:
+                        b.flat[b.offsets[j] : b.offsets[j + 1]] = C._src(p.grad).reshape(-1)
+                        p.grad = b.view(j)
+            del old
         self.reset()
 
     def reset(self):
         self.ready = [False] * len(self.params)
         self.left = [len(b.indices) for b in self.buckets]
-        self.launched = 0
+        self.launched = 0  # buckets started: always a prefix, in bucket order
         self.started = False  # a gradient of this iteration has arrived
         self.used = np.ones(len(self.params), np.uint8)
 
@@ -114,27 +140,36 @@ class Reducer:
         self.ready[i] = True
         if self.arrivals is not None:
             self.arrivals.append(i)
-        k = self.bucket_of[i]
-        self.left[k] -= 1
-        if self.left[k] == 0:
-            self._launch(self.buckets[k])
-        else:
-            self._progress()
-
-    def _launch(self, b):
-        n = self.comm.Get_size()
-        for p, lo, hi in zip(b.params, b.offsets[:-1], b.offsets[1:]):
-            dst = b.flat[lo:hi]
-            if p.grad is None:
-                dst[...] = 0
-            else:
-                _scaled_into(dst, C._src(p.grad).reshape(-1), n)
-        b.work = self.comm.Iallreduce(
-            _state.MPI.IN_PLACE, C._msg(b.flat), C._mpi_op(C.ReduceOp.SUM, b.flat.dtype)
-        )
-        self.launched += 1
+        self.left[self.bucket_of[i]] -= 1
+        # Every rank must start its allreduces in the same order (MPI matches collectives by
+        # order), so buckets start in bucket order: a full bucket waits for the ones before it.
+        started = False
+        while self.launched < len(self.buckets) and self.left[self.launched] == 0:
+            self._launch(self.buckets[self.launched], last=self.launched == len(self.buckets) - 1)
+            self.launched += 1
+            started = True
         if self.launched == len(self.buckets):
             self._finish()
+        elif not started:
+            self._progress()
+
+    def _launch(self, b, last):
+        n = self.comm.Get_size()
+        if n == 1 and not self.grad_as_view:
+            return  # g * (1/1), summed over one rank, is g: the same bits without the copies
+        for j, p in enumerate(b.params):
+            dst = b.flat[b.offsets[j] : b.offsets[j + 1]]
+            if p.grad is None:
+                dst[...] = 0
+            elif p.grad is b.views[j]:  # accumulated in the bucket itself: divide in place
+                _divided(dst, n)
+            else:
+                _scaled_into(dst, C._src(p.grad).reshape(-1), n)
+        op = C._mpi_op(C.ReduceOp.SUM, b.flat.dtype)
+        if last:  # nothing is left to overlap with: a blocking allreduce costs less
+            self.comm.Allreduce(_state.MPI.IN_PLACE, C._msg(b.flat), op)
+        else:
+            b.work = self.comm.Iallreduce(_state.MPI.IN_PLACE, C._msg(b.flat), op)
 
     def _progress(self):
         """MPI moves a nonblocking collective along only inside MPI calls: test the ones in
@@ -150,14 +185,22 @@ class Reducer:
         if len(self.unused):
             used = used.copy()
             self.comm.Allreduce(_state.MPI.IN_PLACE, used, _state.MPI.MAX)
+        alone = self.comm.Get_size() == 1 and not self.grad_as_view
         for b in self.buckets:
-            b.work.Wait()
-            b.work = None
-            for i, p, lo, hi in zip(b.indices, b.params, b.offsets[:-1], b.offsets[1:]):
+            if b.work is not None:
+                b.work.Wait()
+                b.work = None
+            if alone:
+                continue
+            for j, (i, p) in enumerate(zip(b.indices, b.params)):
                 if not used[i]:
                     continue  # no rank used it: its .grad stays as it was
+                if self.grad_as_view:  # .grad is the bucket's slice from now on
+                    if p.grad is not b.views[j]:
+                        p.grad = b.view(j)
+                    continue
                 if p.grad is None:
                     p.grad = zeros(tuple(p.shape), dtype=p.dtype)
                 g = p.grad.detach().numpy()
-                g[...] = b.flat[lo:hi].reshape(g.shape)
+                g[...] = b.flat[b.offsets[j] : b.offsets[j + 1]].reshape(g.shape)
                 p.grad._be.bump_version(p.grad)  # a copy_ into .grad, as PyTorch's

@@ -100,7 +100,9 @@ class DistributedDataParallel(Module):
             caps = [1024 * 1024, 25 * 1024 * 1024]
         else:
             caps = [int(bucket_cap_mb * 1024 * 1024)]
-        self._reducer = Reducer(params, caps, comm, self.find_unused_parameters)
+        self._reducer = Reducer(
+            params, caps, comm, self.find_unused_parameters, bool(gradient_as_bucket_view)
+        )
         self._hooks = [p.register_post_accumulate_grad_hook(self._on_grad) for p in params]
 
     def _verify_same_model(self, params):
