@@ -467,6 +467,13 @@ def cnn(quick, peer):
     return run(quick, peer)
 
 
+def ddp(quick, peer):
+    """DistributedDataParallel on 1 and 2 MPI ranks (figures_ddp.py)."""
+    from figures_ddp import ddp as run
+
+    return run(quick, peer)
+
+
 ALL = {
     "overhead": overhead,
     "gemm": gemm,
@@ -475,5 +482,6 @@ ALL = {
     "classify": classifier_steps,
     "double": double_backward,
     "cnn": cnn,
+    "ddp": ddp,
     "import": import_time,
 }

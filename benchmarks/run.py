@@ -128,7 +128,9 @@ def main():
     )
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     p.add_argument("--threads", default="1,2", help="thread counts to run (comma-separated)")
-    p.add_argument("--groups", default="overhead,gemm,elementwise,train,classify,double,cnn,import")
+    p.add_argument(
+        "--groups", default="overhead,gemm,elementwise,train,classify,double,cnn,ddp,import"
+    )
     p.add_argument("--out", default=str(HERE / "results"))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--peer", default="tapegrad", help=argparse.SUPPRESS)
