@@ -37,3 +37,12 @@ def process_group():
     yield dist
     faulthandler.cancel_dump_traceback_later()
     dist.barrier()
+
+
+@pytest.fixture(params=["cpp", "numpy"])
+def backend(request):
+    """Each test on both backends."""
+    import tapegrad as tg
+
+    with tg.use_backend(request.param):
+        yield request.param

@@ -11,7 +11,6 @@ import pytest
 import tapegrad as tg
 import tapegrad.distributed as dist
 
-BACKENDS = ("cpp", "numpy")
 FLOATS = ("float16", "float32", "float64")
 INTS = ("int8", "uint8", "int16", "int32", "int64")
 DTYPES = FLOATS + INTS + ("bool",)
@@ -20,12 +19,6 @@ FLOAT_OPS = ("SUM", "PRODUCT", "MIN", "MAX", "AVG")
 INT_OPS = ("SUM", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR")
 REDUCE_CASES = [(d, op) for d in FLOATS for op in FLOAT_OPS]
 REDUCE_CASES += [(d, op) for d in INTS + ("bool",) for op in INT_OPS]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    with tg.use_backend(request.param):
-        yield request.param
 
 
 def rank():

@@ -11,20 +11,6 @@ from tapegrad.nn.parallel import DistributedDataParallel as DDP
 B = 32  # the global batch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def group():
-    if not dist.is_initialized():  # tests/mpi/conftest.py normally has
-        dist.init_process_group("mpi")
-    if dist.get_world_size() < 2:
-        pytest.skip("run under mpiexec -n 2")
-
-
-@pytest.fixture(params=["cpp", "numpy"])
-def backend(request):
-    with tg.use_backend(request.param):
-        yield request.param
-
-
 def rank():
     return dist.get_rank()
 

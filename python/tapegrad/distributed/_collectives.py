@@ -353,16 +353,30 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     return _run(async_op, start, finish, [output])
 
 
+def _rooted(comm, root, tensors, like, kind):
+    """(root, world size, whether this rank is the root) of a gather or scatter; its list is
+    checked on the root, and must be absent elsewhere."""
+    name, side = (
+        ("gather_list", ("dst", "destination"))
+        if kind == "gather"
+        else ("scatter_list", ("src", "source"))
+    )
+    root = _peer(comm, root, side[0])
+    n, me = comm.Get_size(), comm.Get_rank() == root
+    if me:
+        _check_list(tensors, like, name, n)
+    elif tensors:
+        raise ValueError(f"Argument ``{name}`` must NOT be specified on non-{side[1]} ranks.")
+    return root, n, me
+
+
 def gather(tensor, gather_list=None, dst=0, group=None, async_op=False, group_dst=None):
     """Rank dst's gather_list[r] becomes rank r's `tensor`; other ranks pass no list."""
     _check_tensor(tensor, "tensor")
     comm = _comm(group)
-    dst = _peer(comm, dst if group_dst is None else group_dst, "dst")
-    n, me = comm.Get_size(), comm.Get_rank() == dst
-    if me:
-        _check_list(gather_list, tensor, "gather_list", n)
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    dst, n, me = _rooted(
+        comm, dst if group_dst is None else group_dst, gather_list, tensor, "gather"
+    )
     arr = _src(tensor)
     out = np.empty((n,) + arr.shape, arr.dtype) if me else None
 
@@ -382,12 +396,9 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False, group_
     """Rank r's `tensor` becomes rank src's scatter_list[r]; other ranks pass no list."""
     _check_tensor(tensor, "tensor")
     comm = _comm(group)
-    src = _peer(comm, src if group_src is None else group_src, "src")
-    n, me = comm.Get_size(), comm.Get_rank() == src
-    if me:
-        _check_list(scatter_list, tensor, "scatter_list", n)
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    src, n, me = _rooted(
+        comm, src if group_src is None else group_src, scatter_list, tensor, "scatter"
+    )
     arr = _view(tensor)
     packed = np.stack([_src(t) for t in scatter_list]) if me else None
 
