@@ -102,7 +102,6 @@ class Reducer:
         if order is None or len(order) != len(self.params):
             return
         order = self.comm.bcast(order, root=0)
-        old = self.buckets
         self._set_buckets(assign_buckets(self.params, order, self.caps))
         if self.grad_as_view:  # gradients move to the new buckets
             for b in self.buckets:
@@ -110,7 +109,6 @@ class Reducer:
                     if p.grad is not None:
                         b.flat[b.offsets[j] : b.offsets[j + 1]] = C._src(p.grad).reshape(-1)
                         p.grad = b.view(j)
-            del old
         self.reset()
 
     def reset(self):
@@ -124,7 +122,7 @@ class Reducer:
     def in_progress(self):
         return self.started and self.launched < len(self.buckets)
 
-    def mark_ready(self, i, local=True):
+    def mark_ready(self, i):
         if self.ready[i]:
             raise RuntimeError(
                 f"Expected to mark a variable ready only once. This error is caused by one of "
@@ -136,7 +134,7 @@ class Reducer:
             self.started = True
             for j in self.unused:  # they will get no gradient here: ready now, as zeros
                 self.used[j] = 0
-                self.mark_ready(j, local=False)
+                self.mark_ready(j)
         self.ready[i] = True
         if self.arrivals is not None:
             self.arrivals.append(i)
