@@ -52,6 +52,7 @@ def _rank(rank, world, port, steps, repeats, queue):
         best = max(best, steps / (time.perf_counter() - t0))
     if rank == 0:
         queue.put(best)
+    dist.barrier()  # leave together: gloo torn down under a busy peer can std::terminate
     dist.destroy_process_group()
 
 
