@@ -17,7 +17,7 @@ express that call as reference-kernel calls (`ref`):
 """
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import tapegrad as tg
@@ -202,7 +202,7 @@ class Case:
     shapes: tuple
     ref: object = None  # the reference-kernel call(s): see the module docstring
     sample: tuple = ()  # one sampler per input; default standard normal
-    k: Optional[int] = None  # terms summed per output element; None: inferred (sum, mean, losses)
+    k: int | None = None  # terms summed per output element; None: inferred (sum, mean, losses)
     mixed: bool = False  # second input has the other dtype (f16 op f32 promotion)
     # the kernels are sums of products of their arguments (add ... div, matmul, linear, sum):
     # evaluating them on |args| gives the sum of the terms' magnitudes, the scale of a sum's error
