@@ -540,11 +540,11 @@ def test_load_refuses_pickles_and_garbage(tmp_path):
     with pytest.raises(ValueError, match="corrupt"):
         tg.load(bad)
 
-    fake_torch = tmp_path / "torch_style.pt"  # torch.save's zip layout: a pickle inside
+    fake_torch = tmp_path / "torch_style.pt"  # torch.save's zip layout, naming a global it lacks
     with zipfile.ZipFile(fake_torch, "w") as zf:
-        zf.writestr("archive/data.pkl", pickle.dumps({"w": 1}))
+        zf.writestr("archive/data.pkl", pickle.dumps({"w": print}))
         zf.writestr("archive/version", "3")
-    with pytest.raises(ValueError, match="PyTorch checkpoint"):
+    with pytest.raises(ValueError, match="PyTorch checkpoint.*builtins.print is not admitted"):
         tg.load(fake_torch)
 
     objs = tmp_path / "objects.npz"

@@ -1,14 +1,24 @@
-"""tg.save / tg.load: flat state dicts as NumPy .npz files, never pickle.
+"""tg.save / tg.load: PyTorch's checkpoint format both ways, and NumPy .npz; never unsafe pickle.
 
-`save(obj, f)` accepts a flat mapping of str -> tensor or NumPy array (what
-`Module.state_dict()` returns), or a dict nesting such state dicts, an optimizer's state dict,
-lists, tuples, numbers, strings and None (a checkpoint: optim/_saving.py), and writes an
-uncompressed .npz (a zip of .npy files) with `allow_pickle=False`. `load(f)` reads such a file back
-as an ordered dict: arrays of tapegrad's dtypes become tensors of that dtype (on the current
-backend, or `backend=`), other numeric arrays (uint16/32/64) stay NumPy arrays. Anything else — a
-pickle (e.g. a file written by torch.save), a truncated or corrupt archive, an object array, a
-non-npz file, an archive that would inflate beyond what its size allows (MAX_RATIO, MAX_BYTES) or an
-entry whose header declares more data than it holds — is refused with a ValueError that says what
+`save(obj, f)` writes PyTorch's format (the zip torch.save writes: `archive/data.pkl`, a protocol 2
+pickle, and one `archive/data/<key>` record per tensor), which `torch.load(f, weights_only=True)`
+reads. obj may be a state dict, an optimizer's state dict or a checkpoint nesting them: dicts,
+OrderedDicts, lists, tuples, sets, str, int, float, bool, None, bytes, dtypes, tensors (Parameters
+stay Parameters) and NumPy arrays of tapegrad's dtypes (saved as tensors); anything else is a
+TypeError, since reading it back would need pickle to run code (_pt_write.py). With
+`format="npz"`, or a file name ending in ".npz", it writes an uncompressed .npz instead: a flat
+state dict as .npy members, a nested one with its layout as JSON (optim/_saving.py).
+
+`load(f)` tells the two apart by content. A torch.save archive (also one written by PyTorch) is
+read like PyTorch's `weights_only=True`: the pickle runs in a restricted unpickler that admits only
+the globals such a checkpoint uses, mapped to tapegrad's own functions, and never imports torch
+(_pt_read.py); tensors of one storage share memory; dtypes tapegrad lacks (bfloat16, complex,
+uint16 ...), other globals, storages larger than their records and views reaching past their
+storage are refused. An .npz comes back as an ordered dict: arrays of tapegrad's dtypes become
+tensors of that dtype (on the current backend, or `backend=`), other numeric arrays (uint16/32/64)
+stay NumPy arrays. A bare pickle (torch.save's legacy format), a truncated or corrupt archive, an
+object array, an archive that would inflate beyond what its size allows (MAX_RATIO, MAX_BYTES) or
+an entry whose header declares more data than it holds is refused with a ValueError that says what
 was found, before anything is inflated or allocated.
 """
 
@@ -77,14 +87,37 @@ def _check_state_dict(obj):
     return out
 
 
-def save(obj, f):
-    """Save a flat state dict (str -> tensor or ndarray) to `f` (a path or a binary file) as .npz.
+def save(obj, f, pickle_module=None, pickle_protocol=2, *, format=None):  # noqa: A002
+    """Save obj to `f` (a path or a binary file) in PyTorch's format, or as .npz.
 
-    The file is written under exactly the name given (no ".npz" is appended).
+    format: "pt" (PyTorch's zip, which torch.load reads with weights_only=True) or "npz"; by
+    default "npz" when the file name ends in ".npz", else "pt". The file is written under exactly
+    the name given. pickle_module/pickle_protocol are accepted for PyTorch compatibility; the
+    pickle is always tapegrad's own protocol 2 writer.
     """
     import zipfile  # here, not at import: it costs ~10 ms
 
     from .optim import _saving
+
+    if pickle_module is not None:
+        raise TypeError("tapegrad.save writes its own pickle; pickle_module must be None")
+    name = getattr(f, "name", f) if hasattr(f, "write") else f
+    if format is None:
+        named = isinstance(name, (str, os.PathLike))
+        format = "npz" if named and os.fspath(name).endswith(".npz") else "pt"  # noqa: A001
+    if format not in ("pt", "npz"):
+        raise ValueError(f'tapegrad.save: format must be "pt" or "npz", not {format!r}')
+    if format == "pt":
+        from . import _pt_write
+        from .nn.modules.parameter import Parameter
+
+        try:
+            data = _pt_write.dumps(obj, Tensor, Parameter)
+        except RecursionError:
+            raise ValueError(
+                "tapegrad.save: the object is nested too deeply (or is cyclic)"
+            ) from None
+        return _write(f, data)
 
     if _saving.is_nested(obj, Tensor):  # its layout goes in one more member
         members, text = _saving.encode(obj, Tensor)
@@ -96,7 +129,10 @@ def save(obj, f):
         for key, arr in items:
             with zf.open(key + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, arr, allow_pickle=False)
-    data = buf.getvalue()
+    _write(f, buf.getvalue())
+
+
+def _write(f, data):
     if hasattr(f, "write"):
         f.write(data)
     else:
@@ -109,17 +145,23 @@ def _refuse(what, f, why):
 
 
 def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
-    """Load a state dict saved by `tapegrad.save` (or `numpy.savez`) from a path or binary file.
+    """Load what `tapegrad.save`, `torch.save` or `numpy.savez` wrote, from a path or binary file.
 
-    Returns an OrderedDict in the saved order; float32/float16 entries are tensors on the
-    current backend (or `backend`), other numeric entries NumPy arrays. `map_location` may only
-    be None or "cpu"; `weights_only` is accepted for PyTorch compatibility (loading is always
-    weights-only here).
+    A PyTorch checkpoint comes back as saved (dicts, lists, tensors ...); an .npz as an
+    OrderedDict in the saved order. Tensors are on the current backend (or `backend`); .npz
+    entries of dtypes tapegrad lacks stay NumPy arrays. `map_location` may only be None or "cpu";
+    `weights_only` is accepted for PyTorch compatibility (loading is always weights-only here:
+    weights_only=False is refused).
     """
     import zipfile  # here, not at import: it costs ~10 ms
 
     if map_location not in (None, "cpu") and str(map_location) != "cpu":
         raise RuntimeError(f"tapegrad runs on the CPU only; map_location={map_location!r}")
+    if weights_only is False:
+        raise ValueError(
+            "tapegrad.load: weights_only=False would unpickle arbitrary objects (running code "
+            "from the file); tapegrad loads weights only"
+        )
     if hasattr(f, "read"):
         data = f.read()
     else:
@@ -132,9 +174,9 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
         _refuse(
             "is a Python pickle",
             f,
-            "tapegrad never unpickles (pickles can run arbitrary code). Save state dicts with "
-            "tapegrad.save, or convert a PyTorch checkpoint with "
-            "numpy.savez(path, **{k: v.numpy() for k, v in sd.items()})",
+            "tapegrad never unpickles a bare pickle (pickles can run arbitrary code); it reads "
+            "PyTorch's zip format (torch.save's default since 1.6): re-save it with "
+            "torch.save(obj, path)",
         )
     if head != _ZIP_MAGIC and head != _EMPTY_ZIP_MAGIC:
         _refuse(
@@ -157,12 +199,20 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
                 "in all)",
             )
         bad = zf.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
         if isinstance(e, ValueError) and str(e).startswith("tapegrad.load"):
             raise
         _refuse("is truncated or corrupt", f, f"{type(e).__name__}: {e}")
     if bad is not None:
         _refuse("is corrupt", f, f"member {bad!r} fails its CRC check")
+    be = _backend.current() if backend is None else _backend.load(backend)
+    if any(n.endswith("/data.pkl") for n in names):
+        from . import _pt_read
+
+        try:
+            return _pt_read.read(zf, names, be)
+        except ValueError as e:
+            _refuse("is a PyTorch checkpoint tapegrad refuses to load", f, str(e))
     if any(n.endswith(".pkl") or n.endswith("/data.pkl") for n in names) or any(
         not n.endswith(".npy") for n in names
     ):
@@ -178,7 +228,6 @@ def load(f, map_location=None, weights_only=None, backend=None, mmap=None):
             f,
             f"it holds members that are not .npy arrays: {others[:5]}.{hint}",
         )
-    be = _backend.current() if backend is None else _backend.load(backend)
     out = OrderedDict()
     for name in names:
         key = name[: -len(".npy")]
