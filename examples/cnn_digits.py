@@ -21,6 +21,7 @@ import time
 import numpy as np
 import tapegrad as tg
 import tapegrad.nn as nn
+from tapegrad.utils import progress
 
 STATED_ACCURACY = 0.95
 
@@ -59,7 +60,7 @@ def load_digits(synthetic=False, seed=0):
     """(images (N, 1, 28, 28) float32 with zero mean and unit variance, labels (N,) int64, name)."""
     if not synthetic:
         try:
-            from sklearn.datasets import load_digits as sk_digits
+            from sklearn.datasets import load_digits as sk_digits  # type: ignore
         except ImportError:
             synthetic = True
     if synthetic:
@@ -111,7 +112,8 @@ def run(epochs=5, batch=64, lr=0.03, dtype="float32", synthetic=False, seed=0, v
     for epoch in range(epochs):
         perm = tg.randperm(cut)
         total = 0.0
-        for i in range(0, cut, batch):
+        batches = range(0, cut, batch)  # a bar per epoch on a terminal (tqdm if installed)
+        for i in progress(batches, desc=f"epoch {epoch + 1}", enabled=None if verbose else False):
             idx = perm[i : i + batch]
             loss = loss_fn(model(x[idx]), y[idx])
             opt.zero_grad()

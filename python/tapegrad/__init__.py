@@ -4,6 +4,7 @@ from . import _backend, _oplist, backends, cuda, distributed, nn, optim, utils
 from ._backend import get_backend, set_backend, use_backend
 from ._compile import compile  # noqa: A004
 from ._device import device
+from ._dlpack import from_dlpack, to_dlpack
 from ._dtype import (  # noqa: A004 - PyTorch's names
     bool,
     double,
@@ -209,7 +210,7 @@ def _unary(name):
         return getattr(input, name)()
 
     f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"tapegrad.{name}(input): elementwise, as input.{name}() (PyTorch's torch.{name})."
+    f.__doc__ = f"The {_oplist.UNARY_DOC[name]} of each element of input, as input.{name}()."
     return f
 
 
@@ -221,31 +222,41 @@ del _name
 
 
 def matmul(a, b):
+    """The matrix product `a @ b`, with PyTorch's rules: 1-D operands are vectors and batch dims
+    broadcast."""
     _need_tensor("matmul", a)
     return a @ b
 
 
 def add(a, b):
+    """a + b elementwise, with broadcasting and type promotion; `a` must be a tensor. Unlike
+    `torch.add` it takes no `alpha=` or `out=` (`Tensor.add` takes alpha)."""
     _need_tensor("add", a)
     return a + b
 
 
 def mul(a, b):
+    """a * b elementwise, with broadcasting and type promotion; `a` must be a tensor. Unlike
+    `torch.mul` it takes no `out=`."""
     _need_tensor("mul", a)
     return a * b
 
 
 def reshape(input, shape):
+    """`input`'s elements in a new shape (one size may be -1): a view when the strides allow, else a
+    copy."""
     _need_tensor("reshape", input)
     return input.reshape(shape)
 
 
 def transpose(input, dim0, dim1):
+    """A view of `input` with dims `dim0` and `dim1` swapped."""
     _need_tensor("transpose", input)
     return input.transpose(dim0, dim1)
 
 
 def permute(input, dims):
+    """A view of `input` with its dims reordered, as `input.permute(dims)`."""
     _need_tensor("permute", input)
     return input.permute(dims)
 
@@ -269,6 +280,7 @@ del _name
 
 
 def set_num_threads(n):
+    """Set how many threads the backend's kernels use (a positive int)."""
     import builtins
 
     if not isinstance(n, builtins.int) or n < 1:
@@ -277,6 +289,7 @@ def set_num_threads(n):
 
 
 def get_num_threads():
+    """How many threads the backend's kernels use."""
     return _backend.current().get_num_threads()
 
 

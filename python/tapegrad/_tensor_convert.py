@@ -13,6 +13,8 @@ class _Conversions(_Copying):
     __slots__ = ()
 
     def numpy(self, force=False):
+        """A NumPy array that shares this tensor's memory (a write to one shows in the other). A
+        tensor that requires grad is refused unless `force=True`."""
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. "
@@ -25,13 +27,26 @@ class _Conversions(_Copying):
         converts torch tensors, so 2-D tensors plot and hist column by column as PyTorch's do."""
         return self.numpy()
 
+    def __dlpack__(self, *, stream=-1, max_version=None, dl_device=None, copy=None):
+        from . import _dlpack  # imports the factories, which import this module
+
+        return _dlpack.export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self):
+        from . import _dlpack
+
+        return _dlpack.device(self)
+
     def item(self):
+        """The value of a one-element tensor as a Python number (float, int or bool)."""
         n = self.numel()
         if n != 1:
             raise RuntimeError(f"a Tensor with {n} elements cannot be converted to Scalar")
         return self._be.item(self)
 
     def tolist(self):
+        """The values as (nested) Python lists of floats, ints or bools; a 0-dim tensor gives a
+        number."""
         arr = self._be.to_numpy(self)
         if self.dtype.is_floating_point:
             arr = arr.astype(np.float64)
@@ -73,4 +88,5 @@ class _Conversions(_Copying):
 
     @property
     def backend(self):
+        """The name of the backend holding this tensor, 'cpp' or 'numpy' (tapegrad only)."""
         return self._be.name
