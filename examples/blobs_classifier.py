@@ -18,6 +18,7 @@ import time
 import numpy as np
 import tapegrad as tg
 from tapegrad import nn
+from tapegrad.utils import progress
 from tapegrad.utils.data import DataLoader, TensorDataset, random_split
 
 STATED_ACCURACY = 0.95
@@ -59,7 +60,8 @@ def run(epochs=5, dtype="float32", seed=0, verbose=True):
     losses = []
     for epoch in range(epochs):
         total = 0.0
-        for xb, yb in train_loader:
+        bar = progress(train_loader, desc=f"epoch {epoch + 1}", enabled=None if verbose else False)
+        for xb, yb in bar:  # a bar per epoch on a terminal (tqdm if installed)
             loss = loss_fn(model(xb), yb)
             opt.zero_grad()
             loss.backward()

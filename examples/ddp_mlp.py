@@ -15,6 +15,7 @@ Stated result: at least 95 % held-out accuracy after the default 8 epochs (seed 
 ranks, both backends.
 
     mpiexec -n N python examples/ddp_mlp.py [--backend {cpp,numpy}] [--epochs N] [--synthetic]
+                                            [--progress]   # rank 0's bar, even under mpiexec
 """
 
 import argparse
@@ -28,6 +29,7 @@ import tapegrad as tg
 import tapegrad.distributed as dist
 import tapegrad.nn as nn
 from tapegrad.nn.parallel import DistributedDataParallel
+from tapegrad.utils import progress
 from tapegrad.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +39,7 @@ STATED_ACCURACY = 0.95
 GLOBAL_BATCH = 128
 
 
-def run(epochs=8, lr=0.05, synthetic=False, seed=0, verbose=True):
+def run(epochs=8, lr=0.05, synthetic=False, seed=0, verbose=True, show_progress=None):
     dist.init_process_group(backend="mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     say = print if verbose and rank == 0 else (lambda *a, **k: None)
@@ -63,7 +65,11 @@ def run(epochs=8, lr=0.05, synthetic=False, seed=0, verbose=True):
     t0, steps = time.perf_counter(), 0
     for epoch in range(epochs):
         sampler.set_epoch(epoch)  # a new shuffle each epoch, the same on every rank
-        for xb, yb in loader:
+        # rank 0 draws a bar on stderr (tqdm if installed): by default only when it is a terminal,
+        # which under mpiexec it is not (Open MPI pipes the ranks' stderr); stdout stays the same
+        on = show_progress if verbose and rank == 0 else False
+        bar = progress(loader, desc=f"epoch {epoch + 1}", enabled=on)
+        for xb, yb in bar:
             loss = loss_fn(model(xb), yb)
             opt.zero_grad()
             loss.backward()
@@ -91,10 +97,17 @@ def main(argv=None):
     ap.add_argument("--backend", choices=["cpp", "numpy"], default=None)
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--synthetic", action="store_true", help="the synthetic set even with sklearn")
+    ap.add_argument(
+        "--progress",
+        action="store_true",
+        help="draw rank 0's progress bar even when stderr is not a terminal (as under mpiexec)",
+    )
     args = ap.parse_args(argv)
     ctx = tg.use_backend(args.backend) if args.backend else contextlib.nullcontext()
     with ctx:
-        return run(epochs=args.epochs, synthetic=args.synthetic)
+        return run(
+            epochs=args.epochs, synthetic=args.synthetic, show_progress=args.progress or None
+        )
 
 
 if __name__ == "__main__":

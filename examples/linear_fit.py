@@ -52,15 +52,17 @@ def run(epochs=100, lr=1e-4, seed=0, plot=True, out_dir=OUT_DIR, verbose=True):
     criterion = nn.MSELoss()
     optimizer = optim.SGD(model.parameters(), lr=lr)
     losses = []
-    for i in range(1, epochs + 1):
+    # a bar on a terminal's stderr (tqdm if installed); stdout stays the same
+    bar = torch.utils.progress(range(1, epochs + 1), desc="fit", enabled=None if verbose else False)
+    for i in bar:
         predicted = model(simple_list)
         loss = criterion(predicted, desired)
         losses.append(loss.item())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if i % 10 == 0:
-            say(
+        if verbose and i % 10 == 0:
+            bar.write(  # above the bar
                 f"epoch {i:4d}  loss: {loss.item():10.4f}  "
                 f"weight: {model.linear.weight.item():.4f}  bias: {model.linear.bias.item():.4f}"
             )

@@ -16,6 +16,7 @@ import argparse
 
 import tapegrad as tg
 import tapegrad.nn.functional as F
+from tapegrad.utils import progress
 
 WORDS = """emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
 elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace chloe penelope
@@ -69,7 +70,7 @@ def dataset(words, stoi, block):
     return tg.tensor(X), tg.tensor(Y)
 
 
-def mlp(words, stoi, itos, say, steps=2000, block=3, emb=10, hidden=100, samples=5):
+def mlp(words, stoi, itos, say, steps=2000, block=3, emb=10, hidden=100, samples=5, verbose=True):
     V = len(stoi)
     X, Y = dataset(words, stoi, block)
     g = tg.Generator().manual_seed(2147483647)
@@ -87,7 +88,9 @@ def mlp(words, stoi, itos, say, steps=2000, block=3, emb=10, hidden=100, samples
         h = tg.tanh(C[xb].view(-1, block * emb) @ W1 + b1)
         return h @ W2 + b2
 
-    for i in range(steps):
+    # a bar on a terminal's stderr (tqdm if installed); stdout stays the same
+    bar = progress(range(steps), desc="train", enabled=None if verbose else False)
+    for i in bar:
         ix = tg.randint(0, X.shape[0], (32,), generator=g)
         loss = F.cross_entropy(forward(X[ix]), Y[ix])
         for p in params:
@@ -96,8 +99,8 @@ def mlp(words, stoi, itos, say, steps=2000, block=3, emb=10, hidden=100, samples
         lr = 0.1 if i < steps * 3 // 4 else 0.01
         for p in params:
             p.data += -lr * p.grad
-        if i % max(1, steps // 5) == 0:
-            say(f"  step {i:5d}  minibatch loss {loss.item():.4f}")
+        if verbose and i % max(1, steps // 5) == 0:
+            bar.write(f"  step {i:5d}  minibatch loss {loss.item():.4f}")  # above the bar
     with tg.no_grad():
         full = F.cross_entropy(forward(X), Y).item()
         for _ in range(samples):
@@ -119,7 +122,7 @@ def run(steps=2000, verbose=True):
     say(f"{len(WORDS)} words, {len(stoi)} characters\nbigram table, samples:")
     bigram_nll = bigram(WORDS, stoi, itos, say)
     say(f"bigram: average negative log-likelihood {bigram_nll:.4f}\nMLP:")
-    mlp_loss = mlp(WORDS, stoi, itos, say, steps=steps)
+    mlp_loss = mlp(WORDS, stoi, itos, say, steps=steps, verbose=verbose)
     say(f"MLP: loss on the whole list {mlp_loss:.4f} (bigram {bigram_nll:.4f})")
     return {"bigram_nll": bigram_nll, "mlp_loss": mlp_loss}
 

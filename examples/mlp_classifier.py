@@ -20,6 +20,7 @@ import time
 import numpy as np
 import tapegrad as tg
 import tapegrad.nn as nn
+from tapegrad.utils import progress
 
 STATED_ACCURACY = 0.95
 
@@ -66,15 +67,16 @@ def run(steps=400, n_per_class=200, lr=0.02, hidden=32, dtype="float32", seed=0,
     say(f"{model}\n{2 * n_per_class} training points, backend {backend}, {dtype}")
     t0 = time.perf_counter()
     losses = []
-    for step in range(steps):
+    bar = progress(range(steps), desc="train", enabled=None if verbose else False)
+    for step in bar:
         out = model(x)
         loss = loss_fn(out, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
-        if step % 50 == 0 or step == steps - 1:
-            say(
+        if verbose and (step % 50 == 0 or step == steps - 1):
+            bar.write(  # printed above the progress bar (shown on a terminal)
                 f"step {step:4d}  loss {loss:.4f}  "
                 f"train accuracy {accuracy(out.detach(), y_np):.1%}"
             )

@@ -35,18 +35,22 @@ def run(steps=500, lr=0.005, n_points=32, hidden=16, seed=0, verbose=True):
     x = torch.linspace(0, 2, n_points).reshape(-1, 1)
     x0 = torch.zeros(1, 1)
     losses = []
+    # a bar on a terminal's stderr (tqdm if installed); stdout stays the same
+    bar = torch.utils.progress(total=steps, desc="train", enabled=None if verbose else False)
     for step in range(steps + 1):
         u, _, d2u = derivatives(model, x)
         u0, du0, _ = derivatives(model, x0)
         loss = ((d2u + u) ** 2).mean() + (u0**2).sum() + ((du0 - 1) ** 2).sum()
-        if step % max(steps // 5, 1) == 0:
-            say(f"step {step:4d}  loss {loss.item():.6f}")
+        if verbose and step % max(steps // 5, 1) == 0:
+            bar.write(f"step {step:4d}  loss {loss.item():.6f}")  # above the bar
         losses.append(loss.item())
         if step == steps:
             break
         opt.zero_grad()
         loss.backward()
         opt.step()
+        bar.update()
+    bar.close()
     grid = torch.linspace(0, 2, 101).reshape(-1, 1)
     with torch.no_grad():
         err = (model(grid) - grid.sin()).abs().max().item()

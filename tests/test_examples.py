@@ -3,6 +3,7 @@ demo, and the two backends training side by side: 100 steps of a small MLP (floa
 tolerance, float16 too) and 100 float16 SGD steps of Linear(1, 1) that must agree bit for bit."""
 
 import importlib.util
+import io
 import math
 import os
 import subprocess
@@ -197,6 +198,37 @@ def test_examples_run_as_scripts():
                 timeout=120,
             )
             assert res.returncode == 0, f"{name} on {backend}:\n{res.stderr}"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("kind", ["tqdm", "plain"])
+def test_fit_loops_draw_a_bar_on_a_terminal_and_print_the_same(kind, monkeypatch, capsys):
+    """The bar goes to stderr only when it is a terminal; stdout is the same with or without it."""
+    from tapegrad.utils import _progress
+
+    if kind == "tqdm":
+        pytest.importorskip("tqdm")
+    else:
+        monkeypatch.setattr(_progress, "_tqdm", lambda: None)
+    for name, kwargs, total in [("linear_fit", {"epochs": 20, "plot": False}, 20),
+                                ("pinn_oscillator", {"steps": 5}, 5),
+                                ("makemore", {"steps": 20}, 20)]:  # fmt: skip
+        ex = _example(name)
+        ex.run(**kwargs)
+        plain = capsys.readouterr()
+        assert plain.err == "" and "%|" not in plain.out
+        term = _Terminal()
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stderr", term)
+            ex.run(**kwargs)
+        assert capsys.readouterr().out == plain.out, name
+        drawn = term.getvalue()
+        assert "100%|" in drawn and f"| {total}/{total} [" in drawn, (name, drawn)
+        assert drawn.endswith("\n"), name
 
 
 # ---------------------------------------------------------------- the demo

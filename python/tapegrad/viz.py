@@ -3,8 +3,9 @@
 micrograd's `draw_dot`, for tensors, built in: every op is an ellipse, every value a box showing
 its name (a leaf's label, `%seq` for an op's output), dtype and shape, and for small tensors (at
 most 6 elements) its data and grad. The layout is our own (pure Python, no Graphviz): values in
-columns by depth, ops between the values they read and the value they make, rows ordered by
-sequence number. The result renders in Jupyter (`_repr_svg_`), saves as `.svg` (`.save(path)`),
+columns by depth, ops between the values they read and the value they make, rows ordered to
+cross few edges, and edges routed so that none passes through a box. The result renders in
+Jupyter (`_repr_svg_`), saves as `.svg` (`.save(path)`),
 and `.dot` / `.to_dot()` give the same graph as Graphviz DOT text.
 
 What each box can show:
@@ -23,8 +24,10 @@ are drawn dashed, and their tooltip names the node whose backward made them.
 
 from html import escape
 
+from ._viz_layout import layout
 from .autograd import _graph as G
 from .autograd._double import origin
+from .autograd._labels import graph_names
 from .tensor import Tensor
 
 _FONT = 12
@@ -61,30 +64,11 @@ class Drawing:
         self.svg = self._to_svg()
         self.dot = self.to_dot()
 
-    # ---- layout: columns by depth, rows by order, each column centred vertically
+    # ---- layout: columns by depth, edges routed around the boxes (_viz_layout)
 
     def _layout(self):
-        cols = {}
-        for b in self.boxes.values():
-            cols.setdefault(b.col, []).append(b)
-        x = 10.0
-        heights = {}
-        for c in sorted(cols):
-            col = sorted(cols[c], key=lambda b: b.order)
-            cols[c] = col
-            width = max(b.w for b in col)
-            for b in col:
-                b.x = x + (width - b.w) / 2
-            heights[c] = sum(b.h for b in col) + _ROW_GAP * (len(col) - 1)
-            x += width + _COL_GAP
-        total_h = max(heights.values()) if heights else 0
-        for c, col in cols.items():
-            y = 10.0 + (total_h - heights[c]) / 2
-            for b in col:
-                b.y = y
-                y += b.h + _ROW_GAP
-        self.width = x - _COL_GAP + 10
-        self.height = total_h + 20 + (_LINE_H if self.title else 0)
+        self.width, height, self.paths = layout(self.boxes, self.edges, _COL_GAP, _ROW_GAP)
+        self.height = height + (_LINE_H if self.title else 0)
 
     # ---- SVG
 
@@ -102,14 +86,10 @@ class Drawing:
         if self.title:
             out.append(f'<text x="10" y="{_LINE_H - 2}" fill="#333">{escape(self.title)}</text>')
         out.append(f'<g transform="translate(0,{top})">')
-        for a, b in self.edges:
-            s, d = self.boxes[a], self.boxes[b]
-            x1, y1 = s.x + s.w, s.y + s.h / 2
-            x2, y2 = d.x, d.y + d.h / 2
-            mx = (x1 + x2) / 2
+        for (a, b), d in zip(self.edges, self.paths, strict=True):
             out.append(
-                f'<path d="M {x1:.1f} {y1:.1f} C {mx:.1f} {y1:.1f}, {mx:.1f} {y2:.1f}, '
-                f'{x2:.1f} {y2:.1f}" fill="none" stroke="#555" marker-end="url(#arrow)"/>'
+                f'<path class="edge" data-from="{escape(a)}" data-to="{escape(b)}" d="{d}" '
+                f'fill="none" stroke="#555" marker-end="url(#arrow)"/>'
             )
         for b in self.boxes.values():
             out.append(f'<g class="{b.kind}" id="{escape(b.id)}">')
@@ -162,6 +142,10 @@ class Drawing:
     # ---- DOT
 
     def to_dot(self):
+        """Return the graph as Graphviz DOT text: ops as ellipses, tensors as record boxes (their
+        lines: name, dtype and shape, values), edges in data-flow order, left to right.
+
+        Render it with Graphviz (e.g. `dot -Tpng`); tapegrad itself draws SVG without it."""
         lines = ["digraph tapegrad {", "  rankdir=LR;", '  node [fontname="monospace"];']
         for b in self.boxes.values():
             if b.kind == "op":
@@ -237,7 +221,7 @@ def draw(t, names=None, gradient=None, small=G.SMALL, title=None):
         raise TypeError(f"draw expects a tapegrad tensor, got {type(t).__name__}")
     from .autograd._record import value_of
 
-    labels = G.Names(names)
+    labels = graph_names(t, names)
     boxes, edges = {}, []
     root = t.grad_fn
     if title is None:
@@ -280,6 +264,8 @@ def draw(t, names=None, gradient=None, small=G.SMALL, title=None):
                     b = _Box(bid, "leaf", lines, "leaf tensor (requires grad)")
                     b.col, b.order = 2 * d, node.seq - 0.5
                     boxes[bid] = b
+                else:  # used again: stay left of every op that reads it
+                    boxes[bid].col = min(boxes[bid].col, 2 * d)
             else:
                 bid = f"const{n_const}"
                 n_const += 1

@@ -4,6 +4,7 @@ from .._grad_mode import no_grad
 from ..tensor import Tensor
 from . import _graph as G
 from ._double import origin
+from ._labels import graph_names
 from ._record import value_of
 
 
@@ -75,7 +76,7 @@ class Tape:
         root = _root_fn(t, "tape")
         self.tensor = t
         self.backend = t._be.name
-        self._names = G.Names(names)
+        self._names = graph_names(t, names)
         self.entries = []
         self.leaves = []
         if root is None:
@@ -132,7 +133,9 @@ class Tape:
 def tape(t, names=None):
     """The recorded ops behind `t` as a `Tape`: print it, or iterate its entries.
 
-    names: optional {label: leaf tensor} so the listing says `w1` instead of `leaf0`.
+    names: optional {label: leaf tensor}. Leaves it does not name take the name of the caller's
+    variable holding them (`w1`, `model.0.weight`), else `leaf0`, `leaf1`, ... in recording
+    order; `backward_steps` and `tg.viz.draw` label the same leaf the same way.
     """
     return Tape(t, names)
 
@@ -193,7 +196,7 @@ def backward_steps(t, gradient=None, names=None):
     `.grad` at the end (the last step), in the same order and with the same roundings as the
     backend's `backward()`, so the final `.grad` values are bit for bit the same. Unlike
     `backward()`, the graph is kept (as with `retain_graph=True`). Stop iterating early and no
-    `.grad` changes.
+    `.grad` changes. Leaves are labelled as in `tape` (`names=`, else the caller's variables).
     """
     root = _root_fn(t, "backward_steps")
     if not t.requires_grad:
@@ -212,7 +215,7 @@ def backward_steps(t, gradient=None, names=None):
         raise RuntimeError(
             f"backward_steps: gradient must have shape {tuple(t.shape)} and dtype {t.dtype}"
         )
-    return _steps(t, root, gradient, G.Names(names))
+    return _steps(t, root, gradient, graph_names(t, names))
 
 
 def _steps(t, root, gradient, names):
