@@ -5,6 +5,7 @@ free); otherwise a Python threading.local holds it, so the NumPy backend works a
 """
 
 import functools
+import inspect
 import threading
 
 try:
@@ -20,10 +21,55 @@ except ImportError:  # the extension did not build: the NumPy backend still work
         _local.enabled = bool(flag)
 
 
+def _decorate(fn, make_mode):
+    """`fn` run inside a fresh `make_mode()`; a generator function inside it at each step and
+    outside it while suspended, as PyTorch's decorators do."""
+    if not inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with make_mode():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    @functools.wraps(fn)
+    def generator(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with make_mode():
+                value = gen.send(None)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with make_mode():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with make_mode():
+                        value = gen.throw(exc)
+                else:
+                    with make_mode():
+                        value = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
 class _Mode:
     """Base of the grad-mode context managers; each also works as a decorator."""
 
     _target = True
+
+    def __new__(cls, orig_func=None):
+        # PyTorch's bare `@no_grad` / `@enable_grad`: the class called on the function.
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+        return cls()(orig_func)
 
     def __enter__(self):
         self._prev = is_grad_enabled()
@@ -35,24 +81,34 @@ class _Mode:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, self.__class__)
 
 
 class no_grad(_Mode):
+    """Context manager that turns gradient recording off; ops inside return tensors with
+    `requires_grad=False` and record no graph. Restores the previous mode on exit.
+
+    Also a decorator, `@no_grad()` or `@no_grad`; a decorated generator function runs each of
+    its steps without grad and gives the caller's mode back while it is suspended."""
+
     _target = False
 
 
 class enable_grad(_Mode):
+    """Context manager that turns gradient recording on, e.g. inside a `no_grad` block.
+    Restores the previous mode on exit.
+
+    Also a decorator, `@enable_grad()` or `@enable_grad`, for generator functions too (each step
+    runs with grad on)."""
+
     _target = True
 
 
 class set_grad_enabled(_Mode):
     """`set_grad_enabled(False)` switches at once (like PyTorch); used with `with`, it restores."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
 
     def __init__(self, mode):
         self._prev = is_grad_enabled()
@@ -65,13 +121,7 @@ class set_grad_enabled(_Mode):
     def __call__(self, fn):
         _set(self._prev)
         target = self._target
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(target):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, lambda: set_grad_enabled(target))
 
 
 _inference = threading.local()
@@ -80,6 +130,11 @@ _inference = threading.local()
 class inference_mode(_Mode):
     """PyTorch's `inference_mode(mode=True)`: here grad mode off (as no_grad). Tensors made
     inside are ordinary tensors: PyTorch's later refusal to record them is not reproduced."""
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return object.__new__(cls)
+        return cls(True)(mode)  # bare `@inference_mode`, as PyTorch allows
 
     def __init__(self, mode=True):
         self._on = bool(mode)
@@ -96,13 +151,7 @@ class inference_mode(_Mode):
 
     def __call__(self, fn):
         on = self._on
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with inference_mode(on):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, lambda: inference_mode(on))
 
 
 def is_inference_mode_enabled():
