@@ -28,7 +28,8 @@ PYBIND11_MODULE(_core, m) {
   tgpy::register_ops(m);
   tgpy::register_rng(m);
   tgpy::register_hooks(m);
-  m.def("is_grad_enabled", &tg::grad_enabled);
+  m.def("is_grad_enabled", &tg::grad_enabled,
+        "Whether autograd records ops in this thread: False inside no_grad(), True otherwise.");
   m.def("set_grad_enabled", &tg::set_grad_enabled);
   m.def("set_num_threads", [](int n) { tg::set_num_threads(n); });
   m.def("get_num_threads", &tg::get_num_threads);

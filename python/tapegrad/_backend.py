@@ -40,6 +40,7 @@ def set_backend(name):
 
 
 def get_backend():
+    """The name of the backend new tensors are made on in this thread: 'cpp' or 'numpy'."""
     return current().name
 
 

@@ -70,10 +70,12 @@ class device:  # noqa: N801 - PyTorch's name
 
     @property
     def type(self):
+        """The device type, such as 'cpu' or 'cuda'."""
         return self._type
 
     @property
     def index(self):
+        """The device index, or None when the name gave none (`device('cpu:0').index` is 0)."""
         return self._index
 
     def __repr__(self):

@@ -10,6 +10,9 @@ import numpy as np
 
 
 class dtype:
+    """A tensor element type, such as `tapegrad.float32`: PyTorch's `torch.dtype`. It has `itemsize`
+    (bytes), `is_floating_point` and `is_signed`; tapegrad has no complex dtypes."""
+
     __slots__ = ("name", "code", "np", "itemsize", "is_floating_point", "is_signed", "_cat")
 
     def __init__(self, name, code, np_dtype, cat):
@@ -30,6 +33,8 @@ class dtype:
         return (_by_name, (self.name,))
 
     def to_complex(self):
+        """Raise TypeError: tapegrad has no complex dtypes (PyTorch returns the matching complex
+        dtype)."""
         raise TypeError("tapegrad has no complex dtypes")
 
 

@@ -152,6 +152,9 @@ def _np_from(data, dt):
 
 
 def tensor(data, dtype=None, requires_grad=False, backend=None, device=None):
+    """A new leaf tensor holding a copy of `data` (a number, nested lists, a NumPy array). The dtype
+    is inferred as PyTorch infers it unless given; `backend=` ('cpp' or 'numpy', tapegrad only)
+    picks the backend."""
     _check_device(device)
     be = _pick_backend(backend)
     arr, dt = _np_from(data, None if dtype is None else dtype_arg(dtype, "tensor"))
@@ -210,16 +213,22 @@ def _filled(shape, value, dtype, requires_grad, backend=None, infer=False):
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    """A tensor of zeros of the given shape (ints or one sequence), in the default float dtype
+    unless `dtype` is given. `backend=` ('cpp' or 'numpy', tapegrad only) picks the backend."""
     _check_device(device)
     return _filled(shape, 0.0, dtype, requires_grad, backend)
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None, backend=None):
+    """A tensor of ones of the given shape (ints or one sequence), in the default float dtype unless
+    `dtype` is given. `backend=` ('cpp' or 'numpy', tapegrad only) picks the backend."""
     _check_device(device)
     return _filled(shape, 1.0, dtype, requires_grad, backend)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None, backend=None):
+    """A tensor of shape `size` filled with `fill_value`. The dtype follows the value (bool, int64
+    or the default float dtype) unless `dtype` is given."""
     _check_device(device)
     shape = (size,) if isinstance(size, int) else size
     return _filled(shape, fill_value, dtype, requires_grad, backend, infer=True)
@@ -231,18 +240,24 @@ def _need_like(fn, t):
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None, memory_format=None):
+    """A tensor with `t`'s shape filled with zeros, in t's dtype unless `dtype` is given, on t's
+    backend."""
     _check_device(device)
     _need_like("zeros_like", t)
     return _filled(t.shape, 0.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None, memory_format=None):
+    """A tensor with `t`'s shape filled with ones, in t's dtype unless `dtype` is given, on t's
+    backend."""
     _check_device(device)
     _need_like("ones_like", t)
     return _filled(t.shape, 1.0, dtype or t.dtype, requires_grad, t._be)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Values from `start` up to, not including, `end`, `step` apart (`arange(n)`: 0 to n - 1).
+    int64 when all three are ints, else the default float dtype, unless `dtype` is given."""
     _check_device(device)
     if end is None:
         start, end = 0, start
@@ -269,6 +284,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    """`steps` evenly spaced values from `start` to `end`, both included, in the default float dtype
+    unless `dtype` is given."""
     _check_device(device)
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -283,4 +300,5 @@ def _dtype_of(code):
 
 
 def is_tensor(x):
+    """True if `x` is a tapegrad tensor."""
     return isinstance(x, Tensor)

@@ -75,6 +75,7 @@ del _name
 
 
 def get_default_dtype():
+    """The dtype of new floating point tensors: float32 unless `set_default_dtype` changed it."""
     return _dtype.get_default_dtype()
 
 

@@ -13,6 +13,7 @@ class RemovableHandle:
         self.id = next(_ids)
 
     def remove(self):
+        """Remove the hook; calling it again does nothing."""
         d = self._dict
         if d is not None:
             d.pop(self.id, None)

@@ -180,6 +180,32 @@ SAVED = {row[0]: tuple(row[3].split()) for row in OPS}
 DOMAIN = {row[0]: row[4] for row in OPS if row[4]}
 UNARY = tuple(n for n in NAMES if KIND[n] == "unary")
 
+# What each unary op computes: the docstrings of its generated method and function say it.
+UNARY_DOC = {
+    "neg": "negation -x",
+    "abs": "absolute value |x|",
+    "exp": "exponential e ** x",
+    "log": "natural logarithm ln(x)",
+    "tanh": "hyperbolic tangent",
+    "relu": "rectified linear unit max(x, 0)",
+    "sigmoid": "logistic sigmoid 1 / (1 + exp(-x))",
+    "sin": "sine (radians)",
+    "cos": "cosine (radians)",
+    "sqrt": "square root",
+    "rsqrt": "reciprocal square root 1 / sqrt(x)",
+    "tan": "tangent (radians)",
+    "expm1": "value exp(x) - 1 (accurate near 0)",
+    "log2": "base-2 logarithm",
+    "log10": "base-10 logarithm",
+    "log1p": "value ln(1 + x) (accurate near 0)",
+    "reciprocal": "reciprocal 1 / x",
+    "floor": "floor (the largest integer <= x)",
+    "ceil": "ceiling (the smallest integer >= x)",
+    "round": "nearest integer (halves to even)",
+    "trunc": "truncation toward zero",
+    "sign": "sign (-1, 0 or 1)",
+}
+
 
 def check():
     """Raise ValueError on a malformed row (the C++ generator calls this too)."""
@@ -204,3 +230,5 @@ def check():
             raise ValueError(f"op list: {name}: `out` and input 0 share saved slot 0")
         if (kind == "unary") != (domain is not None) or (domain and domain not in DOMAINS):
             raise ValueError(f"op list: {name}: unary ops (only) name a domain from {DOMAINS}")
+        if kind == "unary" and name not in UNARY_DOC:
+            raise ValueError(f"op list: {name}: unary ops need a UNARY_DOC entry (their docstring)")

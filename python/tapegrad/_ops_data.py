@@ -32,26 +32,33 @@ class _DataMethods:
 
     @property
     def device(self):
+        """The device the tensor is on: always `device(type='cpu')`."""
         return CPU
 
-    is_cuda = property(lambda self: False)
-    is_cpu = property(lambda self: True)
+    is_cuda = property(lambda self: False, doc="False: tapegrad has no GPU tensors.")
+    is_cpu = property(lambda self: True, doc="True: every tapegrad tensor is on the CPU.")
 
     def get_device(self):
+        """The device index: -1, as PyTorch answers for a CPU tensor."""
         return -1
 
     def cpu(self, memory_format=None):
+        """Return this tensor itself: tapegrad tensors always live on the CPU."""
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Raise as PyTorch's CPU-only build does: AssertionError ("Torch not compiled with CUDA
+        enabled"), or RuntimeError for an integer device."""
         if device is not None and _device._is_int(device):
             raise RuntimeError(_device.NO_ACCELERATOR)
         raise AssertionError(NO_CUDA)
 
     def nelement(self):
+        """The number of elements; an alias of `numel()`."""
         return self.numel()
 
     def ndimension(self):
+        """The number of dimensions; an alias of `dim()`."""
         return self.ndim
 
     def bernoulli_(self, p=0.5, *, generator=None):
@@ -66,6 +73,8 @@ class _DataMethods:
         return _fill(self, arr)
 
     def bernoulli(self, p=None, *, generator=None):
+        """Draw 0/1 values in this tensor's shape and dtype: 1 with probability self[i], or with the
+        number p when given (as `tapegrad.bernoulli`)."""
         return bernoulli(self, p, generator=generator)
 
     def random_(self, *args, generator=None, **kwargs):
@@ -75,17 +84,26 @@ class _DataMethods:
         return _fill(self, arr)
 
     def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill in place with exponential draws of rate `lambd` (PyTorch's numbers for the same
+        seed); not recorded on the tape. Returns self."""
         arr = _random_dist.exponential(tuple(self.shape), lambd, self.dtype, generator)
         return _fill(self, arr)
 
     def multinomial(self, num_samples, replacement=False, *, generator=None):
+        """Draw `num_samples` indices (int64) from each row of this 1-D or 2-D tensor of
+        non-negative weights (they need not sum to 1); without replacement unless
+        `replacement=True`."""
         return multinomial(self, num_samples, replacement, generator=generator)
 
     # new_*: factories with this tensor's dtype (and backend) unless told otherwise
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
+        """A new leaf tensor of zeros of the given size (ints or one sequence), in this tensor's
+        dtype (unless `dtype` is given) and on its backend."""
         return _new_filled(self, size, 0, dtype, device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
+        """A new leaf tensor of ones of the given size (ints or one sequence), in this tensor's
+        dtype (unless `dtype` is given) and on its backend."""
         return _new_filled(self, size, 1, dtype, device, requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **_layout):
@@ -94,10 +112,15 @@ class _DataMethods:
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False,
                  **_layout):  # fmt: skip
+        """A new leaf tensor of shape `size` filled with `fill_value`, in this tensor's dtype
+        (unless `dtype` is given) and on its backend."""
         size = (size,) if _device._is_int(size) else size
         return _new_filled(self, size, fill_value, dtype, device, requires_grad)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, **_layout):
+        """A new leaf tensor holding a copy of `data`, in this tensor's dtype (unless `dtype` is
+        given) and on its backend. Given a tensor it warns, as PyTorch does: prefer
+        `t.detach().clone()`."""
         from .tensor import tensor
 
         _device.check(device)
@@ -359,6 +382,8 @@ def _like(fn, input, dtype, device):
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """A tensor with input's shape and dtype (or `dtype`). tapegrad fills it with zeros; PyTorch
+    leaves the memory uninitialized, so a program should not read it either way."""
     dt = _like("empty_like", input, dtype, device)
     _check_grad(dt, requires_grad)
     return _make(np.zeros(tuple(input.shape), dt.np), requires_grad, input._be)
@@ -366,6 +391,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):  # fmt: skip
+    """A tensor with input's shape filled with `fill_value`, in input's dtype unless `dtype` is
+    given."""
     from ._factories import _filled
 
     dt = _like("full_like", input, dtype, device)
@@ -381,6 +408,8 @@ def _not_implemented(kernel, dt):
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
               memory_format=None):  # fmt: skip
+    """Uniform draws on [0, 1) with input's shape and dtype (or `dtype`, a floating one): PyTorch's
+    numbers for the same seed."""
     dt = _like("rand_like", input, dtype, device)
     if not dt.is_floating_point:
         raise _not_implemented("check_uniform_bounds", dt)
@@ -391,6 +420,8 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False, generator=
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator=None,
                memory_format=None):  # fmt: skip
+    """Standard normal draws with input's shape and dtype (or `dtype`, a floating one): PyTorch's
+    numbers for the same seed."""
     dt = _like("randn_like", input, dtype, device)
     if not dt.is_floating_point:
         raise _not_implemented("normal_kernel_cpu", dt)

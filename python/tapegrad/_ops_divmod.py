@@ -52,6 +52,9 @@ def _wrap(value, rt):
 
 
 def floor_divide(input, other):
+    """Elementwise floor(input / other), rounded toward negative infinity: PyTorch's `floor_divide`,
+    the `//` operator. `other` is a tensor or a number, with type promotion. It has no gradient:
+    backward through it raises, as in PyTorch."""
     from .tensor import Tensor
 
     if not isinstance(input, Tensor):
@@ -68,6 +71,9 @@ def floor_divide(input, other):
 
 
 def remainder(input, other):
+    """Elementwise Python-style modulus, input - floor(input / other) * other, which takes the sign
+    of the divisor: PyTorch's `remainder`, the `%` operator. `other` is a tensor or a number, with
+    type promotion. `input` may be a number when `other` is a tensor."""
     from .tensor import Tensor
 
     if not isinstance(input, Tensor):
@@ -135,13 +141,21 @@ class _DivMod:
         return _in_place(self, _remainder(self, other, False), "remainder_")
 
     def floor_divide(self, other):
+        """Elementwise floor(self / other), rounded toward negative infinity: PyTorch's
+        `floor_divide`, the `//` operator. `other` is a tensor or a number, with type promotion. It
+        has no gradient: backward through it raises, as in PyTorch."""
         return floor_divide(self, other)
 
     def remainder(self, other):
+        """Elementwise Python-style modulus, self - floor(self / other) * other, which takes the
+        sign of the divisor: PyTorch's `remainder`, the `%` operator. `other` is a tensor or a
+        number, with type promotion."""
         return remainder(self, other)
 
     def floor_divide_(self, other):
+        """In-place `floor_divide(other)`; returns self."""
         return _in_place(self, floor_divide(self, other), "floor_divide_")
 
     def remainder_(self, other):
+        """In-place `remainder(other)`; returns self."""
         return _in_place(self, remainder(self, other), "remainder_")

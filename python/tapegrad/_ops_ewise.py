@@ -92,39 +92,55 @@ class _EwiseMethods:
     __slots__ = ()
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        """Clamp every element into [min, max]. `min` and `max` are numbers or tensors (broadcast);
+        one of them may be None. Where min > max the result is max, as in PyTorch. The gradient
+        flows where the input lies within the bounds."""
         return _clamp(self, min, max, 0, "clamp")
 
     def clip(self, min=None, max=None):  # noqa: A002
+        """An alias of `clamp`."""
         return _clamp(self, min, max, 0, "clip")
 
     def clamp_min(self, min):  # noqa: A002
+        """Clamp from below: elementwise max(self, min); `min` a number or a tensor."""
         return _clamp(self, min, None, 1, "clamp_min")
 
     def clamp_max(self, max):  # noqa: A002
+        """Clamp from above: elementwise min(self, max); `max` a number or a tensor."""
         return _clamp(self, None, max, 2, "clamp_max")
 
     def clamp_(self, min=None, max=None):  # noqa: A002
+        """In-place `clamp(min, max)`; returns self."""
         return _write_back(self, _source(self).clamp(min, max))
 
     def clip_(self, min=None, max=None):  # noqa: A002
+        """An alias of `clamp_`."""
         return _write_back(self, _source(self).clip(min, max))
 
     def clamp_min_(self, min):  # noqa: A002
+        """In-place `clamp_min(min)`; returns self."""
         return _write_back(self, _source(self).clamp_min(min))
 
     def clamp_max_(self, max):  # noqa: A002
+        """In-place `clamp_max(max)`; returns self."""
         return _write_back(self, _source(self).clamp_max(max))
 
     def maximum(self, other):
+        """Elementwise maximum of self and the tensor `other` (broadcast, type-promoted); a NaN in
+        either gives NaN."""
         return self._be.maximum(self, _other_tensor("maximum", self, other, 1))
 
     def minimum(self, other):
+        """Elementwise minimum of self and the tensor `other` (broadcast, type-promoted); a NaN in
+        either gives NaN."""
         return self._be.minimum(self, _other_tensor("minimum", self, other, 1))
 
     def pow_(self, exponent):
+        """In-place `pow(exponent)`; returns self."""
         return _write_back(self, _source(self).pow(exponent))
 
     def square_(self):
+        """In-place `square()`; returns self."""
         return _write_back(self, _source(self).square())
 
 
@@ -146,35 +162,44 @@ del _name
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
+    """Clamp every element into [min, max]. `min` and `max` are numbers or tensors (broadcast); one
+    of them may be None. Where min > max the result is max, as in PyTorch. The gradient flows where
+    the input lies within the bounds."""
     _need_tensor("clamp", input)
     return input.clamp(min, max)
 
 
 def clip(input, min=None, max=None):  # noqa: A002
+    """An alias of `clamp`."""
     _need_tensor("clip", input)
     return input.clip(min, max)
 
 
 def clamp_min(input, min):  # noqa: A002
+    """Clamp from below: elementwise max(input, min); `min` a number or a tensor."""
     _need_tensor("clamp_min", input)
     return input.clamp_min(min)
 
 
 def clamp_max(input, max):  # noqa: A002
+    """Clamp from above: elementwise min(input, max); `max` a number or a tensor."""
     _need_tensor("clamp_max", input)
     return input.clamp_max(max)
 
 
 def maximum(input, other):
+    """Elementwise maximum of two tensors (broadcast, type-promoted); a NaN in either gives NaN."""
     _need_tensor("maximum", input)
     return input._be.maximum(input, _other_tensor("maximum", input, other, 2))
 
 
 def minimum(input, other):
+    """Elementwise minimum of two tensors (broadcast, type-promoted); a NaN in either gives NaN."""
     _need_tensor("minimum", input)
     return input._be.minimum(input, _other_tensor("minimum", input, other, 2))
 
 
 def square(input):
+    """Elementwise input ** 2; integer tensors stay integers."""
     _need_tensor("square", input)
     return input.square()

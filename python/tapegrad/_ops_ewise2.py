@@ -90,11 +90,14 @@ class _Ewise2Methods:
         return _round(self, decimals)
 
     def round_(self, *, decimals=None):
+        """In-place `round(decimals=decimals)`; returns self."""
         from ._ops_ewise import _write_back
 
         return _write_back(self, _round(self, decimals))
 
     def float_power(self, exponent):
+        """Elementwise self ** exponent computed in float64: the result is float64 whatever the
+        dtypes of self and `exponent` (a tensor or a number)."""
         return float_power(self, exponent)
 
 
@@ -102,6 +105,8 @@ class _Ewise2Methods:
 
 
 def round(input, *, decimals=None):  # noqa: A001 - PyTorch's name
+    """Round to the nearest integer, halves to even (as PyTorch and NumPy); with `decimals`, to that
+    many decimal places (negative: to tens, hundreds, ...)."""
     from .tensor import Tensor
 
     if not isinstance(input, Tensor):
@@ -179,8 +184,14 @@ def _var_mean(name, input, args, kwargs):
 
 
 def var_mean(input, *args, **kwargs):
+    """Return (var, mean) over `dim` (all elements by default) as a tuple, computed together in one
+    pass; `correction` (1, Bessel's, by default), `unbiased=` and `keepdim` as for `var`. Floating
+    point input only."""
     return _var_mean("var_mean", input, args, kwargs)
 
 
 def std_mean(input, *args, **kwargs):
+    """Return (std, mean) over `dim` (all elements by default) as a tuple, computed together in one
+    pass; `correction` (1, Bessel's, by default), `unbiased=` and `keepdim` as for `std`. Floating
+    point input only."""
     return _var_mean("std_mean", input, args, kwargs)

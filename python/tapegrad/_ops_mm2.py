@@ -42,6 +42,7 @@ def _no_bool(t, kernel):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec): mat (n, m), vec (m,); input broadcasts to (n,)."""
     _tensors("addmv", ("input", input), ("mat", mat), ("vec", vec))
     beta, alpha = _scalars("addmv", beta, alpha)
     if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
@@ -71,6 +72,8 @@ def _batches(fn, b1, b2):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch: batch1 (b, n, m), batch2 (b, m, p);
+    input broadcasts to (b, n, p)."""
     _tensors("baddbmm", ("input", input), ("batch1", batch1), ("batch2", batch2))
     beta, alpha = _scalars("baddbmm", beta, alpha)
     _batches("baddbmm", batch1, batch2)
@@ -98,6 +101,8 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (sum over i of batch1[i] @ batch2[i]): batch1 (b, n, m) and batch2 (b,
+    m, p) reduce to one (n, p) matrix; input broadcasts to (n, p)."""
     _tensors("addbmm", ("input", input), ("batch1", batch1), ("batch2", batch2))
     beta, alpha = _scalars("addbmm", beta, alpha)
     _batches("addbmm", batch1, batch2)
@@ -137,21 +142,29 @@ class _MM2:
     __slots__ = ()
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat @ vec): mat (n, m), vec (m,); self broadcasts to (n,)."""
         return addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        """In-place `addmv`; self must have the result's shape. Returns self."""
         return _in_place(self, addmv(self, mat, vec, beta=beta, alpha=alpha))
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2), batch by batch: batch1 (b, n, m), batch2 (b, m,
+        p); self broadcasts to (b, n, p)."""
         return baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        """In-place `baddbmm`; self must have the result's shape. Returns self."""
         return _in_place(self, baddbmm(self, batch1, batch2, beta=beta, alpha=alpha))
 
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (sum over i of batch1[i] @ batch2[i]): batch1 (b, n, m) and batch2
+        (b, m, p) reduce to one (n, p) matrix; self broadcasts to (n, p)."""
         return addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        """In-place `addbmm`; self must have the result's shape. Returns self."""
         return _in_place(self, addbmm(self, batch1, batch2, beta=beta, alpha=alpha))
 
 

@@ -36,7 +36,9 @@ class _NnLossMethods:
     __slots__ = ()
 
     def softmax(self, dim, dtype=None):
+        """exp(self) normalized to sum to 1 along `dim`; with `dtype` the input is cast first."""
         return _run("softmax", self, dim, dtype)
 
     def log_softmax(self, dim, dtype=None):
+        """log(softmax(self, dim)), computed stably. With `dtype` the input is cast to it first."""
         return _run("log_softmax", self, dim, dtype)

@@ -181,4 +181,7 @@ class _Norm:
     __slots__ = ()
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over `dim` (all elements by default), as `tapegrad.norm`: 'fro' (the default)
+        and 2 give the Euclidean norm, a number p gives sum(|x|**p) ** (1/p), inf and -inf the
+        largest and smallest |x|."""
         return norm(self, p, dim, keepdim, dtype=dtype)

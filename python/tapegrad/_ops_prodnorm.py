@@ -48,6 +48,8 @@ class _ProdNorm:
     __slots__ = ()
 
     def prod(self, *args, **kwargs):
+        """The product of all elements, or along `dim` (an int; `keepdim` keeps it as size 1).
+        Integer and bool inputs give int64 unless `dtype` is given."""
         return _prod(self, args, kwargs, True)
 
 

@@ -342,41 +342,64 @@ class _Reductions:
     __slots__ = ()
 
     def max(self, *args, **kwargs):
+        """max() gives the largest element (a 0-dim tensor); max(dim, keepdim=False) gives the named
+        tuple (values, indices) along `dim`; max(other) is `maximum(other)`."""
         return _max_min("max", self, args, kwargs, True)
 
     def min(self, *args, **kwargs):
+        """min() gives the smallest element (a 0-dim tensor); min(dim, keepdim=False) gives the
+        named tuple (values, indices) along `dim`; min(other) is `minimum(other)`."""
         return _max_min("min", self, args, kwargs, True)
 
     def amax(self, *args, **kwargs):
+        """The maximum over `dim` (an int or a tuple; all dims by default). Unlike max(dim), it
+        returns the values only and its gradient is shared evenly among ties."""
         return _amax_amin("amax", self, args, kwargs, True)
 
     def amin(self, *args, **kwargs):
+        """The minimum over `dim` (an int or a tuple; all dims by default). Unlike min(dim), it
+        returns the values only and its gradient is shared evenly among ties."""
         return _amax_amin("amin", self, args, kwargs, True)
 
     def argmax(self, *args, **kwargs):
+        """The index (int64) of the largest element: into the flattened tensor when `dim` is None,
+        else along `dim`. Ties give the first index; bool input is refused, as in PyTorch."""
         return _argmax_argmin("argmax", self, args, kwargs, True)
 
     def argmin(self, *args, **kwargs):
+        """The index (int64) of the smallest element: into the flattened tensor when `dim` is None,
+        else along `dim`. Ties give the first index; bool input is refused, as in PyTorch."""
         return _argmax_argmin("argmin", self, args, kwargs, True)
 
     def cumsum(self, *args, **kwargs):
+        """Cumulative sum along `dim`; integer and bool inputs give int64 unless `dtype` is set."""
         return _cumsum(self, args, kwargs, True)
 
     def logsumexp(self, *args, **kwargs):
+        """log(sum(exp(self))) over `dim` (an int or a tuple), computed stably by shifting by the
+        maximum."""
         return _logsumexp(self, args, kwargs, True)
 
     def var(self, *args, **kwargs):
+        """Variance over `dim` (all elements by default), dividing by N - correction: `correction=1`
+        (Bessel's) by default; `unbiased=False` means correction 0."""
         return _var_std("var", self, args, kwargs, True)
 
     def std(self, *args, **kwargs):
+        """Standard deviation over `dim` (all elements by default), dividing by N - correction:
+        `correction=1` (Bessel's) by default; `unbiased=False` means correction 0."""
         return _var_std("std", self, args, kwargs, True)
 
     def sum(self, *args, **kwargs):
+        """The sum of all elements, or over `dim` (an int or a tuple). Integer and bool inputs sum
+        in int64 unless `dtype` is given."""
         if not args and not kwargs:  # the common call, kept as cheap as before
             return self._be.sum(self, None, False)
         return _sum_mean("sum", self, args, kwargs, True)
 
     def mean(self, *args, **kwargs):
+        """The mean of all elements, or over `dim` (an int or a tuple). It needs a floating input or
+        a floating `dtype`, as in PyTorch."""
         if not args and not kwargs:
             return self._be.mean(self, None, False)
         return _sum_mean("mean", self, args, kwargs, True)

@@ -125,14 +125,17 @@ def cat(tensors, dim=0):
 
 
 def concat(tensors, dim=0):
+    """An alias of `cat`: join tensors along an existing dim."""
     return cat(tensors, dim)
 
 
 def concatenate(tensors, axis=0):
+    """An alias of `cat` whose dim is named `axis`, as NumPy's."""
     return cat(tensors, axis)
 
 
 def stack(tensors, dim=0):
+    """Join tensors of one shape along a new dim `dim` (from -(ndim + 1) to ndim)."""
     tensors = _tensor_list(tensors, "stack")
     dim = _int_arg(dim, "stack", "dim")
     if not tensors:
@@ -150,6 +153,8 @@ def stack(tensors, dim=0):
 
 
 def hstack(tensors):
+    """Join tensors horizontally: along dim 1, or along dim 0 when they are 1-D (0-dim tensors count
+    as 1-D)."""
     tensors = _tensor_list(tensors, "hstack")
     if not tensors:
         raise RuntimeError("hstack expects a non-empty TensorList")
@@ -158,6 +163,7 @@ def hstack(tensors):
 
 
 def vstack(tensors):
+    """Join tensors vertically: 0-dim and 1-D inputs become rows (1, n), then join along dim 0."""
     tensors = _tensor_list(tensors, "vstack")
     if not tensors:
         raise RuntimeError("vstack expects a non-empty TensorList")
@@ -194,12 +200,15 @@ def repeat(t, *sizes):
 
 
 def tile(t, dims):
+    """Repeat input `dims[i]` times along each dim (a copy); with fewer entries than input has dims,
+    leading 1s are assumed."""
     reps = _int_list((dims,), "tile", "dims")
     reps = (1,) * (t.ndim - len(reps)) + reps
     return repeat(t, reps)
 
 
 def flip(t, dims):
+    """Reverse the order of elements along the given dims (a copy, as in PyTorch, not a view)."""
     dims = _int_list((dims,), "flip", "dims")
     norm = []
     for d in dims:
@@ -214,18 +223,22 @@ def flip(t, dims):
 
 
 def fliplr(t):
+    """Flip left/right: reverse dim 1 (at least 2 dims)."""
     if t.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(t, (1,))
 
 
 def flipud(t):
+    """Flip up/down: reverse dim 0 (at least 1 dim)."""
     if t.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(t, (0,))
 
 
 def roll(t, shifts, dims=None):
+    """Shift elements circularly by `shifts` along `dims`; with no dims, roll the flattened tensor
+    and restore its shape."""
     shifts = _int_list((shifts,), "roll", "shifts")
     dims = () if dims is None else _int_list((dims,), "roll", "dims")
     if not shifts:
@@ -306,6 +319,8 @@ def _gather_coords(t, dim, index, fn, what, src=None):
 
 
 def gather(t, dim, index, sparse_grad=False):
+    """Pick values along `dim` by `index`, an integer tensor with as many dims as input: for dim 0,
+    out[i][j] = input[index[i][j]][j]. The result has index's shape; `sparse_grad` is ignored."""
     coords, _ = _gather_coords(t, dim, index, "gather", "input")
     out = t._be.take(_as_1d(t), coords, GATHER)
     return out.reshape(tuple(index.shape)) if index.ndim == 0 else out
@@ -337,6 +352,9 @@ def _scatter_args(t, dim, index, src, value, reduce, fn):
 
 
 def scatter(t, dim, index, src=None, value=None, reduce=None):
+    """A copy of input with values written at `index` along `dim`: for dim 0, out[index[i][j]][j] =
+    src[i][j]. The values come from the tensor `src` or the number `value`; with `reduce` ('add' or
+    'multiply', deprecated in PyTorch) they combine with what is there."""
     if reduce is not None:
         from ._ops_mm2 import scatter_reduced
 
@@ -347,6 +365,8 @@ def scatter(t, dim, index, src=None, value=None, reduce=None):
 
 
 def scatter_add(t, dim, index, src):
+    """A copy of input with `src`'s values added at `index` along `dim` (for dim 0,
+    out[index[i][j]][j] += src[i][j]); repeated indices accumulate."""
     Tensor = _tensor_cls()
     if not isinstance(src, Tensor):
         raise TypeError(
@@ -367,6 +387,8 @@ def _scatter_inplace(t, coords, v, accumulate, is_value):
 
 
 def index_select(t, dim, index):
+    """The entries of input at the positions `index` (a 1-D int64 or int32 tensor) along `dim`, as a
+    copy."""
     idx = _index_values(index, "index_select", (int32, int64), "int32 or int64")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -398,6 +420,7 @@ def _broadcast(sa, sb):
 
 
 def masked_select(t, mask):
+    """The elements of input where the bool `mask` (broadcast with it) is True, as a 1-D copy."""
     Tensor = _tensor_cls()
     if not isinstance(mask, Tensor):
         raise TypeError(
@@ -424,34 +447,50 @@ class _ShapeOps:
     __slots__ = ()
 
     def repeat(self, *sizes):
+        """Repeat this tensor `sizes[i]` times along each dim (a copy, like numpy.tile); extra
+        leading sizes add new dims."""
         if not sizes:
             raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
         return repeat(self, *sizes)
 
     def tile(self, *dims):
+        """Repeat self `dims[i]` times along each dim (a copy); with fewer entries than self has
+        dims, leading 1s are assumed."""
         return tile(self, _int_list(dims, "tile", "dims"))
 
     def flip(self, *dims):
+        """Reverse the order of elements along the given dims (a copy, as in PyTorch)."""
         if not dims:
             raise TypeError('flip() missing 1 required positional arguments: "dims"')
         return flip(self, _int_list(dims, "flip", "dims"))
 
     def fliplr(self):
+        """Flip left/right: reverse dim 1 (at least 2 dims)."""
         return fliplr(self)
 
     def flipud(self):
+        """Flip up/down: reverse dim 0 (at least 1 dim)."""
         return flipud(self)
 
     def roll(self, shifts, dims=None):
+        """Shift elements circularly by `shifts` along `dims`; with no dims, roll the flattened
+        tensor and restore its shape."""
         return roll(self, shifts, dims)
 
     def gather(self, dim, index, sparse_grad=False):
+        """Pick values along `dim` by `index`, an integer tensor with as many dims as self: for dim
+        0, out[i][j] = self[index[i][j]][j]. The result has index's shape; `sparse_grad` is ignored.
+        """
         return gather(self, dim, index)
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy of self with values written at `index` along `dim`: for dim 0, out[index[i][j]][j]
+        = src[i][j]. The values come from the tensor `src` or the number `value`; with `reduce`
+        ('add' or 'multiply', deprecated in PyTorch) they combine with what is there."""
         return scatter(self, dim, index, src, value, reduce)
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """In-place `scatter`: write values at `index` along `dim` into self; returns self."""
         if reduce is not None:
             from ._ops_mm2 import scatter_reduced
 
@@ -460,9 +499,13 @@ class _ShapeOps:
         return _scatter_inplace(self, coords, v, False, is_value)
 
     def scatter_add(self, dim, index, src):
+        """A copy of self with `src`'s values added at `index` along `dim` (for dim 0,
+        out[index[i][j]][j] += src[i][j]); repeated indices accumulate."""
         return scatter_add(self, dim, index, src)
 
     def scatter_add_(self, dim, index, src):
+        """In-place `scatter_add`: add `src`'s values at `index` along `dim` into self; returns
+        self."""
         if not isinstance(src, _tensor_cls()):
             raise TypeError(
                 "scatter_add_(): argument 'src' (position 3) must be Tensor, not "
@@ -472,7 +515,10 @@ class _ShapeOps:
         return _scatter_inplace(self, coords, v, True, False)
 
     def index_select(self, dim, index):
+        """The entries of self at the positions `index` (a 1-D int64 or int32 tensor) along `dim`,
+        as a copy."""
         return index_select(self, dim, index)
 
     def masked_select(self, mask):
+        """The elements of self where the bool `mask` (broadcast with it) is True, as a 1-D copy."""
         return masked_select(self, mask)

@@ -28,6 +28,8 @@ def _tensors(fn, *pairs):
 
 
 def mm(input, mat2):
+    """Matrix product of two 2-D tensors of one dtype: (n, m) @ (m, p) -> (n, p). No broadcasting:
+    use `matmul` for that."""
     _tensors("mm", ("input", input), ("mat2", mat2))
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
@@ -42,6 +44,8 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors of one dtype: (b, n, m) @ (b, m, p) -> (b, n, p).
+    No broadcasting: use `matmul` for that."""
     _tensors("bmm", ("input", input), ("mat2", mat2))
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
@@ -61,6 +65,7 @@ def bmm(input, mat2):
 
 
 def mv(input, vec):
+    """Matrix-vector product: (n, m) @ (m,) -> (n,)."""
     _tensors("mv", ("input", input), ("vec", vec))
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
@@ -78,6 +83,7 @@ def mv(input, vec):
 
 
 def dot(input, tensor):
+    """The inner product of two 1-D tensors of the same length and dtype, as a 0-dim tensor."""
     _tensors("dot", ("input", input), ("tensor", tensor))
     if input.ndim != 1 or tensor.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
@@ -96,6 +102,7 @@ def dot(input, tensor):
 
 
 def outer(input, vec2):
+    """Outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j], with type promotion."""
     _tensors("outer", ("input", input), ("vec2", vec2))
     if input.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
@@ -153,22 +160,34 @@ class _ShapeMM:
     __slots__ = ()
 
     def mm(self, mat2):
+        """Matrix product of two 2-D tensors of one dtype: (n, m) @ (m, p) -> (n, p). No
+        broadcasting: use `matmul` for that."""
         return mm(self, mat2)
 
     def bmm(self, mat2):
+        """Batched matrix product of two 3-D tensors of one dtype: (b, n, m) @ (b, m, p) -> (b, n,
+        p). No broadcasting: use `matmul` for that."""
         return bmm(self, mat2)
 
     def mv(self, vec):
+        """Matrix-vector product: (n, m) @ (m,) -> (n,)."""
         return mv(self, vec)
 
     def dot(self, other):
+        """The inner product of two 1-D tensors of the same length and dtype, as a 0-dim tensor."""
         return dot(self, other)
 
     def outer(self, vec2):
+        """Outer product of two 1-D tensors: out[i, j] = self[i] * vec2[j], with type promotion."""
         return outer(self, vec2)
 
     def ger(self, vec2):
+        """Outer product of two 1-D tensors; the deprecated alias of `outer`."""
         return outer(self, vec2)
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2): mat1 (n, m), mat2 (m, p); self broadcasts to (n, p).
+
+        As `tapegrad.addmm(self, mat1, mat2, beta=beta, alpha=alpha)`.
+        """
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)

@@ -93,11 +93,14 @@ class Generator:
 
     @property
     def device(self):
+        """The generator's device: always the CPU."""
         from ._device import CPU
 
         return CPU
 
     def manual_seed(self, seed):
+        """Seed the generator with an int and return it; a seed gives the numbers PyTorch draws from
+        it."""
         # torch.manual_seed takes int(seed); Generator.manual_seed takes only an int
         if isinstance(seed, np.integer):
             raise TypeError("an integer is required")
@@ -113,17 +116,23 @@ class Generator:
         return self
 
     def seed(self):
+        """Seed the generator from a non-deterministic source and return that 64-bit seed."""
         s = _nondeterministic_seed()
         self._e.manual_seed(s)
         return s
 
     def initial_seed(self):
+        """The seed this generator was last seeded with."""
         return self._e.initial_seed()
 
     def get_state(self):
+        """The generator's state: 5056 bytes in PyTorch's layout, as a 1-D NumPy uint8 array
+        (PyTorch returns a uint8 tensor)."""
         return np.array(self._e.get_state(), dtype=np.uint8)
 
     def set_state(self, new_state):
+        """Restore a state from `get_state()`: a 1-D uint8 array, bytes, or a uint8 tensor such as
+        PyTorch's `torch.get_rng_state()`. Returns self."""
         try:
             self._e.set_state(_state_array(new_state))
         except ValueError as e:
@@ -166,14 +175,19 @@ def seed():
 
 
 def initial_seed():
+    """The seed the default generator was last seeded with."""
     return default_generator().initial_seed()
 
 
 def get_rng_state():
+    """The default generator's state, 5056 bytes in PyTorch's layout, as a NumPy uint8 array
+    (PyTorch returns a uint8 tensor); `set_rng_state` takes either."""
     return default_generator().get_state()
 
 
 def set_rng_state(new_state):
+    """Restore the default generator's state from `get_rng_state()` (PyTorch's uint8 tensor state is
+    accepted too)."""
     default_generator().set_state(new_state)
 
 
@@ -249,6 +263,8 @@ def uniform_array(shape, low, high, dtype=float32, generator=None):
 
 
 def normal_array(shape, mean=0.0, std=1.0, dtype=float32, generator=None):
+    """A NumPy array of normal draws (PyTorch's `normal_` numbers for the same seed) from the
+    default generator or `generator`; for filling weights before a tensor exists."""
     return _normal_array(_gen(generator), tuple(shape), mean, std, to_dtype(dtype))
 
 
@@ -268,6 +284,8 @@ def _make(arr, dt, requires_grad):
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    """Uniform draws on [0, 1) of the given shape, in the default float dtype (or `dtype`, a
+    floating one): PyTorch's numbers for the same seed."""
     _check_device(device)
     _refuse_in_capture("rand()")
     dt = _float_dtype(dtype)
@@ -277,6 +295,8 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None):
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None):
+    """Standard normal draws of the given shape, in the default float dtype (or `dtype`, a floating
+    one): PyTorch's numbers for the same seed."""
     _check_device(device)
     _refuse_in_capture("randn()")
     dt = _float_dtype(dtype)

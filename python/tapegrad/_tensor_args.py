@@ -88,6 +88,7 @@ class _Size(tuple):
         return f"torch.Size({list(self)})"
 
     def numel(self):
+        """The number of elements of a tensor of this shape (1 for the empty shape)."""
         n = 1
         for s in self:
             n *= s

@@ -103,15 +103,22 @@ class _Logic:
     __hash__ = object.__hash__  # by identity, as PyTorch's
 
     def logical_and(self, other):
+        """Elementwise logical AND of the truth values (nonzero is True) of self and the tensor
+        `other` (broadcast); a bool tensor."""
         return self._be.logical_and(self, _tensor_only(self, other, "logical_and"))
 
     def logical_or(self, other):
+        """Elementwise logical OR of the truth values (nonzero is True) of self and the tensor
+        `other` (broadcast); a bool tensor."""
         return self._be.logical_or(self, _tensor_only(self, other, "logical_or"))
 
     def logical_xor(self, other):
+        """Elementwise logical XOR of the truth values (nonzero is True) of self and the tensor
+        `other` (broadcast); a bool tensor."""
         return self._be.logical_xor(self, _tensor_only(self, other, "logical_xor"))
 
     def logical_not(self):
+        """Elementwise logical NOT (zero becomes True); a bool tensor."""
         return self._be.logical_not(self)
 
     def _bitwise(self, other, name, logical):
@@ -152,6 +159,7 @@ class _Logic:
         )
 
     def where(self, condition, other):
+        """self where `condition` holds, else `other`: `tapegrad.where(condition, self, other)`."""
         from ._functions import where
 
         return where(condition, self, other)
@@ -175,6 +183,8 @@ class _Logic:
         return out if out.dtype is self.dtype else out.to(self.dtype)
 
     def masked_fill_(self, mask, value):
+        """Write `value` in place where the bool `mask` (broadcast to self's shape) is True; returns
+        self."""
         self.copy_(self.masked_fill(mask, value).expand(*self.shape))
         return self
 
@@ -184,6 +194,8 @@ class _Logic:
         return tensor(value, dtype=self.dtype, backend=self._be).item()
 
     def nonzero(self, as_tuple=False):
+        """The indices of the nonzero elements: an int64 tensor of shape (count, ndim), or with
+        `as_tuple=True` one 1-D index tensor per dim (usable as `self[...]`)."""
         from .tensor import tensor
 
         idx = np.argwhere(self._be.to_numpy(self))
@@ -194,20 +206,27 @@ class _Logic:
         return tensor(idx.astype(np.int64), backend=self._be)
 
     def any(self, dim=None, keepdim=False):
+        """Whether any element is nonzero: over the whole tensor, or along `dim` (keepdim as for
+        sum)."""
         return _reduce_bool(self, dim, keepdim, "any")
 
     def all(self, dim=None, keepdim=False):
+        """Whether every element is nonzero: over the whole tensor, or along `dim` (keepdim as for
+        sum)."""
         return _reduce_bool(self, dim, keepdim, "all")
 
     def isnan(self):
+        """Elementwise: NaN (a bool tensor)."""
         return self != self
 
     def isinf(self):
+        """Elementwise: +inf or -inf (a bool tensor)."""
         if not self.dtype.is_floating_point:
             return self._be.ne(self, self)  # all False
         return self.abs() == float("inf")
 
     def isfinite(self):
+        """Elementwise: neither infinite nor NaN (a bool tensor; all True for integers)."""
         if not self.dtype.is_floating_point:
             return self._be.eq(self, self)  # all True
         return (self == self).logical_and(self.abs() != float("inf"))
@@ -219,6 +238,8 @@ class _Logic:
         return bool((self == other).all())
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Elementwise |self - other| <= atol + rtol * |other|, a bool tensor; both tensors must
+        have one dtype. NaNs count as close only with `equal_nan=True`."""
         if self.dtype is not other.dtype:
             raise RuntimeError(
                 f"{_torch_name(self.dtype)} did not match {_torch_name(other.dtype)}"
@@ -232,6 +253,7 @@ class _Logic:
         return close
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True (a Python bool) if `isclose(other, rtol, atol, equal_nan)` holds everywhere."""
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     # ---- dtype casts
@@ -260,9 +282,11 @@ class _Logic:
         return self.to(to_dtype(dtype))
 
     def is_floating_point(self):
+        """True if the dtype is a floating point one."""
         return self.dtype.is_floating_point
 
     def element_size(self):
+        """The size of one element in bytes."""
         return self.dtype.itemsize
 
 

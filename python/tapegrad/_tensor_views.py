@@ -38,15 +38,18 @@ class _Views:
 
     # ---- geometry ----
     def stride(self, dim=None):
+        """The strides in elements: a tuple, or the stride of dim `dim`."""
         strides = tuple(int(s) for s in self._strides)
         if dim is None:
             return strides
         return strides[_norm_dim(dim, self.ndim)] if strides else 1
 
     def storage_offset(self):
+        """The position of this tensor's first element in its storage, in elements."""
         return int(self._offset)
 
     def data_ptr(self):
+        """The address of this tensor's first element, an int."""
         return int(self._data_ptr)
 
     def is_contiguous(self, memory_format=None):
@@ -73,20 +76,30 @@ class _Views:
 
     # ---- view / reshape ----
     def view(self, *shape):
+        """A view with a new shape (one size may be -1) sharing this tensor's storage; raises, as
+        PyTorch does, when the strides do not allow it (use `reshape`). `view(dtype)` is not
+        supported."""
         return self._be.view(self, _resolve_shape(_shape_arg(shape), self.numel()))
 
     def reshape(self, *shape):
+        """This tensor's elements in a new shape (one size may be -1): a view when the strides
+        allow, else a copy."""
         return self._be.reshape(self, _resolve_shape(_shape_arg(shape), self.numel()))
 
     def view_as(self, other):
+        """`view(other.size())`."""
         _need_like("view_as", other)
         return self.view(other.shape)
 
     def reshape_as(self, other):
+        """`reshape(other.size())`."""
         _need_like("reshape_as", other)
         return self.reshape(other.shape)
 
     def as_strided(self, size, stride, storage_offset=None):
+        """A view of this tensor's storage with the given size and stride (in elements), starting at
+        `storage_offset` (by default this tensor's own). Its elements may overlap; nothing is
+        checked beyond the storage bounds."""
         size, stride = _shape_arg((size,)), _shape_arg((stride,))
         if len(size) != len(stride):
             raise RuntimeError(
@@ -97,6 +110,8 @@ class _Views:
         return self._be.as_strided(self, size, stride, off)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Merge dims `start_dim` to `end_dim` into one: a view when the strides allow, else a copy
+        (as `reshape`). A 0-dim tensor becomes 1-D."""
         s = _norm_dim(start_dim, self.ndim)
         e = _norm_dim(end_dim, self.ndim)
         if s > e:
@@ -112,6 +127,7 @@ class _Views:
         return self._be.reshape(self, shape[:s] + (n,) + shape[e + 1 :])
 
     def unflatten(self, dim, sizes):
+        """Split dim `dim` into the shape `sizes` (one size may be -1), as `reshape` does."""
         d = _norm_dim(dim, self.ndim)
         sizes = _shape_arg((sizes,))
         if not sizes:
@@ -133,6 +149,7 @@ class _Views:
 
     # ---- dims ----
     def permute(self, *dims):
+        """A view with the dims reordered: the result's dim i is this tensor's dim `dims[i]`."""
         dims = _shape_arg(dims)
         if len(dims) != self.ndim:
             raise RuntimeError(
@@ -146,12 +163,14 @@ class _Views:
         return self._be.permute(self, nd)
 
     def transpose(self, dim0, dim1):
+        """A view with dims `dim0` and `dim1` swapped; `swapaxes` and `swapdims` are aliases."""
         a, b = _norm_dim(dim0, self.ndim), _norm_dim(dim1, self.ndim)
         return self._be.transpose(self, a, b)
 
     swapaxes = swapdims = transpose
 
     def t(self):
+        """Transpose a tensor of at most 2 dimensions; a view, as `transpose(0, 1)`."""
         if self.ndim > 2:
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
@@ -160,6 +179,8 @@ class _Views:
 
     @property
     def T(self):
+        """This tensor with its dims reversed (a view): the transpose of a matrix. On tensors of
+        other than 0 or 2 dims it warns that this use is deprecated, as PyTorch does."""
         n = self.ndim
         if n not in (0, 2):
             warnings.warn(
@@ -181,6 +202,7 @@ class _Views:
 
     @property
     def mT(self):
+        """The transpose of the last two dims, a view; for matrices and batches of them."""
         if self.ndim < 2:
             raise RuntimeError(
                 "tensor.mT is only supported on matrices or batches of matrices. "
@@ -189,9 +211,12 @@ class _Views:
         return self._be.transpose(self, self.ndim - 2, self.ndim - 1)
 
     def unsqueeze(self, dim):
+        """A view with a size-1 dim inserted at `dim` (from -(ndim + 1) to ndim)."""
         return self._be.unsqueeze(self, _norm_dim(dim, self.ndim + 1))
 
     def squeeze(self, dim=None):
+        """A view without size-1 dims: all of them, or only those named by `dim` (an int or a
+        tuple); a named dim whose size is not 1 stays."""
         if dim is None:
             return self._be.squeeze(self, None)
         if isinstance(dim, (tuple, list)):
@@ -199,6 +224,8 @@ class _Views:
         return self._be.squeeze(self, _norm_dim(dim, self.ndim))
 
     def expand(self, *sizes):
+        """A view with size-1 dims repeated to the given sizes without copying: -1 keeps a size, and
+        new dims may be added in front."""
         sizes = _shape_arg(sizes)
         shape = tuple(self.shape)
         lead = len(sizes) - len(shape)
@@ -221,11 +248,13 @@ class _Views:
         return self._be.expand(self, tuple(out))
 
     def expand_as(self, other):
+        """`expand(other.size())`."""
         _need_like("expand_as", other)
         return self.expand(tuple(other.shape))
 
     # ---- pieces ----
     def select(self, dim, index):
+        """The view at `index` along `dim`, without that dim (`t.select(1, i)` is `t[:, i]`)."""
         if self.ndim == 0:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
         d = _norm_dim(dim, self.ndim)
@@ -238,6 +267,8 @@ class _Views:
         return self._be.select(self, d, i % size)
 
     def narrow(self, dim, start, length):
+        """The view of `length` elements from `start` along `dim`; `start` may be a 0-dim integer
+        tensor."""
         if self.ndim == 0:
             raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
         if hasattr(start, "_be") and start.ndim == 0 and not start.dtype.is_floating_point:
@@ -261,6 +292,8 @@ class _Views:
         return self._be.slice(self, d, start, start + length, 1)
 
     def split(self, split_size_or_sections, dim=0):
+        """Views along `dim`: pieces of `split_size_or_sections` elements (the last one smaller), or
+        of the sizes in a list."""
         if self.ndim == 0:
             raise RuntimeError("split expects at least a 1-dimensional tensor")
         d = _norm_dim(dim, self.ndim)
@@ -297,6 +330,8 @@ class _Views:
         return tuple(out)
 
     def chunk(self, chunks, dim=0):
+        """Split into at most `chunks` views along `dim`, each of size ceil(n / chunks) (the last
+        one smaller)."""
         if self.ndim == 0:
             raise RuntimeError("chunk expects at least a 1-dimensional tensor")
         chunks = _int(chunks, "chunks")
@@ -309,6 +344,7 @@ class _Views:
         return self.split(n, dim)
 
     def unbind(self, dim=0):
+        """A tuple of views, one per index along `dim`, each without that dim."""
         if self.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = _norm_dim(dim, self.ndim)

@@ -55,6 +55,8 @@ def install():
 
 
 def main(argv=None):
+    """Run the program `argv[0]` (by default the command line's) with its arguments, `import torch`
+    answered by tapegrad; returns the exit status (2 when no program is named)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())

@@ -5,10 +5,12 @@ from ._device import NO_CUDA
 
 
 def is_available():
+    """False: tapegrad has no GPU support."""
     return False
 
 
 def device_count():
+    """0: tapegrad sees no GPUs."""
     return 0
 
 
@@ -21,10 +23,12 @@ def manual_seed_all(seed):
 
 
 def current_device():
+    """Raise AssertionError, as PyTorch's CPU-only build does: there is no GPU."""
     raise AssertionError(NO_CUDA)
 
 
 def synchronize(device=None):
+    """Raise AssertionError, as PyTorch's CPU-only build does: there is no GPU to wait for."""
     raise AssertionError(NO_CUDA)
 
 

@@ -15,10 +15,12 @@ class _Pair(tuple):
 
     @property
     def values(self):
+        """The values (field 0)."""
         return self[0]
 
     @property
     def indices(self):
+        """The indices (field 1), an int64 tensor."""
         return self[1]
 
     def __repr__(self):
@@ -30,8 +32,14 @@ class _Pair(tuple):
 
 
 class max(_Pair):  # noqa: A001
+    """The `(values, indices)` named pair that `max(input, dim)` returns: a tuple that also has
+    the fields `.values` and `.indices`, printed as `torch.return_types.max(...)`."""
+
     __slots__ = ()
 
 
 class min(_Pair):  # noqa: A001
+    """The `(values, indices)` named pair that `min(input, dim)` returns: a tuple that also has
+    the fields `.values` and `.indices`, printed as `torch.return_types.min(...)`."""
+
     __slots__ = ()

@@ -129,21 +129,29 @@ class Tensor(
 
     # ---- math methods ----
     def add(self, other, alpha=1):
+        """self + alpha * other, broadcast and type-promoted; `other` a tensor or a number."""
         return self + _scaled("add", self, other, alpha)
 
     def sub(self, other, alpha=1):
+        """self - alpha * other, broadcast and type-promoted; `other` a tensor or a number."""
         return self - _scaled("sub", self, other, alpha)
 
     def mul(self, other):
+        """Elementwise self * other, with broadcasting and type promotion."""
         return self * other
 
     def div(self, other):
+        """True division self / other, with broadcasting; integer inputs give a floating result.
+        PyTorch's `rounding_mode=` is not taken: use `floor_divide` or `trunc()`."""
         return self / other
 
     def matmul(self, other):
+        """The matrix product `self @ other`, with PyTorch's rules: 1-D operands are vectors and
+        batch dims broadcast."""
         return self.__matmul__(other)
 
     def pow(self, exponent):
+        """Elementwise self ** exponent (a tensor or a number), with type promotion."""
         if not isinstance(exponent, Tensor) and not _is_scalar(exponent):
             # `**` would hand an array to NumPy's reflected pow; the method refuses, as PyTorch's
             name = f"{type(exponent).__module__}.{type(exponent).__qualname__}".replace(
@@ -156,25 +164,32 @@ class Tensor(
         return self.__pow__(exponent)
 
     def square(self):
+        """Elementwise self ** 2; integer tensors stay integers."""
         return self._be.pow_scalar(self, 2)  # an int exponent: integers stay integers
 
     # ---- in place ----
     def add_(self, other, alpha=1):
+        """In-place `add(other, alpha=alpha)`; returns self."""
         return _inplace_method("add", self, _scaled("add_", self, other, alpha))
 
     def sub_(self, other, alpha=1):
+        """In-place `sub(other, alpha=alpha)`; returns self."""
         return _inplace_method("sub", self, _scaled("sub_", self, other, alpha))
 
     def mul_(self, other):
+        """In-place `mul(other)`; returns self."""
         return _inplace_method("mul", self, other)
 
     def div_(self, other):
+        """In-place `div(other)`; returns self."""
         return _inplace_method("div", self, other)
 
     def zero_(self):
+        """Fill with zeros in place; returns self."""
         return self._be.fill_(self, 0)
 
     def fill_(self, value):
+        """Fill in place with the number `value` (or a one-element tensor's value); returns self."""
         if isinstance(value, Tensor):
             value = value.item()
         if not _is_scalar(value) and not isinstance(value, (bool, np.bool_)):
@@ -182,6 +197,8 @@ class Tensor(
         return self._be.fill_(self, _number(value))
 
     def copy_(self, src):
+        """Copy `src`'s values into self in place, broadcast to self's shape and cast to its dtype;
+        returns self. Besides tensors, tapegrad takes lists and NumPy arrays."""
         if not isinstance(src, Tensor):
             src = operand(src, self._be, dtype=self.dtype)
         _check_same(self, src)
@@ -204,15 +221,18 @@ class Tensor(
 
     # ---- shape ----
     def numel(self):
+        """The number of elements."""
         n = 1
         for s in self.shape:
             n *= s
         return n
 
     def dim(self):
+        """The number of dimensions."""
         return self.ndim
 
     def size(self, dim=None):
+        """The shape as a `tapegrad.Size` (a tuple), or the size of dim `dim`."""
         if dim is None:
             return _Size(self.shape)
         return self.shape[_norm_dim(dim, self.ndim)]
@@ -247,12 +267,15 @@ class Tensor(
         return self._be.cast(self, d.code)
 
     def half(self):
+        """This tensor as float16 (itself if it already is)."""
         return self.to(float16)
 
     def float(self):
+        """This tensor as float32 (itself if it already is)."""
         return self.to(float32)
 
     def type_as(self, other):
+        """This tensor in `other`'s dtype (itself if they match)."""
         _need_like("type_as", other)
         return self.to(other.dtype)
 
@@ -268,6 +291,8 @@ class Tensor(
         self._be.backward(self, gradient, bool(retain_graph))
 
     def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` in place and return self; only floating point tensors can require
+        gradients."""
         if not isinstance(requires_grad, (bool, np.bool_)):
             raise TypeError(
                 "requires_grad_(): argument 'requires_grad' (position 1) must be bool, "
@@ -279,12 +304,17 @@ class Tensor(
         return self
 
     def detach(self):
+        """A new tensor that shares this tensor's data but not its history: it does not require
+        grad."""
         return self._be.detach(self)
 
     def detach_(self):
+        """Not supported: raises RuntimeError, where PyTorch detaches in place. Use `t =
+        t.detach()`."""
         raise RuntimeError("detach_() is not supported; use t = t.detach()")
 
     def clone(self):
+        """A copy with its own memory, recorded on the tape (gradients flow back to self)."""
         return self._be.cast(self, self.dtype.code)
 
     # ---- conversion: inherited from _Conversions (_tensor_convert.py) ----
@@ -319,7 +349,7 @@ def _unary_method(name):
         return getattr(self._be, name)(self)
 
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"Elementwise {name}, differentiable (PyTorch's Tensor.{name})."
+    method.__doc__ = f"The {_oplist.UNARY_DOC[name]} of each element (PyTorch's Tensor.{name})."
     return method
 
 

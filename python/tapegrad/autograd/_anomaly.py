@@ -93,6 +93,8 @@ class detect_anomaly(_hooks.Tool):  # noqa: N801 (a context manager, named like 
     # ---- forward
 
     def pre(self, be, fname, args):
+        """Tool hook called before each backend op: for an in-place float16 op, return float32
+        copies of its arguments (to count overflow and underflow afterwards); else None."""
         if fname not in _hooks.INPLACE_FUNCS:
             return None
         # an in-place op is about to change args[0] (args[1] for iop): keep float32 copies of
@@ -103,6 +105,9 @@ class detect_anomaly(_hooks.Tool):  # noqa: N801 (a context manager, named like 
         return [self._f32_copy(x) if hasattr(x, "_be") else x for x in args]
 
     def post(self, be, fname, args, out, state):
+        """Tool hook called after each backend op: remember where the op's node was created, count
+        float16 overflow/underflow, and report (raise AnomalyError when `check_nan`) a NaN or Inf
+        in the output, saying which op made it and from which user code."""
         target = out
         if fname in _hooks.INPLACE_FUNCS:
             target = args[1] if fname == "iop" else args[0]
@@ -165,6 +170,8 @@ class detect_anomaly(_hooks.Tool):  # noqa: N801 (a context manager, named like 
             self.sites.popitem(last=False)
 
     def site_of(self, node, backend):
+        """Return the user stack frames where `node` (a grad_fn of `backend`, by name) was created
+        inside this block, or None if it was not seen."""
         return self.sites.get((backend, node.seq))
 
     def _report(self, msg):
@@ -175,6 +182,9 @@ class detect_anomaly(_hooks.Tool):  # noqa: N801 (a context manager, named like 
     # ---- backward
 
     def before_backward(self, be, t, grad, retain_graph):
+        """Tool hook called before a `backward()` sweep: replay the sweep from `t` (with `grad`, or
+        ones) node by node without recording, and report the first node that returns a NaN or Inf
+        gradient from a finite incoming one, with the place its op was created."""
         root = t.grad_fn
         if root is None or not t.requires_grad:
             return

@@ -88,6 +88,8 @@ class check_backends(_hooks.Tool):  # noqa: N801 (a context manager, named like 
     # ---- the hooks
 
     def pre(self, be, fname, args):
+        """Tool hook called before each backend op: on the cpp backend, return copies of the tensor
+        arguments on the NumPy reference (the in-place ops may change the originals); else None."""
         if be.name != "cpp":
             return None
         keep_rg = fname not in _hooks.INPLACE_FUNCS
@@ -100,6 +102,9 @@ class check_backends(_hooks.Tool):  # noqa: N801 (a context manager, named like 
         return numpy_ref.from_numpy(arr, bool(keep_rg and t.requires_grad))
 
     def post(self, be, fname, args, out, state):
+        """Tool hook called after each backend op: run the same op on the reference copies from
+        `pre` and compare the outputs (and, with `backward=True`, the gradients) within the op's
+        tolerance; a mismatch raises BackendMismatchError or warns, per `on_mismatch`."""
         if state is None:
             return
         from ..backends import numpy_ref

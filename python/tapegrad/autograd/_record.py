@@ -17,6 +17,12 @@ _last = [None]
 
 
 class record_values(_hooks.Tool):  # noqa: N801 (a context manager, named like one)
+    """Context manager (or decorator): keep a copy of every taped op's output, at most `max_numel`
+    elements, so that `tape` and `tg.viz.draw` show the values of each node.
+
+    A tapegrad tool with no PyTorch counterpart. The values stay available after the block until
+    the next one starts or `clear()`."""
+
     def __init__(self, max_numel=1024):
         self.max_numel = int(max_numel)
         self.values = {}  # grad_fn -> ndarray copy of the output
@@ -34,6 +40,8 @@ class record_values(_hooks.Tool):  # noqa: N801 (a context manager, named like o
         return super().__exit__(*exc)
 
     def post(self, be, fname, args, out, state):
+        """Tool hook called after each backend op: keep a copy of the output (and of the constant
+        inputs, which the node does not point at) under the op's grad_fn, when small enough."""
         if fname in ("iop", "fill_", "copy_"):
             out = args[0] if fname != "iop" else args[1]
         fn = getattr(out, "grad_fn", None)
@@ -47,6 +55,7 @@ class record_values(_hooks.Tool):  # noqa: N801 (a context manager, named like o
                 self.inputs[(fn, i)] = (G.leaf_key(x), np.array(be.to_numpy(x), copy=True))
 
     def clear(self):
+        """Forget the recorded values (and stop serving them as the latest block's)."""
         self.values.clear()
         self.inputs.clear()
         if _last[0] is self:

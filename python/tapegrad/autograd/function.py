@@ -39,6 +39,10 @@ class FunctionCtx:
         self.needs_input_grad = ()
 
     def save_for_backward(self, *tensors):
+        """Save tensors (or None) in `forward` for use in `backward` through `ctx.saved_tensors`.
+
+        Call it once, with every tensor backward needs; anything else is stored as a plain ctx
+        attribute. A non-tensor argument raises TypeError."""
         from ..tensor import Tensor
 
         for t in tensors:
@@ -52,6 +56,9 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
+        """The tuple of tensors given to `save_for_backward`, for use in `backward`.
+
+        Raises PyTorch's RuntimeError if one of them was modified in place since it was saved."""
         for t, v in zip(self._saved, self._versions):
             if t is not None and t._version != v:
                 raise RuntimeError(
@@ -73,6 +80,8 @@ class FunctionCtx:
         return tuple(saved)
 
     def mark_non_differentiable(self, *tensors):
+        """Mark outputs of `forward` as not differentiable: they get no grad_fn, and their gradient
+        in `backward` is always zero (or None without materialized grads)."""
         self._non_diff = self._non_diff + tensors
 
     def mark_dirty(self, *tensors):
@@ -81,6 +90,8 @@ class FunctionCtx:
         self._dirty = self._dirty + tensors
 
     def set_materialize_grads(self, value):
+        """With `value=False`, `backward` receives None instead of a zero tensor for an output whose
+        gradient was not computed (default True, as PyTorch's)."""
         self.materialize_grads = bool(value)
 
 
@@ -102,16 +113,28 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Compute the outputs; a subclass overrides this static method.
+
+        Either `forward(ctx, *args)` (ctx is a FunctionCtx to save tensors on) or, with
+        `setup_context` defined, `forward(*args)`. Runs with grad mode off."""
         raise NotImplementedError(
             "You must implement the forward function for custom autograd.Function."
         )
 
     @staticmethod
     def setup_context(ctx, inputs, output):
+        """Fill `ctx` from the `inputs` tuple and the `output` of a `forward(*args)` that takes no
+        ctx; define it to use that new-style form."""
         raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Return the gradients of the inputs from those of the outputs; a subclass overrides this
+        static method.
+
+        `backward(ctx, *grad_outputs)` gets one gradient per output of forward and returns one
+        per input of forward (None for an input that needs none). Runs with grad mode off (unless
+        `create_graph=True`). `vjp` is the same method."""
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
             "autograd.Function to use it with backward mode AD."
@@ -121,6 +144,11 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run the Function on `args`: call `forward` without recording, then attach a node to the
+        differentiable outputs whose backward calls the class's `backward`.
+
+        Use `MyFunction.apply(x, ...)`; Functions are never instantiated. When no input requires
+        grad (or under no_grad) the outputs come back unrecorded."""
         from .._grad_mode import is_grad_enabled
         from ..tensor import Tensor
 

@@ -165,6 +165,8 @@ class Work:
         self._done = not self._requests and finish is None
 
     def wait(self, timeout=None):
+        """Block until the collective has finished (its result is then in the tensors) and return
+        True. Differs from PyTorch: `timeout` is ignored."""
         if not self._done:
             _state.MPI.Request.Waitall(self._requests)
             self._done = True
@@ -173,17 +175,25 @@ class Work:
         return True
 
     def is_completed(self):
+        """Return whether the collective has finished, without blocking (it is completed on the spot
+        if its messages have all arrived)."""
         if not self._done and _state.MPI.Request.Testall(self._requests):
             self.wait()
         return self._done
 
     def is_success(self):
+        """Return whether the collective finished successfully; tapegrad's MPI collectives either
+        succeed or raise, so this is `is_completed()`."""
         return self.is_completed()
 
     def exception(self):
+        """Return the exception the collective raised, always None here: a failing MPI collective
+        raises at once instead."""
         return None
 
     def result(self):
+        """Wait for the collective and return its output tensors as a list (empty for collectives
+        that only change their arguments in place)."""
         self.wait()
         return self._result
 

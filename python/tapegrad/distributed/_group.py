@@ -40,10 +40,12 @@ def is_mpi_available():
 
 
 def is_gloo_available():
+    """Return False: tapegrad.distributed runs over MPI only (backend="mpi"), without Gloo."""
     return False
 
 
 def is_nccl_available():
+    """Return False: tapegrad.distributed has no NCCL backend (CPU only, over MPI)."""
     return False
 
 
@@ -162,6 +164,8 @@ group = GroupMember
 
 
 def new_group(*args, **kwargs):
+    """Not supported: raise NotImplementedError. tapegrad.distributed has only the default process
+    group; every collective runs over all ranks."""
     raise NotImplementedError(
         "tapegrad.distributed supports only the default process group; new_group is not "
         "available (every collective runs over all ranks)"

@@ -52,6 +52,11 @@ def _implicit_dim(name, ndim, stacklevel):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Apply softmax along `dim`: `exp(x) / exp(x).sum(dim, keepdim=True)`, each slice summing to 1.
+
+    With `dtype` the input is cast to it first (the result has that dtype). Without `dim`
+    PyTorch's implicit choice is made (0 for 0-, 1- and 3-d inputs, else 1) with its deprecation
+    warning."""
     _need_tensor("softmax", "input", 1, input)
     if dim is None:
         dim = _implicit_dim("softmax", input.dim(), _stacklevel)
@@ -59,6 +64,11 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Apply `log(softmax(x))` along `dim`, computed stably (`x - logsumexp(x, dim)`).
+
+    With `dtype` the input is cast to it first (the result has that dtype). Without `dim`
+    PyTorch's implicit choice is made (0 for 0-, 1- and 3-d inputs, else 1) with its deprecation
+    warning."""
     _need_tensor("log_softmax", "input", 1, input)
     if dim is None:
         dim = _implicit_dim("log_softmax", input.dim(), _stacklevel)

@@ -7,6 +7,11 @@ __all__ = ["normalize"]
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """Divide `input` by its `p`-norm along `dim`: `input / max(norm(input, p, dim), eps)`.
+
+    The norm is kept as a dimension and broadcast, so the result has `input`'s shape; with the
+    defaults each row of a 2-d input becomes a unit vector. Differs from PyTorch: `out=` is not
+    supported (NotImplementedError)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"normalize(): argument 'input' must be Tensor, not {type(input).__name__}")
     if out is not None:

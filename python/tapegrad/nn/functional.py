@@ -23,16 +23,19 @@ def relu(input, inplace=False):
 
 
 def relu_(input):
+    """In-place `relu`: replace `input` by `max(input, 0)` and return it."""
     _need_tensor("relu_", "input", 1, input)
     return input.relu_()
 
 
 def tanh(input):
+    """Apply the hyperbolic tangent elementwise; the same as `torch.tanh`."""
     _need_tensor("tanh", "input", 1, input)
     return input._be.tanh(input)
 
 
 def sigmoid(input):
+    """Apply the logistic sigmoid, `1 / (1 + exp(-x))`, elementwise; the same as `torch.sigmoid`."""
     _need_tensor("sigmoid", "input", 1, input)
     return input._be.sigmoid(input)
 

@@ -67,29 +67,41 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill `tensor` in place with values drawn uniformly from `[a, b)`, without recording autograd;
+    return it."""
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill `tensor` in place with values drawn from the normal distribution N(mean, std**2),
+    without recording autograd; return it."""
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
+    """Fill `tensor` in place with the value `val`, without recording autograd; return it."""
     with no_grad():
         return tensor.fill_(val)
 
 
 def zeros_(tensor):
+    """Fill `tensor` in place with zeros, without recording autograd; return it."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill `tensor` in place with ones, without recording autograd; return it."""
     return constant_(tensor, 1.0)
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Fill `tensor` in place with the Glorot uniform init: U(-a, a) with
+    `a = gain * sqrt(6 / (fan_in + fan_out))`; return it.
+
+    `tensor` has at least 2 dims: fan_in is `size(1)` and fan_out `size(0)`, both times the
+    product of the remaining dims."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
@@ -97,6 +109,11 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Fill `tensor` in place with the Glorot normal init: N(0, std**2) with
+    `std = gain * sqrt(2 / (fan_in + fan_out))`; return it.
+
+    `tensor` has at least 2 dims: fan_in is `size(1)` and fan_out `size(0)`, both times the
+    product of the remaining dims."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -110,6 +127,11 @@ def _empty_warning(tensor):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill `tensor` in place with the He uniform init: U(-bound, bound) with
+    `bound = gain * sqrt(3 / fan)`; return it.
+
+    `gain` is `calculate_gain(nonlinearity, a)` (`a` is leaky_relu's negative slope); `fan` is
+    fan_in or fan_out by `mode`. A zero-element tensor is left as it is, with PyTorch's warning."""
     if _empty_warning(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
@@ -119,6 +141,11 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill `tensor` in place with the He normal init: N(0, std**2) with `std = gain / sqrt(fan)`;
+    return it.
+
+    `gain` is `calculate_gain(nonlinearity, a)` (`a` is leaky_relu's negative slope); `fan` is
+    fan_in or fan_out by `mode`. A zero-element tensor is left as it is, with PyTorch's warning."""
     if _empty_warning(tensor):
         return tensor
     fan = _calculate_correct_fan(tensor, mode)

@@ -79,6 +79,12 @@ class Adagrad(Optimizer):
                 float(group["eps"]), 0.0)  # fmt: skip
 
     def step(self, closure=None):
+        """Perform one Adagrad step on every parameter that has a gradient; return the closure's
+        loss (or None).
+
+        Per parameter the state holds `step` (a float32 0-d tensor) and `sum`, the accumulated
+        squared gradients (starting at `initial_accumulator_value`). Sparse gradients are not
+        supported."""
         loss = self._closure_loss(closure)
         capturing = _noted[0] is not None  # (tg.compile; eager steps skip the cells)
         if capturing:

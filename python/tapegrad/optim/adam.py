@@ -79,6 +79,11 @@ class Adam(Optimizer):
                 float(group["weight_decay"]))  # fmt: skip
 
     def step(self, closure=None):
+        """Perform one Adam step on every parameter that has a gradient; return the closure's loss
+        (or None).
+
+        Per parameter the state holds `step` (a float32 0-d tensor), `exp_avg` and `exp_avg_sq`
+        (and `max_exp_avg_sq` with `amsgrad`), created at its first step."""
         loss = self._closure_loss(closure)
         capturing = _noted[0] is not None  # (tg.compile; eager steps skip the cells)
         if capturing:

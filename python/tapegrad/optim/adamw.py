@@ -30,6 +30,8 @@ class AdamW(Adam):
         )  # fmt: skip
 
     def load_state_dict(self, state_dict):
+        """Load a state from `state_dict()` as `Optimizer.load_state_dict` does; the weight decay
+        stays decoupled whatever the loaded groups say, as PyTorch's AdamW."""
         # as PyTorch's __setstate__: whatever was saved, AdamW's weight decay stays decoupled
         super().load_state_dict(state_dict)
         for group in self.param_groups:

@@ -84,6 +84,11 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self):
+        """Return the rates for the epoch `last_epoch`, one per param group, computed from the
+        current rates; `step()` calls it and each subclass defines it.
+
+        Read the current rates with `get_last_lr()`. Differs from PyTorch: calling `get_lr()`
+        directly gives no warning."""
         raise NotImplementedError
 
     def get_last_lr(self):
@@ -91,6 +96,12 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch=None):
+        """Advance the schedule by one epoch and write the new rates into the optimizer's param
+        groups (`get_last_lr()` returns them).
+
+        Call it after `optimizer.step()` (PyTorch's warning otherwise). `step(epoch)` is
+        PyTorch's deprecated form: it warns and sets the rates of that epoch from the closed
+        form."""
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn(
                 "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch "
@@ -120,6 +131,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the scheduler's attributes from `state_dict()` (e.g. `last_epoch`, `base_lrs`,
+        `_last_lr`)."""
         self.__dict__.update(state_dict)
 
 
@@ -139,10 +152,13 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Return `base_lr * lr_lambda(last_epoch)` for each param group."""
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
-        # plain functions are not saved; a callable object's attributes are (PyTorch's rule)
+        """Return the scheduler's attributes but the optimizer, as a dict; `lr_lambdas` holds,
+        per group, None for a plain function or lambda (not saved, as in PyTorch), or a copy of
+        a callable object's `__dict__`."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
             None if isinstance(f, types.FunctionType) else f.__dict__.copy()
@@ -151,6 +167,8 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore the scheduler from `state_dict()`; a callable object's saved attributes are put
+        back on it (plain functions are not saved, as in PyTorch)."""
         state = dict(state_dict)
         saved = state.pop("lr_lambdas")
         self.__dict__.update(state)
@@ -168,6 +186,8 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Return the current rates, multiplied by `gamma` when `last_epoch` is a positive multiple
+        of `step_size`."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
         return [lr * self.gamma for lr in _lrs(self.optimizer)]
@@ -185,6 +205,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Return the current rates, multiplied by `gamma` (once per repeat) when `last_epoch` is a
+        milestone."""
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         k = self.milestones[self.last_epoch]
@@ -203,6 +225,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Return the current rates times `gamma` (unchanged at construction)."""
         if self._is_initial:
             return _lrs(self.optimizer)
         return [lr * self.gamma for lr in _lrs(self.optimizer)]
@@ -221,6 +244,9 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """Return the next rates of the cosine schedule,
+        `eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2`, in PyTorch's recursive
+        form (from the current rates, so that the floats match)."""
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return _lrs(self.optimizer)
@@ -284,9 +310,16 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """True while the cooldown after a reduction lasts (bad epochs are not counted then)."""
         return self.cooldown_counter > 0
 
     def step(self, metrics, epoch=None):
+        """Record the metric of one epoch (`metrics`, a number or a one-element tensor); after more
+        than `patience` epochs without improvement by `threshold`, multiply each rate by `factor`
+        (not below `min_lr`) and start the cooldown.
+
+        A reduction smaller than `eps` is skipped. `epoch` is PyTorch's deprecated argument (it
+        warns)."""
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -344,5 +377,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict):
+        """Restore the scheduler's attributes from `state_dict()` (best value, counters, mode and
+        thresholds)."""
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -48,6 +48,8 @@ group_changes = [0]
 
 
 def note_step(opt):
+    """Record that the optimizer `opt` took a step while `tg.compile` captures a training step, so
+    that the compiled step replays it; a no-op when nothing is being captured."""
     if _noted[0] is not None and opt not in _noted[0]:
         _noted[0].append(opt)
 
@@ -75,22 +77,30 @@ class ParamGroup(dict):
         self._bump()
 
     def update(self, *args, **kwargs):
+        """Update the group as `dict.update`, and count it as a change."""
         dict.update(self, *args, **kwargs)
         self._bump()
 
     def setdefault(self, key, default=None):
+        """Return `group[key]`, first setting it to `default` if absent, as `dict.setdefault`;
+        counted as a change."""
         self._bump()
         return dict.setdefault(self, key, default)
 
     def pop(self, *args):
+        """Remove `key` and return its value, or `default` if given, as `dict.pop`; counted as a
+        change."""
         self._bump()
         return dict.pop(self, *args)
 
     def popitem(self):
+        """Remove and return the last `(key, value)` pair, as `dict.popitem`; counted as a
+        change."""
         self._bump()
         return dict.popitem(self)
 
     def clear(self):
+        """Remove every item, as `dict.clear`; counted as a change."""
         self._bump()
         dict.clear(self)
 
@@ -178,6 +188,11 @@ class Optimizer:
         return s
 
     def add_param_group(self, param_group):
+        """Append a param group: a dict with "params" (a tensor or an ordered iterable of leaf
+        tensors; a set is refused) and optional hyperparameters, the missing ones taken from the
+        optimizer's defaults.
+
+        A parameter already in another group raises ValueError, as PyTorch's."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -220,6 +235,10 @@ class Optimizer:
         group_changes[0] += 1
 
     def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters of all groups.
+
+        With `set_to_none=True` (the default) each `.grad` becomes None; otherwise existing
+        gradients are zeroed in place (detached first if they have a grad_fn)."""
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
@@ -243,10 +262,20 @@ class Optimizer:
             return closure()
 
     def step(self, closure=None):
+        """Perform one optimization step (update the parameters from their `.grad`); subclasses
+        implement it.
+
+        `closure`, if given, re-evaluates the model with grad enabled and returns the loss, which
+        `step` returns."""
         raise NotImplementedError
 
     # ---- state dict (in memory, PyTorch's layout) ----
     def state_dict(self):
+        """Return the optimizer's state as PyTorch lays it out: a dict with "state" (index ->
+        per-parameter state) and "param_groups" (each group's hyperparameters, "params" as indices).
+
+        Parameters are numbered in group order. The state tensors are the optimizer's own (not
+        copies)."""
         index = {}
         start = 0
         groups = []
@@ -264,6 +293,11 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Load a state from `state_dict()` (of this optimizer or of PyTorch's for the same
+        parameters): the hyperparameters of each group and the per-parameter state.
+
+        State tensors are cast to their parameter's dtype; `step` stays a float32 0-d tensor. The
+        group count and sizes must match (ValueError otherwise)."""
         state_dict = {"state": state_dict["state"], "param_groups": state_dict["param_groups"]}
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])

@@ -65,6 +65,11 @@ class RMSprop(Optimizer):
                 float(group["weight_decay"]), float(group["momentum"]))  # fmt: skip
 
     def step(self, closure=None):
+        """Perform one RMSprop step on every parameter that has a gradient; return the closure's
+        loss (or None).
+
+        Per parameter the state holds `step` (a float32 0-d tensor) and `square_avg`, plus
+        `momentum_buffer` with momentum and `grad_avg` when `centered`."""
         loss = self._closure_loss(closure)
         capturing = _noted[0] is not None  # (tg.compile; eager steps skip the cells)
         if capturing:

@@ -64,6 +64,11 @@ class SGD(Optimizer):
                 float(group["weight_decay"]), 0.0)  # fmt: skip
 
     def step(self, closure=None):
+        """Perform one SGD step (with momentum, dampening, nesterov and weight decay as configured)
+        on every parameter that has a gradient; return the closure's loss (or None).
+
+        With momentum the buffer is kept in `state[p]["momentum_buffer"]`, created from the first
+        gradient as PyTorch's."""
         loss = self._closure_loss(closure)
         capturing = _noted[0] is not None  # (tg.compile; eager steps skip the cells)
         if capturing:

@@ -55,15 +55,18 @@ class ModuleList(Module):
         return ModuleList(list(self) + list(other))
 
     def append(self, module):
+        """Append `module` as the next child (named by its index); return this list."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Append each module of the iterable `modules`; return this list."""
         for m in modules:
             self.append(m)
         return self
 
     def insert(self, index, module):
+        """Insert `module` before position `index`, renumbering the children after it."""
         mods = list(self._modules.values())
         mods.insert(index, module)
         for key in list(self._modules.keys()):
@@ -72,6 +75,11 @@ class ModuleList(Module):
             self.add_module(str(i), m)
 
     def forward(self, *args, **kwargs):
+        """Raise NotImplementedError: a ModuleList only holds modules; iterate over it and call
+        them.
+
+        PyTorch raises the same error type (its message is the base Module's "missing the
+        required forward function")."""
         raise NotImplementedError("ModuleList has no forward(); call its modules")
 
     def __repr__(self):
@@ -119,29 +127,40 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self):
+        """Remove every module from the dict."""
         for key in list(self._modules):
             self._drop(key)
 
     def pop(self, key):
+        """Remove the module under `key` and return it (KeyError if absent)."""
         m = self._modules[key]
         self._drop(key)
         return m
 
     def keys(self):
+        """Return the names of the modules, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """Return the `(name, module)` pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """Return the modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of `(name, module)` pairs, in their
+        order."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, m in items:
             self[key] = m
 
     def forward(self, *args, **kwargs):
+        """Raise NotImplementedError: a ModuleDict only holds modules; look them up and call them.
+
+        PyTorch raises the same error type (its message is the base Module's "missing the
+        required forward function")."""
         raise NotImplementedError("ModuleDict has no forward(); call its modules")
 
 
@@ -186,16 +205,21 @@ class ParameterList(Module):
         return self.extend(values)
 
     def append(self, value):
+        """Append `value` as the next entry (plain tensors become Parameters); return the list."""
         self._size += 1
         setattr(self, str(self._size - 1), _as_param(value))
         return self
 
     def extend(self, values):
+        """Append each value of the iterable `values` (plain tensors become Parameters); return this
+        list."""
         for v in values:
             self.append(v)
         return self
 
     def extra_repr(self):
+        """Return one line per entry, e.g. `(0): Parameter containing: [torch.float32 of size 2x3]`,
+        as PyTorch prints them."""
         return "\n".join(
             f"  ({i}): " + _param_line(p, lambda t: f"torch.{t.dtype.name}")
             for i, p in enumerate(self)
@@ -235,20 +259,28 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """Return the keys, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """Return the `(key, parameter)` pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """Return the parameters, in insertion order."""
         return (self[k] for k in self._keys)
 
     def update(self, parameters):
+        """Add or replace entries from a mapping or an iterable of `(key, value)` pairs (plain
+        tensors become Parameters)."""
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for key, p in items:
             self[key] = p
 
     def extra_repr(self):
+        """Return one line per entry, e.g.
+        `(a): Parameter containing: [torch.FloatTensor of size 2x3]`, as PyTorch prints them."""
+
         def typename(t):
             return "torch." + _TYPENAMES.get(t.dtype.name, t.dtype.name)
 

@@ -99,6 +99,9 @@ class _ConvNd(Module):
         return (self.out_channels, self.in_channels // self.groups) + self.kernel_size
 
     def reset_parameters(self):
+        """Re-draw the weight and bias as PyTorch initialises them: weight
+        `kaiming_uniform_(a=sqrt(5))`, bias uniform in `[-1/sqrt(fan_in), 1/sqrt(fan_in)]`, drawn
+        in that order from the global generator (so a seeded module equals PyTorch's)."""
         w, b = _init_conv(self._weight_shape(), self.bias is not None, self.weight.dtype)
         with no_grad():
             self.weight.copy_(_to_backend_tensor(w, self.weight))
@@ -106,6 +109,8 @@ class _ConvNd(Module):
                 self.bias.copy_(_to_backend_tensor(b, self.bias))
 
     def extra_repr(self):
+        """Return PyTorch's text: channels, `kernel_size` and `stride`, then `padding`, `dilation`,
+        `groups` and `bias=False` where they differ from the defaults."""
         s = (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}"
@@ -122,18 +127,40 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """Apply a 1-d convolution (cross-correlation, as PyTorch) over `(N, C_in, L)` input.
+
+    Args: `in_channels`, `out_channels`, `kernel_size`, `stride=1`, `padding=0` (an int, a
+    tuple, "valid" or "same"), `dilation=1`, `groups=1`, `bias=True`, `dtype`. The weight is
+    `(out_channels, in_channels // groups, k)`, initialised as PyTorch's (a seeded module equals
+    PyTorch's). Only `padding_mode="zeros"` is supported; the others raise NotImplementedError."""
+
     _nd = 1
 
     def forward(self, input):
+        """Apply `F.conv1d` with this module's weight, bias, stride, padding, dilation and groups.
+
+        `input` is `(N, C_in, L)` or unbatched `(C_in, L)`; the result is `(N, C_out, L_out)`."""
         return F.conv1d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
 
 
 class Conv2d(_ConvNd):
+    """Apply a 2-d convolution (cross-correlation, as PyTorch) over `(N, C_in, H, W)` input.
+
+    Args: `in_channels`, `out_channels`, `kernel_size`, `stride=1`, `padding=0` (an int, a
+    pair, "valid" or "same"), `dilation=1`, `groups=1`, `bias=True`, `dtype`. The weight is
+    `(out_channels, in_channels // groups, kH, kW)`, initialised as PyTorch's (a seeded module
+    equals PyTorch's). Only `padding_mode="zeros"` is supported; the others raise
+    NotImplementedError."""
+
     _nd = 2
 
     def forward(self, input):
+        """Apply `F.conv2d` with this module's weight, bias, stride, padding, dilation and groups.
+
+        `input` is `(N, C_in, H, W)` or unbatched `(C_in, H, W)`; the result is
+        `(N, C_out, H_out, W_out)`."""
         return F.conv2d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )

@@ -57,6 +57,8 @@ class _ModuleHooks:
         return _add(self, "_backward_pre_hooks", hook, prepend)
 
     def register_backward_hook(self, hook):
+        """Not provided: raise RuntimeError. PyTorch deprecates this non-full backward hook; use
+        `register_full_backward_hook` instead."""
         raise RuntimeError(
             "register_backward_hook is deprecated in PyTorch and not provided; use "
             "register_full_backward_hook"

@@ -63,6 +63,10 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def reset_parameters(self):
+        """Re-draw the weight and bias as PyTorch initialises them: weight
+        `kaiming_uniform_(a=sqrt(5))`, bias uniform in
+        `[-1/sqrt(in_features), 1/sqrt(in_features)]`, drawn in that order from the global
+        generator (so a seeded Linear equals PyTorch's)."""
         w, b = _init_linear(
             self.in_features, self.out_features, self.bias is not None, self.weight.dtype
         )
@@ -72,9 +76,12 @@ class Linear(Module):
                 self.bias.copy_(_to_backend_tensor(b, self.bias))
 
     def forward(self, input):
+        """Return `input @ weight.T + bias` for `input` of shape `(*, in_features)`; the result is
+        `(*, out_features)`."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
+        """Return `in_features=..., out_features=..., bias=...`."""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
@@ -125,28 +132,42 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Append `module` at the end (named by its index); return this Sequential."""
         self.add_module(str(len(self)), module)
         return self
 
     def forward(self, input):
+        """Pass `input` through each module in order and return the last output."""
         for module in self._modules.values():
             input = module(input)
         return input
 
 
 class ReLU(Module):
+    """Apply the rectified linear unit elementwise: `max(x, 0)`.
+
+    Args: `inplace` to overwrite the input."""
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
+        """Apply `F.relu`, `max(input, 0)` (in place if `inplace`)."""
         return F.relu(input, self.inplace)
 
     def extra_repr(self):
+        """Return `inplace=True` when in place, else an empty string."""
         return "inplace=True" if self.inplace else ""
 
 
 class Dropout(Module):
+    """During training, zero each element with probability `p` and scale the rest by
+    `1 / (1 - p)`; in eval mode pass the input through unchanged.
+
+    Args: `p` (default 0.5, in `[0, 1]`, else ValueError); `inplace` to overwrite the input.
+    The mask is drawn from the global generator."""
+
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         F._check_p(p)
@@ -154,9 +175,12 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
+        """In training mode zero each element with probability `p` and scale the rest by
+        `1 / (1 - p)`; in eval mode return `input` unchanged."""
         return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
+        """Return `p=..., inplace=...`."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -164,16 +188,26 @@ class Dropout2d(Dropout):
     """Zeroes whole channels (feature maps) with probability p, as PyTorch's Dropout2d."""
 
     def forward(self, input):
+        """In training mode zero whole channels with probability `p` and scale the rest by
+        `1 / (1 - p)`; in eval mode return `input` unchanged.
+
+        `input` is `(N, C, H, W)`; a 3-d input is read as `(N, C, L)`, with PyTorch's warning."""
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Tanh(Module):
+    """Apply the hyperbolic tangent elementwise."""
+
     def forward(self, input):
+        """Apply the hyperbolic tangent elementwise."""
         return F.tanh(input)
 
 
 class Sigmoid(Module):
+    """Apply the logistic sigmoid, `1 / (1 + exp(-x))`, elementwise."""
+
     def forward(self, input):
+        """Apply the logistic sigmoid, `1 / (1 + exp(-x))`, elementwise."""
         return F.sigmoid(input)
 
 
@@ -190,6 +224,8 @@ class MSELoss(_Loss):
     PyTorch would broadcast with a warning)."""
 
     def forward(self, input, target):
+        """Return the squared error `(input - target) ** 2`, reduced by `reduction` ("mean", "sum"
+        or "none")."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -197,4 +233,6 @@ class L1Loss(_Loss):
     """Mean absolute error. Input and target must have the same shape."""
 
     def forward(self, input, target):
+        """Return the absolute error `abs(input - target)`, reduced by `reduction` ("mean", "sum" or
+        "none")."""
         return F.l1_loss(input, target, reduction=self.reduction)

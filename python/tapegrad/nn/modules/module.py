@@ -60,6 +60,10 @@ class Module(_StateDict, _ModuleHooks):
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
+        """Compute the module's output; every subclass overrides it.
+
+        Call the module (`module(x)`) rather than `forward` directly, so that its hooks run. The
+        base method raises NotImplementedError."""
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -162,6 +166,11 @@ class Module(_StateDict, _ModuleHooks):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_parameter(self, name, param):
+        """Add a parameter to the module under `name`.
+
+        `param` is an `nn.Parameter` or None (a slot with no parameter, skipped by `parameters()`
+        and `state_dict()`). The name must be a non-empty string without dots that is not already
+        another attribute."""
         module_changed()
         self._check_name(name, "parameter")
         if param is None:
@@ -177,6 +186,11 @@ class Module(_StateDict, _ModuleHooks):
         setattr(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
+        """Add a buffer (a tensor that is state but not a parameter, e.g. BatchNorm's running mean)
+        to the module under `name`.
+
+        Buffers move with `half()`/`double()` when floating and are part of `state_dict()` unless
+        `persistent=False`. `tensor` may be None."""
         module_changed()
         self._check_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -191,6 +205,8 @@ class Module(_StateDict, _ModuleHooks):
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
+        """Add the child module `module` (or None) under `name`, reachable as an attribute;
+        `register_module` is the same method."""
         module_changed()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -202,6 +218,8 @@ class Module(_StateDict, _ModuleHooks):
     register_module = add_module
 
     def get_submodule(self, target):
+        """Return the submodule named by the dotted path `target` (`""` is the module itself);
+        AttributeError if a step is missing."""
         mod = self
         if target == "":
             return mod
@@ -213,6 +231,8 @@ class Module(_StateDict, _ModuleHooks):
         return mod
 
     def get_parameter(self, target):
+        """Return the parameter named by the dotted path `target` (e.g. `"net.0.weight"`);
+        AttributeError if there is none."""
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if name not in mod._parameters:
@@ -221,6 +241,10 @@ class Module(_StateDict, _ModuleHooks):
 
     # ---- traversal ----
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield `(name, module)` for this module (name `prefix`) and every submodule, depth first,
+        names dotted.
+
+        A module reached twice is yielded once unless `remove_duplicate=False`."""
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -235,10 +259,12 @@ class Module(_StateDict, _ModuleHooks):
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self):
+        """Yield this module and every submodule, depth first, each once."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self):
+        """Yield `(name, module)` for the direct children, each once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -246,6 +272,7 @@ class Module(_StateDict, _ModuleHooks):
                 yield name, module
 
     def children(self):
+        """Yield the direct child modules, each once."""
         for _, m in self.named_children():
             yield m
 
@@ -267,20 +294,33 @@ class Module(_StateDict, _ModuleHooks):
                 yield (mod_prefix + ("." if mod_prefix else "") + name), t
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield `(name, parameter)` for the parameters of this module and (with `recurse=True`) of
+        its submodules, names dotted and prefixed by `prefix`.
+
+        A parameter shared by several modules is yielded once unless `remove_duplicate=False`."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Yield the parameters of this module and (with `recurse=True`) of its submodules, each
+        once; the usual argument of an optimizer."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield `(name, buffer)` for the buffers of this module and (with `recurse=True`) of its
+        submodules, names dotted and prefixed by `prefix`."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Yield the buffers of this module and (with `recurse=True`) its submodules, each once."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     def apply(self, fn):
+        """Call `fn` on every submodule (children first) and then on this module; return this
+        module.
+
+        Typical use: initialise weights, e.g. `net.apply(init_fn)`."""
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -288,6 +328,11 @@ class Module(_StateDict, _ModuleHooks):
 
     # ---- modes ----
     def train(self, mode=True):
+        """Set training mode (`mode=True`) or evaluation mode on this module and every submodule;
+        return this module.
+
+        The mode changes what Dropout and BatchNorm do. `mode` must be a bool (ValueError
+        otherwise)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
@@ -295,14 +340,22 @@ class Module(_StateDict, _ModuleHooks):
         return self
 
     def eval(self):
+        """Set evaluation mode on this module and every submodule; the same as `train(False)`.
+        Return this module."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set `requires_grad` on every parameter (of this module and its submodules); return this
+        module. Use `requires_grad_(False)` to freeze a model."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all parameters.
+
+        With `set_to_none=True` (the default) each `.grad` becomes None; otherwise existing
+        gradients are zeroed in place (detached first if they have a grad_fn)."""
         for p in self.parameters():
             if set_to_none:
                 # while capturing assigned even when already None: the captured step
@@ -337,12 +390,15 @@ class Module(_StateDict, _ModuleHooks):
         return self
 
     def half(self):
+        """Cast the floating parameters and buffers to float16, in place; return this module."""
         return self._apply_dtype(float16)
 
     def float(self):
+        """Cast the floating parameters and buffers to float32, in place; return this module."""
         return self._apply_dtype(float32)
 
     def double(self):
+        """Cast the floating parameters and buffers to float64, in place; return this module."""
         return self._apply_dtype(float64)
 
     def to(self, *args, **kwargs):
@@ -362,18 +418,29 @@ class Module(_StateDict, _ModuleHooks):
         return self._apply_dtype(dt)
 
     def cpu(self):
+        """Return this module: tapegrad's tensors are always on the CPU, so there is nothing to
+        move."""
         return self
 
     def cuda(self, device=None):
+        """Raise AssertionError ("Torch not compiled with CUDA enabled"), as a CPU-only build of
+        PyTorch does: tapegrad has no CUDA device."""
         raise AssertionError("Torch not compiled with CUDA enabled")
 
     def type(self, dst_type):
+        """Cast the floating parameters and buffers to the dtype `dst_type`; return this module.
+
+        Differs from PyTorch: only floating dtypes are accepted (as `to(dtype)`, TypeError
+        otherwise), and integer buffers are left as they are (PyTorch's `type` casts them too)."""
         return self.to(dst_type)
 
     # ---- state dict: inherited from _StateDict (state_dict.py) ----
 
     # ---- printing ----
     def extra_repr(self):
+        """Return the extra text shown inside this module's repr (e.g.
+        `in_features=2, out_features=3, bias=True`); override it in a custom module. The base
+        method returns `""`."""
         return ""
 
     def _get_name(self):

@@ -46,6 +46,12 @@ class _StateDict:
                 destination[prefix + name] = b if keep_vars else b.detach()
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """Return an OrderedDict of the module's parameters and persistent buffers, keyed by dotted
+        names (e.g. `"0.weight"`).
+
+        The values are detached tensors sharing storage with the module, unless `keep_vars=True`.
+        `destination` and `prefix` extend an existing dict; PyTorch's deprecated positional form
+        `(destination, prefix, keep_vars)` is accepted."""
         if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
             destination = args[0]
             if len(args) > 1:
@@ -63,6 +69,13 @@ class _StateDict:
         return destination
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy parameters and buffers from `state_dict` into this module (in place, without
+        recording autograd); return `(missing_keys, unexpected_keys)`.
+
+        Values may be tensors of any backend or NumPy arrays; they are cast to each target's
+        dtype. With `strict=True` (the default) missing or unexpected keys raise RuntimeError,
+        with PyTorch's message, as do shape mismatches. Differs from PyTorch: `assign=True` is
+        not supported (NotImplementedError)."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."

@@ -128,6 +128,12 @@ class DistributedDataParallel(Module):
             self._reducer.mark_ready(self._reducer.index[id(p)])
 
     def forward(self, *inputs, **kwargs):
+        """Run the wrapped module on the inputs and return its output, preparing the gradient
+        averaging of the next backward.
+
+        First rank 0's buffers are broadcast (with `broadcast_buffers`); with
+        `find_unused_parameters` the parameters the output does not reach are marked ready at
+        once. Inside `no_sync()` nothing is prepared and gradients accumulate locally."""
         _refuse_capture()
         red = self._reducer
         if red.in_progress:

@@ -37,6 +37,12 @@ def _is_numpy(x):
 
 
 def default_collate(batch):
+    """Merge a list of samples into a batch, as PyTorch's `default_collate`.
+
+    Tensors (and NumPy arrays) of one shape are stacked along a new dim 0; Python floats become a
+    float64 tensor, ints an int64 one, bools a bool one; NumPy scalars keep their dtype; strings
+    stay a list. Dicts, namedtuples and sequences are collated field by field (a tuple sample
+    gives a list of batches, as PyTorch's)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack(batch)

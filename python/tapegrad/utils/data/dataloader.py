@@ -17,6 +17,16 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
 class DataLoader:
+    """Iterate over a dataset in batches, with PyTorch's arguments, order and random draws.
+
+    `DataLoader(dataset, batch_size=1, shuffle=None, ...)`: a map-style dataset is sampled
+    (shuffled with `generator`, or the default generator, as PyTorch's) and each batch is made by
+    `collate_fn` (`default_collate`); an `IterableDataset` is read as a stream. `drop_last` drops
+    a short last batch; `batch_size=None` turns batching off.
+
+    Differs from PyTorch: `num_workers > 0` loads in this process (same batches, no worker
+    processes, `worker_init_fn` not called), and `pin_memory` only warns."""
+
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
                  worker_init_fn=None, multiprocessing_context=None, generator=None, *,

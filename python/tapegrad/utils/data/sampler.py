@@ -22,6 +22,9 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
+    """Yield the indices `0, 1, ..., len(data_source) - 1` in order; `len()` is
+    `len(data_source)`. What a `DataLoader` uses when `shuffle=False`."""
+
     def __init__(self, data_source):
         self.data_source = data_source
 
@@ -52,6 +55,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices one pass yields: the `num_samples` given, else `len(data_source)`."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
