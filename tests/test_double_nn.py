@@ -1,6 +1,7 @@
 """create_graph formulas of the reductions, softmax and the losses (autograd/_diff/reduce.py,
 nn.py): second derivatives by gradgradcheck (finite differences of the first order, float64)
-and a few closed forms, on both backends. PyTorch itself is compared in the lead's parity runs.
+and a few closed forms, on both backends. PyTorch itself is compared by the parity lane
+(tests/parity/run.py).
 """
 
 import numpy as np

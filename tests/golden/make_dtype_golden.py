@@ -4,7 +4,7 @@ comparisons, reductions and indexing.
 Needs PyTorch (CPU); run once, commit the JSON. tests/test_dtypes.py, tests/test_compare.py and
 tests/test_advanced_index.py replay every case on tapegrad without PyTorch.
 
-    /work/venv-torch/bin/python tests/golden/make_dtype_golden.py
+    python tests/golden/make_dtype_golden.py    # in an environment with PyTorch 2.13
 
 Layout of the JSON:
   inputs  name -> {"dtype", "shape", "hex"}: an array's raw (little-endian) bytes

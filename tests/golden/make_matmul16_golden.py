@@ -5,7 +5,7 @@ tapegrad follows (AVX2 for its SIMD path, `default` for its portable path).
 Needs PyTorch 2.13 (CPU); run once, commit the JSON. tests/test_matmul16.py replays the cases on
 tapegrad without PyTorch.
 
-    /work/venv-torch/bin/python tests/golden/make_matmul16_golden.py
+    python tests/golden/make_matmul16_golden.py    # in an environment with PyTorch 2.13
 
 Layout: {"avx2": {case: [leaf, ...]}, "default": {...}}, a leaf being {"dtype", "shape",
 "sha256"} of one returned tensor's raw bytes.
