@@ -24,6 +24,7 @@ int initial_threads() {
   return hc ? int(hc) : 1;
 }
 std::atomic<int> g_threads{initial_threads()};
+constexpr int64_t kChunksPerThread = 4;
 thread_local bool tl_in_job = false;
 
 class Pool {
@@ -38,32 +39,28 @@ class Pool {
       t.join();
   }
 
-  // Runs chunks 1..nchunks-1 on workers and chunk 0 here.
-  void run(int nchunks, const std::function<void(int)>& chunk) {
+  // Runs chunk(0..nchunks-1) on up to `nworkers` workers and this thread. Every thread takes
+  // the next chunk from one counter until none is left, so a thread whose core is busy with
+  // another program's work delays the call by at most the chunk it holds.
+  void run(int nchunks, int nworkers, const std::function<void(int)>& chunk) {
     std::lock_guard<std::mutex> busy(run_mu_);  // one job at a time
-    grow(nchunks - 1);
+    grow(nworkers);
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &chunk;
-      next_ = 1;
+      next_ = 0;
       total_ = nchunks;
-      pending_ = nchunks - 1;
+      pending_ = nchunks;
       error_ = nullptr;
       ++generation_;
     }
     cv_work_.notify_all();
-    std::exception_ptr mine;
-    try {
-      tl_in_job = true;
-      chunk(0);
-    } catch (...) {
-      mine = std::current_exception();
-    }
-    tl_in_job = false;
+    tl_in_job = true;
     std::unique_lock<std::mutex> lk(mu_);
+    take_chunks(lk);
+    tl_in_job = false;
     cv_done_.wait(lk, [&] { return pending_ == 0; });
     job_ = nullptr;
-    if (mine) std::rethrow_exception(mine);
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -81,20 +78,25 @@ class Pool {
       cv_work_.wait(lk, [&] { return stop_ || (generation_ != seen && next_ < total_); });
       if (stop_) return;
       seen = generation_;
-      while (next_ < total_) {
-        int c = next_++;
-        const std::function<void(int)>* job = job_;
-        lk.unlock();
-        std::exception_ptr err;
-        try {
-          (*job)(c);
-        } catch (...) {
-          err = std::current_exception();
-        }
-        lk.lock();
-        if (err && !error_) error_ = err;
-        if (--pending_ == 0) cv_done_.notify_one();
+      take_chunks(lk);
+    }
+  }
+
+  // With mu_ held on entry and exit: runs chunks until the counter reaches the end.
+  void take_chunks(std::unique_lock<std::mutex>& lk) {
+    while (next_ < total_) {
+      int c = next_++;
+      const std::function<void(int)>* job = job_;
+      lk.unlock();
+      std::exception_ptr err;
+      try {
+        (*job)(c);
+      } catch (...) {
+        err = std::current_exception();
       }
+      lk.lock();
+      if (err && !error_) error_ = err;
+      if (--pending_ == 0) cv_done_.notify_all();
     }
   }
 
@@ -136,8 +138,11 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     fn(0, n);
     return;
   }
-  int64_t per = (n + nt - 1) / nt;
-  pool().run(nt, [&](int c) {
+  // A few chunks per thread, taken dynamically: enough that a stalled thread costs little,
+  // few enough that the per-chunk cost (a lock, a call) stays out of sight.
+  const int64_t chunks = std::min<int64_t>(int64_t(nt) * kChunksPerThread, (n + g - 1) / g);
+  const int64_t per = (n + chunks - 1) / chunks;
+  pool().run(int((n + per - 1) / per), nt - 1, [&](int c) {
     int64_t b = c * per, e = std::min(n, b + per);
     if (b < e) fn(b, e);
   });

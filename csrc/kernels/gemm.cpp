@@ -32,6 +32,10 @@ constexpr int64_t kNC = 4080;
 constexpr int64_t kDirectMax = 4096;
 // Products of at least this many flops are split across threads (a wake-up costs ~20 us).
 constexpr double kParallelFlops = 3e6;
+// Tiles of C per thread, taken dynamically by the pool, and the narrowest tile: every tile packs
+// the operand all tiles share once more, which costs ~1/width of the tile's own work.
+constexpr int64_t kTilesPerThread = 4;
+constexpr int64_t kMinTile = 128;
 
 // ---------------------------------------------------------------------------------------------
 // Element loads for the portable code.
@@ -375,8 +379,11 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
   }
   const double flops = 2.0 * double(M) * double(N) * double(K);
   int nt = flops >= kParallelFlops ? get_num_threads() : 1;
-  // Split C into nt tiles along its longer side (each thread packs its own A and B blocks: the
-  // operand shared by all tiles is packed once per thread, so split the side that keeps it small).
+  // Split C into tiles along its longer side (each tile packs its own A and B blocks: the
+  // operand shared by all tiles is packed once per tile, so split the side that keeps it small).
+  // The threads take tiles from a shared counter, so a core that another program keeps busy
+  // delays the product by at most its last tile. Where each element's sum is made does not
+  // change its bits: the K blocking depends on K alone.
   const bool split_n = N >= M;
   const int64_t unit = split_n ? kNR : kMR;
   const int64_t len = split_n ? N : M;
@@ -385,8 +392,12 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
     packed_gemm(kr, M, N, K, A, B, C, rsc, csc, accumulate);
     return;
   }
-  const int64_t per = round_up((len + nt - 1) / nt, unit);
-  parallel_for(nt, 1, [&](int64_t t0, int64_t t1) {
+  const int64_t want = int64_t(nt) * kTilesPerThread;
+  const int64_t widest = round_up((len + nt - 1) / nt, unit);
+  const int64_t per =
+      std::max(round_up((len + want - 1) / want, unit), std::min(widest, round_up(kMinTile, unit)));
+  const int64_t tiles = (len + per - 1) / per;
+  parallel_for(tiles, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t * per, e = std::min(len, b + per);
       if (b >= e) continue;
