@@ -205,8 +205,16 @@ void check_inplace_leaf(const TensorImpl& a) {
 }
 
 namespace {
+// No one else holds `t` or its storage. While a step is captured, the program's own references
+// do not count: the buffer is as much the engine's as in an eager step, and treating it as shared
+// would add a copy to every replay (a compiled MLP step copied each weight's gradient).
 bool exclusive(const TensorPtr& t) {
-  return t.use_count() == 1 && t->st.use_count() == 1;
+  long refs = t.use_count();
+  if (tl_capture) {
+    auto it = tl_capture->kept.find(t.get());
+    if (it != tl_capture->kept.end()) refs -= it->second;
+  }
+  return refs == 1 && t->st.use_count() == 1;
 }
 
 // add and sub take their gradient in any layout (their backward passes it on, or sums it with

@@ -12,7 +12,10 @@ thread_local Program* tl_capture = nullptr;
 void capture_push(std::function<void()> fn, std::initializer_list<const TensorImpl*> keep) {
   tl_capture->steps.push_back(std::move(fn));
   for (const TensorImpl* t : keep)
-    if (t) tl_capture->keep.push_back(std::const_pointer_cast<TensorImpl>(t->shared_from_this()));
+    if (t) {
+      tl_capture->keep.push_back(std::const_pointer_cast<TensorImpl>(t->shared_from_this()));
+      ++tl_capture->kept[t];
+    }
 }
 
 void capture_begin() {

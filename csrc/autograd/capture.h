@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/tensor.h"
@@ -44,6 +45,9 @@ inline const TensorPtr& dense_ref(const TensorPtr& t, TensorPtr& keep) {
 struct Program {
   std::vector<std::function<void()>> steps;
   std::vector<TensorPtr> keep;  // every buffer a step touches, alive as long as the program
+  // How many of `keep`'s references point at each buffer: the engine asks whether a buffer is
+  // its own (to hand it over as a .grad, or to add into it) and must not count the program's.
+  std::unordered_map<const TensorImpl*, long> kept;
   // The .grad a leaf must have when a replay starts, for each leaf whose gradient the step
   // accumulates before assigning it: null (the step made a fresh one) or the buffer it added
   // into. Another state means the step would compute something else (a replay would not add to
