@@ -1,6 +1,8 @@
 """Checkpoints cross between tapegrad and PyTorch: tg.save -> torch.load(weights_only=True) and
-torch.save -> tg.load, for a model and its optimizer; outputs and one more training step agree to
-the bit. Needs PyTorch (skipped without it)."""
+torch.save -> tg.load, for a model and its optimizer. The state crosses bit for bit and a run
+resumed from the other library's file continues on exactly its own bits; the two libraries'
+outputs from the same weights agree to an ulp (their matmuls sum in different orders). Needs
+PyTorch (skipped without it)."""
 
 import numpy as np
 import pytest
