@@ -6,21 +6,9 @@ import gc
 import numpy as np
 import pytest
 import tapegrad as tg
-from tapegrad import _backend
+from test_dlpack import DTYPES, on_backend, one  # noqa: F401 - on_backend is an autouse fixture
 
 torch = pytest.importorskip("torch")
-
-DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
-
-
-@pytest.fixture(autouse=True)
-def on_backend(backend):
-    with _backend.use_backend(backend):
-        yield
-
-
-def one(dt):
-    return True if dt == "bool" else 1
 
 
 @pytest.mark.parametrize("dt", DTYPES)
