@@ -22,4 +22,14 @@ bool simd();
 // takes effect only where has_avx2(). Returns the resulting state.
 bool set_simd(bool on);
 
+// The CPU and the operating system support AVX-512F (zmm registers saved on context switches).
+bool has_avx512();
+// The AVX-512 GEMM kernels (files named *_avx512.cpp) are in use: simd(), has_avx512(), and not
+// turned off by TAPEGRAD_NO_AVX512=1 (read once, when the library loads) or set_wide. They give
+// the same bits as the AVX2 ones: each output element sees the same operations in the same order.
+bool wide();
+// Turn the AVX-512 kernels on or off at run time (benchmarks and tests compare both); on takes
+// effect only where has_avx512(). Returns the resulting state.
+bool set_wide(bool on);
+
 }  // namespace tg::cpu

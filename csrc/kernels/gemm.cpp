@@ -74,6 +74,7 @@ struct Kernels {
   gemm_detail::PackBFn pack_b;
   gemm_detail::MacroFn macro;
   gemm_detail::WidenFn widen;
+  int64_t step = kNR;  // the micro-tile's columns: B is packed and multiplied this many at a time
 };
 const Kernels& kernels();
 
@@ -259,6 +260,11 @@ const Kernels& kernels() {
 #endif
   }();
   static const Kernels portable{pack_a_port, pack_b_port, macro_port, widen_port};
+#if TG_HAVE_AVX2
+  static const Kernels wide{gemm_detail::pack_a_avx2, gemm_detail::pack_b_avx2,
+                            gemm_detail::macro_avx512, gemm_detail::widen_avx2, 2 * kNR};
+  if (cpu::wide()) return wide;
+#endif
   return cpu::simd() ? k : portable;
 }
 
@@ -315,7 +321,7 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
                  const MatRef& B, float* C, int64_t rsc, int64_t csc, bool accumulate) {
   const int64_t kc_max = block_size(K, kKC, 8);
   const int64_t mc_max = block_size(M, kMC, kMR);
-  const int64_t nc_max = block_size(N, kNC, kNR);
+  const int64_t nc_max = block_size(N, kNC, kr.step);
   float* bp = tl_bpack.get(size_t(round_up(nc_max, kNR) * kc_max));
   float* ap = tl_apack.get(size_t(round_up(mc_max, kMR) * kc_max + 8));
   for (int64_t jc = 0; jc < N; jc += nc_max) {
@@ -331,8 +337,8 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
       const int64_t mc0 = std::min(mc_max, M);
       const bool one_block = mc0 == M;
       kr.pack_a(mc0, kc, elem(A, 0, pc), A.dt, A.rs, A.cs, ap);
-      for (int64_t jr = 0; jr < nc; jr += kNR) {
-        const int64_t nr = std::min<int64_t>(kNR, nc - jr);
+      for (int64_t jr = 0; jr < nc; jr += kr.step) {
+        const int64_t nr = std::min<int64_t>(kr.step, nc - jr);
         float* bpanel = one_block ? bp : bp + jr * kc;
         kr.pack_b(kc, nr, elem(B, pc, jc + jr), B.dt, B.rs, B.cs, bpanel);
         kr.macro(mc0, nr, kc, ap, bpanel, C + (jc + jr) * csc, rsc, csc, first);
@@ -385,7 +391,7 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
   // delays the product by at most its last tile. Where each element's sum is made does not
   // change its bits: the K blocking depends on K alone.
   const bool split_n = N >= M;
-  const int64_t unit = split_n ? kNR : kMR;
+  const int64_t unit = split_n ? kr.step : kMR;
   const int64_t len = split_n ? N : M;
   nt = int(std::min<int64_t>(nt, (len + unit - 1) / unit));
   if (nt <= 1) {

@@ -59,8 +59,19 @@ void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, in
                  float* dst);
 void pack_b_avx2(int64_t kc, int64_t nc, const void* b, DType dt, int64_t rs, int64_t cs,
                  float* dst);
+// A chain panel of width W (gemm16.cpp) from n <= W rows of src (float32 or float16), each K
+// values with k contiguous (row x at src + x * xs): element (x, k) goes to dst[inv[k] * W + x],
+// and columns n..W of every row are written as zero.
+void pack_perm_avx2(const void* src, DType dt, int64_t xs, int64_t n, int64_t K, const int32_t* inv,
+                    float* dst, int W);
 void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
                 int64_t rsc, int64_t csc, bool first);
+// The AVX-512F macro-kernel (gemm_avx512.cpp): macro_avx2's contract and bits; call only where
+// cpu::wide().
+void macro_avx512(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
+                  int64_t rsc, int64_t csc, bool first);
+// iters rounds of 12 independent 16-lane FMAs, for the peak where cpu::wide().
+float fma_loop_avx512(int64_t iters);
 // iters rounds of 12 independent 8-lane FMAs (the micro-kernel's register budget): what one core
 // can do at most, for the benchmarks' fraction of peak. Returns a sum so nothing is elided.
 float fma_loop_avx2(int64_t iters);

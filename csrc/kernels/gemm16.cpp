@@ -46,12 +46,18 @@ gemm_detail::ChainFn chain_fn() {
 // The k indices of every chain, chain after chain; chain c is perm[seg[c], seg[c + 1]).
 struct Plan {
   std::vector<int32_t> perm;
+  std::vector<int32_t> inv;  // inv[perm[s]] == s, filled by close_all
   std::vector<int64_t> seg{0};
   void strided(int64_t from, int64_t to, int64_t step) {
     for (int64_t k = from; k < to; k += step)
       perm.push_back(int32_t(k));
   }
   void close() { seg.push_back(int64_t(perm.size())); }
+  void close_all() {
+    inv.resize(perm.size());
+    for (size_t s = 0; s < perm.size(); ++s)
+      inv[size_t(perm[s])] = int32_t(s);
+  }
   int64_t len(int c) const { return seg[size_t(c) + 1] - seg[size_t(c)]; }
 };
 
@@ -83,6 +89,7 @@ Plan make_plan(int64_t K, F16Order order) {
     p.strided(lv, K, 1);
     p.close();
   }
+  p.close_all();
   return p;
 }
 
@@ -125,6 +132,41 @@ void run_chain(const Job& j, int c, const float* ap, const float* bp, float* acc
   j.chain(j.plan->len(c), ap + s * kSR, bp + s * kSC, acc, fresh, add);
 }
 
+#if TG_HAVE_AVX2
+// Leaf i of blocks64's trees is chain bitreverse(i): ATen folds its 8 registers of 8 lanes in
+// halves (lane o with o + 32, then o + 16, then o + 8), then across the 8 lanes of one register
+// the same way (vec_reduce_all: t with t + 4, t + 2, t + 1), so each tree node is left + right
+// over leaves in bit-reversed order.
+struct LeafOrder {
+  int32_t blocks[kBlockLanes], tails[kTailLanes];
+  LeafOrder() {
+    for (int i = 0; i < kBlockLanes; ++i)
+      blocks[i] = int32_t(((i & 1) << 5) | ((i & 2) << 3) | ((i & 4) << 1) | ((i & 8) >> 1) |
+                          ((i & 16) >> 3) | ((i & 32) >> 5));
+    for (int i = 0; i < kTailLanes; ++i)
+      tails[i] = int32_t(kBlockLanes + (((i & 1) << 2) | (i & 2) | ((i & 4) >> 2)));
+  }
+};
+const LeafOrder kLeaves;
+
+// The AVX2 build's blocks64 order with each tree folded as its chains finish: the same sums as
+// the general path below (reduce8's simd order), without its passes over the 32 lane tiles.
+void blocks64_simd(const Job& j, const float* ap, const float* bp, float* out, float* stack) {
+  const int64_t* seg = j.plan->seg.data();
+  if (j.plan->len(0) > 0)
+    gemm_detail::chain_tree_avx2(kBlockLanes, kLeaves.blocks, seg, ap, bp, stack, out);
+  else
+    std::fill(out, out + kTile, 0.0f);
+  if (j.plan->len(kBlockLanes) > 0) {
+    float tail[kTile];
+    gemm_detail::chain_tree_avx2(kTailLanes, kLeaves.tails, seg, ap, bp, stack, tail);
+    for (int e = 0; e < kTile; ++e)
+      out[e] = j.plan->len(0) > 0 ? out[e] + tail[e] : tail[e];
+  }
+  run_chain(j, kBlockLanes + kTailLanes, ap, bp, out, false, false);
+}
+#endif
+
 // One kSR x kSC tile of C at rows i0, columns j0.
 void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
   const float* ap = j.ap + i0 * j.K;
@@ -144,6 +186,10 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
     // nothing, and small k skips it.
     for (int c = 0; c < 4; ++c)
       if (c == 0 || j.plan->len(c) > 0) run_chain(j, c, ap, bp, out, true, c > 0);
+#if TG_HAVE_AVX2
+  } else if (j.simd) {
+    blocks64_simd(j, ap, bp, out, res);
+#endif
   } else if (j.plan->len(0) == 0) {  // k < 64: no block lanes, so their sum is +0 (see above)
     std::fill(out, out + kTile, 0.0f);
     if (j.plan->len(kBlockLanes) > 0) {
@@ -193,8 +239,8 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
 }
 
 // Packs the n rows (or, for B, columns) of m (float32) into panels of W: element (x, perm[s])
-// of m goes to dst[(x / W) * W * K + s * W + x % W]. Per panel, the loop that walks m's smaller
-// stride is innermost.
+// of m goes to dst[(x / W) * W * K + s * W + x % W], and the last panel's columns past n are
+// zero. Per panel, the loop that walks m's smaller stride is innermost.
 template <int W>
 void pack(const float* src, int64_t rs, int64_t cs, int64_t n, const Plan& plan, float* dst,
           bool is_b) {
@@ -205,6 +251,20 @@ void pack(const float* src, int64_t rs, int64_t cs, int64_t n, const Plan& plan,
     const int64_t xn = std::min<int64_t>(W, n - x0);
     float* panel = dst + x0 * K;
     const float* base = src + x0 * xs;
+#if TG_HAVE_AVX2
+    if (ks == 1 && cpu::simd()) {  // k contiguous: 8 x 8 transposes, rows stored in chain order
+      gemm_detail::pack_perm_avx2(base, DType::f32, xs, xn, K, plan.inv.data(), panel, W);
+      continue;
+    }
+#endif
+    if (xn < W)  // the last panel's padding columns (the buffer is not cleared beforehand)
+      for (int64_t s = 0; s < K; ++s)
+        std::fill(panel + s * W + xn, panel + (s + 1) * W, 0.0f);
+    if (xs == 1) {  // x contiguous: each k is one short copy
+      for (int64_t s = 0; s < K; ++s)
+        std::copy(base + perm[s] * ks, base + perm[s] * ks + xn, panel + s * W);
+      continue;
+    }
     if (std::abs(ks) <= std::abs(xs)) {
       for (int64_t x = 0; x < xn; ++x)
         for (int64_t s = 0; s < K; ++s)
@@ -251,6 +311,28 @@ const float* widened(const MatRef& m, int64_t rows, int64_t cols, std::vector<fl
 
 thread_local std::vector<float> tl_ap, tl_bp, tl_aw, tl_bw;
 
+// Packs the float16 operand m in chain order: A (is_b false, rows x M by K) or B (K by N, x its
+// columns). With k contiguous in m, AVX2 widens and packs in one pass; otherwise m is widened
+// into buf first.
+template <int W>
+void pack_operand(const MatRef& m, int64_t rows, int64_t cols, const Plan& plan, float* dst,
+                  std::vector<float>& buf, bool is_b) {
+#if TG_HAVE_AVX2
+  const int64_t ks = is_b ? m.rs : m.cs, xs = is_b ? m.cs : m.rs;
+  if (ks == 1 && cpu::simd()) {
+    const int64_t n = is_b ? cols : rows, K = int64_t(plan.perm.size());
+    const auto* src = static_cast<const uint16_t*>(m.p);
+    for (int64_t x0 = 0; x0 < n; x0 += W)
+      gemm_detail::pack_perm_avx2(src + x0 * xs, DType::f16, xs, std::min<int64_t>(W, n - x0), K,
+                                  plan.inv.data(), dst + x0 * K, W);
+    return;
+  }
+#endif
+  int64_t rs, cs;
+  const float* w = widened(m, rows, cols, buf, rs, cs);
+  pack<W>(w, rs, cs, is_b ? cols : rows, plan, dst, is_b);
+}
+
 }  // namespace
 
 void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
@@ -260,13 +342,10 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   const int64_t mp = (M + kSR - 1) / kSR, np = (N + kSC - 1) / kSC;
   std::vector<float>& ap = tl_ap;
   std::vector<float>& bp = tl_bp;
-  ap.assign(size_t(mp * kSR * K), 0.0f);
-  bp.assign(size_t(np * kSC * K), 0.0f);
-  int64_t ars, acs, brs, bcs;
-  const float* aw = widened(A, M, K, tl_aw, ars, acs);
-  const float* bw = widened(B, K, N, tl_bw, brs, bcs);
-  pack<kSR>(aw, ars, acs, M, plan, ap.data(), false);
-  pack<kSC>(bw, brs, bcs, N, plan, bp.data(), true);
+  ap.resize(size_t(mp * kSR * K));  // every element is written by the packing below
+  bp.resize(size_t(np * kSC * K));
+  pack_operand<kSR>(A, M, K, plan, ap.data(), tl_aw, false);
+  pack_operand<kSC>(B, K, N, plan, bp.data(), tl_bw, true);
   const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
                 ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
   const int nres = order == F16Order::blocks64 ? 32 + kTailLanes : 0;

@@ -36,6 +36,11 @@ constexpr int kSC = 16;  // columns of a chain tile
 using ChainFn = void (*)(int64_t n, const float* a, const float* b, float* acc, bool fresh,
                          bool add);
 void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add);
+// The chains chain_of_leaf[0, leaves) (chain c covers packed steps seg[c]..seg[c + 1]) summed
+// as a complete binary tree over the leaves in that order, each node left + right, into out;
+// `leaves` is a power of two and stack holds log2(leaves) tiles.
+void chain_tree_avx2(int leaves, const int32_t* chain_of_leaf, const int64_t* seg, const float* a,
+                     const float* b, float* stack, float* out);
 }  // namespace gemm_detail
 
 }  // namespace tg

@@ -287,61 +287,85 @@ void macro_avx2(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float
 namespace tg {
 namespace gemm_detail {
 
-// One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
-// product of two float16 values is exact in float32.
+namespace {
+
+// A kSR x kSC chain tile in ten registers (row-major in memory: two vectors per row). Named
+// members, not an array: GCC keeps an array's elements in memory across the loop.
+struct ChainTile {
+  __m256 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9;
+  void zero() { c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = _mm256_setzero_ps(); }
+  void load(const float* p) {
+    c0 = _mm256_loadu_ps(p), c1 = _mm256_loadu_ps(p + 8), c2 = _mm256_loadu_ps(p + 16);
+    c3 = _mm256_loadu_ps(p + 24), c4 = _mm256_loadu_ps(p + 32), c5 = _mm256_loadu_ps(p + 40);
+    c6 = _mm256_loadu_ps(p + 48), c7 = _mm256_loadu_ps(p + 56), c8 = _mm256_loadu_ps(p + 64);
+    c9 = _mm256_loadu_ps(p + 72);
+  }
+  void add(const float* p) {  // c = p + c, lane by lane (addition commutes exactly)
+    c0 = _mm256_add_ps(_mm256_loadu_ps(p), c0), c1 = _mm256_add_ps(_mm256_loadu_ps(p + 8), c1);
+    c2 = _mm256_add_ps(_mm256_loadu_ps(p + 16), c2);
+    c3 = _mm256_add_ps(_mm256_loadu_ps(p + 24), c3);
+    c4 = _mm256_add_ps(_mm256_loadu_ps(p + 32), c4);
+    c5 = _mm256_add_ps(_mm256_loadu_ps(p + 40), c5);
+    c6 = _mm256_add_ps(_mm256_loadu_ps(p + 48), c6);
+    c7 = _mm256_add_ps(_mm256_loadu_ps(p + 56), c7);
+    c8 = _mm256_add_ps(_mm256_loadu_ps(p + 64), c8);
+    c9 = _mm256_add_ps(_mm256_loadu_ps(p + 72), c9);
+  }
+  void store(float* p) const {
+    _mm256_storeu_ps(p, c0), _mm256_storeu_ps(p + 8, c1), _mm256_storeu_ps(p + 16, c2);
+    _mm256_storeu_ps(p + 24, c3), _mm256_storeu_ps(p + 32, c4), _mm256_storeu_ps(p + 40, c5);
+    _mm256_storeu_ps(p + 48, c6), _mm256_storeu_ps(p + 56, c7), _mm256_storeu_ps(p + 64, c8);
+    _mm256_storeu_ps(p + 72, c9);
+  }
+  // One fused multiply-add per step is exact-equivalent to PyTorch's multiply then add: the
+  // product of two float16 values is exact in float32.
+  void run(int64_t n, const float* a, const float* b) {
+    __m256 r0 = c0, r1 = c1, r2 = c2, r3 = c3, r4 = c4, r5 = c5, r6 = c6, r7 = c7, r8 = c8, r9 = c9;
+    for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+      __m256 av = _mm256_broadcast_ss(a);
+      r0 = _mm256_fmadd_ps(av, b0, r0), r1 = _mm256_fmadd_ps(av, b1, r1);
+      av = _mm256_broadcast_ss(a + 1);
+      r2 = _mm256_fmadd_ps(av, b0, r2), r3 = _mm256_fmadd_ps(av, b1, r3);
+      av = _mm256_broadcast_ss(a + 2);
+      r4 = _mm256_fmadd_ps(av, b0, r4), r5 = _mm256_fmadd_ps(av, b1, r5);
+      av = _mm256_broadcast_ss(a + 3);
+      r6 = _mm256_fmadd_ps(av, b0, r6), r7 = _mm256_fmadd_ps(av, b1, r7);
+      av = _mm256_broadcast_ss(a + 4);
+      r8 = _mm256_fmadd_ps(av, b0, r8), r9 = _mm256_fmadd_ps(av, b1, r9);
+    }
+    c0 = r0, c1 = r1, c2 = r2, c3 = r3, c4 = r4, c5 = r5, c6 = r6, c7 = r7, c8 = r8, c9 = r9;
+  }
+};
+
+}  // namespace
+
 void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add) {
-  static_assert(kSR == 5 && kSC == 16, "the registers below are a 5 x 16 tile");
-  const bool load = !fresh && !add;
-  __m256 c00 = load ? _mm256_loadu_ps(acc + 0) : _mm256_setzero_ps();
-  __m256 c01 = load ? _mm256_loadu_ps(acc + 8) : _mm256_setzero_ps();
-  __m256 c10 = load ? _mm256_loadu_ps(acc + 16) : _mm256_setzero_ps();
-  __m256 c11 = load ? _mm256_loadu_ps(acc + 24) : _mm256_setzero_ps();
-  __m256 c20 = load ? _mm256_loadu_ps(acc + 32) : _mm256_setzero_ps();
-  __m256 c21 = load ? _mm256_loadu_ps(acc + 40) : _mm256_setzero_ps();
-  __m256 c30 = load ? _mm256_loadu_ps(acc + 48) : _mm256_setzero_ps();
-  __m256 c31 = load ? _mm256_loadu_ps(acc + 56) : _mm256_setzero_ps();
-  __m256 c40 = load ? _mm256_loadu_ps(acc + 64) : _mm256_setzero_ps();
-  __m256 c41 = load ? _mm256_loadu_ps(acc + 72) : _mm256_setzero_ps();
-  for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
-    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    __m256 av = _mm256_broadcast_ss(a);
-    c00 = _mm256_fmadd_ps(av, b0, c00);
-    c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(av, b0, c10);
-    c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(av, b0, c20);
-    c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(av, b0, c30);
-    c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(av, b0, c40);
-    c41 = _mm256_fmadd_ps(av, b1, c41);
+  static_assert(kSR == 5 && kSC == 16, "ChainTile holds a 5 x 16 tile");
+  ChainTile t;
+  if (fresh || add)
+    t.zero();
+  else
+    t.load(acc);
+  t.run(n, a, b);
+  if (add) t.add(acc);
+  t.store(acc);
+}
+
+// Each finished subtree waits on `stack` until its right sibling is done; leaf i closes as many
+// subtrees as i has trailing one bits.
+void chain_tree_avx2(int leaves, const int32_t* chain_of_leaf, const int64_t* seg, const float* a,
+                     const float* b, float* stack, float* out) {
+  int top = 0;
+  for (int i = 0; i < leaves; ++i) {
+    const int64_t s0 = seg[chain_of_leaf[i]], n = seg[chain_of_leaf[i] + 1] - s0;
+    ChainTile t;
+    t.zero();
+    t.run(n, a + s0 * kSR, b + s0 * kSC);
+    for (int m = i; m & 1; m >>= 1)
+      t.add(stack + --top * kSR * kSC);
+    t.store(i == leaves - 1 ? out : stack + top++ * kSR * kSC);
   }
-  if (add) {
-    c00 = _mm256_add_ps(_mm256_loadu_ps(acc + 0), c00);
-    c01 = _mm256_add_ps(_mm256_loadu_ps(acc + 8), c01);
-    c10 = _mm256_add_ps(_mm256_loadu_ps(acc + 16), c10);
-    c11 = _mm256_add_ps(_mm256_loadu_ps(acc + 24), c11);
-    c20 = _mm256_add_ps(_mm256_loadu_ps(acc + 32), c20);
-    c21 = _mm256_add_ps(_mm256_loadu_ps(acc + 40), c21);
-    c30 = _mm256_add_ps(_mm256_loadu_ps(acc + 48), c30);
-    c31 = _mm256_add_ps(_mm256_loadu_ps(acc + 56), c31);
-    c40 = _mm256_add_ps(_mm256_loadu_ps(acc + 64), c40);
-    c41 = _mm256_add_ps(_mm256_loadu_ps(acc + 72), c41);
-  }
-  _mm256_storeu_ps(acc + 0, c00);
-  _mm256_storeu_ps(acc + 8, c01);
-  _mm256_storeu_ps(acc + 16, c10);
-  _mm256_storeu_ps(acc + 24, c11);
-  _mm256_storeu_ps(acc + 32, c20);
-  _mm256_storeu_ps(acc + 40, c21);
-  _mm256_storeu_ps(acc + 48, c30);
-  _mm256_storeu_ps(acc + 56, c31);
-  _mm256_storeu_ps(acc + 64, c40);
-  _mm256_storeu_ps(acc + 72, c41);
 }
 
 }  // namespace gemm_detail

@@ -161,6 +161,36 @@ void pack_b_t(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, float*
     pack_b_panel(kc, min64(NR, nc - j), b + j * cs, rs, cs, dst + j * kc);
 }
 
+// pack_perm_avx2's body. k outermost, so each destination row (one cache line for W = 16) is
+// written whole before the next.
+template <typename T>
+void pack_perm_t(const T* src, int64_t xs, int64_t n, int64_t K, const int32_t* inv, float* dst,
+                 int W) {
+  const int64_t k8 = K & ~int64_t(7);
+  for (int64_t k = 0; k < k8; k += 8)
+    for (int xg = 0; xg < W; xg += 8) {
+      const int w = W - xg < 8 ? W - xg : 8;
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i)
+        r[i] = xg + i < n ? load8(src + (xg + i) * xs + k) : _mm256_setzero_ps();
+      transpose8(r);
+      for (int i = 0; i < 8; ++i) {
+        float* d = dst + int64_t(inv[k + i]) * W + xg;
+        if (w == 8) {
+          _mm256_storeu_ps(d, r[i]);
+        } else {
+          alignas(32) float t[8];
+          _mm256_store_ps(t, r[i]);
+          for (int j = 0; j < w; ++j)
+            d[j] = t[j];
+        }
+      }
+    }
+  for (int64_t k = k8; k < K; ++k)
+    for (int64_t x = 0; x < W; ++x)
+      dst[int64_t(inv[k]) * W + x] = x < n ? load1(src + x * xs + k) : 0.0f;
+}
+
 }  // namespace
 
 void widen_avx2(const uint16_t* src, int64_t n, float* dst) {
@@ -169,6 +199,14 @@ void widen_avx2(const uint16_t* src, int64_t n, float* dst) {
     _mm256_storeu_ps(dst + i, load8(src + i));
   for (; i < n; ++i)
     dst[i] = _cvtsh_ss(src[i]);
+}
+
+void pack_perm_avx2(const void* src, DType dt, int64_t xs, int64_t n, int64_t K, const int32_t* inv,
+                    float* dst, int W) {
+  if (dt == DType::f16)
+    pack_perm_t(static_cast<const uint16_t*>(src), xs, n, K, inv, dst, W);
+  else
+    pack_perm_t(static_cast<const float*>(src), xs, n, K, inv, dst, W);
 }
 
 void pack_a_avx2(int64_t mc, int64_t kc, const void* a, DType dt, int64_t rs, int64_t cs,

@@ -1,5 +1,7 @@
 // matmul (NumPy's rules: 1-D operands, broadcast batch dims) and the fused linear layer. Both go
 // through gemm(), which reads transposed operands through strides and float16 while packing.
+#include <algorithm>
+
 #include "autograd/capture.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm16.h"
@@ -295,9 +297,10 @@ TensorPtr op::linear(const TensorPtr& x0, const TensorPtr& w0, const std::option
                    using Y = decltype(ytag);
                    const auto* bv = b->as<decltype(btag)>();
                    Y* yv = static_cast<Y*>(y.p);
-                   for (int64_t r = 0; r < R; ++r)
-                     for (int64_t j = 0; j < out_f; ++j)
-                       yv[r * out_f + j] = cvt<Y>(bv[j]);
+                   for (int64_t j = 0; j < out_f; ++j)  // converted once, then copied
+                     yv[j] = cvt<Y>(bv[j]);
+                   for (int64_t r = 1; r < R; ++r)
+                     std::copy(yv, yv + out_f, yv + r * out_f);
                    return 0;
                  });
                });

@@ -11,7 +11,10 @@ import numpy as np
 MATMUL = (((1, 1), (1, 1)), ((7, 16), (16, 33)), ((33, 100), (100, 7)), ((64, 64), (64, 64)),
           ((16,), (16,)), ((33,), (33, 7)), ((7, 33), (33,)), ((3, 7, 16), (16, 5)),
           ((100, 257), (257, 31)))  # fmt: skip
-LINEAR = ((64, 784, 256), (64, 10, 32), (5, 33, 7))
+# linear's forward sums in 64 block lanes, 8 tail lanes over blocks of 16, then one by one: the
+# in-features cover each part present or absent (784: blocks and tail lanes; 130 and 200: blocks
+# and the last few; 1000: all three; 33: tail lanes and the last; 10: the last only).
+LINEAR = ((64, 784, 256), (64, 10, 32), (5, 33, 7), (3, 130, 5), (4, 200, 9), (2, 1000, 19))
 SPREADS = {"normal": (0, 0), "spread": (-5, 3)}
 
 

@@ -1,0 +1,76 @@
+"""The AVX-512 GEMM kernels give the AVX2 kernels' bits: every output element sees the same
+fused multiply-adds in the same order, whichever kernel computed its tile. Products are run with
+both kernels (tapegrad._core.set_avx512) and compared byte for byte, at shapes that reach the
+edges of the 6 x 32 tile (last rows, a lone 16-column panel, a partial panel), K past one packed
+block, transposed and strided operands, and the addmm / linear paths that add into C."""
+
+import numpy as np
+import pytest
+import tapegrad as tg
+from tapegrad import _core
+
+pytestmark = pytest.mark.skipif(
+    not (_core.simd_enabled() and _core.set_avx512(True)),
+    reason="this CPU (or TAPEGRAD_NO_SIMD) has no AVX-512 kernels to compare",
+)
+
+SHAPES = [(1, 1, 1), (6, 32, 7), (7, 33, 5), (13, 48, 300), (64, 256, 784), (100, 200, 1030),
+          (257, 95, 513), (31, 17, 2000), (192, 64, 16)]  # fmt: skip
+
+
+def both(fn):
+    out = []
+    for wide in (True, False):
+        _core.set_avx512(wide)
+        try:
+            out.append(np.array(fn().detach().numpy(), order="C"))
+        finally:
+            _core.set_avx512(True)
+    return out
+
+
+def assert_same_bits(pair):
+    a, b = pair
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("m,n,k", SHAPES)
+def test_matmul_bits(m, n, k, threads):
+    rng = np.random.default_rng(m * 7919 + n * 31 + k)
+    a = tg.tensor(rng.standard_normal((m, k)).astype(np.float32))
+    b = tg.tensor(rng.standard_normal((k, n)).astype(np.float32))
+    old = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        assert_same_bits(both(lambda: a @ b))
+        assert_same_bits(both(lambda: b.t() @ a.t()))  # transposed operands, column-major C
+        assert_same_bits(both(lambda: a[:, ::2] @ b[::2]))  # strided
+    finally:
+        tg.set_num_threads(old)
+
+
+@pytest.mark.parametrize("m,n,k", SHAPES)
+def test_addmm_linear_and_backward_bits(m, n, k):
+    rng = np.random.default_rng(k * 131 + m)
+    x = tg.tensor(rng.standard_normal((m, k)).astype(np.float32), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((n, k)).astype(np.float32), requires_grad=True)
+    bias = tg.tensor(rng.standard_normal(n).astype(np.float32))
+    c = tg.tensor(rng.standard_normal((m, n)).astype(np.float32))
+    assert_same_bits(both(lambda: tg.addmm(c, x, w.t(), beta=0.5, alpha=2.0)))
+    assert_same_bits(both(lambda: tg.nn.functional.linear(x, w, bias)))
+
+    def grads():
+        x.grad = w.grad = None
+        (tg.nn.functional.linear(x, w, bias) ** 2).sum().backward()
+        return tg.cat([x.grad.flatten(), w.grad.flatten()])
+
+    assert_same_bits(both(grads))
+
+
+def test_the_switch_reads_back():
+    assert _core.set_avx512(False) is False
+    assert _core.avx512_enabled() is False
+    assert _core.set_avx512(True) is True
+    assert _core.avx512_enabled() is True
