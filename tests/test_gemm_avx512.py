@@ -74,3 +74,22 @@ def test_the_switch_reads_back():
     assert _core.avx512_enabled() is False
     assert _core.set_avx512(True) is True
     assert _core.avx512_enabled() is True
+
+
+@pytest.mark.parametrize("m,n,k", SHAPES)
+def test_float16_products_bits(m, n, k):
+    """float16 products run two B panels at once with AVX-512 (every summation order: linear's
+    forward, matmul, and linear's two backward products); each output keeps its AVX2 sums."""
+    rng = np.random.default_rng(k * 17 + n)
+    scale = 2.0 ** rng.integers(-5, 4, (m, k))  # spread binades: an order change shows
+    x = tg.tensor((rng.standard_normal((m, k)) * scale).astype(np.float16), requires_grad=True)
+    w = tg.tensor(rng.standard_normal((n, k)).astype(np.float16), requires_grad=True)
+    assert_same_bits(both(lambda: tg.nn.functional.linear(x, w)))
+    assert_same_bits(both(lambda: x @ w.t()))
+
+    def grads():
+        x.grad = w.grad = None
+        tg.nn.functional.linear(x, w).float().sum().backward()
+        return tg.cat([x.grad.flatten(), w.grad.flatten()])
+
+    assert_same_bits(both(grads))

@@ -238,6 +238,57 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
   }
 }
 
+#if TG_HAVE_AVX2
+// C's tile at rows i0 (kSR of them) and columns j0 (two panels, 2 kSC) with the AVX-512 chains
+// (cpu::wide()): per element the sums of tile() on the SIMD path, so the same bits.
+void tile_wide(const Job& j, int64_t i0, int64_t j0, float* stack) {
+  constexpr int kW = 2 * kTile;
+  const float* ap = j.ap + i0 * j.K;
+  const float* bp = j.bp + j0 * j.K;
+  const int64_t bstride = kSC * j.K;
+  const int64_t mr = std::min<int64_t>(kSR, j.M - i0), nr = std::min<int64_t>(2 * kSC, j.N - j0);
+  const Plan& plan = *j.plan;
+  auto chain = [&](int c, float* acc, bool fresh, bool add) {
+    const int64_t s = plan.seg[size_t(c)];
+    gemm_detail::chain2_avx512(plan.len(c), ap + s * kSR, bp + s * kSC, bstride, acc, fresh, add);
+  };
+  auto at = [](int64_t r, int64_t c) { return (c / kSC) * kTile + r * kSC + c % kSC; };
+  float out[kW];
+  if (j.order == F16Order::sequential) {
+    if (j.accumulate) {
+      std::fill(out, out + kW, 0.0f);
+      for (int64_t r = 0; r < mr; ++r)
+        for (int64_t c = 0; c < nr; ++c)
+          out[at(r, c)] = j.C[(i0 + r) * j.ldc + j0 + c];
+    }
+    chain(0, out, !j.accumulate, false);
+  } else if (j.order == F16Order::interleave4) {
+    for (int c = 0; c < 4; ++c)
+      if (c == 0 || plan.len(c) > 0) chain(c, out, true, c > 0);
+  } else {
+    const int64_t* seg = plan.seg.data();
+    if (plan.len(0) > 0)
+      gemm_detail::chain_tree2_avx512(kBlockLanes, kLeaves.blocks, seg, ap, bp, bstride, stack,
+                                      out);
+    else
+      std::fill(out, out + kW, 0.0f);
+    if (plan.len(kBlockLanes) > 0) {
+      float tail[kW];
+      gemm_detail::chain_tree2_avx512(kTailLanes, kLeaves.tails, seg, ap, bp, bstride, stack, tail);
+      for (int e = 0; e < kW; ++e)
+        out[e] = plan.len(0) > 0 ? out[e] + tail[e] : tail[e];
+    }
+    chain(kBlockLanes + kTailLanes, out, false, false);
+  }
+  const bool add = j.accumulate && j.order != F16Order::sequential;
+  for (int64_t r = 0; r < mr; ++r) {
+    float* cr = j.C + (i0 + r) * j.ldc + j0;
+    for (int64_t c = 0; c < nr; ++c)
+      cr[c] = add ? cr[c] + out[at(r, c)] : out[at(r, c)];
+  }
+}
+#endif
+
 // Packs the n rows (or, for B, columns) of m (float32) into panels of W: element (x, perm[s])
 // of m goes to dst[(x / W) * W * K + s * W + x % W], and the last panel's columns past n are
 // zero. Per panel, the loop that walks m's smaller stride is innermost.
@@ -340,6 +391,7 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
   const Plan plan = make_plan(K, order);
   const int64_t mp = (M + kSR - 1) / kSR, np = (N + kSC - 1) / kSC;
+  const bool wide = cpu::wide();
   std::vector<float>& ap = tl_ap;
   std::vector<float>& bp = tl_bp;
   ap.resize(size_t(mp * kSR * K));  // every element is written by the packing below
@@ -349,19 +401,27 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
                 ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
   const int nres = order == F16Order::blocks64 ? 32 + kTailLanes : 0;
+  // Where cpu::wide(), each task is a pair of B panels (the last one may be alone).
+  const int64_t per = wide ? 2 : 1, groups = (np + per - 1) / per;
   auto run = [&](int64_t t0, int64_t t1) {
     std::vector<float> res(size_t(nres * kTile));
     for (int64_t t = t0; t < t1; ++t) {
       check_interrupt();
-      const int64_t q = t / mp, p = t % mp;  // the B panel outermost: it stays in cache
-      tile(job, p * kSR, q * kSC, res.data());
+      const int64_t g = t / mp, p = t % mp;  // the B panels outermost: they stay in cache
+#if TG_HAVE_AVX2
+      if (per == 2 && 2 * g + 1 < np) {
+        tile_wide(job, p * kSR, 2 * g * kSC, res.data());
+        continue;
+      }
+#endif
+      tile(job, p * kSR, per * g * kSC, res.data());
     }
   };
   const double flops = 2.0 * double(M) * double(N) * double(K);
   if (flops >= kParallelFlops && get_num_threads() > 1)
-    parallel_for(mp * np, 1, run);
+    parallel_for(mp * groups, 1, run);
   else
-    run(0, mp * np);
+    run(0, mp * groups);
 }
 
 }  // namespace tg

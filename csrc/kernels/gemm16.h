@@ -36,6 +36,13 @@ constexpr int kSC = 16;  // columns of a chain tile
 using ChainFn = void (*)(int64_t n, const float* a, const float* b, float* acc, bool fresh,
                          bool add);
 void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fresh, bool add);
+// chain_avx2 and chain_tree_avx2 over two adjacent B panels at once (AVX-512F; call only where
+// cpu::wide()): panel 1's steps are bstride floats after panel 0's, and every tile in acc, stack
+// and out is two kSR x kSC tiles, panel 0's then panel 1's.
+void chain2_avx512(int64_t n, const float* a, const float* b, int64_t bstride, float* acc,
+                   bool fresh, bool add);
+void chain_tree2_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
+                        const float* a, const float* b, int64_t bstride, float* stack, float* out);
 // The chains chain_of_leaf[0, leaves) (chain c covers packed steps seg[c]..seg[c + 1]) summed
 // as a complete binary tree over the leaves in that order, each node left + right, into out;
 // `leaves` is a power of two and stack holds log2(leaves) tiles.

@@ -1,5 +1,6 @@
 // AVX-512F float32 GEMM macro-kernel over the packed blocks of gemm.h: two adjacent B
-// micro-panels (32 columns) per zmm micro-tile. Every element of C gets the AVX2 kernel's
+// micro-panels (32 columns) per zmm micro-tile; and gemm16's float16 chains, two adjacent
+// kSC-column panels at once. Every element of C gets the AVX2 kernel's
 // operations in the AVX2 kernel's order (a fused multiply-add per k from zero, then stored or
 // added to C), so the bits do not depend on which kernel ran. Compiled with -mavx512f; the same
 // rules as the *_avx2.cpp files apply (anonymous namespace for every helper).
@@ -8,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm16.h"
 
 namespace tg {
 namespace gemm_detail {
@@ -62,7 +64,90 @@ void kernel_6x32(int64_t kc, const float* a, const float* p0, const float* p1, f
     }
 }
 
+// A chain tile over two adjacent B panels: kSR rows x 2 kSC columns in ten zmm registers. In
+// memory, panel 0's kSR x kSC tile (row-major), then panel 1's.
+struct ChainTile2 {
+  __m512 c0, c1, c2, c3, c4, c5, c6, c7, c8, c9;  // row r: c(2r) for panel 0, c(2r+1) panel 1
+  void zero() { c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = _mm512_setzero_ps(); }
+  static const float* at(const float* p, int r, int panel) { return p + panel * kT + r * kSC; }
+  static float* at(float* p, int r, int panel) { return p + panel * kT + r * kSC; }
+  void load(const float* p) {
+    c0 = _mm512_loadu_ps(at(p, 0, 0)), c1 = _mm512_loadu_ps(at(p, 0, 1));
+    c2 = _mm512_loadu_ps(at(p, 1, 0)), c3 = _mm512_loadu_ps(at(p, 1, 1));
+    c4 = _mm512_loadu_ps(at(p, 2, 0)), c5 = _mm512_loadu_ps(at(p, 2, 1));
+    c6 = _mm512_loadu_ps(at(p, 3, 0)), c7 = _mm512_loadu_ps(at(p, 3, 1));
+    c8 = _mm512_loadu_ps(at(p, 4, 0)), c9 = _mm512_loadu_ps(at(p, 4, 1));
+  }
+  void add(const float* p) {  // c = p + c, lane by lane (addition commutes exactly)
+    c0 = _mm512_add_ps(_mm512_loadu_ps(at(p, 0, 0)), c0);
+    c1 = _mm512_add_ps(_mm512_loadu_ps(at(p, 0, 1)), c1);
+    c2 = _mm512_add_ps(_mm512_loadu_ps(at(p, 1, 0)), c2);
+    c3 = _mm512_add_ps(_mm512_loadu_ps(at(p, 1, 1)), c3);
+    c4 = _mm512_add_ps(_mm512_loadu_ps(at(p, 2, 0)), c4);
+    c5 = _mm512_add_ps(_mm512_loadu_ps(at(p, 2, 1)), c5);
+    c6 = _mm512_add_ps(_mm512_loadu_ps(at(p, 3, 0)), c6);
+    c7 = _mm512_add_ps(_mm512_loadu_ps(at(p, 3, 1)), c7);
+    c8 = _mm512_add_ps(_mm512_loadu_ps(at(p, 4, 0)), c8);
+    c9 = _mm512_add_ps(_mm512_loadu_ps(at(p, 4, 1)), c9);
+  }
+  void store(float* p) const {
+    _mm512_storeu_ps(at(p, 0, 0), c0), _mm512_storeu_ps(at(p, 0, 1), c1);
+    _mm512_storeu_ps(at(p, 1, 0), c2), _mm512_storeu_ps(at(p, 1, 1), c3);
+    _mm512_storeu_ps(at(p, 2, 0), c4), _mm512_storeu_ps(at(p, 2, 1), c5);
+    _mm512_storeu_ps(at(p, 3, 0), c6), _mm512_storeu_ps(at(p, 3, 1), c7);
+    _mm512_storeu_ps(at(p, 4, 0), c8), _mm512_storeu_ps(at(p, 4, 1), c9);
+  }
+  // b: panel 0 at step 0; panel 1 is bstride floats further. A float16 product is exact in
+  // float32, so the fused multiply-add rounds once, as PyTorch's multiply-then-add does.
+  void run(int64_t n, const float* a, const float* b, int64_t bstride) {
+    __m512 r0 = c0, r1 = c1, r2 = c2, r3 = c3, r4 = c4, r5 = c5, r6 = c6, r7 = c7, r8 = c8, r9 = c9;
+    for (int64_t k = 0; k < n; ++k, a += kSR, b += kSC) {
+      const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + bstride);
+      __m512 av = _mm512_set1_ps(a[0]);
+      r0 = _mm512_fmadd_ps(av, b0, r0), r1 = _mm512_fmadd_ps(av, b1, r1);
+      av = _mm512_set1_ps(a[1]);
+      r2 = _mm512_fmadd_ps(av, b0, r2), r3 = _mm512_fmadd_ps(av, b1, r3);
+      av = _mm512_set1_ps(a[2]);
+      r4 = _mm512_fmadd_ps(av, b0, r4), r5 = _mm512_fmadd_ps(av, b1, r5);
+      av = _mm512_set1_ps(a[3]);
+      r6 = _mm512_fmadd_ps(av, b0, r6), r7 = _mm512_fmadd_ps(av, b1, r7);
+      av = _mm512_set1_ps(a[4]);
+      r8 = _mm512_fmadd_ps(av, b0, r8), r9 = _mm512_fmadd_ps(av, b1, r9);
+    }
+    c0 = r0, c1 = r1, c2 = r2, c3 = r3, c4 = r4, c5 = r5, c6 = r6, c7 = r7, c8 = r8, c9 = r9;
+  }
+  static constexpr int kT = kSR * kSC;
+};
+static_assert(kSR == 5 && kSC == 16, "ChainTile2 holds 5 rows of two 16-column panels");
+
 }  // namespace
+
+void chain2_avx512(int64_t n, const float* a, const float* b, int64_t bstride, float* acc,
+                   bool fresh, bool add) {
+  ChainTile2 t;
+  if (fresh || add)
+    t.zero();
+  else
+    t.load(acc);
+  t.run(n, a, b, bstride);
+  if (add) t.add(acc);
+  t.store(acc);
+}
+
+void chain_tree2_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
+                        const float* a, const float* b, int64_t bstride, float* stack, float* out) {
+  constexpr int64_t kStep = 2 * kSR * kSC;
+  int top = 0;
+  for (int i = 0; i < leaves; ++i) {
+    const int64_t s0 = seg[chain_of_leaf[i]], n = seg[chain_of_leaf[i] + 1] - s0;
+    ChainTile2 t;
+    t.zero();
+    t.run(n, a + s0 * kSR, b + s0 * kSC, bstride);
+    for (int m = i; m & 1; m >>= 1)
+      t.add(stack + --top * kStep);
+    t.store(i == leaves - 1 ? out : stack + top++ * kStep);
+  }
+}
 
 void macro_avx512(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
                   int64_t rsc, int64_t csc, bool first) {
