@@ -247,6 +247,36 @@ def peers(quick, peer):
                 r["compile"][name] = first
         if r["values"] or r["notes"]:
             rows.append(r)
+        if peer == "tapegrad" and sizes == [784, 1024, 1024, 10]:
+            rows += _fraction_of_peak(label, dtype, sizes, batch, r["values"])
+    return rows
+
+
+def _step_flops(sizes, batch):
+    """Multiply-adds x 2 of one training step of an MLP whose input needs no gradient: the
+    forward product and the weight gradient of every layer, the input gradient of all but the
+    first."""
+    pairs = [sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1)]
+    return 2 * batch * (2 * sum(pairs) + sum(pairs[1:]))
+
+
+def _fraction_of_peak(label, dtype, sizes, batch, values):
+    """The large MLP's step as a fraction of the FMA peak of the threads it ran on, measured in
+    this process by tapegrad._core's register-only FMA loop on that many threads at once (16-lane
+    where the AVX-512 GEMM kernels are in use, else 8-lane; 0 without SIMD: no row)."""
+    import tapegrad
+
+    threads = tapegrad.get_num_threads()
+    peak = tapegrad._core.fma_peak_gflops(threads)
+    if not peak:
+        return []
+    flops = _step_flops(sizes, batch)
+    rows = [row(f"FMA peak, {threads} thread(s) at once", "GFLOP/s", "higher", "tapegrad", peak)]
+    for name, kind in (("tapegrad", "eager"), ("tapegrad-compile", "tg.compile")):
+        if name in values:
+            gflops = flops / (values[name] * 1e-6) / 1e9
+            figure = f"{label}, {dtype}, {kind}: fraction of FMA peak"
+            rows.append(row(figure, "%", "higher", "tapegrad", 100 * gflops / peak, "≥ 85 %"))
     return rows
 
 

@@ -64,6 +64,44 @@ void kernel_6x32(int64_t kc, const float* a, const float* p0, const float* p1, f
     }
 }
 
+// kernel_6x32 for the last R < MR rows: 2R accumulators, which GCC keeps in registers.
+template <int R>
+void kernel_r32(int64_t kc, const float* a, const float* p0, const float* p1, float* c, int64_t ldc,
+                bool first) {
+  __m512 acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r)
+    acc0[r] = acc1[r] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(p0 + k * NR), b1 = _mm512_loadu_ps(p1 + k * NR);
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[k * MR + r]);
+      acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* cr = c + r * ldc;
+    _mm512_storeu_ps(cr, first ? acc0[r] : _mm512_add_ps(_mm512_loadu_ps(cr), acc0[r]));
+    _mm512_storeu_ps(cr + 16, first ? acc1[r] : _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc1[r]));
+  }
+}
+
+void kernel_rows32(int64_t rows, int64_t kc, const float* a, const float* p0, const float* p1,
+                   float* c, int64_t ldc, bool first) {
+  switch (rows) {
+    case 5:
+      return kernel_r32<5>(kc, a, p0, p1, c, ldc, first);
+    case 4:
+      return kernel_r32<4>(kc, a, p0, p1, c, ldc, first);
+    case 3:
+      return kernel_r32<3>(kc, a, p0, p1, c, ldc, first);
+    case 2:
+      return kernel_r32<2>(kc, a, p0, p1, c, ldc, first);
+    default:
+      return kernel_r32<1>(kc, a, p0, p1, c, ldc, first);
+  }
+}
+
 // A chain tile over two adjacent B panels: kSR rows x 2 kSC columns in ten zmm registers. In
 // memory, panel 0's kSR x kSC tile (row-major), then panel 1's.
 struct ChainTile2 {
@@ -158,7 +196,8 @@ void macro_avx512(int64_t mc, int64_t nc, int64_t kc, const float* ap, const flo
     for (int64_t i = 0; i < full; i += MR)
       kernel_6x32(kc, ap + i * kc, p0, p0 + NR * kc, c + i * rsc + j, rsc, first);
     if (full < mc)  // the last rows, fewer than MR
-      macro_avx2(mc - full, 2 * NR, kc, ap + full * kc, p0, c + full * rsc + j, rsc, 1, first);
+      kernel_rows32(mc - full, kc, ap + full * kc, p0, p0 + NR * kc, c + full * rsc + j, rsc,
+                    first);
   }
   if (pairs < nc)  // the last panel, or part of one
     macro_avx2(mc, nc - pairs, kc, ap, bp + pairs * kc, c + pairs, rsc, 1, first);

@@ -161,6 +161,42 @@ void sgd_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl* buf, bool first,
   });
 }
 
+// sgd_blocks for float32 parameters, reading and writing the tensors in place: the same
+// operations in the same order, without copying each block in and out (a quarter of a small
+// MLP's step went to those copies). The gradient is copied only where it is changed.
+void sgd_f32(TensorImpl& p, const TensorImpl& g, TensorImpl* buf, bool first, const SgdOpts& o) {
+  const float mom = float(o.momentum);
+  blocks<float>(p, [&](const Block<float>& k) {
+    float* P = p.as<float>() + k.i0;
+    const float* D = g.as<float>() + k.i0;
+    float Dt[kB];
+    if (o.maximize || o.weight_decay != 0) {
+      for (int64_t i = 0; i < k.m; ++i)
+        Dt[i] = o.maximize ? -D[i] : D[i];
+      if (o.weight_decay != 0) k.add(Dt, P, o.weight_decay);
+      D = Dt;
+    }
+    if (buf) {
+      float* B = buf->as<float>() + k.i0;
+      if (first) {
+        std::memcpy(B, D, sizeof(float) * size_t(k.m));
+      } else {
+        for (int64_t i = 0; i < k.m; ++i)
+          B[i] *= mom;
+        k.add(B, D, 1.0 - o.dampening);
+      }
+      if (o.nesterov) {
+        if (D != Dt) std::memcpy(Dt, D, sizeof(float) * size_t(k.m));
+        k.add(Dt, B, o.momentum);
+        D = Dt;
+      } else {
+        D = B;
+      }
+    }
+    k.add(P, D, -o.lr);
+  });
+}
+
 struct AdamScalars {
   double step_size, bc2_sqrt, eps;
 };
@@ -348,6 +384,8 @@ TensorPtr sgd_update(TensorImpl& p, const TensorImpl& g, TensorPtr buf, const Sg
   TensorImpl* b = o.momentum != 0 ? buf.get() : nullptr;
   if (p.dt == DType::f64)
     sgd_blocks<double>(p, g, b, first, o);
+  else if (p.dt == DType::f32)
+    sgd_f32(p, g, b, first, o);
   else
     sgd_blocks<float>(p, g, b, first, o);
   p.bump_version();
