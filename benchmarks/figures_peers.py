@@ -193,13 +193,33 @@ def _lib_step(peer, loss, sizes, batch, dtype, compiled):
     return _step_fn(lib_peer, sizes, batch, False, dtype, compiled=compiled)
 
 
-def _measure(make, budget):
-    """(best seconds per step, seconds of the first call: tracing and compilation)."""
-    fn = make()
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    return timed(fn, budget, 5), first
+def _measure_all(makers, budget, notes, repeat=5):
+    """{name: (best seconds per step, seconds of the first call)} for steps measured in one
+    process. The repeats alternate between the steps (eager, compiled, eager, ...), so a drift
+    of the machine's speed during the row reaches both alike and their ratio is fair. A step
+    that cannot run leaves its reason in notes."""
+    runs, out = {}, {}
+    for name, make in makers.items():
+        try:
+            fn = make()
+            t0 = time.perf_counter()
+            fn()
+            first = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            fn()
+            calls = max(1, int(budget / max(time.perf_counter() - t0, 1e-7)))
+        except Exception as exc:  # a peer that cannot run this step says why, in a footnote
+            notes[name] = _why(exc)
+            continue
+        runs[name], out[name] = (fn, calls), (float("inf"), first)
+    for _ in range(repeat):
+        for name, (fn, calls) in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            seconds = (time.perf_counter() - t0) / calls
+            out[name] = (min(out[name][0], seconds), out[name][1])
+    return out
 
 
 def _why(exc):
@@ -236,12 +256,7 @@ def peers(quick, peer):
                 makers["tapegrad-compile"] = lambda: _lib_step(
                     peer, loss, sizes, batch, dtype, True
                 )
-        for name, make in makers.items():
-            try:
-                seconds, first = _measure(make, budget)
-            except Exception as exc:  # a peer that cannot run this step says why, in a footnote
-                r["notes"][name] = _why(exc)
-                continue
+        for name, (seconds, first) in _measure_all(makers, budget, r["notes"]).items():
             r["values"][name] = seconds * 1e6
             if name in ("tapegrad-compile", "torch-compile", "jax", "mlx"):
                 r["compile"][name] = first

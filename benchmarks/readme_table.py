@@ -36,6 +36,7 @@ ROWS = [
 PEER_ROWS = [
     ("Linear(1,1), 50 points, f32", "peer step Linear(1,1), 50 points, float32"),
     ("MLP 784-256-10, batch 64, f32", "peer step MLP 784-256-10, batch 64, float32"),
+    ("same, f16", "peer step MLP 784-256-10, batch 64, float16"),
     ("MLP 784-1024-1024-10, batch 256, f32", "peer step MLP 784-1024-1024-10, batch 256, float32"),
     ("LeNet-5, batch 64, f32", "peer step LeNet-5, batch 64, 28x28, float32"),
 ]

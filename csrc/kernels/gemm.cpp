@@ -365,6 +365,11 @@ bool gemm_detail::empty_product(int64_t M, int64_t N, int64_t K, float* C, int64
   return true;
 }
 
+namespace {
+void packed(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
+            bool accumulate, bool may_transpose);
+}  // namespace
+
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
           bool accumulate, bool may_transpose) {
   if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
@@ -372,6 +377,20 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
     direct_gemm(M, N, K, A, B, C, ldc, accumulate);
     return;
   }
+  packed(M, N, K, A, B, C, ldc, accumulate, may_transpose);
+}
+
+bool gemm_in_order(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
+                   int64_t ldc) {
+  if (K > kKC) return false;
+  if (!gemm_detail::empty_product(M, N, K, C, ldc, false))
+    packed(M, N, K, A, B, C, ldc, false, true);
+  return true;
+}
+
+namespace {
+void packed(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
+            bool accumulate, bool may_transpose) {
   const Kernels& kr = kernels();
   // Computing C^T = B^T A^T instead (C written through swapped strides) wastes less of the
   // kMR x kNR micro-tiles when N is small, e.g. N = 10: 10/16 of each tile used, but 10/12 as rows.
@@ -419,5 +438,7 @@ void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t
     }
   });
 }
+
+}  // namespace
 
 }  // namespace tg

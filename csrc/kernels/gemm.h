@@ -25,6 +25,13 @@ struct MatRef {
 void gemm(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64_t ldc,
           bool accumulate, bool may_transpose = true);
 
+// C = A @ B with every element one sum from +0 over k in order, each product rounded and then
+// added (the packed kernels with a single K block): for float16 operands, whose products are
+// exact in float32, that is PyTorch's sequential float16 order (gemm16.h). False, computing
+// nothing, when K is beyond one block.
+bool gemm_in_order(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
+                   int64_t ldc);
+
 // Internals shared by gemm.cpp, gemm16.cpp, gemm_avx2.cpp and gemm_pack_avx2.cpp; not for other
 // callers.
 namespace gemm_detail {

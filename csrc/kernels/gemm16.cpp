@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "core/cpu.h"
@@ -111,6 +112,15 @@ void reduce8(const float* const* lane, float* out, bool simd) {
     const float h2 = lane[2][e] + lane[6][e], h3 = lane[3][e] + lane[7][e];
     out[e] = (h0 + h2) + (h1 + h3);
   }
+}
+
+// n <= kSC floats; a whole row as one fixed-size copy (a few vector moves: std::copy of a
+// run-time length became `rep movs`, slow for 64 bytes).
+inline void copy_row(const float* src, float* dst, int64_t n) {
+  if (n == kSC)
+    std::memcpy(dst, src, sizeof(float) * kSC);
+  else
+    std::copy(src, src + n, dst);
 }
 
 struct Job {
@@ -233,8 +243,12 @@ void tile(const Job& j, int64_t i0, int64_t j0, float* res) {
   const bool add = j.accumulate && j.order != F16Order::sequential;
   for (int64_t r = 0; r < mr; ++r) {
     float* cr = j.C + (i0 + r) * j.ldc + j0;
-    for (int64_t c = 0; c < nr; ++c)
-      cr[c] = add ? cr[c] + out[r * kSC + c] : out[r * kSC + c];
+    const float* o = out + r * kSC;
+    if (add)
+      for (int64_t c = 0; c < nr; ++c)
+        cr[c] += o[c];
+    else
+      copy_row(o, cr, nr);
   }
 }
 
@@ -252,14 +266,19 @@ void tile_wide(const Job& j, int64_t i0, int64_t j0, float* stack) {
     const int64_t s = plan.seg[size_t(c)];
     gemm_detail::chain2_avx512(plan.len(c), ap + s * kSR, bp + s * kSC, bstride, acc, fresh, add);
   };
-  auto at = [](int64_t r, int64_t c) { return (c / kSC) * kTile + r * kSC + c % kSC; };
+  // Row r of panel q: out[q * kTile + r * kSC, + n(q)) against C's row i0 + r at column
+  // j0 + q * kSC, n(q) of them.
+  auto rows = [&](auto&& fn) {
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t q = 0; q < 2 && q * kSC < nr; ++q)
+        fn(j.C + (i0 + r) * j.ldc + j0 + q * kSC, q * kTile + r * kSC,
+           std::min<int64_t>(kSC, nr - q * kSC));
+  };
   float out[kW];
   if (j.order == F16Order::sequential) {
     if (j.accumulate) {
       std::fill(out, out + kW, 0.0f);
-      for (int64_t r = 0; r < mr; ++r)
-        for (int64_t c = 0; c < nr; ++c)
-          out[at(r, c)] = j.C[(i0 + r) * j.ldc + j0 + c];
+      rows([&](const float* c, int64_t o, int64_t n) { copy_row(c, out + o, n); });
     }
     chain(0, out, !j.accumulate, false);
   } else if (j.order == F16Order::interleave4) {
@@ -280,11 +299,58 @@ void tile_wide(const Job& j, int64_t i0, int64_t j0, float* stack) {
     }
     chain(kBlockLanes + kTailLanes, out, false, false);
   }
-  const bool add = j.accumulate && j.order != F16Order::sequential;
-  for (int64_t r = 0; r < mr; ++r) {
-    float* cr = j.C + (i0 + r) * j.ldc + j0;
-    for (int64_t c = 0; c < nr; ++c)
-      cr[c] = add ? cr[c] + out[at(r, c)] : out[at(r, c)];
+  if (j.accumulate && j.order != F16Order::sequential)
+    rows([&](float* c, int64_t o, int64_t n) {
+      for (int64_t e = 0; e < n; ++e)
+        c[e] += out[o + e];
+    });
+  else
+    rows([&](float* c, int64_t o, int64_t n) { copy_row(out + o, c, n); });
+}
+#endif
+
+#if TG_HAVE_AVX2
+// blocks64 over two A panels and two B panels at once (rows i0.., 2 kSR; columns j0.., 2 kSC),
+// where cpu::wide(): tile_wide's sums for each of the four tiles.
+void tile_wide4(const Job& j, int64_t i0, int64_t j0, float* stack) {
+  constexpr int kW = 4 * kTile;
+  const float* ap = j.ap + i0 * j.K;
+  const float* bp = j.bp + j0 * j.K;
+  const int64_t astride = kSR * j.K, bstride = kSC * j.K;
+  const Plan& plan = *j.plan;
+  const int64_t* seg = plan.seg.data();
+  float out[kW];
+  if (plan.len(0) > 0)
+    gemm_detail::chain_tree4_avx512(kBlockLanes, kLeaves.blocks, seg, ap, astride, bp, bstride,
+                                    stack, out);
+  else
+    std::fill(out, out + kW, 0.0f);
+  if (plan.len(kBlockLanes) > 0) {
+    float tail[kW];
+    gemm_detail::chain_tree4_avx512(kTailLanes, kLeaves.tails, seg, ap, astride, bp, bstride, stack,
+                                    tail);
+    for (int e = 0; e < kW; ++e)
+      out[e] = plan.len(0) > 0 ? out[e] + tail[e] : tail[e];
+  }
+  const int last = kBlockLanes + kTailLanes;  // the last k one by one, from the sums so far
+  const int64_t s = plan.seg[size_t(last)];
+  for (int u = 0; u < 2; ++u)
+    gemm_detail::chain2_avx512(plan.len(last), ap + u * astride + s * kSR, bp + s * kSC, bstride,
+                               out + u * 2 * kTile, false, false);
+  const int64_t nr = std::min<int64_t>(2 * kSC, j.N - j0);
+  for (int u = 0; u < 2; ++u) {
+    const int64_t mr = std::min<int64_t>(kSR, j.M - i0 - u * kSR);
+    for (int64_t r = 0; r < mr; ++r)
+      for (int64_t q = 0; q < 2 && q * kSC < nr; ++q) {
+        float* c = j.C + (i0 + u * kSR + r) * j.ldc + j0 + q * kSC;
+        const float* o = out + (u * 2 + q) * kTile + r * kSC;
+        const int64_t n = std::min<int64_t>(kSC, nr - q * kSC);
+        if (j.accumulate)
+          for (int64_t e = 0; e < n; ++e)
+            c[e] += o[e];
+        else
+          copy_row(o, c, n);
+      }
   }
 }
 #endif
@@ -389,6 +455,8 @@ void pack_operand(const MatRef& m, int64_t rows, int64_t cols, const Plan& plan,
 void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B, float* C,
               int64_t ldc, bool accumulate, F16Order order) {
   if (gemm_detail::empty_product(M, N, K, C, ldc, accumulate)) return;
+  // One chain from zero is what the float32 GEMM's kernels do per element within a K block.
+  if (order == F16Order::sequential && !accumulate && gemm_in_order(M, N, K, A, B, C, ldc)) return;
   const Plan plan = make_plan(K, order);
   const int64_t mp = (M + kSR - 1) / kSR, np = (N + kSC - 1) / kSC;
   const bool wide = cpu::wide();
@@ -401,27 +469,39 @@ void gemm_f16(int64_t M, int64_t N, int64_t K, const MatRef& A, const MatRef& B,
   const Job job{M,   N,          K,     ap.data(), bp.data(),  C,
                 ldc, accumulate, order, &plan,     chain_fn(), cpu::simd()};
   const int nres = order == F16Order::blocks64 ? 32 + kTailLanes : 0;
-  // Where cpu::wide(), each task is a pair of B panels (the last one may be alone).
+  // Where cpu::wide(), each task is a pair of B panels (the last one may be alone), and for
+  // blocks64 a pair of A panels too.
   const int64_t per = wide ? 2 : 1, groups = (np + per - 1) / per;
+  const int64_t rper = wide && order == F16Order::blocks64 ? 2 : 1,
+                rgroups = (mp + rper - 1) / rper;
   auto run = [&](int64_t t0, int64_t t1) {
     std::vector<float> res(size_t(nres * kTile));
     for (int64_t t = t0; t < t1; ++t) {
       check_interrupt();
-      const int64_t g = t / mp, p = t % mp;  // the B panels outermost: they stay in cache
+      const int64_t g = t / rgroups, p0 = t % rgroups * rper;  // B panels outermost: in cache
+      const bool pair = per == 2 && 2 * g + 1 < np;
 #if TG_HAVE_AVX2
-      if (per == 2 && 2 * g + 1 < np) {
-        tile_wide(job, p * kSR, 2 * g * kSC, res.data());
+      if (pair && rper == 2 && p0 + 1 < mp) {
+        tile_wide4(job, p0 * kSR, 2 * g * kSC, res.data());
         continue;
       }
 #endif
-      tile(job, p * kSR, per * g * kSC, res.data());
+      for (int64_t p = p0; p < std::min(p0 + rper, mp); ++p) {
+#if TG_HAVE_AVX2
+        if (pair) {
+          tile_wide(job, p * kSR, 2 * g * kSC, res.data());
+          continue;
+        }
+#endif
+        tile(job, p * kSR, per * g * kSC, res.data());
+      }
     }
   };
   const double flops = 2.0 * double(M) * double(N) * double(K);
   if (flops >= kParallelFlops && get_num_threads() > 1)
-    parallel_for(mp * groups, 1, run);
+    parallel_for(rgroups * groups, 1, run);
   else
-    run(0, mp * groups);
+    run(0, rgroups * groups);
 }
 
 }  // namespace tg

@@ -41,6 +41,12 @@ void chain_avx2(int64_t n, const float* a, const float* b, float* acc, bool fres
 // and out is two kSR x kSC tiles, panel 0's then panel 1's.
 void chain2_avx512(int64_t n, const float* a, const float* b, int64_t bstride, float* acc,
                    bool fresh, bool add);
+// chain_tree2_avx512 over two adjacent A panels as well (the second astride floats after the
+// first): every tile in stack and out is four kSR x kSC tiles, (A panel, B panel) = (0, 0),
+// (0, 1), (1, 0), (1, 1).
+void chain_tree4_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
+                        const float* a, int64_t astride, const float* b, int64_t bstride,
+                        float* stack, float* out);
 void chain_tree2_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
                         const float* a, const float* b, int64_t bstride, float* stack, float* out);
 // The chains chain_of_leaf[0, leaves) (chain c covers packed steps seg[c]..seg[c + 1]) summed
