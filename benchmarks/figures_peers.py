@@ -13,7 +13,7 @@ import os
 import time
 
 import numpy as np
-from figures import _classifier_step, _numpy_step, _step_fn, row, timed
+from figures import _classifier_step, _numpy_step, _step_fn, row
 
 # label, loss, layer sizes (None: LeNet-5), batch, dtype
 ROWS = [
