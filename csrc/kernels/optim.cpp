@@ -85,8 +85,10 @@ struct Block {
     for (int64_t i = 0; i < m; ++i)
       out[i] = x[i] * y[i] + z[i];
   }
-  // a <- a + alpha * b, as PyTorch's add(b, alpha=alpha) on this dtype.
-  void add(T* a, const T* b, double alpha) const {
+  // a <- a + alpha * b, as PyTorch's add(b, alpha=alpha) on this dtype. stored: a goes straight
+  // to store(), which rounds it to float16 itself (rounding twice gives the same bits), so the
+  // rounding here is skipped.
+  void add(T* a, const T* b, double alpha, bool stored = false) const {
     if constexpr (std::is_same_v<T, float>) {
       if (dt == DType::f16) {
         const float s = round_f16(float(alpha));
@@ -94,7 +96,7 @@ struct Block {
         fma_s(s, b, a, a, body);
         for (int64_t i = body; i < m; ++i)
           a[i] = a[i] + round_f16(s * b[i]);
-        round(a);
+        if (!stored) round(a);
         return;
       }
     }
@@ -156,7 +158,7 @@ void sgd_blocks(TensorImpl& p, const TensorImpl& g, TensorImpl* buf, bool first,
       else
         std::memcpy(D, B, sizeof(T) * size_t(k.m));
     }
-    k.add(P, D, -o.lr);
+    k.add(P, D, -o.lr, true);
     k.store(P, p);
   });
 }
