@@ -9,9 +9,19 @@ import pytest
 import tapegrad as tg
 from tapegrad import _core
 
+
+def _available():
+    """Whether the AVX-512 kernels can run here, leaving the setting as it was (a lane that runs
+    with TAPEGRAD_NO_AVX512=1 keeps the AVX2 kernels for its other tests)."""
+    was = _core.avx512_enabled()
+    try:
+        return _core.simd_enabled() and _core.set_avx512(True)
+    finally:
+        _core.set_avx512(was)
+
+
 pytestmark = pytest.mark.skipif(
-    not (_core.simd_enabled() and _core.set_avx512(True)),
-    reason="this CPU (or TAPEGRAD_NO_SIMD) has no AVX-512 kernels to compare",
+    not _available(), reason="this CPU (or TAPEGRAD_NO_SIMD) has no AVX-512 kernels to compare"
 )
 
 SHAPES = [(1, 1, 1), (6, 32, 7), (7, 33, 5), (13, 48, 300), (64, 256, 784), (100, 200, 1030),
@@ -19,13 +29,13 @@ SHAPES = [(1, 1, 1), (6, 32, 7), (7, 33, 5), (13, 48, 300), (64, 256, 784), (100
 
 
 def both(fn):
-    out = []
+    out, was = [], _core.avx512_enabled()
     for wide in (True, False):
         _core.set_avx512(wide)
         try:
             out.append(np.array(fn().detach().numpy(), order="C"))
         finally:
-            _core.set_avx512(True)
+            _core.set_avx512(was)
     return out
 
 
@@ -70,10 +80,14 @@ def test_addmm_linear_and_backward_bits(m, n, k):
 
 
 def test_the_switch_reads_back():
-    assert _core.set_avx512(False) is False
-    assert _core.avx512_enabled() is False
-    assert _core.set_avx512(True) is True
-    assert _core.avx512_enabled() is True
+    was = _core.avx512_enabled()
+    try:
+        assert _core.set_avx512(False) is False
+        assert _core.avx512_enabled() is False
+        assert _core.set_avx512(True) is True
+        assert _core.avx512_enabled() is True
+    finally:
+        _core.set_avx512(was)
 
 
 @pytest.mark.parametrize("m,n,k", SHAPES)
