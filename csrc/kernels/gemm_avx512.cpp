@@ -159,124 +159,57 @@ struct ChainTile2 {
 static_assert(kSR == 5 && kSC == 16, "ChainTile2 holds 5 rows of two 16-column panels");
 
 // chain_tree2_avx512's tile for two A panels as well (rows i0..i0+2 kSR): 20 zmm accumulators,
-// twice the multiply-adds per B load and per chain's fixed cost. In memory: four kSR x kSC
-// tiles, (A panel 0, B panel 0), (0, 1), (1, 0), (1, 1).
+// twice the multiply-adds per B load and per chain's fixed cost. In memory: four kSR x kSC tiles,
+// (A panel, B panel) = (0, 0), (0, 1), (1, 0), (1, 1). Row R of A panel U is in registers cUR0 (B
+// panel 0) and cUR1 (B panel 1), spelled out by TG_ROWS4: GCC keeps an array's elements in memory.
+#define TG_ROWS4(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(0, 4) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(1, 4)
 struct ChainTile4 {
-  __m512 c000, c001, c010, c011, c020, c021, c030, c031, c040, c041, c100, c101, c110, c111, c120,
-      c121, c130, c131, c140, c141;
+#define TG_DECL(U, R) __m512 c##U##R##0, c##U##R##1;
+  TG_ROWS4(TG_DECL)
+#undef TG_DECL
+  static constexpr int64_t at(int u, int r, int q) { return (u * 2 + q) * kSR * kSC + r * kSC; }
   void zero() {
-    c000 = c001 = c010 = c011 = c020 = c021 = c030 = c031 = c040 = c041 = c100 = c101 = c110 =
-        c111 = c120 = c121 = c130 = c131 = c140 = c141 = _mm512_setzero_ps();
+#define TG_ZERO(U, R) c##U##R##0 = c##U##R##1 = _mm512_setzero_ps();
+    TG_ROWS4(TG_ZERO)
+#undef TG_ZERO
   }
   void add(const float* p) {  // c = p + c, lane by lane (addition commutes exactly)
-    c000 = _mm512_add_ps(_mm512_loadu_ps(p + 0), c000);
-    c001 = _mm512_add_ps(_mm512_loadu_ps(p + 80), c001);
-    c010 = _mm512_add_ps(_mm512_loadu_ps(p + 16), c010);
-    c011 = _mm512_add_ps(_mm512_loadu_ps(p + 96), c011);
-    c020 = _mm512_add_ps(_mm512_loadu_ps(p + 32), c020);
-    c021 = _mm512_add_ps(_mm512_loadu_ps(p + 112), c021);
-    c030 = _mm512_add_ps(_mm512_loadu_ps(p + 48), c030);
-    c031 = _mm512_add_ps(_mm512_loadu_ps(p + 128), c031);
-    c040 = _mm512_add_ps(_mm512_loadu_ps(p + 64), c040);
-    c041 = _mm512_add_ps(_mm512_loadu_ps(p + 144), c041);
-    c100 = _mm512_add_ps(_mm512_loadu_ps(p + 160), c100);
-    c101 = _mm512_add_ps(_mm512_loadu_ps(p + 240), c101);
-    c110 = _mm512_add_ps(_mm512_loadu_ps(p + 176), c110);
-    c111 = _mm512_add_ps(_mm512_loadu_ps(p + 256), c111);
-    c120 = _mm512_add_ps(_mm512_loadu_ps(p + 192), c120);
-    c121 = _mm512_add_ps(_mm512_loadu_ps(p + 272), c121);
-    c130 = _mm512_add_ps(_mm512_loadu_ps(p + 208), c130);
-    c131 = _mm512_add_ps(_mm512_loadu_ps(p + 288), c131);
-    c140 = _mm512_add_ps(_mm512_loadu_ps(p + 224), c140);
-    c141 = _mm512_add_ps(_mm512_loadu_ps(p + 304), c141);
+#define TG_ADD(U, R)                                                        \
+  c##U##R##0 = _mm512_add_ps(_mm512_loadu_ps(p + at(U, R, 0)), c##U##R##0); \
+  c##U##R##1 = _mm512_add_ps(_mm512_loadu_ps(p + at(U, R, 1)), c##U##R##1);
+    TG_ROWS4(TG_ADD)
+#undef TG_ADD
   }
   void store(float* p) const {
-    _mm512_storeu_ps(p + 0, c000);
-    _mm512_storeu_ps(p + 80, c001);
-    _mm512_storeu_ps(p + 16, c010);
-    _mm512_storeu_ps(p + 96, c011);
-    _mm512_storeu_ps(p + 32, c020);
-    _mm512_storeu_ps(p + 112, c021);
-    _mm512_storeu_ps(p + 48, c030);
-    _mm512_storeu_ps(p + 128, c031);
-    _mm512_storeu_ps(p + 64, c040);
-    _mm512_storeu_ps(p + 144, c041);
-    _mm512_storeu_ps(p + 160, c100);
-    _mm512_storeu_ps(p + 240, c101);
-    _mm512_storeu_ps(p + 176, c110);
-    _mm512_storeu_ps(p + 256, c111);
-    _mm512_storeu_ps(p + 192, c120);
-    _mm512_storeu_ps(p + 272, c121);
-    _mm512_storeu_ps(p + 208, c130);
-    _mm512_storeu_ps(p + 288, c131);
-    _mm512_storeu_ps(p + 224, c140);
-    _mm512_storeu_ps(p + 304, c141);
+#define TG_STORE(U, R)                           \
+  _mm512_storeu_ps(p + at(U, R, 0), c##U##R##0); \
+  _mm512_storeu_ps(p + at(U, R, 1), c##U##R##1);
+    TG_ROWS4(TG_STORE)
+#undef TG_STORE
   }
   // a: A panel 0 at step 0, panel 1 astride floats further; b likewise with bstride.
   void run(int64_t n, const float* a, int64_t astride, const float* b, int64_t bstride) {
-    __m512 r000 = c000, r001 = c001, r010 = c010, r011 = c011, r020 = c020, r021 = c021,
-           r030 = c030, r031 = c031, r040 = c040, r041 = c041, r100 = c100, r101 = c101,
-           r110 = c110, r111 = c111, r120 = c120, r121 = c121, r130 = c130, r131 = c131,
-           r140 = c140, r141 = c141;
+#define TG_LOCAL(U, R) __m512 r##U##R##0 = c##U##R##0, r##U##R##1 = c##U##R##1;
+    TG_ROWS4(TG_LOCAL)
+#undef TG_LOCAL
     const float* a1 = a + astride;
     for (int64_t k = 0; k < n; ++k, a += kSR, a1 += kSR, b += kSC) {
       const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + bstride);
-      {
-        const __m512 av = _mm512_set1_ps(a[0]);
-        r000 = _mm512_fmadd_ps(av, b0, r000);
-        r001 = _mm512_fmadd_ps(av, b1, r001);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a[1]);
-        r010 = _mm512_fmadd_ps(av, b0, r010);
-        r011 = _mm512_fmadd_ps(av, b1, r011);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a[2]);
-        r020 = _mm512_fmadd_ps(av, b0, r020);
-        r021 = _mm512_fmadd_ps(av, b1, r021);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a[3]);
-        r030 = _mm512_fmadd_ps(av, b0, r030);
-        r031 = _mm512_fmadd_ps(av, b1, r031);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a[4]);
-        r040 = _mm512_fmadd_ps(av, b0, r040);
-        r041 = _mm512_fmadd_ps(av, b1, r041);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a1[0]);
-        r100 = _mm512_fmadd_ps(av, b0, r100);
-        r101 = _mm512_fmadd_ps(av, b1, r101);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a1[1]);
-        r110 = _mm512_fmadd_ps(av, b0, r110);
-        r111 = _mm512_fmadd_ps(av, b1, r111);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a1[2]);
-        r120 = _mm512_fmadd_ps(av, b0, r120);
-        r121 = _mm512_fmadd_ps(av, b1, r121);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a1[3]);
-        r130 = _mm512_fmadd_ps(av, b0, r130);
-        r131 = _mm512_fmadd_ps(av, b1, r131);
-      }
-      {
-        const __m512 av = _mm512_set1_ps(a1[4]);
-        r140 = _mm512_fmadd_ps(av, b0, r140);
-        r141 = _mm512_fmadd_ps(av, b1, r141);
-      }
+#define TG_STEP(U, R)                                       \
+  {                                                         \
+    const __m512 av = _mm512_set1_ps((U == 0 ? a : a1)[R]); \
+    r##U##R##0 = _mm512_fmadd_ps(av, b0, r##U##R##0);       \
+    r##U##R##1 = _mm512_fmadd_ps(av, b1, r##U##R##1);       \
+  }
+      TG_ROWS4(TG_STEP)
+#undef TG_STEP
     }
-    c000 = r000, c001 = r001, c010 = r010, c011 = r011, c020 = r020, c021 = r021, c030 = r030,
-    c031 = r031, c040 = r040, c041 = r041, c100 = r100, c101 = r101, c110 = r110, c111 = r111,
-    c120 = r120, c121 = r121, c130 = r130, c131 = r131, c140 = r140, c141 = r141;
+#define TG_BACK(U, R) c##U##R##0 = r##U##R##0, c##U##R##1 = r##U##R##1;
+    TG_ROWS4(TG_BACK)
+#undef TG_BACK
   }
 };
+#undef TG_ROWS4
 
 }  // namespace
 
