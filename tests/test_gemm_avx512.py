@@ -107,3 +107,42 @@ def test_float16_products_bits(m, n, k):
         return tg.cat([x.grad.flatten(), w.grad.flatten()])
 
     assert_same_bits(both(grads))
+
+
+# (batch, in, out channels, height, width, kernel, padding, dilation, groups, bias): 64 and 48
+# output channels (32-channel tiles, a lone 16), 17 and 33 (partial vectors), rows narrower and
+# wider than one tile of positions, 300 input channels (partial sums between channel chunks).
+CONVS = [(2, 64, 64, 20, 20, 3, 1, 1, 1, True), (1, 3, 48, 17, 29, 3, 1, 1, 1, True),
+         (2, 6, 16, 12, 12, 5, 0, 1, 1, True), (1, 5, 33, 9, 13, 3, 2, 2, 1, True),
+         (2, 8, 40, 11, 37, 3, 1, 1, 2, True), (1, 300, 17, 7, 7, 3, 1, 1, 1, True),
+         (1, 4, 20, 5, 70, 1, 0, 1, 1, False),
+         (3, 16, 64, 9, 9, (3, 5), (1, 2), 1, 1, True)]  # fmt: skip
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n,ci,co,h,w,k,pad,dil,groups,bias", CONVS)
+def test_conv_bits(n, ci, co, h, w, k, pad, dil, groups, bias, threads):
+    """float32 convolutions with stride 1 run the direct kernel with zmm tiles of 32 channels;
+    each output keeps the AVX2 tile's sums, in the forward and in the input gradient."""
+    rng = np.random.default_rng(ci * 101 + co)
+    kk = (k, k) if isinstance(k, int) else k
+    x = tg.tensor(rng.standard_normal((n, ci, h, w)).astype(np.float32), requires_grad=True)
+    wt = tg.tensor(
+        rng.standard_normal((co, ci // groups, *kk)).astype(np.float32), requires_grad=True
+    )
+    b = tg.tensor(rng.standard_normal(co).astype(np.float32)) if bias else None
+    F = tg.nn.functional
+    old = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        assert_same_bits(both(lambda: F.conv2d(x, wt, b, padding=pad, dilation=dil, groups=groups)))
+
+        def grads():
+            x.grad = wt.grad = None
+            y = F.conv2d(x, wt, b, padding=pad, dilation=dil, groups=groups)
+            (y * y.detach().cos()).sum().backward()
+            return tg.cat([x.grad.flatten(), wt.grad.flatten()])
+
+        assert_same_bits(both(grads))
+    finally:
+        tg.set_num_threads(old)

@@ -36,6 +36,10 @@ void pack_weights(const Plan& p, const float* w, float* wp);
 // x needs 16 floats of slack past its last plane (rows are read in whole vectors).
 void run_avx2(const Plan& p, const float* x, const float* wp, const float* bias, float* out,
               int64_t os, int64_t oh0, int64_t oh1);
+// The same outputs, bit for bit, with zmm registers (conv_avx512.cpp): by-channel plans only,
+// on CPUs where cpu::wide().
+void run_avx512(const Plan& p, const float* x, const float* wp, const float* bias, float* out,
+                int64_t os, int64_t oh0, int64_t oh1);
 
 // The weight gradient of such a convolution over N samples:
 // out[r*K + k] = sum over (n, oh, ow) of g[n*gs + (o0+r)*OH*OW + oh*OW + ow] *

@@ -220,14 +220,15 @@ void direct_conv(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, con
   // Units of (sample, group, a band of rows): enough of them for the threads to share.
   const int64_t bands = std::min<int64_t>(p.OH, std::max<int64_t>(1, 8 / (N * G) + 1));
   const int64_t per = (p.OH + bands - 1) / bands, P = p.OH * p.OW;
+  const bool wide = p.by_channel && cpu::wide();
   parallel_for(N * G * bands, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
       const int64_t n = u / (G * bands), g = (u / bands) % G, band = u % bands;
       const int64_t oh0 = band * per, oh1 = std::min(p.OH, oh0 + per);
       if (oh0 >= oh1) continue;
-      convd::run_avx2(p, xp.get() + (n * C + g * p.C) * Hp * Wp,
-                      wp.get() + g * convd::packed_size(p), bias ? bias + g * p.OC : nullptr,
-                      out + (n * OC + g * p.OC) * P, P, oh0, oh1);
+      (wide ? convd::run_avx512 : convd::run_avx2)(
+          p, xp.get() + (n * C + g * p.C) * Hp * Wp, wp.get() + g * convd::packed_size(p),
+          bias ? bias + g * p.OC : nullptr, out + (n * OC + g * p.OC) * P, P, oh0, oh1);
     }
   });
 }
