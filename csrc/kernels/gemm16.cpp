@@ -159,20 +159,33 @@ struct LeafOrder {
 };
 const LeafOrder kLeaves;
 
+// blocks64's sums but for the last k: the 64 block lanes' tree plus the 8 tail lanes' tree, each
+// +0 when its chains are empty (an empty sum is +0, so adding it changes nothing: skipped).
+// tree(lanes, leaves, dst) folds those chains into dst, W floats.
+template <int W, class Tree>
+void blocks64_trees(const Plan& plan, Tree&& tree, float* out) {
+  if (plan.len(0) > 0)
+    tree(kBlockLanes, kLeaves.blocks, out);
+  else
+    std::fill(out, out + W, 0.0f);
+  if (plan.len(kBlockLanes) > 0) {
+    float tail[W];
+    tree(kTailLanes, kLeaves.tails, tail);
+    for (int e = 0; e < W; ++e)
+      out[e] = plan.len(0) > 0 ? out[e] + tail[e] : tail[e];
+  }
+}
+
 // The AVX2 build's blocks64 order with each tree folded as its chains finish: the same sums as
 // the general path below (reduce8's simd order), without its passes over the 32 lane tiles.
 void blocks64_simd(const Job& j, const float* ap, const float* bp, float* out, float* stack) {
   const int64_t* seg = j.plan->seg.data();
-  if (j.plan->len(0) > 0)
-    gemm_detail::chain_tree_avx2(kBlockLanes, kLeaves.blocks, seg, ap, bp, stack, out);
-  else
-    std::fill(out, out + kTile, 0.0f);
-  if (j.plan->len(kBlockLanes) > 0) {
-    float tail[kTile];
-    gemm_detail::chain_tree_avx2(kTailLanes, kLeaves.tails, seg, ap, bp, stack, tail);
-    for (int e = 0; e < kTile; ++e)
-      out[e] = j.plan->len(0) > 0 ? out[e] + tail[e] : tail[e];
-  }
+  blocks64_trees<kTile>(
+      *j.plan,
+      [&](int lanes, const int32_t* leaves, float* dst) {
+        gemm_detail::chain_tree_avx2(lanes, leaves, seg, ap, bp, stack, dst);
+      },
+      out);
   run_chain(j, kBlockLanes + kTailLanes, ap, bp, out, false, false);
 }
 #endif
@@ -286,17 +299,12 @@ void tile_wide(const Job& j, int64_t i0, int64_t j0, float* stack) {
       if (c == 0 || plan.len(c) > 0) chain(c, out, true, c > 0);
   } else {
     const int64_t* seg = plan.seg.data();
-    if (plan.len(0) > 0)
-      gemm_detail::chain_tree2_avx512(kBlockLanes, kLeaves.blocks, seg, ap, bp, bstride, stack,
-                                      out);
-    else
-      std::fill(out, out + kW, 0.0f);
-    if (plan.len(kBlockLanes) > 0) {
-      float tail[kW];
-      gemm_detail::chain_tree2_avx512(kTailLanes, kLeaves.tails, seg, ap, bp, bstride, stack, tail);
-      for (int e = 0; e < kW; ++e)
-        out[e] = plan.len(0) > 0 ? out[e] + tail[e] : tail[e];
-    }
+    blocks64_trees<kW>(
+        plan,
+        [&](int lanes, const int32_t* leaves, float* dst) {
+          gemm_detail::chain_tree2_avx512(lanes, leaves, seg, ap, bp, bstride, stack, dst);
+        },
+        out);
     chain(kBlockLanes + kTailLanes, out, false, false);
   }
   if (j.accumulate && j.order != F16Order::sequential)
@@ -320,18 +328,12 @@ void tile_wide4(const Job& j, int64_t i0, int64_t j0, float* stack) {
   const Plan& plan = *j.plan;
   const int64_t* seg = plan.seg.data();
   float out[kW];
-  if (plan.len(0) > 0)
-    gemm_detail::chain_tree4_avx512(kBlockLanes, kLeaves.blocks, seg, ap, astride, bp, bstride,
-                                    stack, out);
-  else
-    std::fill(out, out + kW, 0.0f);
-  if (plan.len(kBlockLanes) > 0) {
-    float tail[kW];
-    gemm_detail::chain_tree4_avx512(kTailLanes, kLeaves.tails, seg, ap, astride, bp, bstride, stack,
-                                    tail);
-    for (int e = 0; e < kW; ++e)
-      out[e] = plan.len(0) > 0 ? out[e] + tail[e] : tail[e];
-  }
+  blocks64_trees<kW>(
+      plan,
+      [&](int lanes, const int32_t* leaves, float* dst) {
+        gemm_detail::chain_tree4_avx512(lanes, leaves, seg, ap, astride, bp, bstride, stack, dst);
+      },
+      out);
   const int last = kBlockLanes + kTailLanes;  // the last k one by one, from the sums so far
   const int64_t s = plan.seg[size_t(last)];
   for (int u = 0; u < 2; ++u)
