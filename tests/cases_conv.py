@@ -155,6 +155,10 @@ _max_pool("ceil/pad/dil", (2, 11, 12), 3, (3, 2), (1, 0), (2, 1), True)
 _max_pool("indices", (2, 2, 6, 6), 3, 2, 1, indices=True)
 _max_pool("unbatched", (3, 8, 8), 2)
 _max_pool("big", (2, 8, 16, 16), 3, 2, 1)  # 4096 inputs
+# windows inside the image: 8 windows of a row at a time, and a row's last few
+_max_pool("k2/28x30", (2, 3, 28, 30), 2, indices=True)
+_max_pool("k3s3/inside", (1, 2, 12, 31), 3, indices=True)
+_max_pool("k3s2/inside", (1, 2, 11, 21), 3, 2)
 
 
 def _avg_pool(tag, shape, kernel, stride=None, padding=0, ceil_mode=False, cip=True, div=None):

@@ -220,3 +220,30 @@ def test_batch_norm_3d_module():
     ]  # fmt: skip
     with pytest.raises(ValueError, match="expected 5D input"):
         bn(tg.randn(2, 3, 4))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+@pytest.mark.parametrize(
+    "kw",
+    [{"kernel_size": 2}, {"kernel_size": 3, "stride": 2}, {"kernel_size": (2, 3), "stride": (2, 1)},
+     {"kernel_size": 2, "ceil_mode": True}, {"kernel_size": 3, "stride": 2, "padding": 1}],
+)  # fmt: skip
+def test_max_pool_bits_match_the_reference_with_ties_nans_and_zeros(dtype, kw):
+    """The first largest (or the last NaN) of each window, and the gradient's single add to zero
+    (-0 becomes +0), bit for bit against the NumPy backend, the kernels' spec."""
+    rng = np.random.default_rng(3)
+    a = np.round(rng.standard_normal((2, 3, 28, 30)) * 2)
+    u = rng.random(a.shape)
+    a[u < 0.02] = np.nan
+    a[(u >= 0.02) & (u < 0.05)] = -0.0
+    a[(u >= 0.05) & (u < 0.06)] = -np.inf
+    got = []
+    for backend in ("cpp", "numpy"):
+        with tg.use_backend(backend):
+            x = tg.tensor(a.astype(dtype), requires_grad=True)
+            y, idx = tg.nn.functional.max_pool2d(x, return_indices=True, **kw)
+            g = np.round(np.cos(np.arange(y.numel())) * 4).reshape(y.shape)
+            g.ravel()[::5] = -0.0
+            y.backward(tg.tensor(g.astype(dtype)))
+            got.append([t.detach().numpy().tobytes() for t in (y, idx, x.grad)])
+    assert got[0] == got[1]

@@ -4,8 +4,11 @@
 // for float16, backward adds in the tensor's own dtype (a float16 add rounds each time).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/capture.h"
@@ -87,9 +90,68 @@ void planes(const Pool& p, F&& fn) {
   });
 }
 
+// take ? a : b by masks, so that the compiler cannot turn it back into a branch.
+template <class V>
+V pick(bool take, V a, V b) {
+  using U = std::conditional_t<sizeof(V) == 8, uint64_t, uint32_t>;
+  U ua, ub;
+  std::memcpy(&ua, &a, sizeof(V));
+  std::memcpy(&ub, &b, sizeof(V));
+  const U mask = U(0) - U(take);
+  const U r = (ua & mask) | (ub & ~mask);
+  V out;
+  std::memcpy(&out, &r, sizeof(V));
+  return out;
+}
+
 // ---- max: the first largest (or the last NaN) of each window, scanned row by row.
+// KH x KW windows that all lie inside the image (no padding, no dilation): the same scan, for 8
+// windows of a row at once, lane by lane, so their dependency chains overlap (and vectorize:
+// the element's offset in the plane is kept as 32 bits, as wide as the value).
+template <int KH, int KW, class T>
+void max_inside(const Pool& p, const T* x, T* out, int64_t* idx) {
+  constexpr int L = 8;
+  const int64_t H = p.H, W = p.W, OH = p.OH, OW = p.OW, sh = p.sh, sw = p.sw;
+  planes(p, [&](int64_t pl) {
+    const T* xp = x + pl * H * W;
+    T* op = out ? out + pl * OH * OW : nullptr;
+    int64_t* ip = idx ? idx + pl * OH * OW : nullptr;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += L) {
+        const int n = int(std::min<int64_t>(L, OW - ow0));
+        float m[L];
+        int32_t best[L];
+        for (int l = 0; l < L; ++l) {
+          m[l] = -std::numeric_limits<float>::infinity();
+          best[l] = int32_t(oh * sh * W + (ow0 + std::min(l, n - 1)) * sw);
+        }
+        for (int i = 0; i < KH; ++i)
+          for (int j = 0; j < KW; ++j)
+            for (int l = 0; l < L; ++l) {
+              const int32_t at = int32_t(oh * sh * W + (ow0 + std::min(l, n - 1)) * sw + i * W + j);
+              const float v = float(load(xp[at]));
+              const bool take = (v > m[l]) | (v != v);
+              m[l] = pick(take, v, m[l]);
+              best[l] = pick(take, at, best[l]);
+            }
+        for (int l = 0; l < n; ++l) {
+          if (op) op[oh * OW + ow0 + l] = cvt<T>(m[l]);
+          if (ip) ip[oh * OW + ow0 + l] = best[l];
+        }
+      }
+  });
+}
+
 template <class T>
 void max_windows(const Pool& p, const T* x, T* out, int64_t* idx) {
+  const bool inside = p.ph == 0 && p.pw == 0 && p.dh == 1 && p.dw == 1 &&
+                      (p.OH - 1) * p.sh + p.kh <= p.H && (p.OW - 1) * p.sw + p.kw <= p.W;
+  if constexpr (!std::is_same<acc_t<T>, double>::value) {  // float32 lanes: exact for both
+    if (inside && p.H * p.W < (int64_t(1) << 31)) {
+      if (p.kh == 2 && p.kw == 2) return max_inside<2, 2>(p, x, out, idx);
+      if (p.kh == 3 && p.kw == 3) return max_inside<3, 3>(p, x, out, idx);
+    }
+  }
   planes(p, [&](int64_t pl) {
     const T* xp = x + pl * p.H * p.W;
     for (int64_t oh = 0; oh < p.OH; ++oh) {
@@ -104,13 +166,14 @@ void max_windows(const Pool& p, const T* x, T* out, int64_t* idx) {
           w0 += p.dw;
         int64_t best = h0 * p.W + w0;
         acc_t<T> m = -std::numeric_limits<acc_t<T>>::infinity();
+        // Selects, not branches: on real data which element wins is a coin toss, and a
+        // mispredicted branch per element cost more than the rest of the loop.
         for (int64_t ih = h0; ih < h1; ih += p.dh)
           for (int64_t iw = w0; iw < w1; iw += p.dw) {
             const acc_t<T> v = load(xp[ih * p.W + iw]);
-            if (v > m || v != v) {
-              m = v;
-              best = ih * p.W + iw;
-            }
+            const bool take = (v > m) | (v != v);
+            m = pick(take, v, m);
+            best = pick(take, ih * p.W + iw, best);
           }
         const int64_t o = (pl * p.OH + oh) * p.OW + ow;
         if (out) out[o] = cvt<T>(m);
@@ -154,6 +217,18 @@ int64_t end_of(int64_t o, int64_t in, int64_t out) {
 template <class T>
 void add_at(T* x, T d) {
   *x = cvt<T>(load(*x) + load(d));
+}
+
+// +0 + g, exactly as T's add gives it.
+template <class T>
+T plus_zero(T g) {
+  return cvt<T>(load(T{}) + load(g));
+}
+template <>
+half plus_zero(half g) {  // by the bits: the scalar conversions cost more than the rest
+  if (g.bits == 0x8000u) return half{0};
+  const bool nan = (g.bits & 0x7c00u) == 0x7c00u && (g.bits & 0x3ffu) != 0;
+  return half{uint16_t(nan ? g.bits | 0x200u : g.bits)};
 }
 
 }  // namespace
@@ -227,12 +302,19 @@ void Op_max_pool2d::backward(Node& n, const TensorPtr& g0, TensorPtr* gin) {
              }
              const T* gp = g->as<T>();
              T* q = gx->as<T>();
+             // Windows apart (along both dims) pick each input at most once: its one add is to
+             // a zero, which only turns -0 into +0 (and quiets a NaN).
+             const bool apart = (p.kh - 1) * p.dh < p.sh && (p.kw - 1) * p.dw < p.sw;
              planes(p, [&](int64_t pl) {
                const int64_t* ip = ids + pl * p.OH * p.OW;
                const T* gs = gp + pl * p.OH * p.OW;
                T* d = q + pl * p.H * p.W;
-               for (int64_t o = 0; o < p.OH * p.OW; ++o)
-                 add_at(d + ip[o], gs[o]);
+               if (apart)
+                 for (int64_t o = 0; o < p.OH * p.OW; ++o)
+                   d[ip[o]] = plus_zero(gs[o]);
+               else
+                 for (int64_t o = 0; o < p.OH * p.OW; ++o)
+                   add_at(d + ip[o], gs[o]);
              });
            });
          });

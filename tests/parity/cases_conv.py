@@ -115,6 +115,27 @@ def _max_pool_ties(dt, seed):
     return fn
 
 
+def _max_pool_specials(dt, seed, **kw):
+    """Ties, NaNs, -0 and -inf in the windows; -0 and NaN in the gradient (an input's single
+    add to zero turns -0 into +0)."""
+
+    def fn(T):
+        a = np.round(_data((3, 5, 28, 30), "f64", seed) * 2)
+        u = np.random.default_rng(seed).random(a.shape)
+        a[u < 0.02] = np.nan
+        a[(u >= 0.02) & (u < 0.05)] = -0.0
+        a[(u >= 0.05) & (u < 0.06)] = -np.inf
+        x = T.tensor(a.astype(DTYPES[dt]), requires_grad=True)
+        y, idx = T.nn.functional.max_pool2d(x, return_indices=True, **kw)
+        g = np.round(_data(tuple(y.shape), "f64", seed + 1) * 2)
+        g.ravel()[::5] = -0.0
+        g.ravel()[3::11] = np.nan
+        y.backward(T.tensor(g.astype(DTYPES[dt])))
+        return [y, idx, x.grad]
+
+    return fn
+
+
 def _avg_pool(shape, dt, seed, **kw):
     def fn(T):
         x = _leaf(T, shape, dt, seed)
@@ -298,6 +319,18 @@ def _error(kind):
     return fn
 
 
+# Windows inside the image (2x2, 3x3, any stride: the lane kernel), apart or overlapping (the
+# backward's single-add path or not), and ceil_mode's clipped last window.
+MAX_POOL_SPECIALS = [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 3},
+    {"kernel_size": 3, "stride": 2},
+    {"kernel_size": (2, 3), "stride": (2, 1)},
+    {"kernel_size": 2, "ceil_mode": True},
+    {"kernel_size": 3, "stride": 1},
+]
+
+
 def cases():
     seed = 0
     for dt in DTYPES:
@@ -318,6 +351,9 @@ def cases():
             args = ",".join(f"{a}={v}" for a, v in kw.items())
             yield f"conv/max_pool2d/{dt}/{_tag(shape)}/{args}", _max_pool(shape, dt, seed, **kw)
         yield f"conv/max_pool2d/{dt}/ties_nan", _max_pool_ties(dt, 5)
+        for i, kw in enumerate(MAX_POOL_SPECIALS):
+            args = ",".join(f"{a}={v}" for a, v in kw.items())
+            yield f"conv/max_pool2d/{dt}/specials/{args}", _max_pool_specials(dt, 60 + i, **kw)
         for shape, kw in AVG_POOL:
             seed += 10
             args = ",".join(f"{a}={v}" for a, v in kw.items())
