@@ -123,8 +123,7 @@ void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* c
   });
 }
 
-// The adjoint of im2col: dx[n0+i, grp*Cg + c] += every column entry that was read from it, in
-// A's arithmetic (float16 rounds each add, as ATen's col2im for half).
+// The adjoint of im2col: dx[n0+i, grp*Cg + c] += every column entry that was read from it.
 template <class A>
 void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A* dx) {
   const int64_t P = c.P(), ld = nb * P, Cg = c.Cg();
@@ -142,20 +141,43 @@ void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A*
             if (ih < 0 || ih >= c.H) continue;
             A* d = plane + ih * c.W + kw * c.dw - c.pl;
             const A* s = src + oh * c.OW;
-            if constexpr (std::is_same<A, half>::value) {
-              if (c.sw == 1 && hi - lo <= 64) {  // vector conversions (zeros are slow scalar)
-                float a[64], b[64];
-                widen_block(&d[lo].bits, a, hi - lo);
-                widen_block(&s[lo].bits, b, hi - lo);
-                for (int64_t j = 0; j < hi - lo; ++j)
-                  a[j] += b[j];
-                narrow_block(a, &d[lo].bits, hi - lo);
-                continue;
-              }
-            }
             for (int64_t ow = lo; ow < hi; ++ow)
-              d[ow * c.sw] = cvt<A>(load(d[ow * c.sw]) + load(s[ow]));
+              d[ow * c.sw] += s[ow];
           }
+        }
+    }
+  });
+}
+
+// col2im for float16, as ATen's: each add rounds to float16. col holds float16 values widened to
+// float32. A sample's planes are kept in float32 and rounded to float16 after each (kh, kw) pass:
+// within a pass no element is added to twice (ih and iw grow with oh and ow), so every element
+// sees the same adds, each rounded, in the same order as one add at a time.
+void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_t nb, half* dx) {
+  const int64_t P = c.P(), ld = nb * P, Cg = c.Cg(), plane = c.H * c.W;
+  parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
+    Buf<float> buf(Cg * plane);
+    float* f = buf.get();
+    for (int64_t i = i0; i < i1; ++i) {
+      uint16_t* d16 = &dx[((n0 + i) * c.C + grp * Cg) * plane].bits;
+      widen_block(d16, f, Cg * plane);
+      for (int64_t kh = 0; kh < c.KH; ++kh)
+        for (int64_t kw = 0; kw < c.KW; ++kw) {
+          int64_t lo, hi;
+          valid_cols(c, kw, &lo, &hi);
+          for (int64_t ch = 0; ch < Cg; ++ch) {
+            const float* src = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
+            for (int64_t oh = 0; oh < c.OH; ++oh) {
+              const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
+              if (ih < 0 || ih >= c.H) continue;
+              float* d = f + ch * plane + ih * c.W + kw * c.dw - c.pl;
+              const float* s = src + oh * c.OW;
+              for (int64_t ow = lo; ow < hi; ++ow)
+                d[ow * c.sw] += s[ow];
+            }
+          }
+          narrow_block(f, d16, Cg * plane);
+          if (kh + 1 < c.KH || kw + 1 < c.KW) widen_block(d16, f, Cg * plane);
         }
     }
   });
@@ -403,6 +425,36 @@ void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, cons
   }
 }
 
+// float16's gx: per sample, dcol = w^T @ g (each element a sequential float32 dot over the output
+// channels, from +0), rounded to float16 and folded back with float16 adds (col2im). Each
+// element's dot involves its own sample only, so a chunk of samples is one product: g's rows of
+// the chunk side by side (o, i*P + p), then the same dots.
+void conv_input_grad_f16(const Conv& c, const half* gp, const half* wp, half* gx) {
+  const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
+  Buf<half> gt(OCg * step * P), dcol(K * step * P);
+  Buf<float> dot(K * step * P);  // rounded to float16 values in place, through dcol
+  for (int64_t n0 = 0; n0 < c.N; n0 += step) {
+    const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
+    for (int64_t grp = 0; grp < c.G; ++grp) {
+      parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u) {
+          const int64_t i = u / OCg, o = u % OCg;
+          std::copy(gp + ((n0 + i) * c.OC + grp * OCg + o) * P,
+                    gp + ((n0 + i) * c.OC + grp * OCg + o + 1) * P, gt.get() + o * ld + i * P);
+        }
+      });
+      product(K, ld, OCg, MatRef{wp + grp * OCg * K, DType::f16, 1, K},
+              MatRef{gt.get(), DType::f16, ld, 1}, Out{dot.get(), DType::f32}, ld, false,
+              F16Order::sequential);
+      parallel_for(K * ld, kBlock, [&](int64_t a, int64_t b) {
+        narrow_block(dot.get() + a, &dcol[size_t(a)].bits, b - a);
+        widen_block(&dcol[size_t(a)].bits, dot.get() + a, b - a);
+      });
+      col2im_f16(c, dot.get(), grp, n0, nb, gx);
+    }
+  }
+}
+
 // float16's gx and gw as PyTorch's slow_conv2d backward computes them, sample by sample:
 // dcol = w^T @ g rounded to float16 (a sequential float32 dot over the output channels), folded
 // back with float16 adds; gw += g @ col^T in the half gemm's order, rounded after each sample.
@@ -412,39 +464,38 @@ void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, 
   const half* gp = g.as<half>();
   for (TensorImpl* t : {gx, gw})
     if (t) std::fill(t->as<half>(), t->as<half>() + t->numel, half{});
-  auto G = [&](int64_t n, int64_t grp) {
-    return MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1};
-  };
+  if (gx) conv_input_grad_f16(c, gp, w->as<half>(), gx->as<half>());
+  if (!gw) return;
   // Samples are independent until gw's sum, which then adds their products in sample order.
-  Buf<float> dots(gw ? c.N * c.OC * K : 0);
+  Buf<float> dots(c.N * c.OC * K);
   parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
-    Buf<half> col(gw ? K * P : 0);
-    Buf<half> dcol(gx ? K * P : 0);
-    Buf<float> dot(gx ? K * P : 0);
+    Buf<half> col(K * P);
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < c.G; ++grp) {
-        if (gw) {
-          im2col(c, x->as<half>(), grp, n, 1, col.get());
-          product(OCg, K, P, G(n, grp), MatRef{col.get(), DType::f16, 1, P},
-                  Out{dots.get() + (n * c.OC + grp * OCg) * K, DType::f32}, K, false,
-                  F16Order::blocks64);
-        }
-        if (gx) {
-          product(K, P, OCg, MatRef{w->as<half>() + grp * OCg * K, DType::f16, 1, K}, G(n, grp),
-                  Out{dot.get(), DType::f32}, P, false, F16Order::sequential);
-          narrow_block(dot.get(), &dcol[0].bits, K * P);
-          col2im(c, dcol.get(), grp, n, 1, gx->as<half>());
-        }
+        im2col(c, x->as<half>(), grp, n, 1, col.get());
+        product(OCg, K, P, MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1},
+                MatRef{col.get(), DType::f16, 1, P},
+                Out{dots.get() + (n * c.OC + grp * OCg) * K, DType::f32}, K, false,
+                F16Order::blocks64);
       }
   });
-  if (gw) {
-    half* q = gw->as<half>();
-    for (int64_t n = 0; n < c.N; ++n) {
-      const float* d = dots.get() + n * c.OC * K;
-      for (int64_t i = 0; i < c.OC * K; ++i)
-        q[i] = cvt<half>(load(q[i]) + d[i]);
+  // gw = half(gw + dots[n]) for each sample in turn, by blocks of vector conversions.
+  uint16_t* q = &gw->as<half>()[0].bits;
+  const int64_t total = c.OC * K;
+  parallel_for(total, kBlock, [&](int64_t i0, int64_t i1) {
+    float acc[kBlock];
+    for (int64_t b0 = i0; b0 < i1; b0 += kBlock) {
+      const int64_t m = std::min(kBlock, i1 - b0);
+      widen_block(q + b0, acc, m);
+      for (int64_t n = 0; n < c.N; ++n) {
+        const float* d = dots.get() + n * total + b0;
+        for (int64_t i = 0; i < m; ++i)
+          acc[i] += d[i];
+        narrow_block(acc, q + b0, m);
+        if (n + 1 < c.N) widen_block(q + b0, acc, m);
+      }
     }
-  }
+  });
 }
 
 void check(const TensorImpl& x, const TensorImpl& w, const TensorImpl* b, const Shape& stride,
