@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/threads.h"
 #include "kernels/cascade_sum.h"
 #include "kernels/typed.h"
 #include "kernels/vec.h"
@@ -96,9 +97,70 @@ void store_f32(const float* src, TensorImpl& out) {
 }
 
 namespace {
+template <class S, class D>
+inline D convert_one(S v) {
+  if constexpr (std::is_same<S, D>::value)
+    return v;
+  else
+    return from_f32<D>(to_f32(v));
+}
+
+// A transposing copy (dst's last dim runs along src with a stride, another dim of src has stride
+// 1) in 16 x 16 tiles, so that both sides are read and written a few cache lines at a time: in
+// dst's order, every read of a large transpose lands on a new cache line (and page). Other
+// tensors, and a src that shares dst's storage (where the order of the writes could matter),
+// return false.
+template <class S, class D>
+bool tiled_convert(const TensorImpl& src, TensorImpl& dst) {
+  const int nd = src.shape.n;
+  if (nd < 2 || src.st == dst.st) return false;
+  const int64_t* ss = src.strides.d;
+  const int64_t* ds = dst.strides.d;
+  const int a = nd - 1;
+  int b = -1;
+  for (int d = nd - 2; d >= 0 && b < 0; --d)
+    if (ss[d] == 1 && src.shape.d[d] > 1) b = d;
+  constexpr int64_t kT = 16;
+  if (b < 0 || ss[a] == 1 || src.shape.d[a] < 8 || src.shape.d[b] < 8) return false;
+  const int64_t NA = src.shape.d[a], NB = src.shape.d[b];
+  Shape outer;  // the other dims, with their strides in src and dst
+  int64_t os[kMaxDims], od[kMaxDims];
+  for (int d = 0; d < nd; ++d)
+    if (d != a && d != b) {
+      os[outer.n] = ss[d];
+      od[outer.n] = ds[d];
+      outer.push(src.shape.d[d]);
+    }
+  const int64_t count = outer.numel(), rows = (NB + kT - 1) / kT;
+  const S* p = src.as<S>();
+  D* q = dst.as<D>();
+  const int64_t sa = ss[a], da = ds[a], db = ds[b];
+  parallel_for(count * rows, src.numel >= (int64_t(1) << 16) ? 1 : count * rows,
+               [&](int64_t u0, int64_t u1) {
+                 for (int64_t u = u0; u < u1; ++u) {
+                   int64_t rest = u / rows, so = 0, dof = 0;
+                   for (int d = outer.n - 1; d >= 0; --d) {
+                     const int64_t i = rest % outer.d[d];
+                     rest /= outer.d[d];
+                     so += i * os[d];
+                     dof += i * od[d];
+                   }
+                   const int64_t i0 = u % rows * kT, i1 = std::min(NB, i0 + kT);
+                   for (int64_t j0 = 0; j0 < NA; j0 += kT) {
+                     const int64_t j1 = std::min(NA, j0 + kT);
+                     for (int64_t i = i0; i < i1; ++i)
+                       for (int64_t j = j0; j < j1; ++j)
+                         q[dof + i * db + j * da] = convert_one<S, D>(p[so + i + j * sa]);
+                   }
+                 }
+               });
+  return true;
+}
+
 // dst <- src element by element through both tensors' strides (same shape).
 template <class S, class D>
 void strided_convert(const TensorImpl& src, TensorImpl& dst) {
+  if (tiled_convert<S, D>(src, dst)) return;
   const S* p = src.as<S>();
   D* q = dst.as<D>();
   for_each2(src.shape, src.strides.d, dst.strides.d, [&](int64_t, int64_t i, int64_t o) {
