@@ -24,8 +24,10 @@ pytestmark = pytest.mark.skipif(
     not _available(), reason="this CPU (or TAPEGRAD_NO_SIMD) has no AVX-512 kernels to compare"
 )
 
+# The last three are computed transposed (C's columns strided): few rows against many columns.
 SHAPES = [(1, 1, 1), (6, 32, 7), (7, 33, 5), (13, 48, 300), (64, 256, 784), (100, 200, 1030),
-          (257, 95, 513), (31, 17, 2000), (192, 64, 16)]  # fmt: skip
+          (257, 95, 513), (31, 17, 2000), (192, 64, 16), (32, 256, 256), (256, 10, 100),
+          (5, 300, 40)]  # fmt: skip
 
 
 def both(fn):

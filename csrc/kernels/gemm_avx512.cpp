@@ -256,20 +256,47 @@ void chain_tree4_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t*
   }
 }
 
-void macro_avx512(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
-                  int64_t rsc, int64_t csc, bool first) {
-  if (csc != 1) return macro_avx2(mc, nc, kc, ap, bp, c, rsc, csc, first);
-  const int64_t pairs = nc / (2 * NR) * (2 * NR), full = mc / MR * MR;
+namespace {
+// A C with strided columns (csc != 1: the product computed transposed): each rows x 32 tile is
+// made in a buffer from zero, then stored or added to C, as the AVX2 kernel's buffered tiles.
+void macro_strided(int64_t mc, int64_t pairs, int64_t kc, const float* ap, const float* bp,
+                   float* c, int64_t rsc, int64_t csc, bool first) {
+  alignas(64) float tmp[MR * 2 * NR];
   for (int64_t j = 0; j < pairs; j += 2 * NR) {
     const float* p0 = bp + j * kc;
-    for (int64_t i = 0; i < full; i += MR)
-      kernel_6x32(kc, ap + i * kc, p0, p0 + NR * kc, c + i * rsc + j, rsc, first);
-    if (full < mc)  // the last rows, fewer than MR
-      kernel_rows32(mc - full, kc, ap + full * kc, p0, p0 + NR * kc, c + full * rsc + j, rsc,
-                    first);
+    for (int64_t i = 0; i < mc; i += MR) {
+      const int64_t rows = mc - i < MR ? mc - i : MR;
+      if (rows == MR)
+        kernel_6x32(kc, ap + i * kc, p0, p0 + NR * kc, tmp, 2 * NR, true);
+      else
+        kernel_rows32(rows, kc, ap + i * kc, p0, p0 + NR * kc, tmp, 2 * NR, true);
+      for (int64_t q = 0; q < 2 * NR; ++q) {
+        float* col = c + i * rsc + (j + q) * csc;
+        for (int64_t r = 0; r < rows; ++r)
+          col[r * rsc] = first ? tmp[r * 2 * NR + q] : col[r * rsc] + tmp[r * 2 * NR + q];
+      }
+    }
+  }
+}
+}  // namespace
+
+void macro_avx512(int64_t mc, int64_t nc, int64_t kc, const float* ap, const float* bp, float* c,
+                  int64_t rsc, int64_t csc, bool first) {
+  const int64_t pairs = nc / (2 * NR) * (2 * NR), full = mc / MR * MR;
+  if (csc != 1) {
+    macro_strided(mc, pairs, kc, ap, bp, c, rsc, csc, first);
+  } else {
+    for (int64_t j = 0; j < pairs; j += 2 * NR) {
+      const float* p0 = bp + j * kc;
+      for (int64_t i = 0; i < full; i += MR)
+        kernel_6x32(kc, ap + i * kc, p0, p0 + NR * kc, c + i * rsc + j, rsc, first);
+      if (full < mc)  // the last rows, fewer than MR
+        kernel_rows32(mc - full, kc, ap + full * kc, p0, p0 + NR * kc, c + full * rsc + j, rsc,
+                      first);
+    }
   }
   if (pairs < nc)  // the last panel, or part of one
-    macro_avx2(mc, nc - pairs, kc, ap, bp + pairs * kc, c + pairs, rsc, 1, first);
+    macro_avx2(mc, nc - pairs, kc, ap, bp + pairs * kc, c + pairs * csc, rsc, csc, first);
 }
 
 float fma_loop_avx512(int64_t iters) {
