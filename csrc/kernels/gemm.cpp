@@ -296,6 +296,7 @@ class PackBuf {
 };
 
 thread_local PackBuf tl_apack, tl_bpack;
+thread_local PackBuf tl_shared;  // the calling thread's shared operand, packed for all threads
 
 inline const void* elem(const MatRef& m, int64_t i, int64_t j) {
   return static_cast<const char*>(m.p) + (i * m.rs + j * m.cs) * int64_t(itemsize(m.dt));
@@ -316,14 +317,30 @@ inline double tile_use(int64_t m, int64_t n) {
   return double(m) / double(round_up(m, kMR)) * double(n) / double(round_up(n, kNR));
 }
 
-// The packed path over one tile of C, on the calling thread, with its own packing buffers.
+// An operand packed in advance, all of it, by blocks: block (pc / kc, x / xc) of `block` floats
+// holds what packed_gemm packs for k pc.. and rows (A) or columns (B) x.. (its blocking for this
+// M, N and K), so that the tiles of C that all read it share one copy.
+struct Prepacked {
+  const float* p = nullptr;
+  int64_t blocks = 0, block = 0;
+  const float* at(int64_t kb, int64_t b) const { return p + (kb * blocks + b) * block; }
+};
+
+// The packed path over one tile of C, on the calling thread, with its own packing buffers (or
+// an operand packed in advance and shared by the tiles).
 void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRef& A,
-                 const MatRef& B, float* C, int64_t rsc, int64_t csc, bool accumulate) {
+                 const MatRef& B, float* C, int64_t rsc, int64_t csc, bool accumulate,
+                 const Prepacked& pa = {}, const Prepacked& pb = {}) {
   const int64_t kc_max = block_size(K, kKC, 8);
   const int64_t mc_max = block_size(M, kMC, kMR);
   const int64_t nc_max = block_size(N, kNC, kr.step);
-  float* bp = tl_bpack.get(size_t(round_up(nc_max, kNR) * kc_max));
-  float* ap = tl_apack.get(size_t(round_up(mc_max, kMR) * kc_max + 8));
+  float* bp = pb.p ? nullptr : tl_bpack.get(size_t(round_up(nc_max, kNR) * kc_max));
+  float* ap = pa.p ? nullptr : tl_apack.get(size_t(round_up(mc_max, kMR) * kc_max + 8));
+  auto a_block = [&](int64_t mc, int64_t kc, int64_t ic, int64_t pc) -> const float* {
+    if (pa.p) return pa.at(pc / kc_max, ic / mc_max);
+    kr.pack_a(mc, kc, elem(A, ic, pc), A.dt, A.rs, A.cs, ap);
+    return ap;
+  };
   for (int64_t jc = 0; jc < N; jc += nc_max) {
     const int64_t nc = std::min(nc_max, N - jc);
     for (int64_t pc = 0; pc < K; pc += kc_max) {
@@ -336,18 +353,23 @@ void packed_gemm(const Kernels& kr, int64_t M, int64_t N, int64_t K, const MatRe
       // slot is reused for every panel.
       const int64_t mc0 = std::min(mc_max, M);
       const bool one_block = mc0 == M;
-      kr.pack_a(mc0, kc, elem(A, 0, pc), A.dt, A.rs, A.cs, ap);
+      const float* a0 = a_block(mc0, kc, 0, pc);
+      const float* bblock = pb.p ? pb.at(pc / kc_max, jc / nc_max) : bp;
       for (int64_t jr = 0; jr < nc; jr += kr.step) {
         const int64_t nr = std::min<int64_t>(kr.step, nc - jr);
-        float* bpanel = one_block ? bp : bp + jr * kc;
-        kr.pack_b(kc, nr, elem(B, pc, jc + jr), B.dt, B.rs, B.cs, bpanel);
-        kr.macro(mc0, nr, kc, ap, bpanel, C + (jc + jr) * csc, rsc, csc, first);
+        const float* bpanel = bblock + jr * kc;
+        if (!pb.p) {
+          float* slot = one_block ? bp : bp + jr * kc;
+          kr.pack_b(kc, nr, elem(B, pc, jc + jr), B.dt, B.rs, B.cs, slot);
+          bpanel = slot;
+        }
+        kr.macro(mc0, nr, kc, a0, bpanel, C + (jc + jr) * csc, rsc, csc, first);
       }
       for (int64_t ic = mc0; ic < M; ic += mc_max) {
         check_interrupt();  // a block is ~1 ms at most: Ctrl-C stays prompt
         const int64_t mc = std::min(mc_max, M - ic);
-        kr.pack_a(mc, kc, elem(A, ic, pc), A.dt, A.rs, A.cs, ap);
-        kr.macro(mc, nc, kc, ap, bp, C + ic * rsc + jc * csc, rsc, csc, first);
+        kr.macro(mc, nc, kc, a_block(mc, kc, ic, pc), bblock, C + ic * rsc + jc * csc, rsc, csc,
+                 first);
       }
     }
   }
@@ -422,6 +444,34 @@ void packed(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64
   const int64_t per =
       std::max(round_up((len + want - 1) / want, unit), std::min(widest, round_up(kMinTile, unit)));
   const int64_t tiles = (len + per - 1) / per;
+  // The operand that every tile reads (A for tiles along N, B along M) is packed once, by all
+  // the threads, instead of once per tile.
+  Prepacked pa, pb;
+  if (tiles > 1) {
+    const int64_t kc_max = block_size(K, kKC, 8);
+    const int64_t kblocks = (K + kc_max - 1) / kc_max;
+    const int64_t xc_max = split_n ? block_size(M, kMC, kMR) : block_size(N, kNC, kr.step);
+    const int64_t X = split_n ? M : N;
+    Prepacked& pre = split_n ? pa : pb;
+    pre.blocks = (X + xc_max - 1) / xc_max;
+    pre.block = split_n ? round_up(xc_max, kMR) * kc_max + 8 : round_up(xc_max, kNR) * kc_max;
+    float* buf = tl_shared.get(size_t(kblocks * pre.blocks * pre.block));
+    pre.p = buf;
+    parallel_for(kblocks * pre.blocks, 1, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t pc = u / pre.blocks * kc_max, x = u % pre.blocks * xc_max;
+        const int64_t kc = std::min(kc_max, K - pc), xc = std::min(xc_max, X - x);
+        float* dst = buf + u * pre.block;
+        if (split_n) {
+          kr.pack_a(xc, kc, elem(A, x, pc), A.dt, A.rs, A.cs, dst);
+        } else {
+          for (int64_t jr = 0; jr < xc; jr += kr.step)
+            kr.pack_b(kc, std::min<int64_t>(kr.step, xc - jr), elem(B, pc, x + jr), B.dt, B.rs,
+                      B.cs, dst + jr * kc);
+        }
+      }
+    });
+  }
   parallel_for(tiles, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t b = t * per, e = std::min(len, b + per);
@@ -429,11 +479,11 @@ void packed(int64_t M, int64_t N, int64_t K, MatRef A, MatRef B, float* C, int64
       if (split_n) {
         MatRef Bt = B;
         Bt.p = elem(B, 0, b);
-        packed_gemm(kr, M, e - b, K, A, Bt, C + b * csc, rsc, csc, accumulate);
+        packed_gemm(kr, M, e - b, K, A, Bt, C + b * csc, rsc, csc, accumulate, pa);
       } else {
         MatRef At = A;
         At.p = elem(A, b, 0);
-        packed_gemm(kr, e - b, N, K, At, B, C + b * rsc, rsc, csc, accumulate);
+        packed_gemm(kr, e - b, N, K, At, B, C + b * rsc, rsc, csc, accumulate, {}, pb);
       }
     }
   });
