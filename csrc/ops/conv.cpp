@@ -85,30 +85,34 @@ void valid_cols(const Conv& c, int64_t kw, int64_t* lo, int64_t* hi) {
 }
 
 // col[(c*KH + kh)*KW + kw][i*P + oh*OW + ow] = x[n0+i, grp*Cg + c, ih, iw] (0 in the padding).
+// Copied as raw bits (an unsigned type of T's size), which the compiler vectorizes: the rows are
+// short (LeNet's are 10 to 28), so loops, not calls.
 template <class T>
 void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* col) {
+  using U = std::conditional_t<sizeof(T) == 2, uint16_t,
+                               std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>;
+  static_assert(sizeof(U) == sizeof(T), "im2col copies elements as raw bits");
   const int64_t P = c.P(), ld = nb * P, Cg = c.Cg();
   parallel_for(nb * Cg, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
       const int64_t i = u / Cg, ch = u % Cg;
-      const T* src = x + ((n0 + i) * c.C + grp * Cg + ch) * c.H * c.W;
+      const U* src = reinterpret_cast<const U*>(x) + ((n0 + i) * c.C + grp * Cg + ch) * c.H * c.W;
       for (int64_t kh = 0; kh < c.KH; ++kh)
         for (int64_t kw = 0; kw < c.KW; ++kw) {
           int64_t lo, hi;
           valid_cols(c, kw, &lo, &hi);
-          T* dst = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
+          U* dst = reinterpret_cast<U*>(col) + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
           for (int64_t oh = 0; oh < c.OH; ++oh) {
             const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
-            T* d = dst + oh * c.OW;
+            U* __restrict d = dst + oh * c.OW;
             if (ih < 0 || ih >= c.H) {
               for (int64_t ow = 0; ow < c.OW; ++ow)
-                d[ow] = T{};
+                d[ow] = 0;
               continue;
             }
-            // plain loops: the rows are short (LeNet's are 10 to 28), and calls cost more
-            const T* s = src + ih * c.W + kw * c.dw - c.pl;
+            const U* __restrict s = src + ih * c.W + kw * c.dw - c.pl;
             for (int64_t ow = 0; ow < lo; ++ow)
-              d[ow] = T{};
+              d[ow] = 0;
             if (c.sw == 1)
               for (int64_t ow = lo; ow < hi; ++ow)
                 d[ow] = s[ow];
@@ -116,7 +120,7 @@ void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* c
               for (int64_t ow = lo; ow < hi; ++ow)
                 d[ow] = s[ow * c.sw];
             for (int64_t ow = hi; ow < c.OW; ++ow)
-              d[ow] = T{};
+              d[ow] = 0;
           }
         }
     }
