@@ -372,6 +372,25 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
   }
 }
 
+// One group's gradient rows for samples [n0, n0 + nb) side by side: gt[o][i*P + p] =
+// g[n0 + i][grp*OCg + o][p], converted to D (copied as they are when S is D).
+template <class S, class D>
+void gather_grad_rows(const Conv& c, const S* g, int64_t grp, int64_t n0, int64_t nb, D* gt) {
+  const int64_t P = c.P(), OCg = c.OCg(), ld = nb * P;
+  parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t i = u / OCg, o = u % OCg;
+      const S* s = g + ((n0 + i) * c.OC + grp * OCg + o) * P;
+      D* d = gt + o * ld + i * P;
+      if constexpr (std::is_same<S, D>::value)
+        std::copy(s, s + P, d);
+      else
+        for (int64_t p = 0; p < P; ++p)
+          d[p] = D(load(s[p]));
+    }
+  });
+}
+
 // gx and gw (either may be null: not wanted) of the convolution, from g (the output's shape).
 template <class T>
 void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, const TensorImpl* w,
@@ -395,15 +414,7 @@ void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, cons
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
     const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
     for (int64_t grp = 0; grp < c.G; ++grp) {
-      parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t i = u / OCg, o = u % OCg;
-          const T* s = gp + ((n0 + i) * c.OC + grp * OCg + o) * P;
-          A* d = gt.get() + o * ld + i * P;
-          for (int64_t p = 0; p < P; ++p)
-            d[p] = A(load(s[p]));
-        }
-      });
+      gather_grad_rows(c, gp, grp, n0, nb, gt.get());
       const MatRef G{gt.get(), adt, ld, 1};
       if (gw) {  // dW[o, k] += sum over columns of G[o, j] * col[k, j]
         im2col(c, x->as<T>(), grp, n0, nb, col.get());
@@ -440,13 +451,7 @@ void conv_input_grad_f16(const Conv& c, const half* gp, const half* wp, half* gx
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
     const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
     for (int64_t grp = 0; grp < c.G; ++grp) {
-      parallel_for(nb * OCg, 1, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t i = u / OCg, o = u % OCg;
-          std::copy(gp + ((n0 + i) * c.OC + grp * OCg + o) * P,
-                    gp + ((n0 + i) * c.OC + grp * OCg + o + 1) * P, gt.get() + o * ld + i * P);
-        }
-      });
+      gather_grad_rows(c, gp, grp, n0, nb, gt.get());
       product(K, ld, OCg, MatRef{wp + grp * OCg * K, DType::f16, 1, K},
               MatRef{gt.get(), DType::f16, ld, 1}, Out{dot.get(), DType::f32}, ld, false,
               F16Order::sequential);
