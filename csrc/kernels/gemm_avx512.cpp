@@ -225,35 +225,40 @@ void chain2_avx512(int64_t n, const float* a, const float* b, int64_t bstride, f
   t.store(acc);
 }
 
-void chain_tree2_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
-                        const float* a, const float* b, int64_t bstride, float* stack, float* out) {
-  constexpr int64_t kStep = 2 * kSR * kSC;
+namespace {
+// The tree over `leaves` chains: leaf i's chain (chain_of_leaf[i]) summed from zero in a Tile by
+// run(tile, first k, length), then folded with the stack's partial sums as i's trailing one bits
+// say; the last leaf's sum is the root, written to out. kStep: the floats of one Tile.
+template <class Tile, int64_t kStep, class Run>
+void fold_tree(int leaves, const int32_t* chain_of_leaf, const int64_t* seg, float* stack,
+               float* out, Run&& run) {
   int top = 0;
   for (int i = 0; i < leaves; ++i) {
     const int64_t s0 = seg[chain_of_leaf[i]], n = seg[chain_of_leaf[i] + 1] - s0;
-    ChainTile2 t;
+    Tile t;
     t.zero();
-    t.run(n, a + s0 * kSR, b + s0 * kSC, bstride);
+    run(t, s0, n);
     for (int m = i; m & 1; m >>= 1)
       t.add(stack + --top * kStep);
     t.store(i == leaves - 1 ? out : stack + top++ * kStep);
   }
 }
+}  // namespace
+
+void chain_tree2_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
+                        const float* a, const float* b, int64_t bstride, float* stack, float* out) {
+  fold_tree<ChainTile2, 2 * kSR * kSC>(
+      leaves, chain_of_leaf, seg, stack, out,
+      [&](ChainTile2& t, int64_t s0, int64_t n) { t.run(n, a + s0 * kSR, b + s0 * kSC, bstride); });
+}
 
 void chain_tree4_avx512(int leaves, const int32_t* chain_of_leaf, const int64_t* seg,
                         const float* a, int64_t astride, const float* b, int64_t bstride,
                         float* stack, float* out) {
-  constexpr int64_t kStep = 4 * kSR * kSC;
-  int top = 0;
-  for (int i = 0; i < leaves; ++i) {
-    const int64_t s0 = seg[chain_of_leaf[i]], n = seg[chain_of_leaf[i] + 1] - s0;
-    ChainTile4 t;
-    t.zero();
-    t.run(n, a + s0 * kSR, astride, b + s0 * kSC, bstride);
-    for (int m = i; m & 1; m >>= 1)
-      t.add(stack + --top * kStep);
-    t.store(i == leaves - 1 ? out : stack + top++ * kStep);
-  }
+  fold_tree<ChainTile4, 4 * kSR * kSC>(leaves, chain_of_leaf, seg, stack, out,
+                                       [&](ChainTile4& t, int64_t s0, int64_t n) {
+                                         t.run(n, a + s0 * kSR, astride, b + s0 * kSC, bstride);
+                                       });
 }
 
 namespace {
