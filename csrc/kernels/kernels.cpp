@@ -163,12 +163,8 @@ void strided_convert(const TensorImpl& src, TensorImpl& dst) {
   if (tiled_convert<S, D>(src, dst)) return;
   const S* p = src.as<S>();
   D* q = dst.as<D>();
-  for_each2(src.shape, src.strides.d, dst.strides.d, [&](int64_t, int64_t i, int64_t o) {
-    if constexpr (std::is_same<S, D>::value)
-      q[o] = p[i];
-    else
-      q[o] = from_f32<D>(to_f32(p[i]));
-  });
+  for_each2(src.shape, src.strides.d, dst.strides.d,
+            [&](int64_t, int64_t i, int64_t o) { q[o] = convert_one<S, D>(p[i]); });
 }
 }  // namespace
 
