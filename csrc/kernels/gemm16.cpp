@@ -379,9 +379,13 @@ void pack(const float* src, int64_t rs, int64_t cs, int64_t n, const Plan& plan,
     if (xn < W)  // the last panel's padding columns (the buffer is not cleared beforehand)
       for (int64_t s = 0; s < K; ++s)
         std::fill(panel + s * W + xn, panel + (s + 1) * W, 0.0f);
-    if (xs == 1) {  // x contiguous: each k is one short copy
-      for (int64_t s = 0; s < K; ++s)
-        std::copy(base + perm[s] * ks, base + perm[s] * ks + xn, panel + s * W);
+    if (xs == 1) {  // x contiguous: each k is one short copy (fixed-size for a whole panel)
+      if (xn == W)
+        for (int64_t s = 0; s < K; ++s)
+          std::memcpy(panel + s * W, base + perm[s] * ks, sizeof(float) * W);
+      else
+        for (int64_t s = 0; s < K; ++s)
+          std::copy(base + perm[s] * ks, base + perm[s] * ks + xn, panel + s * W);
       continue;
     }
     if (std::abs(ks) <= std::abs(xs)) {

@@ -8,9 +8,11 @@
 // Its backward too (conv_backward_f16). float32 and float64 accumulate in their own dtype and
 // round once.
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "autograd/capture.h"
 #include "core/cpu.h"
@@ -84,9 +86,47 @@ void valid_cols(const Conv& c, int64_t kw, int64_t* lo, int64_t* hi) {
   *hi = std::max(*lo, std::min(b, c.OW));
 }
 
-// col[(c*KH + kh)*KW + kw][i*P + oh*OW + ow] = x[n0+i, grp*Cg + c, ih, iw] (0 in the padding).
-// Copied as raw bits (an unsigned type of T's size), which the compiler vectorizes: the rows are
-// short (LeNet's are 10 to 28), so loops, not calls.
+// A short run of n elements as fixed-size moves: 32 bytes at a time, the last 32 overlapping,
+// and runs under 32 bytes by their binary digits. GCC turns a copy or fill loop of run-time length
+// into a memmove/memset call, and a call per row of 10 to 28 elements (LeNet's) was most of
+// im2col's time.
+template <class U>
+inline void copy_run(U* __restrict d, const U* __restrict s, int64_t n) {
+  constexpr int64_t V = 32 / int64_t(sizeof(U));
+  if (n >= V) {
+    for (int64_t i = 0; i + V <= n; i += V)
+      std::memcpy(d + i, s + i, 32);
+    if (n % V) std::memcpy(d + n - V, s + n - V, 32);
+    return;
+  }
+  const int64_t bytes = n * int64_t(sizeof(U));
+  char* dc = reinterpret_cast<char*>(d);
+  const char* sc = reinterpret_cast<const char*>(s);
+  if (bytes & 16) std::memcpy(dc, sc, 16), dc += 16, sc += 16;
+  if (bytes & 8) std::memcpy(dc, sc, 8), dc += 8, sc += 8;
+  if (bytes & 4) std::memcpy(dc, sc, 4), dc += 4, sc += 4;
+  if (bytes & 2) std::memcpy(dc, sc, 2);
+}
+
+template <class U>
+inline void zero_run(U* d, int64_t n) {
+  constexpr int64_t V = 32 / int64_t(sizeof(U));
+  if (n >= V) {
+    for (int64_t i = 0; i + V <= n; i += V)
+      std::memset(d + i, 0, 32);
+    if (n % V) std::memset(d + n - V, 0, 32);
+    return;
+  }
+  const int64_t bytes = n * int64_t(sizeof(U));
+  char* dc = reinterpret_cast<char*>(d);
+  if (bytes & 16) std::memset(dc, 0, 16), dc += 16;
+  if (bytes & 8) std::memset(dc, 0, 8), dc += 8;
+  if (bytes & 4) std::memset(dc, 0, 4), dc += 4;
+  if (bytes & 2) std::memset(dc, 0, 2);
+}
+
+// col[(c*KH + kh)*KW + kw][i*P + oh*OW + ow] = x[n0+i, grp*Cg + c, ih, iw] (0 in the padding),
+// copied as raw bits (an unsigned type of T's size).
 template <class T>
 void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* col) {
   using U = std::conditional_t<sizeof(T) == 2, uint16_t,
@@ -106,21 +146,17 @@ void im2col(const Conv& c, const T* x, int64_t grp, int64_t n0, int64_t nb, T* c
             const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
             U* __restrict d = dst + oh * c.OW;
             if (ih < 0 || ih >= c.H) {
-              for (int64_t ow = 0; ow < c.OW; ++ow)
-                d[ow] = 0;
+              zero_run(d, c.OW);
               continue;
             }
             const U* __restrict s = src + ih * c.W + kw * c.dw - c.pl;
-            for (int64_t ow = 0; ow < lo; ++ow)
-              d[ow] = 0;
+            zero_run(d, lo);
             if (c.sw == 1)
-              for (int64_t ow = lo; ow < hi; ++ow)
-                d[ow] = s[ow];
+              copy_run(d + lo, s + lo, hi - lo);
             else
               for (int64_t ow = lo; ow < hi; ++ow)
                 d[ow] = s[ow * c.sw];
-            for (int64_t ow = hi; ow < c.OW; ++ow)
-              d[ow] = 0;
+            zero_run(d + hi, c.OW - hi);
           }
         }
     }
@@ -203,12 +239,13 @@ bool direct_ok(const Conv& c, DType dt) {
 
 // x (N, C, H, W) zero-padded by (top, left, bottom, right) into planes of Hp x Wp, with the
 // kernel's 16 floats of slack after the last.
-void pad_planes(const float* x, int64_t planes, int64_t H, int64_t W, int64_t t, int64_t l,
-                int64_t Hp, int64_t Wp, float* xp) {
+template <class S>
+void pad_planes(const S* x, int64_t planes, int64_t H, int64_t W, int64_t t, int64_t l, int64_t Hp,
+                int64_t Wp, float* xp) {
   parallel_for(planes, 4, [&](int64_t a, int64_t b) {
     for (int64_t q = a; q < b; ++q) {
       float* d = xp + q * Hp * Wp;
-      const float* s = x + q * H * W;
+      const S* s = x + q * H * W;
       for (int64_t i = 0; i < Hp; ++i) {
         float* row = d + i * Wp;
         const int64_t ih = i - t;
@@ -220,7 +257,7 @@ void pad_planes(const float* x, int64_t planes, int64_t H, int64_t W, int64_t t,
         for (int64_t j = 0; j < l; ++j)
           row[j] = 0.0f;
         for (int64_t j = 0; j < W; ++j)
-          row[l + j] = s[ih * W + j];
+          row[l + j] = float(load(s[ih * W + j]));
         for (int64_t j = l + W; j < Wp; ++j)
           row[j] = 0.0f;
       }
