@@ -30,6 +30,8 @@ inline int64_t packed_size(const Plan& p) {
 }
 // w (OC, C, KH, KW) as blocks of lanes() output channels: wp[b][k][l], zero past OC.
 void pack_weights(const Plan& p, const float* w, float* wp);
+// The same with step s holding k = ks[s] (K steps): wp[b][s][l] = w[o][ks[s]].
+void pack_weights_in(const Plan& p, const float* w, const int64_t* ks, float* wp);
 
 // out[o*os + oh*OW + ow] = bias[o] (0 without) + sum over (c, kh, kw) in that order of
 // w[o][c][kh][kw] * x[(c*Hp + oh + kh*dh)*Wp + ow + kw*dw], for rows oh in [oh0, oh1).
@@ -40,6 +42,18 @@ void run_avx2(const Plan& p, const float* x, const float* wp, const float* bias,
 // on CPUs where cpu::wide().
 void run_avx512(const Plan& p, const float* x, const float* wp, const float* bias, float* out,
                 int64_t os, int64_t oh0, int64_t oh1);
+
+// float16 (stored as bits, computed in float32) in the order of ATen's half gemm (gemm16.h's
+// interleave4): out[o*os + oh*OW + ow] = float16(bias[o] + ((p0 + p1) + p2) + p3), where chain
+// pc is the sequential sum from +0 over steps s in [seg[c], seg[c + 1]) of
+// wp[s] * x[off[s] + oh*Wp + ow]. wp holds the weights in step order (pack_weights_in with the
+// steps' k), bias blocks() * lanes() floats or null. x is padded as for run_avx2.
+struct Chains {
+  const int64_t* off;  // per step: (c*Hp + kh*dh)*Wp + kw*dw of its k
+  int64_t seg[5];
+};
+void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* wp,
+                  const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1);
 
 // The weight gradient of such a convolution over N samples:
 // out[r*K + k] = sum over (n, oh, ow) of g[n*gs + (o0+r)*OH*OW + oh*OW + ow] *

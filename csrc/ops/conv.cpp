@@ -296,6 +296,55 @@ void direct_conv(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, con
   });
 }
 
+// float16's forward as direct_conv computes float32's, every output in the order of ATen's half
+// gemm over im2col (interleave4, see the top of this file): the same bits as the im2col path,
+// without its column matrix and packing.
+void direct_conv_f16(const Conv& c, const half* x, const half* w, const half* bias, half* out) {
+  const int64_t Hp = c.H + c.pt + c.pb, Wp = c.W + c.pl + c.pr, G = c.G;
+  convd::Plan p{c.Cg(), Hp, Wp, c.OCg(), c.KH, c.KW, c.OH, c.OW, c.dh, c.dw, false};
+  p.by_channel = convd::by_channel(p.OC, p.OW);
+  const int64_t K = p.K(), k4 = K & ~int64_t(3), P = p.OH * p.OW;
+  // The steps in chain order: k = r, r + 4, ... below k4 for chain r; chain 0 then takes the
+  // tail k4, ..., K - 1.
+  std::vector<int64_t> ks, off;
+  convd::Chains ch{nullptr, {0, 0, 0, 0, 0}};
+  for (int64_t r = 0; r < 4; ++r) {
+    for (int64_t k = r; k < k4; k += 4)
+      ks.push_back(k);
+    if (r == 0)
+      for (int64_t k = k4; k < K; ++k)
+        ks.push_back(k);
+    ch.seg[r + 1] = int64_t(ks.size());
+  }
+  for (int64_t k : ks) {
+    const int64_t cc = k / (c.KH * c.KW), kh = k / c.KW % c.KH, kw = k % c.KW;
+    off.push_back((cc * Hp + kh * c.dh) * Wp + kw * c.dw);
+  }
+  ch.off = off.data();
+  const int64_t wsize = convd::packed_size(p), bsize = p.blocks() * p.lanes();
+  Buf<float> xp(c.N * c.C * Hp * Wp + 16), wf(c.OC * K), wp(G * wsize), bf(G * bsize);
+  pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
+  for (int64_t i = 0; i < c.OC * K; ++i)
+    wf[size_t(i)] = float(load(w[i]));
+  for (int64_t g = 0; g < G; ++g) {
+    convd::pack_weights_in(p, wf.get() + g * p.OC * K, ks.data(), wp.get() + g * wsize);
+    for (int64_t o = 0; o < bsize; ++o)
+      bf[size_t(g * bsize + o)] = bias && o < p.OC ? float(load(bias[g * p.OC + o])) : 0.0f;
+  }
+  const int64_t bands = std::min<int64_t>(p.OH, std::max<int64_t>(1, 8 / (c.N * G) + 1));
+  const int64_t per = (p.OH + bands - 1) / bands;
+  parallel_for(c.N * G * bands, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t n = u / (G * bands), g = (u / bands) % G, band = u % bands;
+      const int64_t oh0 = band * per, oh1 = std::min(p.OH, oh0 + per);
+      if (oh0 >= oh1) continue;
+      convd::run_f16_avx2(p, ch, xp.get() + (n * c.C + g * p.C) * Hp * Wp, wp.get() + g * wsize,
+                          bias ? bf.get() + g * bsize : nullptr,
+                          &out[(n * c.OC + g * p.OC) * P].bits, P, oh0, oh1);
+    }
+  });
+}
+
 // The input gradient as a direct convolution of g (padded by what the forward's padding leaves
 // of the dilated kernel) with the flipped weights: possible when no padding exceeds that.
 bool direct_input_grad_ok(const Conv& c) {
@@ -373,6 +422,12 @@ void conv_forward(const Conv& c, const TensorImpl& x, const TensorImpl& w, const
     if (direct_ok(c, x.dt)) {
       const int64_t pad[4] = {c.pt, c.pl, c.pb, c.pr};
       direct_conv(xp, c.N, c.C, c.H, c.W, wp, c.OC, c.KH, c.KW, c.dh, c.dw, c.G, pad, bp, op);
+      return;
+    }
+  }
+  if constexpr (std::is_same<T, half>::value) {
+    if (c.sh == 1 && c.sw == 1 && cpu::simd()) {
+      direct_conv_f16(c, xp, wp, bp, op);
       return;
     }
   }
