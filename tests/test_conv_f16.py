@@ -2,8 +2,11 @@
 
 On the SIMD path a stride-1 float16 convolution runs direct (no column matrix); its sums must be
 the half gemm's over im2col (four interleaved chains, merged in order, plus the bias, one
-rounding), which the reference computes literally. The shapes reach both tilings (by channel
-and by position), every k % 4 tail, k < 4 (empty chains), groups, dilation and padding."""
+rounding), which the reference computes literally. The weight gradient (any stride) reads the
+input directly too, each sample's dots in the half gemm's blocks64 order (64 lanes, a tree, 8
+tail lanes, the rest one by one). The shapes reach both tilings (by channel and by position),
+every k % 4 tail, k < 4 (empty chains), groups, dilation, padding, stride, and position counts
+below 16, below 64 and past several blocks of 64 with every kind of tail."""
 
 import numpy as np
 import pytest
@@ -22,6 +25,13 @@ CASES = [
     (2, 5, 17, 10, 10, 3, "same", 1, 1, True),  # k = 45: tail of 1
     (1, 4, 32, 12, 19, (3, 2), (2, 1), 1, 2, True),  # k = 12 per group
     (1, 7, 3, 16, 40, 3, 0, 2, 1, True),  # rows longer than one vector
+    (3, 2, 9, 13, 11, 3, 1, (1, 2), 1, True),  # 143 positions: 2 blocks, tail lanes and rest
+    (2, 3, 5, 4, 5, 2, 0, 1, 1, False),  # 12 positions: the rest only
+    (2, 2, 24, 7, 9, 1, 0, 1, 2, True),  # 63 positions: tail lanes and rest, no block
+]
+STRIDED = [
+    (2, 3, 10, 15, 17, 3, 1, 1, 1, True, (2, 2)),
+    (1, 4, 6, 20, 23, (3, 2), 0, (2, 1), 2, False, (3, 1)),
 ]
 
 
@@ -35,15 +45,28 @@ def _inputs(case, rng):
     return x, wt, b, dict(padding=pad, dilation=dil, groups=groups)
 
 
-def _run(backend, x, w, b, kw, threads=1):
+def _run(backend, x, w, b, kw, threads=1, grad=False):
     was = tg.get_num_threads()
     tg.set_num_threads(threads)
     try:
         with tg.use_backend(backend):
-            bt = None if b is None else tg.tensor(b)
-            return F.conv2d(tg.tensor(x), tg.tensor(w), bt, **kw).numpy()
+            xt, wt = tg.tensor(x, requires_grad=grad), tg.tensor(w, requires_grad=grad)
+            bt = None if b is None else tg.tensor(b, requires_grad=grad)
+            y = F.conv2d(xt, wt, bt, **kw)
+            if not grad:
+                return [y.numpy()]
+            rng = np.random.default_rng(1)
+            y.backward(tg.tensor(rng.standard_normal(y.shape).astype(np.float16)))
+            out = [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()]
+            return out + ([] if bt is None else [bt.grad.numpy()])
     finally:
         tg.set_num_threads(was)
+
+
+def _same(want, got, threads):
+    for i, (a, b) in enumerate(zip(want, got)):
+        assert b.dtype == np.float16 and b.shape == a.shape
+        assert b.tobytes() == a.tobytes(), f"result {i} at {threads} thread(s)"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
@@ -51,6 +74,39 @@ def test_float16_conv_forward_bits_match_the_reference(case):
     x, w, b, kw = _inputs(case, np.random.default_rng(len(str(case))))
     want = _run("numpy", x, w, b, kw)
     for threads in (1, 2):
-        got = _run("cpp", x, w, b, kw, threads)
-        assert got.dtype == np.float16 and got.shape == want.shape
-        assert got.tobytes() == want.tobytes(), f"{threads} thread(s)"
+        _same(want, _run("cpp", x, w, b, kw, threads), threads)
+
+
+@pytest.mark.parametrize("case", CASES + STRIDED, ids=[str(i) for i in range(len(CASES) + 2)])
+def test_float16_conv_backward_bits_match_the_reference(case):
+    stride = case[10] if len(case) > 10 else 1
+    x, w, b, kw = _inputs(case[:10], np.random.default_rng(len(str(case))))
+    kw["stride"] = stride
+    want = _run("numpy", x, w, b, kw, grad=True)
+    for threads in (1, 2):
+        _same(want, _run("cpp", x, w, b, kw, threads, grad=True), threads)
+
+
+# Position counts of every blocks64 shape: blocks with tail lanes and a rest (100), blocks with a
+# rest only (143), tail lanes and a rest without a block (63), blocks and tail lanes (784).
+@pytest.mark.parametrize("hw", [(10, 10), (11, 13), (7, 9), (28, 28)])
+def test_float16_weight_grad_order_is_visible(hw):
+    """Random data rarely shows a float32 summation order through float16's rounding. Here two
+    pixels of each plane are +-2^10 and the rest near 2^-6, and the output gradient is all ones:
+    every weight's dot adds the small values around a partial sum that holds a large pixel until
+    its opposite cancels it, so the order decides which small values survive."""
+    rng = np.random.default_rng(hw[0])
+    h, w = hw
+    x = (rng.standard_normal((2, 3, h + 2, w + 2)) * 2.0**-6).astype(np.float16)
+    for n in range(2):
+        for c in range(3):
+            a, b = rng.choice((h + 2) * (w + 2), 2, replace=False)
+            x[n, c].flat[a], x[n, c].flat[b] = 2.0**10, -(2.0**10)
+    wt = rng.standard_normal((4, 3, 3, 3)).astype(np.float16)
+    got = {}
+    for backend in ("numpy", "cpp"):
+        with tg.use_backend(backend):
+            xt, wv = tg.tensor(x), tg.tensor(wt, requires_grad=True)
+            F.conv2d(xt, wv).sum().backward()
+            got[backend] = wv.grad.numpy()
+    assert got["cpp"].tobytes() == got["numpy"].tobytes()

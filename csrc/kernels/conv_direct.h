@@ -55,6 +55,17 @@ struct Chains {
 void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* wp,
                   const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1);
 
+// float16's weight gradient for one sample, in the order of ATen's half gemm_transa_ (gemm16.h's
+// blocks64, the AVX2 build's): out[o*K + k] = the dot over positions p < P of gt[p*ld + o] and
+// x[off[k] + pos[p]], for o < OC and k < K. gt holds ld >= 16 floats per position (zero past OC
+// when OC > 8 and OC is not a multiple of 16).
+struct GradF16 {
+  int64_t P, OC, K, ld;
+  const int64_t* off;  // per tap k = (c*KH + kh)*KW + kw: (c*Hp + kh*dh)*Wp + kw*dw
+  const int64_t* pos;  // per position p = oh*OW + ow: oh*sh*Wp + ow*sw
+};
+void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out);
+
 // The weight gradient of such a convolution over N samples:
 // out[r*K + k] = sum over (n, oh, ow) of g[n*gs + (o0+r)*OH*OW + oh*OW + ow] *
 //               x[n*xs + (c*Hp + oh + kh*dh)*Wp + ow + kw*dw]   with k = (c*KH + kh)*KW + kw,

@@ -154,6 +154,77 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
   }
 }
 
+// ---- the weight gradient: blocks64's sums (gemm16.h) over the positions, vectors over 8
+// output channels. A "pair" is NO x NK of them: NO vectors of channels (sharing an input
+// value) by NK input taps (sharing the gradient vectors); NO * NK == 2.
+struct Pair {
+  __m256 v0, v1;
+};
+inline Pair add(Pair a, Pair b) {
+  return {_mm256_add_ps(a.v0, b.v0), _mm256_add_ps(a.v1, b.v1)};
+}
+
+template <int NO, int NK>
+struct Dots {
+  int64_t P, ld;
+  const int64_t* pos;
+  const float* gt;  // positions by channels, from the first channel of the tile
+  const float* x0;  // the first tap's input (x + off[k0])
+  const float* x1;  // the second's (NK == 2)
+
+  // The product at the position whose gradient row is g and input offset at, added to acc.
+  Pair step(const float* g, int64_t at, Pair acc) const {
+    if (NO == 2) {
+      const __m256 xb = _mm256_broadcast_ss(x0 + at);
+      return {_mm256_fmadd_ps(_mm256_loadu_ps(g), xb, acc.v0),
+              _mm256_fmadd_ps(_mm256_loadu_ps(g + 8), xb, acc.v1)};
+    }
+    const __m256 gv = _mm256_loadu_ps(g);
+    return {_mm256_fmadd_ps(gv, _mm256_broadcast_ss(x0 + at), acc.v0),
+            _mm256_fmadd_ps(gv, _mm256_broadcast_ss(x1 + at), acc.v1)};
+  }
+  // Four sequential sums from +0, each over n positions `stride` apart, from p0..p3, in lockstep
+  // (one chain alone would wait on each add's latency), folded as (c0 + c1) + (c2 + c3).
+  Pair chains4(int64_t p0, int64_t p1, int64_t p2, int64_t p3, int64_t n, int64_t stride) const {
+    const Pair z{_mm256_setzero_ps(), _mm256_setzero_ps()};
+    Pair c0 = z, c1 = z, c2 = z, c3 = z;
+    const float *g0 = gt + p0 * ld, *g1 = gt + p1 * ld, *g2 = gt + p2 * ld, *g3 = gt + p3 * ld;
+    const int64_t gs = stride * ld;
+    for (int64_t i = 0, d = 0; i < n; ++i, d += stride) {
+      c0 = step(g0, pos[p0 + d], c0);
+      c1 = step(g1, pos[p1 + d], c1);
+      c2 = step(g2, pos[p2 + d], c2);
+      c3 = step(g3, pos[p3 + d], c3);
+      g0 += gs, g1 += gs, g2 += gs, g3 += gs;
+    }
+    return add(add(c0, c1), add(c2, c3));
+  }
+  // ATen's fold of its 8 registers of 8 lanes for the lanes t, t + 8, ..., t + 56 of the blocks:
+  // ((c(t) + c(t+32)) + (c(t+16) + c(t+48))) + ((c(t+8) + c(t+40)) + (c(t+24) + c(t+56))).
+  Pair lane8(int64_t t, int64_t blocks) const {
+    return add(chains4(t, t + 32, t + 16, t + 48, blocks, 64),
+               chains4(t + 8, t + 40, t + 24, t + 56, blocks, 64));
+  }
+  // The whole dot: the blocks' tree, the tail lanes' tree, then the rest one by one.
+  Pair run() const {
+    const int64_t la = P & ~int64_t(63), lv = P & ~int64_t(15);
+    Pair out{_mm256_setzero_ps(), _mm256_setzero_ps()};
+    if (la > 0) {
+      auto y = [&](int64_t t) { return lane8(t, la / 64); };
+      out = add(add(add(y(0), y(4)), add(y(2), y(6))), add(add(y(1), y(5)), add(y(3), y(7))));
+    }
+    if (lv > la) {  // ((c0 + c4) + (c2 + c6)) + ((c1 + c5) + (c3 + c7)) over the 8 tail lanes
+      const int64_t n = (lv - la) / 8;
+      const Pair tail = add(chains4(la, la + 4, la + 2, la + 6, n, 8),
+                            chains4(la + 1, la + 5, la + 3, la + 7, n, 8));
+      out = la > 0 ? add(out, tail) : tail;
+    }
+    for (int64_t p = lv; p < P; ++p)
+      out = step(gt + p * ld, pos[p], out);
+    return out;
+  }
+};
+
 }  // namespace
 
 void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* wp,
@@ -192,6 +263,31 @@ void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* 
         default:
           break;
       }
+    }
+  }
+}
+
+void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out) {
+  alignas(32) float t[16];
+  if (q.OC > 8) {  // 16 channels and one tap at a time
+    for (int64_t o0 = 0; o0 < q.OC; o0 += 16)
+      for (int64_t k = 0; k < q.K; ++k) {
+        const Pair r = Dots<2, 1>{q.P, q.ld, q.pos, gt + o0, x + q.off[k], nullptr}.run();
+        _mm256_store_ps(t, r.v0);
+        _mm256_store_ps(t + 8, r.v1);
+        for (int64_t o = o0; o < lesser(q.OC, o0 + 16); ++o)
+          out[o * q.K + k] = t[o - o0];
+      }
+    return;
+  }
+  for (int64_t k = 0; k < q.K; k += 2) {  // 8 channels and two taps at a time
+    const int64_t k1 = lesser(k + 1, q.K - 1);
+    const Pair r = Dots<1, 2>{q.P, q.ld, q.pos, gt, x + q.off[k], x + q.off[k1]}.run();
+    _mm256_store_ps(t, r.v0);
+    _mm256_store_ps(t + 8, r.v1);
+    for (int64_t o = 0; o < q.OC; ++o) {
+      out[o * q.K + k] = t[o];
+      if (k1 != k) out[o * q.K + k1] = t[8 + o];
     }
   }
 }

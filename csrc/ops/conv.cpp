@@ -256,8 +256,10 @@ void pad_planes(const S* x, int64_t planes, int64_t H, int64_t W, int64_t t, int
         }
         for (int64_t j = 0; j < l; ++j)
           row[j] = 0.0f;
-        for (int64_t j = 0; j < W; ++j)
-          row[l + j] = float(load(s[ih * W + j]));
+        if constexpr (std::is_same<S, half>::value)
+          widen_block(&s[ih * W].bits, row + l, W);
+        else
+          std::copy(s + ih * W, s + (ih + 1) * W, row + l);
         for (int64_t j = l + W; j < Wp; ++j)
           row[j] = 0.0f;
       }
@@ -556,6 +558,37 @@ void conv_input_grad_f16(const Conv& c, const half* gp, const half* wp, half* gx
   }
 }
 
+// Each sample's gw products (blocks64's dots over the positions) into dots (N, OC, K), read
+// straight from the padded input: the same sums as im2col + gemm_f16 on the AVX2 path.
+void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* dots) {
+  const int64_t Hp = c.H + c.pt + c.pb, Wp = c.W + c.pl + c.pr, P = c.P(), K = c.K();
+  const int64_t Cg = c.Cg(), OCg = c.OCg(), ld = std::max<int64_t>(16, (OCg + 15) / 16 * 16);
+  std::vector<int64_t> off(static_cast<size_t>(K)), pos(static_cast<size_t>(P));
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t ch = k / (c.KH * c.KW), kh = k / c.KW % c.KH, kw = k % c.KW;
+    off[size_t(k)] = (ch * Hp + kh * c.dh) * Wp + kw * c.dw;
+  }
+  for (int64_t p = 0; p < P; ++p)
+    pos[size_t(p)] = p / c.OW * c.sh * Wp + p % c.OW * c.sw;
+  Buf<float> xp(c.N * c.C * Hp * Wp + 16);
+  pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
+  const convd::GradF16 q{P, OCg, K, ld, off.data(), pos.data()};
+  parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
+    Buf<float> gt(P * ld), row(P);
+    std::fill(gt.get(), gt.get() + P * ld, 0.0f);
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t grp = 0; grp < c.G; ++grp) {
+        for (int64_t o = 0; o < OCg; ++o) {  // the gradient transposed: positions by channels
+          widen_block(&g[(n * c.OC + grp * OCg + o) * P].bits, row.get(), P);
+          for (int64_t p = 0; p < P; ++p)
+            gt[size_t(p * ld + o)] = row[size_t(p)];
+        }
+        convd::weight_grad_f16_avx2(q, gt.get(), xp.get() + (n * c.C + grp * Cg) * Hp * Wp,
+                                    dots + (n * c.OC + grp * OCg) * K);
+      }
+  });
+}
+
 // float16's gx and gw as PyTorch's slow_conv2d backward computes them, sample by sample:
 // dcol = w^T @ g rounded to float16 (a sequential float32 dot over the output channels), folded
 // back with float16 adds; gw += g @ col^T in the half gemm's order, rounded after each sample.
@@ -569,17 +602,20 @@ void conv_backward_f16(const Conv& c, const TensorImpl& g, const TensorImpl* x, 
   if (!gw) return;
   // Samples are independent until gw's sum, which then adds their products in sample order.
   Buf<float> dots(c.N * c.OC * K);
-  parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
-    Buf<half> col(K * P);
-    for (int64_t n = n0; n < n1; ++n)
-      for (int64_t grp = 0; grp < c.G; ++grp) {
-        im2col(c, x->as<half>(), grp, n, 1, col.get());
-        product(OCg, K, P, MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1},
-                MatRef{col.get(), DType::f16, 1, P},
-                Out{dots.get() + (n * c.OC + grp * OCg) * K, DType::f32}, K, false,
-                F16Order::blocks64);
-      }
-  });
+  if (cpu::simd())
+    weight_grad_dots_f16(c, gp, x->as<half>(), dots.get());
+  else
+    parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
+      Buf<half> col(K * P);
+      for (int64_t n = n0; n < n1; ++n)
+        for (int64_t grp = 0; grp < c.G; ++grp) {
+          im2col(c, x->as<half>(), grp, n, 1, col.get());
+          product(OCg, K, P, MatRef{gp + (n * c.OC + grp * OCg) * P, DType::f16, P, 1},
+                  MatRef{col.get(), DType::f16, 1, P},
+                  Out{dots.get() + (n * c.OC + grp * OCg) * K, DType::f32}, K, false,
+                  F16Order::blocks64);
+        }
+    });
   // gw = half(gw + dots[n]) for each sample in turn, by blocks of vector conversions.
   uint16_t* q = &gw->as<half>()[0].bits;
   const int64_t total = c.OC * K;
