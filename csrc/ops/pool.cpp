@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/capture.h"
+#include "core/cpu.h"
 #include "core/threads.h"
 #include "kernels/kernels.h"
 #include "kernels/typed.h"
@@ -142,10 +143,31 @@ void max_inside(const Pool& p, const T* x, T* out, int64_t* idx) {
   });
 }
 
+bool all_inside(const Pool& p) {
+  return p.ph == 0 && p.pw == 0 && p.dh == 1 && p.dw == 1 && (p.OH - 1) * p.sh + p.kh <= p.H &&
+         (p.OW - 1) * p.sw + p.kw <= p.W;
+}
+
+// 2x2 windows at stride 2 inside the image, on the AVX2 path: kernels.h's max_2x2_avx2.
+bool simd_2x2(const Pool& p) {
+  return TG_HAVE_AVX2 && cpu::simd() && p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 &&
+         all_inside(p) && p.H * p.W < (int64_t(1) << 31);
+}
+
+template <class S, class T>
+void max_2x2(const Pool& p, const T* x, T* out, int64_t* idx) {
+  planes(p, [&](int64_t pl) {
+    max_2x2_avx2(reinterpret_cast<const S*>(x) + pl * p.H * p.W, p.W, p.OW, 0, p.OH,
+                 out ? reinterpret_cast<S*>(out) + pl * p.OH * p.OW : nullptr,
+                 idx ? idx + pl * p.OH * p.OW : nullptr);
+  });
+}
+
 template <class T>
 void max_windows(const Pool& p, const T* x, T* out, int64_t* idx) {
-  const bool inside = p.ph == 0 && p.pw == 0 && p.dh == 1 && p.dw == 1 &&
-                      (p.OH - 1) * p.sh + p.kh <= p.H && (p.OW - 1) * p.sw + p.kw <= p.W;
+  const bool inside = all_inside(p);
+  if constexpr (std::is_same<T, float>::value)
+    if (simd_2x2(p)) return max_2x2<float>(p, x, out, idx);
   if constexpr (!std::is_same<acc_t<T>, double>::value) {  // float32 lanes: exact for both
     if (inside && p.H * p.W < (int64_t(1) << 31)) {
       if (p.kh == 2 && p.kw == 2) return max_inside<2, 2>(p, x, out, idx);
@@ -243,6 +265,9 @@ TensorPtr op::max_pool2d(const TensorPtr& x0, const Shape& kernel, const Shape& 
   TensorPtr idx = keep ? empty(os, DType::i64) : nullptr;
   TensorPtr x = dense(x0);
   launch({x.get(), out.get(), idx.get()}, [p, x = x.get(), out = out.get(), idx = idx.get()] {
+    if (x->dt == DType::f16 && simd_2x2(p))
+      return max_2x2<uint16_t>(p, x->as<half>(), out->as<half>(),
+                               idx ? idx->as<int64_t>() : nullptr);
     if (x->dt == DType::f16) {  // compared as float32 (exact), converted by vectors
       Scratch xs(x->numel), os(out->numel);
       load_f32(*x, xs.data());
