@@ -66,6 +66,11 @@ struct GradF16 {
 };
 void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out);
 
+// d[y*ds + i] = float16(d[y*ds + i] + float16(s[y*ss + i])) for y < rows, i < n, in float32
+// storage: col2im's float16 adds of columns rounded to float16 (to nearest even, as F16C).
+void add_rounded_f16_avx2(float* d, int64_t ds, const float* s, int64_t ss, int64_t rows,
+                          int64_t n);
+
 // The weight gradient of such a convolution over N samples:
 // out[r*K + k] = sum over (n, oh, ow) of g[n*gs + (o0+r)*OH*OW + oh*OW + ow] *
 //               x[n*xs + (c*Hp + oh + kh*dh)*Wp + ow + kw*dw]   with k = (c*KH + kh)*KW + kw,

@@ -292,5 +292,18 @@ void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, flo
   }
 }
 
+void add_rounded_f16_avx2(float* d, int64_t ds, const float* s, int64_t ss, int64_t rows,
+                          int64_t n) {
+  auto r = [](__m256 v) { return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT)); };
+  auto r1 = [](float v) { return _cvtsh_ss(_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT)); };
+  const int64_t full = n & ~int64_t(7);
+  for (int64_t y = 0; y < rows; ++y, d += ds, s += ss) {
+    for (int64_t i = 0; i < full; i += 8)
+      _mm256_storeu_ps(d + i, r(_mm256_add_ps(_mm256_loadu_ps(d + i), r(_mm256_loadu_ps(s + i)))));
+    for (int64_t i = full; i < n; ++i)  // (a masked store is slow on some CPUs)
+      d[i] = r1(d[i] + r1(s[i]));
+  }
+}
+
 }  // namespace convd
 }  // namespace tg

@@ -190,11 +190,15 @@ void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A*
 }
 
 // col2im for float16, as ATen's: each add rounds to float16. col holds float16 values widened to
-// float32. A sample's planes are kept in float32 and rounded to float16 after each (kh, kw) pass:
-// within a pass no element is added to twice (ih and iw grow with oh and ow), so every element
-// sees the same adds, each rounded, in the same order as one add at a time.
-void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_t nb, half* dx) {
+// float32 (or, with `round_col`, float32 sums to round to float16 first). A sample's planes are
+// kept in float32. Within one (kh, kw) pass no element is added to twice (ih and iw grow with oh
+// and ow), so every element sees the same adds, each rounded, in the same order as one add at a
+// time: on the AVX2 path (stride 1 across) each add is rounded as it is made, elsewhere the
+// planes are rounded after each pass.
+void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_t nb, half* dx,
+                bool round_col) {
   const int64_t P = c.P(), ld = nb * P, Cg = c.Cg(), plane = c.H * c.W;
+  const bool each = round_col;
   parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
     Buf<float> buf(Cg * plane);
     float* f = buf.get();
@@ -205,8 +209,18 @@ void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_
         for (int64_t kw = 0; kw < c.KW; ++kw) {
           int64_t lo, hi;
           valid_cols(c, kw, &lo, &hi);
+          // The rows oh whose input row ih = oh*sh - pt + kh*dh lies inside: [r0, r1).
+          const int64_t top = c.pt - kh * c.dh;
+          const int64_t r0 = std::min(c.OH, top > 0 ? (top + c.sh - 1) / c.sh : 0);
+          const int64_t r1 = std::max(r0, std::min(c.OH, (c.H + top + c.sh - 1) / c.sh));
           for (int64_t ch = 0; ch < Cg; ++ch) {
             const float* src = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
+            if (each) {
+              float* d = f + ch * plane + (r0 * c.sh - top) * c.W + kw * c.dw - c.pl;
+              convd::add_rounded_f16_avx2(d + lo, c.sh * c.W, src + r0 * c.OW + lo, c.OW, r1 - r0,
+                                          hi - lo);
+              continue;
+            }
             for (int64_t oh = 0; oh < c.OH; ++oh) {
               const int64_t ih = oh * c.sh - c.pt + kh * c.dh;
               if (ih < 0 || ih >= c.H) continue;
@@ -216,9 +230,11 @@ void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_
                 d[ow * c.sw] += s[ow];
             }
           }
+          if (each) continue;
           narrow_block(f, d16, Cg * plane);
           if (kh + 1 < c.KH || kw + 1 < c.KW) widen_block(d16, f, Cg * plane);
         }
+      if (each) narrow_block(f, d16, Cg * plane);
     }
   });
 }
@@ -540,7 +556,9 @@ void conv_backward(const Conv& c, const TensorImpl& g, const TensorImpl* x, cons
 // the chunk side by side (o, i*P + p), then the same dots.
 void conv_input_grad_f16(const Conv& c, const half* gp, const half* wp, half* gx) {
   const int64_t P = c.P(), K = c.K(), OCg = c.OCg(), step = c.chunk();
-  Buf<half> gt(OCg * step * P), dcol(K * step * P);
+  // On the AVX2 path col2im rounds each dot to float16 as it adds it (stride 1 across).
+  const bool fused = cpu::simd() && c.sw == 1;
+  Buf<half> gt(OCg * step * P), dcol(fused ? 0 : K * step * P);
   Buf<float> dot(K * step * P);  // rounded to float16 values in place, through dcol
   for (int64_t n0 = 0; n0 < c.N; n0 += step) {
     const int64_t nb = std::min(step, c.N - n0), ld = nb * P;
@@ -549,11 +567,12 @@ void conv_input_grad_f16(const Conv& c, const half* gp, const half* wp, half* gx
       product(K, ld, OCg, MatRef{wp + grp * OCg * K, DType::f16, 1, K},
               MatRef{gt.get(), DType::f16, ld, 1}, Out{dot.get(), DType::f32}, ld, false,
               F16Order::sequential);
-      parallel_for(K * ld, kBlock, [&](int64_t a, int64_t b) {
-        narrow_block(dot.get() + a, &dcol[size_t(a)].bits, b - a);
-        widen_block(&dcol[size_t(a)].bits, dot.get() + a, b - a);
-      });
-      col2im_f16(c, dot.get(), grp, n0, nb, gx);
+      if (!fused)
+        parallel_for(K * ld, kBlock, [&](int64_t a, int64_t b) {
+          narrow_block(dot.get() + a, &dcol[size_t(a)].bits, b - a);
+          widen_block(&dcol[size_t(a)].bits, dot.get() + a, b - a);
+        });
+      col2im_f16(c, dot.get(), grp, n0, nb, gx, fused);
     }
   }
 }
