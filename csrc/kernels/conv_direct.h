@@ -65,6 +65,8 @@ struct GradF16 {
   const int64_t* pos;  // per position p = oh*OW + ow: oh*sh*Wp + ow*sw
 };
 void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out);
+// The same sums with zmm registers (conv_f16_avx512.cpp; only where cpu::wide()).
+void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out);
 
 // d[y*ds + i] = float16(d[y*ds + i] + float16(s[y*ss + i])) for y < rows, i < n, in float32
 // storage: col2im's float16 adds of columns rounded to float16 (to nearest even, as F16C).

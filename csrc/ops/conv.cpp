@@ -592,6 +592,7 @@ void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* do
   Buf<float> xp(c.N * c.C * Hp * Wp + 16);
   pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
   const convd::GradF16 q{P, OCg, K, ld, off.data(), pos.data()};
+  const bool wide = cpu::wide();
   parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
     Buf<float> gt(P * ld), row(P);
     std::fill(gt.get(), gt.get() + P * ld, 0.0f);
@@ -602,8 +603,9 @@ void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* do
           for (int64_t p = 0; p < P; ++p)
             gt[size_t(p * ld + o)] = row[size_t(p)];
         }
-        convd::weight_grad_f16_avx2(q, gt.get(), xp.get() + (n * c.C + grp * Cg) * Hp * Wp,
-                                    dots + (n * c.OC + grp * OCg) * K);
+        (wide ? convd::weight_grad_f16_avx512 : convd::weight_grad_f16_avx2)(
+            q, gt.get(), xp.get() + (n * c.C + grp * Cg) * Hp * Wp,
+            dots + (n * c.OC + grp * OCg) * K);
       }
   });
 }
