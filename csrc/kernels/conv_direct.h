@@ -54,6 +54,10 @@ struct Chains {
 };
 void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* wp,
                   const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1);
+// The same outputs, bit for bit, with zmm registers (conv_f16_avx512.cpp; only where
+// cpu::wide()). x needs 32 floats of slack past its last plane.
+void run_f16_avx512(const Plan& p, const Chains& ch, const float* x, const float* wp,
+                    const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1);
 
 // float16's weight gradient for one sample, in the order of ATen's half gemm_transa_ (gemm16.h's
 // blocks64, the AVX2 build's): out[o*K + k] = the dot over positions p < P of gt[p*ld + o] and

@@ -1,7 +1,8 @@
-// float16's weight gradient (conv_direct.h, weight_grad_f16_avx2) with zmm registers: 16 output
-// channels by 4 taps per tile. Every dot gets the AVX2 kernel's operations in its order (the
-// blocks64 lanes' chains, their tree, the tail lanes' tree, the rest), so the bits do not depend
-// on which kernel ran. Compiled with -mavx512f; the rules of the *_avx2.cpp files apply.
+// The direct float16 convolution's zmm kernels (conv_direct.h: run_f16_avx512 and
+// weight_grad_f16_avx512). Every output gets the AVX2 kernels' operations in their order (the
+// forward's four chains merged in turn, then the bias; the weight gradient's blocks64 lanes, their
+// tree, the tail lanes' tree, the rest), so the bits do not depend on which kernel ran. Compiled
+// with -mavx512f; the rules of the *_avx2.cpp files apply.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -76,6 +77,102 @@ struct Dots16 {
   }
 };
 
+// ---- the forward: each chain's sums in registers, merged into `part` (the earlier chains').
+constexpr int kMaxPos = 14;
+
+inline void merge(bool first, float* part, __m512 v) {
+  if (!first) v = _mm512_add_ps(_mm512_load_ps(part), v);
+  _mm512_store_ps(part, v);
+}
+
+// 16 sums (+ bias when given) rounded to float16 into t.
+inline void round16(const float* part, const float* bias, uint16_t* t) {
+  __m512 v = _mm512_load_ps(part);
+  if (bias) v = _mm512_add_ps(_mm512_loadu_ps(bias), v);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(t), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
+
+// By channel: N positions from row pointer r0, 16 channels from oc0 (weights wb).
+template <int N>
+void tile_channels(const Plan& p, const Chains& ch, const float* r0, const float* wb,
+                   const float* bias, uint16_t* out, int64_t os, int64_t oc0) {
+  alignas(64) float part[kMaxPos][16];
+  for (int c = 0; c < 4; ++c) {
+    const int64_t s0 = ch.seg[c], s1 = ch.seg[c + 1];
+    if (c > 0 && s0 == s1) continue;  // an empty chain is +0; adding it changes nothing
+    __m512 acc[N];
+    for (int i = 0; i < N; ++i)
+      acc[i] = _mm512_setzero_ps();
+    for (int64_t s = s0; s < s1; ++s) {
+      const float* r = r0 + ch.off[s];
+      const __m512 w = _mm512_loadu_ps(wb + s * 16);
+      for (int i = 0; i < N; ++i)
+        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(r[i]), w, acc[i]);
+    }
+    for (int i = 0; i < N; ++i)
+      merge(c == 0, part[i], acc[i]);
+  }
+  const int64_t lanes = lesser(16, p.OC - oc0);
+  alignas(32) uint16_t t[16];
+  for (int i = 0; i < N; ++i) {
+    round16(part[i], bias ? bias + oc0 : nullptr, t);
+    for (int64_t l = 0; l < lanes; ++l)
+      out[(oc0 + l) * os + i] = t[l];
+  }
+}
+
+using ChannelsFn = void (*)(const Plan&, const Chains&, const float*, const float*, const float*,
+                            uint16_t*, int64_t, int64_t);
+ChannelsFn channels_for(int64_t n) {
+  static const ChannelsFn fns[kMaxPos] = {
+      tile_channels<1>,  tile_channels<2>,  tile_channels<3>,  tile_channels<4>, tile_channels<5>,
+      tile_channels<6>,  tile_channels<7>,  tile_channels<8>,  tile_channels<9>, tile_channels<10>,
+      tile_channels<11>, tile_channels<12>, tile_channels<13>, tile_channels<14>};
+  return fns[n - 1];
+}
+
+// By position: 16 * V positions from row pointer r0 (n of them kept), 6 channels from oc0.
+template <int V>
+void tile_positions(const Plan& p, const Chains& ch, const float* r0, const float* wb,
+                    const float* bias, uint16_t* out, int64_t os, int64_t oc0, int64_t n) {
+  alignas(64) float part[6][V][16];
+  for (int c = 0; c < 4; ++c) {
+    const int64_t s0 = ch.seg[c], s1 = ch.seg[c + 1];
+    if (c > 0 && s0 == s1) continue;
+    __m512 acc[6][V];
+    for (int r = 0; r < 6; ++r)
+      for (int v = 0; v < V; ++v)
+        acc[r][v] = _mm512_setzero_ps();
+    for (int64_t s = s0; s < s1; ++s) {
+      const float* x = r0 + ch.off[s];
+      __m512 xv[V];
+      for (int v = 0; v < V; ++v)
+        xv[v] = _mm512_loadu_ps(x + 16 * v);
+      for (int r = 0; r < 6; ++r) {
+        const __m512 w = _mm512_set1_ps(wb[s * 6 + r]);
+        for (int v = 0; v < V; ++v)
+          acc[r][v] = _mm512_fmadd_ps(w, xv[v], acc[r][v]);
+      }
+    }
+    for (int r = 0; r < 6; ++r)
+      for (int v = 0; v < V; ++v)
+        merge(c == 0, part[r][v], acc[r][v]);
+  }
+  const int64_t rows = lesser(6, p.OC - oc0);
+  alignas(64) float b16[16];
+  alignas(32) uint16_t t[16 * V];
+  for (int64_t r = 0; r < rows; ++r) {
+    if (bias)
+      for (int l = 0; l < 16; ++l)
+        b16[l] = bias[oc0 + r];
+    for (int v = 0; v < V; ++v)
+      round16(part[r][v], bias ? b16 : nullptr, t + 16 * v);
+    uint16_t* o = out + (oc0 + r) * os;
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = t[i];
+  }
+}
+
 }  // namespace
 
 void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out) {
@@ -102,6 +199,36 @@ void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, f
         for (int64_t o = o0; o < lesser(q.OC, o0 + 16); ++o)
           out[o * q.K + k + j] = t[j][o - o0];
     }
+}
+
+void run_f16_avx512(const Plan& p, const Chains& ch, const float* x, const float* wp,
+                    const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1) {
+  const int64_t K = p.C * p.KH * p.KW, lanes = p.by_channel ? 16 : 6;
+  // A row in near-equal tiles of at most kMaxPos positions (by channel).
+  const int64_t tiles = (p.OW + kMaxPos - 1) / kMaxPos, base = p.OW / tiles, extra = p.OW % tiles;
+  for (int64_t b = 0; b * lanes < p.OC; ++b) {
+    const float* wb = wp + b * K * lanes;
+    const int64_t oc0 = b * lanes;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      const float* row = x + oh * p.Wp;
+      uint16_t* o = out + oh * p.OW;
+      if (!p.by_channel) {
+        for (int64_t ow0 = 0; ow0 < p.OW; ow0 += 32) {
+          const int64_t n = lesser(32, p.OW - ow0);
+          if (n > 16)
+            tile_positions<2>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
+          else
+            tile_positions<1>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
+        }
+        continue;
+      }
+      for (int64_t t = 0, ow0 = 0; t < tiles; ++t) {
+        const int64_t n = base + (t < extra ? 1 : 0);
+        channels_for(n)(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
+        ow0 += n;
+      }
+    }
+  }
 }
 
 }  // namespace convd

@@ -340,8 +340,9 @@ void direct_conv_f16(const Conv& c, const half* x, const half* w, const half* bi
   }
   ch.off = off.data();
   const int64_t wsize = convd::packed_size(p), bsize = p.blocks() * p.lanes();
-  Buf<float> xp(c.N * c.C * Hp * Wp + 16), wf(c.OC * K), wp(G * wsize), bf(G * bsize);
+  Buf<float> xp(c.N * c.C * Hp * Wp + 32), wf(c.OC * K), wp(G * wsize), bf(G * bsize);
   pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
+  std::fill(xp.get() + c.N * c.C * Hp * Wp + 16, xp.get() + c.N * c.C * Hp * Wp + 32, 0.0f);
   for (int64_t i = 0; i < c.OC * K; ++i)
     wf[size_t(i)] = float(load(w[i]));
   for (int64_t g = 0; g < G; ++g) {
@@ -351,14 +352,15 @@ void direct_conv_f16(const Conv& c, const half* x, const half* w, const half* bi
   }
   const int64_t bands = std::min<int64_t>(p.OH, std::max<int64_t>(1, 8 / (c.N * G) + 1));
   const int64_t per = (p.OH + bands - 1) / bands;
+  const bool wide = cpu::wide();
   parallel_for(c.N * G * bands, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
       const int64_t n = u / (G * bands), g = (u / bands) % G, band = u % bands;
       const int64_t oh0 = band * per, oh1 = std::min(p.OH, oh0 + per);
       if (oh0 >= oh1) continue;
-      convd::run_f16_avx2(p, ch, xp.get() + (n * c.C + g * p.C) * Hp * Wp, wp.get() + g * wsize,
-                          bias ? bf.get() + g * bsize : nullptr,
-                          &out[(n * c.OC + g * p.OC) * P].bits, P, oh0, oh1);
+      (wide ? convd::run_f16_avx512 : convd::run_f16_avx2)(
+          p, ch, xp.get() + (n * c.C + g * p.C) * Hp * Wp, wp.get() + g * wsize,
+          bias ? bf.get() + g * bsize : nullptr, &out[(n * c.OC + g * p.OC) * P].bits, P, oh0, oh1);
     }
   });
 }
