@@ -82,11 +82,12 @@ void widen_block(const uint16_t* x, float* y, int64_t n);
 void narrow_block(const float* x, uint16_t* y, int64_t n);
 // Max pooling over 2x2 windows at stride 2 that lie inside a plane of width W (pool_avx2.cpp;
 // call only where cpu::simd()): output rows [oh0, oh1), OW per row, values and/or indices (offsets
-// in the plane, below 2^31), as the portable scan gives them.
-void max_2x2_avx2(const float* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, float* out,
-                  int64_t* idx);
-void max_2x2_avx2(const uint16_t* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, uint16_t* out,
-                  int64_t* idx);
+// in the plane, below 2^31), as the portable scan gives them. avail: the elements readable from x
+// on (past the plane, the rest of the tensor).
+void max_2x2_avx2(const float* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t avail,
+                  float* out, int64_t* idx);
+void max_2x2_avx2(const uint16_t* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t avail,
+                  uint16_t* out, int64_t* idx);
 constexpr int64_t kBlock = 512;
 
 // float16 elementwise work in blocks: widen the inputs with the vector conversions, run fn on

@@ -77,7 +77,8 @@ void group(const T* r0, const T* r1, int64_t W, int64_t at0, int n, T* out, int6
 }
 
 template <class T>
-void rows(const T* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, T* out, int64_t* idx) {
+void rows(const T* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t avail, T* out,
+          int64_t* idx) {
   for (int64_t oh = oh0; oh < oh1; ++oh) {
     const T* r0 = x + 2 * oh * W;
     int64_t ow = 0;
@@ -85,9 +86,15 @@ void rows(const T* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, T* out, i
       group(r0 + 2 * ow, r0 + W + 2 * ow, W, 2 * oh * W + 2 * ow, 8, out ? out + oh * OW + ow : out,
             idx ? idx + oh * OW + ow : idx);
     if (ow == OW) continue;
-    // The last windows' inputs copied beside zeros: reading 16 in place could pass the plane.
-    T t0[16] = {}, t1[16] = {};
     const int n = int(OW - ow);
+    if (2 * oh * W + W + 2 * ow + 16 <= avail) {  // read in place: the extra lanes are dropped
+      group(r0 + 2 * ow, r0 + W + 2 * ow, W, 2 * oh * W + 2 * ow, n, out ? out + oh * OW + ow : out,
+            idx ? idx + oh * OW + ow : idx);
+      continue;
+    }
+    // The tensor's last windows: their inputs copied beside zeros (scalar stores that the vector
+    // loads then wait on, so only where reading in place could pass the end).
+    T t0[16] = {}, t1[16] = {};
     for (int j = 0; j < 2 * n; ++j) {
       t0[j] = r0[2 * ow + j];
       t1[j] = r0[W + 2 * ow + j];
@@ -99,13 +106,13 @@ void rows(const T* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, T* out, i
 
 }  // namespace
 
-void max_2x2_avx2(const float* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, float* out,
-                  int64_t* idx) {
-  rows(x, W, OW, oh0, oh1, out, idx);
+void max_2x2_avx2(const float* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t avail,
+                  float* out, int64_t* idx) {
+  rows(x, W, OW, oh0, oh1, avail, out, idx);
 }
-void max_2x2_avx2(const uint16_t* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, uint16_t* out,
-                  int64_t* idx) {
-  rows(x, W, OW, oh0, oh1, out, idx);
+void max_2x2_avx2(const uint16_t* x, int64_t W, int64_t OW, int64_t oh0, int64_t oh1, int64_t avail,
+                  uint16_t* out, int64_t* idx) {
+  rows(x, W, OW, oh0, oh1, avail, out, idx);
 }
 
 }  // namespace tg

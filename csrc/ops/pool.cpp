@@ -158,6 +158,7 @@ template <class S, class T>
 void max_2x2(const Pool& p, const T* x, T* out, int64_t* idx) {
   planes(p, [&](int64_t pl) {
     max_2x2_avx2(reinterpret_cast<const S*>(x) + pl * p.H * p.W, p.W, p.OW, 0, p.OH,
+                 (p.planes - pl) * p.H * p.W,
                  out ? reinterpret_cast<S*>(out) + pl * p.OH * p.OW : nullptr,
                  idx ? idx + pl * p.OH * p.OW : nullptr);
   });
