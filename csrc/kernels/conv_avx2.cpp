@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/conv_direct.h"
+#include "kernels/conv_tile_avx2.h"
 
 namespace tg {
 namespace convd {
@@ -13,16 +14,6 @@ namespace {
 inline int64_t lesser(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
-
-// Twelve accumulators in named variables (an array of them is kept in memory by the compiler,
-// one store per FMA), two per row of the 6x16 tile.
-#define TG_ACC_DECL                                            \
-  __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(); \
-  __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(); \
-  __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(); \
-  __m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps(); \
-  __m256 a40 = _mm256_setzero_ps(), a41 = _mm256_setzero_ps(); \
-  __m256 a50 = _mm256_setzero_ps(), a51 = _mm256_setzero_ps()
 
 // By channel: N positions (N <= 6) of row oh from ow0, 16 channels from oc0, input channels
 // [c0, c1): added to what out holds unless first, the bias added when last.
@@ -38,34 +29,7 @@ void tile_channels(const Plan& p, const float* x, const float* wb, const float* 
       for (int64_t kw = 0; kw < p.KW; ++kw) {
         const __m256 w0 = _mm256_loadu_ps(wk + kw * 16), w1 = _mm256_loadu_ps(wk + kw * 16 + 8);
         const float* r = row + kw * p.dw;
-        __m256 xb = _mm256_broadcast_ss(r);
-        a00 = _mm256_fmadd_ps(xb, w0, a00);
-        a01 = _mm256_fmadd_ps(xb, w1, a01);
-        if (N > 1) {
-          xb = _mm256_broadcast_ss(r + 1);
-          a10 = _mm256_fmadd_ps(xb, w0, a10);
-          a11 = _mm256_fmadd_ps(xb, w1, a11);
-        }
-        if (N > 2) {
-          xb = _mm256_broadcast_ss(r + 2);
-          a20 = _mm256_fmadd_ps(xb, w0, a20);
-          a21 = _mm256_fmadd_ps(xb, w1, a21);
-        }
-        if (N > 3) {
-          xb = _mm256_broadcast_ss(r + 3);
-          a30 = _mm256_fmadd_ps(xb, w0, a30);
-          a31 = _mm256_fmadd_ps(xb, w1, a31);
-        }
-        if (N > 4) {
-          xb = _mm256_broadcast_ss(r + 4);
-          a40 = _mm256_fmadd_ps(xb, w0, a40);
-          a41 = _mm256_fmadd_ps(xb, w1, a41);
-        }
-        if (N > 5) {
-          xb = _mm256_broadcast_ss(r + 5);
-          a50 = _mm256_fmadd_ps(xb, w0, a50);
-          a51 = _mm256_fmadd_ps(xb, w1, a51);
-        }
+        TG_CHANNEL_FMAS(N, r, w0, w1);
       }
     }
   alignas(32) float t[6][16];
@@ -105,24 +69,7 @@ void tile_positions(const Plan& p, const float* x, const float* wb, const float*
         const float* r = row + kw * p.dw;
         const __m256 x0 = _mm256_loadu_ps(r), x1 = _mm256_loadu_ps(r + 8);
         const float* wr = wk + kw * 6;
-        __m256 wv = _mm256_broadcast_ss(wr);
-        a00 = _mm256_fmadd_ps(wv, x0, a00);
-        a01 = _mm256_fmadd_ps(wv, x1, a01);
-        wv = _mm256_broadcast_ss(wr + 1);
-        a10 = _mm256_fmadd_ps(wv, x0, a10);
-        a11 = _mm256_fmadd_ps(wv, x1, a11);
-        wv = _mm256_broadcast_ss(wr + 2);
-        a20 = _mm256_fmadd_ps(wv, x0, a20);
-        a21 = _mm256_fmadd_ps(wv, x1, a21);
-        wv = _mm256_broadcast_ss(wr + 3);
-        a30 = _mm256_fmadd_ps(wv, x0, a30);
-        a31 = _mm256_fmadd_ps(wv, x1, a31);
-        wv = _mm256_broadcast_ss(wr + 4);
-        a40 = _mm256_fmadd_ps(wv, x0, a40);
-        a41 = _mm256_fmadd_ps(wv, x1, a41);
-        wv = _mm256_broadcast_ss(wr + 5);
-        a50 = _mm256_fmadd_ps(wv, x0, a50);
-        a51 = _mm256_fmadd_ps(wv, x1, a51);
+        TG_POSITION_FMAS(wr, x0, x1);
       }
     }
   const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
@@ -322,8 +269,6 @@ void weight_grad_channels_avx2(const GradPlan& p, const float* gt, int64_t ld, c
     for (int64_t j = 0; j < nk; ++j)
       out[(oc0 + l) * K + k0 + j] = t[j][l];
 }
-
-#undef TG_ACC_DECL
 
 }  // namespace convd
 }  // namespace tg

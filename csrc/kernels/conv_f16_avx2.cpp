@@ -8,6 +8,8 @@
 #include <cstdint>
 
 #include "kernels/conv_direct.h"
+#include "kernels/conv_f16_dots.h"
+#include "kernels/conv_tile_avx2.h"
 
 namespace tg {
 namespace convd {
@@ -16,15 +18,6 @@ namespace {
 inline int64_t lesser(int64_t a, int64_t b) {
   return a < b ? a : b;
 }
-
-// Twelve accumulators in named variables (an array of them is kept in memory by the compiler).
-#define TG_ACC_DECL                                            \
-  __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(); \
-  __m256 a10 = _mm256_setzero_ps(), a11 = _mm256_setzero_ps(); \
-  __m256 a20 = _mm256_setzero_ps(), a21 = _mm256_setzero_ps(); \
-  __m256 a30 = _mm256_setzero_ps(), a31 = _mm256_setzero_ps(); \
-  __m256 a40 = _mm256_setzero_ps(), a41 = _mm256_setzero_ps(); \
-  __m256 a50 = _mm256_setzero_ps(), a51 = _mm256_setzero_ps()
 
 // A chain's twelve sums merged into part (part = part + chain, or the chain itself for the first).
 inline void merge(bool first, float* part, const __m256 (&acc)[6][2], int rows) {
@@ -63,34 +56,7 @@ void tile_channels(const Plan& p, const Chains& ch, const float* r0, const float
     for (int64_t s = s0; s < s1; ++s) {
       const float* r = r0 + ch.off[s];
       const __m256 w0 = _mm256_loadu_ps(wb + s * 16), w1 = _mm256_loadu_ps(wb + s * 16 + 8);
-      __m256 xb = _mm256_broadcast_ss(r);
-      a00 = _mm256_fmadd_ps(xb, w0, a00);
-      a01 = _mm256_fmadd_ps(xb, w1, a01);
-      if (N > 1) {
-        xb = _mm256_broadcast_ss(r + 1);
-        a10 = _mm256_fmadd_ps(xb, w0, a10);
-        a11 = _mm256_fmadd_ps(xb, w1, a11);
-      }
-      if (N > 2) {
-        xb = _mm256_broadcast_ss(r + 2);
-        a20 = _mm256_fmadd_ps(xb, w0, a20);
-        a21 = _mm256_fmadd_ps(xb, w1, a21);
-      }
-      if (N > 3) {
-        xb = _mm256_broadcast_ss(r + 3);
-        a30 = _mm256_fmadd_ps(xb, w0, a30);
-        a31 = _mm256_fmadd_ps(xb, w1, a31);
-      }
-      if (N > 4) {
-        xb = _mm256_broadcast_ss(r + 4);
-        a40 = _mm256_fmadd_ps(xb, w0, a40);
-        a41 = _mm256_fmadd_ps(xb, w1, a41);
-      }
-      if (N > 5) {
-        xb = _mm256_broadcast_ss(r + 5);
-        a50 = _mm256_fmadd_ps(xb, w0, a50);
-        a51 = _mm256_fmadd_ps(xb, w1, a51);
-      }
+      TG_CHANNEL_FMAS(N, r, w0, w1);
     }
     const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21},
                               {a30, a31}, {a40, a41}, {a50, a51}};
@@ -105,6 +71,11 @@ void tile_channels(const Plan& p, const Chains& ch, const float* r0, const float
   }
 }
 
+using ChannelsFn = void (*)(const Plan&, const Chains&, const float*, const float*, const float*,
+                            uint16_t*, int64_t, int64_t);
+const ChannelsFn kChannels[6] = {tile_channels<1>, tile_channels<2>, tile_channels<3>,
+                                 tile_channels<4>, tile_channels<5>, tile_channels<6>};
+
 // By position: 16 positions from row pointer r0 (n of them kept), 6 channels from oc0.
 void tile_positions(const Plan& p, const Chains& ch, const float* r0, const float* wb,
                     const float* bias, uint16_t* out, int64_t os, int64_t oc0, int64_t n) {
@@ -117,24 +88,7 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
       const float* r = r0 + ch.off[s];
       const __m256 x0 = _mm256_loadu_ps(r), x1 = _mm256_loadu_ps(r + 8);
       const float* wr = wb + s * 6;
-      __m256 wv = _mm256_broadcast_ss(wr);
-      a00 = _mm256_fmadd_ps(wv, x0, a00);
-      a01 = _mm256_fmadd_ps(wv, x1, a01);
-      wv = _mm256_broadcast_ss(wr + 1);
-      a10 = _mm256_fmadd_ps(wv, x0, a10);
-      a11 = _mm256_fmadd_ps(wv, x1, a11);
-      wv = _mm256_broadcast_ss(wr + 2);
-      a20 = _mm256_fmadd_ps(wv, x0, a20);
-      a21 = _mm256_fmadd_ps(wv, x1, a21);
-      wv = _mm256_broadcast_ss(wr + 3);
-      a30 = _mm256_fmadd_ps(wv, x0, a30);
-      a31 = _mm256_fmadd_ps(wv, x1, a31);
-      wv = _mm256_broadcast_ss(wr + 4);
-      a40 = _mm256_fmadd_ps(wv, x0, a40);
-      a41 = _mm256_fmadd_ps(wv, x1, a41);
-      wv = _mm256_broadcast_ss(wr + 5);
-      a50 = _mm256_fmadd_ps(wv, x0, a50);
-      a51 = _mm256_fmadd_ps(wv, x1, a51);
+      TG_POSITION_FMAS(wr, x0, x1);
     }
     const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21},
                               {a30, a31}, {a40, a41}, {a50, a51}};
@@ -160,19 +114,14 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
 struct Pair {
   __m256 v0, v1;
 };
-inline Pair add(Pair a, Pair b) {
-  return {_mm256_add_ps(a.v0, b.v0), _mm256_add_ps(a.v1, b.v1)};
-}
 
 template <int NO, int NK>
-struct Dots {
-  int64_t P, ld;
-  const int64_t* pos;
-  const float* gt;  // positions by channels, from the first channel of the tile
+struct Dots : Blocks64<Dots<NO, NK>, Pair> {
   const float* x0;  // the first tap's input (x + off[k0])
   const float* x1;  // the second's (NK == 2)
 
-  // The product at the position whose gradient row is g and input offset at, added to acc.
+  static Pair zero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+  static Pair add(Pair a, Pair b) { return {_mm256_add_ps(a.v0, b.v0), _mm256_add_ps(a.v1, b.v1)}; }
   Pair step(const float* g, int64_t at, Pair acc) const {
     if (NO == 2) {
       const __m256 xb = _mm256_broadcast_ss(x0 + at);
@@ -182,46 +131,6 @@ struct Dots {
     const __m256 gv = _mm256_loadu_ps(g);
     return {_mm256_fmadd_ps(gv, _mm256_broadcast_ss(x0 + at), acc.v0),
             _mm256_fmadd_ps(gv, _mm256_broadcast_ss(x1 + at), acc.v1)};
-  }
-  // Four sequential sums from +0, each over n positions `stride` apart, from p0..p3, in lockstep
-  // (one chain alone would wait on each add's latency), folded as (c0 + c1) + (c2 + c3).
-  Pair chains4(int64_t p0, int64_t p1, int64_t p2, int64_t p3, int64_t n, int64_t stride) const {
-    const Pair z{_mm256_setzero_ps(), _mm256_setzero_ps()};
-    Pair c0 = z, c1 = z, c2 = z, c3 = z;
-    const float *g0 = gt + p0 * ld, *g1 = gt + p1 * ld, *g2 = gt + p2 * ld, *g3 = gt + p3 * ld;
-    const int64_t gs = stride * ld;
-    for (int64_t i = 0, d = 0; i < n; ++i, d += stride) {
-      c0 = step(g0, pos[p0 + d], c0);
-      c1 = step(g1, pos[p1 + d], c1);
-      c2 = step(g2, pos[p2 + d], c2);
-      c3 = step(g3, pos[p3 + d], c3);
-      g0 += gs, g1 += gs, g2 += gs, g3 += gs;
-    }
-    return add(add(c0, c1), add(c2, c3));
-  }
-  // ATen's fold of its 8 registers of 8 lanes for the lanes t, t + 8, ..., t + 56 of the blocks:
-  // ((c(t) + c(t+32)) + (c(t+16) + c(t+48))) + ((c(t+8) + c(t+40)) + (c(t+24) + c(t+56))).
-  Pair lane8(int64_t t, int64_t blocks) const {
-    return add(chains4(t, t + 32, t + 16, t + 48, blocks, 64),
-               chains4(t + 8, t + 40, t + 24, t + 56, blocks, 64));
-  }
-  // The whole dot: the blocks' tree, the tail lanes' tree, then the rest one by one.
-  Pair run() const {
-    const int64_t la = P & ~int64_t(63), lv = P & ~int64_t(15);
-    Pair out{_mm256_setzero_ps(), _mm256_setzero_ps()};
-    if (la > 0) {
-      auto y = [&](int64_t t) { return lane8(t, la / 64); };
-      out = add(add(add(y(0), y(4)), add(y(2), y(6))), add(add(y(1), y(5)), add(y(3), y(7))));
-    }
-    if (lv > la) {  // ((c0 + c4) + (c2 + c6)) + ((c1 + c5) + (c3 + c7)) over the 8 tail lanes
-      const int64_t n = (lv - la) / 8;
-      const Pair tail = add(chains4(la, la + 4, la + 2, la + 6, n, 8),
-                            chains4(la + 1, la + 5, la + 3, la + 7, n, 8));
-      out = la > 0 ? add(out, tail) : tail;
-    }
-    for (int64_t p = lv; p < P; ++p)
-      out = step(gt + p * ld, pos[p], out);
-    return out;
   }
 };
 
@@ -241,27 +150,9 @@ void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* 
           tile_positions(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, lesser(16, p.OW - ow0));
         continue;
       }
-      int64_t ow0 = 0;
-      for (; ow0 + 6 <= p.OW; ow0 += 6)
-        tile_channels<6>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-      switch (p.OW - ow0) {
-        case 5:
-          tile_channels<5>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-          break;
-        case 4:
-          tile_channels<4>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-          break;
-        case 3:
-          tile_channels<3>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-          break;
-        case 2:
-          tile_channels<2>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-          break;
-        case 1:
-          tile_channels<1>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-          break;
-        default:
-          break;
+      for (int64_t ow0 = 0, n = 0; ow0 < p.OW; ow0 += n) {  // tiles of 6, then the rest
+        n = lesser(6, p.OW - ow0);
+        kChannels[n - 1](p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
       }
     }
   }
@@ -272,7 +163,7 @@ void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, flo
   if (q.OC > 8) {  // 16 channels and one tap at a time
     for (int64_t o0 = 0; o0 < q.OC; o0 += 16)
       for (int64_t k = 0; k < q.K; ++k) {
-        const Pair r = Dots<2, 1>{q.P, q.ld, q.pos, gt + o0, x + q.off[k], nullptr}.run();
+        const Pair r = Dots<2, 1>{{q.P, q.ld, q.pos, gt + o0}, x + q.off[k], nullptr}.run();
         _mm256_store_ps(t, r.v0);
         _mm256_store_ps(t + 8, r.v1);
         for (int64_t o = o0; o < lesser(q.OC, o0 + 16); ++o)
@@ -282,7 +173,7 @@ void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, flo
   }
   for (int64_t k = 0; k < q.K; k += 2) {  // 8 channels and two taps at a time
     const int64_t k1 = lesser(k + 1, q.K - 1);
-    const Pair r = Dots<1, 2>{q.P, q.ld, q.pos, gt, x + q.off[k], x + q.off[k1]}.run();
+    const Pair r = Dots<1, 2>{{q.P, q.ld, q.pos, gt}, x + q.off[k], x + q.off[k1]}.run();
     _mm256_store_ps(t, r.v0);
     _mm256_store_ps(t + 8, r.v1);
     for (int64_t o = 0; o < q.OC; ++o) {
