@@ -259,25 +259,28 @@ template <class S>
 void pad_planes(const S* x, int64_t planes, int64_t H, int64_t W, int64_t t, int64_t l, int64_t Hp,
                 int64_t Wp, float* xp) {
   parallel_for(planes, 4, [&](int64_t a, int64_t b) {
+    // float16 planes are widened a chunk at a time (one call, not one per short row).
+    Buf<float> wide(std::is_same<S, half>::value ? (b - a) * H * W : 0);
+    if constexpr (std::is_same<S, half>::value)
+      widen_block(&x[a * H * W].bits, wide.get(), (b - a) * H * W);
     for (int64_t q = a; q < b; ++q) {
       float* d = xp + q * Hp * Wp;
-      const S* s = x + q * H * W;
+      const float* s;
+      if constexpr (std::is_same<S, half>::value)
+        s = wide.get() + (q - a) * H * W;
+      else
+        s = x + q * H * W;
+      const uint32_t* su = reinterpret_cast<const uint32_t*>(s);
       for (int64_t i = 0; i < Hp; ++i) {
-        float* row = d + i * Wp;
+        uint32_t* row = reinterpret_cast<uint32_t*>(d + i * Wp);
         const int64_t ih = i - t;
         if (ih < 0 || ih >= H) {
-          for (int64_t j = 0; j < Wp; ++j)
-            row[j] = 0.0f;
+          zero_run(row, Wp);
           continue;
         }
-        for (int64_t j = 0; j < l; ++j)
-          row[j] = 0.0f;
-        if constexpr (std::is_same<S, half>::value)
-          widen_block(&s[ih * W].bits, row + l, W);
-        else
-          std::copy(s + ih * W, s + (ih + 1) * W, row + l);
-        for (int64_t j = l + W; j < Wp; ++j)
-          row[j] = 0.0f;
+        zero_run(row, l);
+        copy_run(row + l, su + ih * W, W);
+        zero_run(row + l + W, Wp - l - W);
       }
     }
   });
