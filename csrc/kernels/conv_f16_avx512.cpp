@@ -43,6 +43,26 @@ struct Dots16 : Blocks64<Dots16, Quad> {
   }
 };
 
+// 8 channels by 8 taps, for few channels: each zmm holds two taps' 8 channels (lanes 0-7 the
+// first tap's, 8-15 the second's), so twice as many of its lanes carry sums as with Dots16.
+struct Dots8x2 : Blocks64<Dots8x2, Quad> {
+  const float* x[8];  // the eight taps' inputs
+
+  static Quad zero() { return Dots16::zero(); }
+  static Quad add(Quad a, Quad b) { return Dots16::add(a, b); }
+  // Tap 2j's input in lanes 0-7, tap 2j + 1's in lanes 8-15.
+  __m512 taps(int j, int64_t at) const {
+    return _mm512_mask_broadcastss_ps(_mm512_set1_ps(x[2 * j][at]), __mmask16(0xFF00),
+                                      _mm_load_ss(x[2 * j + 1] + at));
+  }
+  Quad step(const float* g, int64_t at, Quad acc) const {
+    const __m512 gv =
+        _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(g))));
+    return {_mm512_fmadd_ps(gv, taps(0, at), acc.v0), _mm512_fmadd_ps(gv, taps(1, at), acc.v1),
+            _mm512_fmadd_ps(gv, taps(2, at), acc.v2), _mm512_fmadd_ps(gv, taps(3, at), acc.v3)};
+  }
+};
+
 // ---- the forward: each chain's sums in registers, merged into `part` (the earlier chains').
 constexpr int kMaxPos = 14;
 
@@ -143,6 +163,22 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
 
 void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out) {
   alignas(64) float t[4][16];
+  if (q.OC <= 8) {
+    for (int64_t k = 0; k < q.K; k += 8) {
+      Dots8x2 d{{q.P, q.ld, q.pos, gt}, {}};
+      for (int j = 0; j < 8; ++j)
+        d.x[j] = x + q.off[lesser(k + j, q.K - 1)];  // past the last tap: its repeat, not stored
+      const Quad r = d.run();
+      _mm512_store_ps(t[0], r.v0);
+      _mm512_store_ps(t[1], r.v1);
+      _mm512_store_ps(t[2], r.v2);
+      _mm512_store_ps(t[3], r.v3);
+      for (int j = 0; j < 8 && k + j < q.K; ++j)
+        for (int64_t o = 0; o < q.OC; ++o)
+          out[o * q.K + k + j] = t[j / 2][(j % 2) * 8 + o];
+    }
+    return;
+  }
   for (int64_t o0 = 0; o0 < q.OC; o0 += 16)
     for (int64_t k = 0; k < q.K; k += 4) {
       int64_t ks[4];
