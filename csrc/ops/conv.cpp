@@ -599,15 +599,18 @@ void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* do
   const convd::GradF16 q{P, OCg, K, ld, off.data(), pos.data()};
   const bool wide = cpu::wide();
   parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
-    Buf<float> gt(P * ld), row(P);
+    Buf<float> gt(P * ld), rows(OCg * P);
     std::fill(gt.get(), gt.get() + P * ld, 0.0f);
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < c.G; ++grp) {
-        for (int64_t o = 0; o < OCg; ++o) {  // the gradient transposed: positions by channels
-          widen_block(&g[(n * c.OC + grp * OCg + o) * P].bits, row.get(), P);
-          for (int64_t p = 0; p < P; ++p)
-            gt[size_t(p * ld + o)] = row[size_t(p)];
-        }
+        // The gradient transposed, positions by channels: the group's rows widened in one call,
+        // then written position by position (sequential stores, a few sequential read streams).
+        widen_block(&g[(n * c.OC + grp * OCg) * P].bits, rows.get(), OCg * P);
+        const float* r = rows.get();
+        float* t = gt.get();
+        for (int64_t p = 0; p < P; ++p)
+          for (int64_t o = 0; o < OCg; ++o)
+            t[p * ld + o] = r[o * P + p];
         (wide ? convd::weight_grad_f16_avx512 : convd::weight_grad_f16_avx2)(
             q, gt.get(), xp.get() + (n * c.C + grp * Cg) * Hp * Wp,
             dots + (n * c.OC + grp * OCg) * K);
