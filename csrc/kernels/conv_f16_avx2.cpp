@@ -138,24 +138,18 @@ struct Dots : Blocks64<Dots<NO, NK>, Pair> {
 
 void run_f16_avx2(const Plan& p, const Chains& ch, const float* x, const float* wp,
                   const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1) {
-  const int64_t K = p.C * p.KH * p.KW, lanes = p.by_channel ? 16 : 6;
-  for (int64_t b = 0; b * lanes < p.OC; ++b) {
-    const float* wb = wp + b * K * lanes;
-    const int64_t oc0 = b * lanes;
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-      const float* row = x + oh * p.Wp;
-      uint16_t* o = out + oh * p.OW;
-      if (!p.by_channel) {
-        for (int64_t ow0 = 0; ow0 < p.OW; ow0 += 16)
-          tile_positions(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, lesser(16, p.OW - ow0));
-        continue;
-      }
-      for (int64_t ow0 = 0, n = 0; ow0 < p.OW; ow0 += n) {  // tiles of 6, then the rest
-        n = lesser(6, p.OW - ow0);
-        kChannels[n - 1](p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-      }
-    }
-  }
+  for_rows(
+      p, x, wp, out, oh0, oh1, [&](const float* wb, int64_t oc0, const float* row, uint16_t* o) {
+        if (!p.by_channel) {
+          for (int64_t ow0 = 0; ow0 < p.OW; ow0 += 16)
+            tile_positions(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, lesser(16, p.OW - ow0));
+          return;
+        }
+        for (int64_t ow0 = 0, n = 0; ow0 < p.OW; ow0 += n) {  // tiles of 6, then the rest
+          n = lesser(6, p.OW - ow0);
+          kChannels[n - 1](p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
+        }
+      });
 }
 
 void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out) {

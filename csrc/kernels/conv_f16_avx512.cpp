@@ -202,32 +202,26 @@ void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, f
 
 void run_f16_avx512(const Plan& p, const Chains& ch, const float* x, const float* wp,
                     const float* bias, uint16_t* out, int64_t os, int64_t oh0, int64_t oh1) {
-  const int64_t K = p.C * p.KH * p.KW, lanes = p.by_channel ? 16 : 6;
   // A row in near-equal tiles of at most kMaxPos positions (by channel).
   const int64_t tiles = (p.OW + kMaxPos - 1) / kMaxPos, base = p.OW / tiles, extra = p.OW % tiles;
-  for (int64_t b = 0; b * lanes < p.OC; ++b) {
-    const float* wb = wp + b * K * lanes;
-    const int64_t oc0 = b * lanes;
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-      const float* row = x + oh * p.Wp;
-      uint16_t* o = out + oh * p.OW;
-      if (!p.by_channel) {
-        for (int64_t ow0 = 0; ow0 < p.OW; ow0 += 32) {
-          const int64_t n = lesser(32, p.OW - ow0);
-          if (n > 16)
-            tile_positions<2>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
-          else
-            tile_positions<1>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
-        }
-        continue;
-      }
-      for (int64_t t = 0, ow0 = 0; t < tiles; ++t) {
-        const int64_t n = base + (t < extra ? 1 : 0);
-        channels_for(n)(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
-        ow0 += n;
-      }
-    }
-  }
+  for_rows(p, x, wp, out, oh0, oh1,
+           [&](const float* wb, int64_t oc0, const float* row, uint16_t* o) {
+             if (!p.by_channel) {
+               for (int64_t ow0 = 0; ow0 < p.OW; ow0 += 32) {
+                 const int64_t n = lesser(32, p.OW - ow0);
+                 if (n > 16)
+                   tile_positions<2>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
+                 else
+                   tile_positions<1>(p, ch, row + ow0, wb, bias, o + ow0, os, oc0, n);
+               }
+               return;
+             }
+             for (int64_t t = 0, ow0 = 0; t < tiles; ++t) {
+               const int64_t n = base + (t < extra ? 1 : 0);
+               channels_for(n)(p, ch, row + ow0, wb, bias, o + ow0, os, oc0);
+               ow0 += n;
+             }
+           });
 }
 
 }  // namespace convd

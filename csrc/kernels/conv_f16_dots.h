@@ -8,6 +8,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/conv_direct.h"
+
 namespace tg {
 namespace convd {
 
@@ -59,6 +61,19 @@ struct Blocks64 {
     return out;
   }
 };
+
+// The float16 forward kernels' walk (run_f16_avx2, run_f16_avx512): fn(wb, oc0, row, o) for
+// every block of output channels (its packed weights wb, its first channel oc0) and output row
+// oh in [oh0, oh1) (the input row pointer and the row's first output). Plan's inline helpers are
+// not called: an AVX copy of them could serve portable code.
+template <class Fn>
+void for_rows(const Plan& p, const float* x, const float* wp, uint16_t* out, int64_t oh0,
+              int64_t oh1, Fn&& fn) {
+  const int64_t K = p.C * p.KH * p.KW, lanes = p.by_channel ? 16 : 6;
+  for (int64_t b = 0; b * lanes < p.OC; ++b)
+    for (int64_t oh = oh0; oh < oh1; ++oh)
+      fn(wp + b * K * lanes, b * lanes, x + oh * p.Wp, out + oh * p.OW);
+}
 
 }  // namespace convd
 }  // namespace tg
