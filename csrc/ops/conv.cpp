@@ -198,7 +198,6 @@ void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A*
 void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_t nb, half* dx,
                 bool round_col) {
   const int64_t P = c.P(), ld = nb * P, Cg = c.Cg(), plane = c.H * c.W;
-  const bool each = round_col;
   parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
     Buf<float> buf(Cg * plane);
     float* f = buf.get();
@@ -215,7 +214,7 @@ void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_
           const int64_t r1 = std::max(r0, std::min(c.OH, (c.H + top + c.sh - 1) / c.sh));
           for (int64_t ch = 0; ch < Cg; ++ch) {
             const float* src = col + ((ch * c.KH + kh) * c.KW + kw) * ld + i * P;
-            if (each) {
+            if (round_col) {
               float* d = f + ch * plane + (r0 * c.sh - top) * c.W + kw * c.dw - c.pl;
               convd::add_rounded_f16_avx2(d + lo, c.sh * c.W, src + r0 * c.OW + lo, c.OW, r1 - r0,
                                           hi - lo);
@@ -230,11 +229,11 @@ void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_
                 d[ow * c.sw] += s[ow];
             }
           }
-          if (each) continue;
+          if (round_col) continue;
           narrow_block(f, d16, Cg * plane);
           if (kh + 1 < c.KH || kw + 1 < c.KW) widen_block(d16, f, Cg * plane);
         }
-      if (each) narrow_block(f, d16, Cg * plane);
+      if (round_col) narrow_block(f, d16, Cg * plane);
     }
   });
 }
@@ -317,6 +316,13 @@ void direct_conv(const float* x, int64_t N, int64_t C, int64_t H, int64_t W, con
   });
 }
 
+// Where tap k = (c*KH + kh)*KW + kw of a kernel reads, relative to an output's position, in
+// input planes padded to Hp x Wp.
+int64_t tap_offset(const Conv& c, int64_t k, int64_t Hp, int64_t Wp) {
+  const int64_t ch = k / (c.KH * c.KW), kh = k / c.KW % c.KH, kw = k % c.KW;
+  return (ch * Hp + kh * c.dh) * Wp + kw * c.dw;
+}
+
 // float16's forward as direct_conv computes float32's, every output in the order of ATen's half
 // gemm over im2col (interleave4, see the top of this file): the same bits as the im2col path,
 // without its column matrix and packing.
@@ -337,17 +343,14 @@ void direct_conv_f16(const Conv& c, const half* x, const half* w, const half* bi
         ks.push_back(k);
     ch.seg[r + 1] = int64_t(ks.size());
   }
-  for (int64_t k : ks) {
-    const int64_t cc = k / (c.KH * c.KW), kh = k / c.KW % c.KH, kw = k % c.KW;
-    off.push_back((cc * Hp + kh * c.dh) * Wp + kw * c.dw);
-  }
+  for (int64_t k : ks)
+    off.push_back(tap_offset(c, k, Hp, Wp));
   ch.off = off.data();
   const int64_t wsize = convd::packed_size(p), bsize = p.blocks() * p.lanes();
   Buf<float> xp(c.N * c.C * Hp * Wp + 32), wf(c.OC * K), wp(G * wsize), bf(G * bsize);
   pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
   std::fill(xp.get() + c.N * c.C * Hp * Wp + 16, xp.get() + c.N * c.C * Hp * Wp + 32, 0.0f);
-  for (int64_t i = 0; i < c.OC * K; ++i)
-    wf[size_t(i)] = float(load(w[i]));
+  widen_block(&w[0].bits, wf.get(), c.OC * K);
   for (int64_t g = 0; g < G; ++g) {
     convd::pack_weights_in(p, wf.get() + g * p.OC * K, ks.data(), wp.get() + g * wsize);
     for (int64_t o = 0; o < bsize; ++o)
@@ -588,10 +591,8 @@ void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* do
   const int64_t Hp = c.H + c.pt + c.pb, Wp = c.W + c.pl + c.pr, P = c.P(), K = c.K();
   const int64_t Cg = c.Cg(), OCg = c.OCg(), ld = std::max<int64_t>(16, (OCg + 15) / 16 * 16);
   std::vector<int64_t> off(static_cast<size_t>(K)), pos(static_cast<size_t>(P));
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t ch = k / (c.KH * c.KW), kh = k / c.KW % c.KH, kw = k % c.KW;
-    off[size_t(k)] = (ch * Hp + kh * c.dh) * Wp + kw * c.dw;
-  }
+  for (int64_t k = 0; k < K; ++k)
+    off[size_t(k)] = tap_offset(c, k, Hp, Wp);
   for (int64_t p = 0; p < P; ++p)
     pos[size_t(p)] = p / c.OW * c.sh * Wp + p % c.OW * c.sw;
   Buf<float> xp(c.N * c.C * Hp * Wp + 16);
