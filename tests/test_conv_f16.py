@@ -33,6 +33,17 @@ STRIDED = [
     (2, 3, 10, 15, 17, 3, 1, 1, 1, True, (2, 2)),
     (1, 4, 6, 20, 23, (3, 2), 0, (2, 1), 2, False, (3, 1)),
 ]
+# At 256 positions and more, the AVX-512 weight gradient holds the positions in its lanes: every
+# block shape again, rows of 6 channels and their remainder, rows narrower than a vector, and
+# strides across (taps gathered, not copied by row).
+LANES = [
+    (2, 1, 6, 16, 16, 1, 0, 1, 1, True, 1),  # 256 positions: 4 blocks exactly, k = 1
+    (1, 2, 7, 19, 21, 3, 0, 1, 1, False, 1),  # 323: blocks and a rest of 3; 6 + 1 channels
+    (2, 3, 13, 22, 23, (3, 2), 1, 1, 1, True, 1),  # 420: blocks, tail lanes, rest; k = 18
+    (1, 2, 5, 44, 11, 3, (2, 0), (1, 2), 1, True, 1),  # rows of 7 positions
+    (1, 4, 12, 36, 37, 3, 1, 1, 2, True, (1, 2)),  # stride 2 across
+    (1, 1, 3, 40, 41, 2, 0, 1, 1, False, (2, 1)),  # stride 2 down: rows still copied
+]
 
 
 def _inputs(case, rng):
@@ -77,7 +88,8 @@ def test_float16_conv_forward_bits_match_the_reference(case):
         _same(want, _run("cpp", x, w, b, kw, threads), threads)
 
 
-@pytest.mark.parametrize("case", CASES + STRIDED, ids=[str(i) for i in range(len(CASES) + 2)])
+@pytest.mark.parametrize("case", CASES + STRIDED + LANES,
+                         ids=[str(i) for i in range(len(CASES + STRIDED + LANES))])  # fmt: skip
 def test_float16_conv_backward_bits_match_the_reference(case):
     stride = case[10] if len(case) > 10 else 1
     x, w, b, kw = _inputs(case[:10], np.random.default_rng(len(str(case))))

@@ -71,6 +71,17 @@ struct GradF16 {
 void weight_grad_f16_avx2(const GradF16& q, const float* gt, const float* x, float* out);
 // The same sums with zmm registers (conv_f16_avx512.cpp; only where cpu::wide()).
 void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out);
+// The same sums again with the positions in the lanes, as ATen's own blocks64 dot holds them:
+// cheaper where a sample has several 64-position blocks (kPositionLanesMinP). g holds the sample's
+// gradient rows as they lie (OC x P, float32), col is scratch of 4 * position_stride(P) + 16
+// floats, and ow (the output width) with unit_stride (stride 1 across) lets taps be copied row
+// by row (x must then have 16 floats of slack after its last plane).
+constexpr int64_t kPositionLanesMinP = 256;
+inline int64_t position_stride(int64_t P) {
+  return (P + 15) / 16 * 16;
+}
+void weight_grad_f16_lanes_avx512(const GradF16& q, int64_t ow, bool unit_stride, const float* g,
+                                  const float* x, float* col, float* out);
 
 // d[y*ds + i] = float16(d[y*ds + i] + float16(s[y*ss + i])) for y < rows, i < n, in float32
 // storage: col2im's float16 adds of columns rounded to float16 (to nearest even, as F16C).

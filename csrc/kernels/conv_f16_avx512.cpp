@@ -159,8 +159,108 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
   }
 }
 
+// ---- the weight gradient with the positions in the lanes. Position p of a dot is lane
+// p % 64 of blocks64; lanes 16j..16j+15 are zmm j, so each lane chain is one zmm lane's
+// sequence of fused multiply-adds, and the fold is ATen's (conv_f16_dots.h) done across lanes.
+
+// ((y0 + y4) + (y2 + y6)) + ((y1 + y5) + (y3 + y7)): the fold of 8 lanes (the blocks' lanes
+// t, t + 8, ... folded to y(t) first; the tail lanes as they are).
+inline float fold8(__m256 y) {
+  const __m128 d = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+  const __m128 e = _mm_add_ps(d, _mm_movehl_ps(d, d));
+  return _mm_cvtss_f32(_mm_add_ss(e, _mm_shuffle_ps(e, e, 1)));
+}
+
+// The 64 lane chains c(0..63) of l: y(t) = ((c(t) + c(t+32)) + (c(t+16) + c(t+48))) +
+// ((c(t+8) + c(t+40)) + (c(t+24) + c(t+56))), then fold8.
+inline float fold64(const float* l) {
+  const __m512 a = _mm512_add_ps(_mm512_load_ps(l), _mm512_load_ps(l + 32));
+  const __m512 b = _mm512_add_ps(_mm512_load_ps(l + 16), _mm512_load_ps(l + 48));
+  const __m512 c = _mm512_add_ps(a, b);
+  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1));
+  return fold8(_mm256_add_ps(_mm512_castps512_ps256(c), hi));
+}
+
+// O gradient rows (g, P apart) by 4 taps (col, cs apart): res[o][t] = blocks64's dot.
+template <int O>
+void lanes_tile(int64_t P, const float* g, const float* col, int64_t cs, float res[][4]) {
+  const int64_t la = P & ~int64_t(63), lv = P & ~int64_t(15), blocks = la / 64;
+  alignas(64) float chains[O][4][64];
+  for (int j = 0; j < 4 && blocks > 0; ++j) {
+    __m512 acc[O][4];
+    for (int o = 0; o < O; ++o)
+      for (int t = 0; t < 4; ++t)
+        acc[o][t] = _mm512_setzero_ps();
+    for (int64_t p = 16 * j; p < la; p += 64) {
+      const __m512 c0 = _mm512_loadu_ps(col + p), c1 = _mm512_loadu_ps(col + cs + p),
+                   c2 = _mm512_loadu_ps(col + 2 * cs + p), c3 = _mm512_loadu_ps(col + 3 * cs + p);
+      for (int o = 0; o < O; ++o) {
+        const __m512 gv = _mm512_loadu_ps(g + o * P + p);
+        acc[o][0] = _mm512_fmadd_ps(gv, c0, acc[o][0]);
+        acc[o][1] = _mm512_fmadd_ps(gv, c1, acc[o][1]);
+        acc[o][2] = _mm512_fmadd_ps(gv, c2, acc[o][2]);
+        acc[o][3] = _mm512_fmadd_ps(gv, c3, acc[o][3]);
+      }
+    }
+    for (int o = 0; o < O; ++o)
+      for (int t = 0; t < 4; ++t)
+        _mm512_store_ps(chains[o][t] + 16 * j, acc[o][t]);
+  }
+  for (int o = 0; o < O; ++o)
+    for (int t = 0; t < 4; ++t) {
+      float out = blocks > 0 ? fold64(chains[o][t]) : 0.0f;
+      if (lv > la) {  // the tail: 8 lanes over [la, lv)
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t p = la; p < lv; p += 8)
+          acc = _mm256_fmadd_ps(_mm256_loadu_ps(g + o * P + p), _mm256_loadu_ps(col + t * cs + p),
+                                acc);
+        const float tail = fold8(acc);
+        out = blocks > 0 ? out + tail : tail;
+      }
+      __m128 r = _mm_set_ss(out);
+      for (int64_t p = lv; p < P; ++p)
+        r = _mm_fmadd_ss(_mm_set_ss(g[o * P + p]), _mm_set_ss(col[t * cs + p]), r);
+      res[o][t] = _mm_cvtss_f32(r);
+    }
+}
+
+using LanesFn = void (*)(int64_t, const float*, const float*, int64_t, float[][4]);
+constexpr int kLanesRows = 6;  // 24 accumulators, 4 taps, one gradient row: 29 zmm
+
 }  // namespace
 
+void weight_grad_f16_lanes_avx512(const GradF16& q, int64_t ow, bool unit_stride, const float* g,
+                                  const float* x, float* col, float* out) {
+  static const LanesFn fns[kLanesRows] = {lanes_tile<1>, lanes_tile<2>, lanes_tile<3>,
+                                          lanes_tile<4>, lanes_tile<5>, lanes_tile<6>};
+  const int64_t P = q.P, cs = position_stride(P);
+  float res[kLanesRows][4];
+  for (int64_t k = 0; k < q.K; k += 4) {
+    for (int t = 0; t < 4; ++t) {  // past the last tap: its repeat, not stored
+      const float* src = x + q.off[lesser(k + t, q.K - 1)];
+      float* dst = col + t * cs;
+      if (unit_stride) {
+        // Whole vectors: a row's overrun lands where the next row (or tap) is written next, or
+        // in col's slack; x's planes have as much slack after them.
+        for (int64_t p = 0; p < P; p += ow) {
+          const float* s = src + q.pos[p];
+          for (int64_t i = 0; i < ow; i += 16)
+            _mm512_storeu_ps(dst + p + i, _mm512_loadu_ps(s + i));
+        }
+      } else {
+        for (int64_t p = 0; p < P; ++p)
+          dst[p] = src[q.pos[p]];
+      }
+    }
+    for (int64_t o0 = 0; o0 < q.OC; o0 += kLanesRows) {
+      const int64_t rows = lesser(kLanesRows, q.OC - o0);
+      fns[rows - 1](P, g + o0 * P, col, cs, res);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int t = 0; t < 4 && k + t < q.K; ++t)
+          out[(o0 + r) * q.K + k + t] = res[r][t];
+    }
+  }
+}
 void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out) {
   alignas(64) float t[4][16];
   if (q.OC <= 8) {

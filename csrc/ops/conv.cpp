@@ -598,23 +598,28 @@ void weight_grad_dots_f16(const Conv& c, const half* g, const half* x, float* do
   Buf<float> xp(c.N * c.C * Hp * Wp + 16);
   pad_planes(x, c.N * c.C, c.H, c.W, c.pt, c.pl, Hp, Wp, xp.get());
   const convd::GradF16 q{P, OCg, K, ld, off.data(), pos.data()};
-  const bool wide = cpu::wide();
+  const bool wide = cpu::wide(), lanes = wide && P >= convd::kPositionLanesMinP;
   parallel_for(c.N, 1, [&](int64_t n0, int64_t n1) {
-    Buf<float> gt(P * ld), rows(OCg * P);
-    std::fill(gt.get(), gt.get() + P * ld, 0.0f);
+    Buf<float> gt(lanes ? 0 : P * ld), rows(OCg * P),
+        col(lanes ? 4 * convd::position_stride(P) + 16 : 0);
+    if (!lanes) std::fill(gt.get(), gt.get() + P * ld, 0.0f);
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t grp = 0; grp < c.G; ++grp) {
-        // The gradient transposed, positions by channels: the group's rows widened in one call,
-        // then written position by position (sequential stores, a few sequential read streams).
         widen_block(&g[(n * c.OC + grp * OCg) * P].bits, rows.get(), OCg * P);
+        const float* xn = xp.get() + (n * c.C + grp * Cg) * Hp * Wp;
+        float* dn = dots + (n * c.OC + grp * OCg) * K;
+        if (lanes) {
+          convd::weight_grad_f16_lanes_avx512(q, c.OW, c.sw == 1, rows.get(), xn, col.get(), dn);
+          continue;
+        }
+        // The gradient transposed, positions by channels (sequential stores, a few sequential
+        // read streams).
         const float* r = rows.get();
         float* t = gt.get();
         for (int64_t p = 0; p < P; ++p)
           for (int64_t o = 0; o < OCg; ++o)
             t[p * ld + o] = r[o * P + p];
-        (wide ? convd::weight_grad_f16_avx512 : convd::weight_grad_f16_avx2)(
-            q, gt.get(), xp.get() + (n * c.C + grp * Cg) * Hp * Wp,
-            dots + (n * c.OC + grp * OCg) * K);
+        (wide ? convd::weight_grad_f16_avx512 : convd::weight_grad_f16_avx2)(q, gt.get(), xn, dn);
       }
   });
 }
