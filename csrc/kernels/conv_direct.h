@@ -83,6 +83,16 @@ inline int64_t position_stride(int64_t P) {
 void weight_grad_f16_lanes_avx512(const GradF16& q, int64_t ow, bool unit_stride, const float* g,
                                   const float* x, float* col, float* out);
 
+// col2im's float16 adds for one sample at stride 1 (conv_f16_avx512.cpp): each input row of the C
+// planes of dx (H x W, float16) gets its taps' column values, each rounded to float16, added in
+// tap order with a rounding after each add, as ATen's col2im adds them one by one; the row stays
+// in registers through all its taps. col holds the sample's column values: tap k's row of
+// positions at col + k * ld (positions oh * OW + ow). dx's planes start at zero.
+struct Col2imF16 {
+  int64_t C, H, W, KH, KW, dh, dw, pt, pl, OH, OW, ld;
+};
+void col2im_f16_avx512(const Col2imF16& q, const float* col, uint16_t* dx);
+
 // d[y*ds + i] = float16(d[y*ds + i] + float16(s[y*ss + i])) for y < rows, i < n, in float32
 // storage: col2im's float16 adds of columns rounded to float16 (to nearest even, as F16C).
 void add_rounded_f16_avx2(float* d, int64_t ds, const float* s, int64_t ss, int64_t rows,

@@ -224,6 +224,43 @@ void lanes_tile(int64_t P, const float* g, const float* col, int64_t cs, float r
     }
 }
 
+inline __m512 rounded(__m512 v) {
+  return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT));
+}
+
+// Input row ih, columns [iw0, iw0 + nw), of R planes from c0: their taps' adds in registers.
+template <int R>
+void col2im_rows(const Col2imF16& q, const float* col, uint16_t* dx, int64_t c0, int64_t ih,
+                 int64_t iw0, int64_t nw) {
+  const int64_t taps = q.KH * q.KW;
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm512_setzero_ps();
+  for (int64_t kh = 0; kh < q.KH; ++kh) {
+    const int64_t oh = ih + q.pt - kh * q.dh;
+    if (oh < 0 || oh >= q.OH) continue;
+    for (int64_t kw = 0; kw < q.KW; ++kw) {
+      const int64_t first = iw0 + q.pl - kw * q.dw;  // lane l's position: ow = first + l
+      const int64_t lo = first < 0 ? -first : 0, hi = lesser(nw, q.OW - first);
+      if (lo >= hi) continue;
+      const __mmask16 m = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+      const int64_t at = (c0 * taps + kh * q.KW + kw) * q.ld + oh * q.OW + first;
+      for (int r = 0; r < R; ++r) {
+        const __m512 v = _mm512_maskz_loadu_ps(m, col + at + r * taps * q.ld);
+        acc[r] = rounded(_mm512_mask_add_ps(acc[r], m, acc[r], rounded(v)));
+      }
+    }
+  }
+  alignas(32) uint16_t t[16];
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(t),
+                       _mm512_cvtps_ph(acc[r], _MM_FROUND_TO_NEAREST_INT));
+    uint16_t* o = dx + ((c0 + r) * q.H + ih) * q.W + iw0;
+    for (int64_t l = 0; l < nw; ++l)
+      o[l] = t[l];
+  }
+}
+
 using LanesFn = void (*)(int64_t, const float*, const float*, int64_t, float[][4]);
 constexpr int kLanesRows = 6;  // 24 accumulators, 4 taps, one gradient row: 29 zmm
 
@@ -261,6 +298,20 @@ void weight_grad_f16_lanes_avx512(const GradF16& q, int64_t ow, bool unit_stride
     }
   }
 }
+void col2im_f16_avx512(const Col2imF16& q, const float* col, uint16_t* dx) {
+  // Several planes at once: their rows have the same taps, and their chains of adds interleave.
+  using RowsFn =
+      void (*)(const Col2imF16&, const float*, uint16_t*, int64_t, int64_t, int64_t, int64_t);
+  static const RowsFn fns[6] = {col2im_rows<1>, col2im_rows<2>, col2im_rows<3>,
+                                col2im_rows<4>, col2im_rows<5>, col2im_rows<6>};
+  for (int64_t c0 = 0; c0 < q.C; c0 += 6) {
+    const RowsFn fn = fns[lesser(6, q.C - c0) - 1];
+    for (int64_t ih = 0; ih < q.H; ++ih)
+      for (int64_t iw0 = 0; iw0 < q.W; iw0 += 16)
+        fn(q, col, dx, c0, ih, iw0, lesser(16, q.W - iw0));
+  }
+}
+
 void weight_grad_f16_avx512(const GradF16& q, const float* gt, const float* x, float* out) {
   alignas(64) float t[4][16];
   if (q.OC <= 8) {

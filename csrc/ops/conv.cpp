@@ -198,6 +198,14 @@ void col2im(const Conv& c, const A* col, int64_t grp, int64_t n0, int64_t nb, A*
 void col2im_f16(const Conv& c, const float* col, int64_t grp, int64_t n0, int64_t nb, half* dx,
                 bool round_col) {
   const int64_t P = c.P(), ld = nb * P, Cg = c.Cg(), plane = c.H * c.W;
+  if (round_col && c.sh == 1 && c.sw == 1 && cpu::wide()) {
+    const convd::Col2imF16 q{Cg, c.H, c.W, c.KH, c.KW, c.dh, c.dw, c.pt, c.pl, c.OH, c.OW, ld};
+    parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        convd::col2im_f16_avx512(q, col + i * P, &dx[((n0 + i) * c.C + grp * Cg) * plane].bits);
+    });
+    return;
+  }
   parallel_for(nb, 1, [&](int64_t i0, int64_t i1) {
     Buf<float> buf(Cg * plane);
     float* f = buf.get();
