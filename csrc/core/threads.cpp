@@ -73,17 +73,26 @@ class Pool {
       t.join();
   }
 
-  // Runs chunk(0..nchunks-1) on up to `nworkers` workers and this thread. Every thread takes
-  // the next chunk from one counter until none is left, so a thread whose core is busy with
-  // another program's work delays the call by at most the chunk it holds.
+  // Runs chunk(0..nchunks-1) on `nworkers` workers and this thread. Each thread first takes the
+  // chunks of its own share in order (the calling thread the first share, worker i the i-th), so
+  // consecutive jobs over the same data give each thread the same part, still in its cache; then
+  // it takes what others have not started, from the end. A thread whose core is busy with another
+  // program's work so delays the call by at most the chunk it holds. (Where the two vCPUs of a
+  // VM sat on distant cores, a cache line took 350 ns to go from one to the other and back,
+  // against 90 ns on near ones: handing a tensor written by one thread to the other is costly.)
   void run(int nchunks, int nworkers, const std::function<void(int)>& chunk) {
     std::lock_guard<std::mutex> busy(run_mu_);  // one job at a time
     grow(nworkers);
     {
       std::lock_guard<std::mutex> lk(mu_);
       job_ = &chunk;
-      next_ = 0;
       total_ = nchunks;
+      untaken_ = nchunks;
+      parts_ = nworkers + 1;
+      taken_.assign(size_t(nchunks), 0);
+      cursor_.resize(size_t(parts_));
+      for (int r = 0; r < parts_; ++r)
+        cursor_[size_t(r)] = int(int64_t(r) * nchunks / parts_);
       pending_ = nchunks;
       left_.store(nchunks, std::memory_order_relaxed);
       error_ = nullptr;
@@ -93,7 +102,7 @@ class Pool {
     cv_work_.notify_all();
     tl_in_job = true;
     std::unique_lock<std::mutex> lk(mu_);
-    take_chunks(lk);
+    take_chunks(lk, 0);
     tl_in_job = false;
     if (pending_ != 0) {  // a worker still runs a chunk
       lk.unlock();
@@ -107,31 +116,51 @@ class Pool {
 
  private:
   void grow(int n) {
-    while (int(workers_.size()) < n)
-      workers_.emplace_back([this] { loop(); });
+    while (int(workers_.size()) < n) {
+      const int id = int(workers_.size()) + 1;
+      workers_.emplace_back([this, id] { loop(id); });
+    }
   }
 
-  void loop() {
+  // With mu_ held: the next chunk for participant r (0 the caller), or -1.
+  int take(int r) {
+    if (r >= parts_ || untaken_ == 0) return -1;
+    const int end = int(int64_t(r + 1) * total_ / parts_);
+    int& c = cursor_[size_t(r)];
+    while (c < end && taken_[size_t(c)])
+      ++c;
+    int pick = c < end ? c++ : -1;
+    for (int i = total_ - 1; pick < 0; --i)  // its share is done: the last chunk not started
+      if (!taken_[size_t(i)]) pick = i;
+    taken_[size_t(pick)] = 1;
+    --untaken_;
+    return pick;
+  }
+
+  void loop(int id) {
     tl_in_job = true;
     uint64_t seen = 0;
+    bool polls = false;
     std::unique_lock<std::mutex> lk(mu_);
     for (;;) {
-      if (!stop_ && generation_ == seen) {  // between jobs: poll for the next one, then block
+      if (polls && !stop_ && generation_ == seen) {  // between jobs: poll for the next one
         lk.unlock();
         poll([&] { return posted_.load(std::memory_order_acquire) != seen; });
         lk.lock();
       }
-      cv_work_.wait(lk, [&] { return stop_ || (generation_ != seen && next_ < total_); });
+      cv_work_.wait(lk, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
-      take_chunks(lk);
+      // A job with no chunk left for it still counts as seen, so the worker polls for the next
+      // one instead of blocking; a worker beyond the job's thread count blocks.
+      polls = id < parts_;
+      take_chunks(lk, id);
     }
   }
 
-  // With mu_ held on entry and exit: runs chunks until the counter reaches the end.
-  void take_chunks(std::unique_lock<std::mutex>& lk) {
-    while (next_ < total_) {
-      int c = next_++;
+  // With mu_ held on entry and exit: runs participant r's chunks until none is left.
+  void take_chunks(std::unique_lock<std::mutex>& lk, int r) {
+    for (int c = take(r); c >= 0; c = take(r)) {
       const std::function<void(int)>* job = job_;
       lk.unlock();
       std::exception_ptr err;
@@ -151,7 +180,9 @@ class Pool {
   std::condition_variable cv_work_, cv_done_;
   std::vector<std::thread> workers_;
   const std::function<void(int)>* job_ = nullptr;
-  int next_ = 0, total_ = 0, pending_ = 0;
+  int total_ = 0, untaken_ = 0, parts_ = 1, pending_ = 0;
+  std::vector<char> taken_;  // per chunk: started
+  std::vector<int> cursor_;  // per participant: the next chunk of its share to look at
   uint64_t generation_ = 0;
   // Copies of pending_ and generation_ that the polls read without the lock.
   std::atomic<int> left_{0};
