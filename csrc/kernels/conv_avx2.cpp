@@ -94,12 +94,6 @@ void tile_positions(const Plan& p, const float* x, const float* wb, const float*
     }
   }
 }
-// The sum of v's 8 lanes: ((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7)).
-inline float lanes_sum(__m256 v) {
-  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
-}
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 
 #include "kernels/conv_direct.h"
 #include "kernels/conv_f16_dots.h"
+#include "kernels/conv_tile_avx2.h"
 
 namespace tg {
 namespace convd {
@@ -163,22 +164,14 @@ void tile_positions(const Plan& p, const Chains& ch, const float* r0, const floa
 // p % 64 of blocks64; lanes 16j..16j+15 are zmm j, so each lane chain is one zmm lane's
 // sequence of fused multiply-adds, and the fold is ATen's (conv_f16_dots.h) done across lanes.
 
-// ((y0 + y4) + (y2 + y6)) + ((y1 + y5) + (y3 + y7)): the fold of 8 lanes (the blocks' lanes
-// t, t + 8, ... folded to y(t) first; the tail lanes as they are).
-inline float fold8(__m256 y) {
-  const __m128 d = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
-  const __m128 e = _mm_add_ps(d, _mm_movehl_ps(d, d));
-  return _mm_cvtss_f32(_mm_add_ss(e, _mm_shuffle_ps(e, e, 1)));
-}
-
 // The 64 lane chains c(0..63) of l: y(t) = ((c(t) + c(t+32)) + (c(t+16) + c(t+48))) +
-// ((c(t+8) + c(t+40)) + (c(t+24) + c(t+56))), then fold8.
+// ((c(t+8) + c(t+40)) + (c(t+24) + c(t+56))), then lanes_sum over y(0..7).
 inline float fold64(const float* l) {
   const __m512 a = _mm512_add_ps(_mm512_load_ps(l), _mm512_load_ps(l + 32));
   const __m512 b = _mm512_add_ps(_mm512_load_ps(l + 16), _mm512_load_ps(l + 48));
   const __m512 c = _mm512_add_ps(a, b);
   const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1));
-  return fold8(_mm256_add_ps(_mm512_castps512_ps256(c), hi));
+  return lanes_sum(_mm256_add_ps(_mm512_castps512_ps256(c), hi));
 }
 
 // O gradient rows (g, P apart) by 4 taps (col, cs apart): res[o][t] = blocks64's dot.
@@ -214,7 +207,7 @@ void lanes_tile(int64_t P, const float* g, const float* col, int64_t cs, float r
         for (int64_t p = la; p < lv; p += 8)
           acc = _mm256_fmadd_ps(_mm256_loadu_ps(g + o * P + p), _mm256_loadu_ps(col + t * cs + p),
                                 acc);
-        const float tail = fold8(acc);
+        const float tail = lanes_sum(acc);
         out = blocks > 0 ? out + tail : tail;
       }
       __m128 r = _mm_set_ss(out);

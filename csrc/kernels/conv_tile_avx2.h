@@ -1,9 +1,19 @@
 // The AVX2 direct convolution tiles' register block, shared by the float32 (conv_avx2.cpp) and
 // float16 (conv_f16_avx2.cpp) kernels: twelve accumulators in named variables (an array of them
 // is kept in memory by the compiler, one store per FMA), two 8-lane vectors per row of the tile.
-// Include only from files compiled with -mavx2 -mfma.
+// Include only from files compiled with -mavx2 -mfma (conv_f16_avx512.cpp uses lanes_sum too).
 #pragma once
 #include <immintrin.h>
+
+namespace {
+// The sum of v's 8 lanes in ATen's order for its 8-lane folds: ((l0 + l4) + (l2 + l6)) +
+// ((l1 + l5) + (l3 + l7)). Internal linkage: an AVX2 copy must never serve portable code.
+inline float lanes_sum(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+}
+}  // namespace
 
 #define TG_ACC_DECL                                            \
   __m256 a00 = _mm256_setzero_ps(), a01 = _mm256_setzero_ps(); \
