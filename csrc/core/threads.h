@@ -14,6 +14,7 @@ int get_num_threads();
 // Calls fn(begin, end) over [0, n) split into contiguous chunks of at least `grain` items each,
 // up to 4 per thread, which the calling thread and get_num_threads() - 1 workers take: each its
 // own share first, then any chunk no one has started (a busy core costs only the chunk its thread
-// holds); returns when all chunks are done. Exceptions propagate to the caller. Callers must not depend on where chunks begin.
+// holds); returns when all chunks are done. Exceptions propagate to the caller. Callers must not
+// depend on where chunks begin.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 }  // namespace tg
