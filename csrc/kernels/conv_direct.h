@@ -87,7 +87,8 @@ void weight_grad_f16_lanes_avx512(const GradF16& q, int64_t ow, bool unit_stride
 // planes of dx (H x W, float16) gets its taps' column values, each rounded to float16, added in
 // tap order with a rounding after each add, as ATen's col2im adds them one by one; the row stays
 // in registers through all its taps. col holds the sample's column values: tap k's row of
-// positions at col + k * ld (positions oh * OW + ow). dx's planes start at zero.
+// positions at col + k * ld (positions oh * OW + ow). Every pixel of dx is written (its sum
+// starts from +0, as col2im's zeroed planes do).
 struct Col2imF16 {
   int64_t C, H, W, KH, KW, dh, dw, pt, pl, OH, OW, ld;
 };
