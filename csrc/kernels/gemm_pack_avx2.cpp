@@ -76,13 +76,6 @@ void pack_a_panel(int64_t mr, int64_t kc, const T* a, int64_t rs, int64_t cs, fl
       for (int t = 0; t < 8; ++t)
         _mm256_storeu_ps(dst + (k + t) * MR, r[t]);
     }
-  } else if (rs == 1 && mr == MR) {
-    for (; k < kc; ++k) {
-      const T* src = a + k * cs;
-      float* d = dst + k * MR;
-      for (int i = 0; i < MR; ++i)
-        d[i] = load1(src + i);
-    }
   }
   for (; k < kc; ++k) {
     float* d = dst + k * MR;
@@ -94,8 +87,42 @@ void pack_a_panel(int64_t mr, int64_t kc, const T* a, int64_t rs, int64_t cs, fl
   }
 }
 
+// MR consecutive values of A's column k, stored as one k-row of a micro-panel.
+inline void copy6(const float* src, float* d) {
+  _mm_storeu_ps(d, _mm_loadu_ps(src));
+  _mm_storel_pi(reinterpret_cast<__m64*>(d + 4),
+                _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(src + 4))));
+}
+inline void copy6(const uint16_t* src, float* d) {
+  _mm_storeu_ps(d, _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
+  int32_t two;
+  __builtin_memcpy(&two, src + 4, 4);
+  _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm_cvtph_ps(_mm_cvtsi32_si128(two)));
+}
+
+// A with contiguous columns (A^T stored row-major, rs == 1): kGroup whole micro-panels at a
+// time, k outermost, so each k reads kGroup * MR consecutive values (whole cache lines) once.
+// Panel by panel instead, the next panels re-read each line after it had left L1: 0.42 ns a float
+// against 0.09 for a 1024 x 256 A^T.
+template <class T>
+void pack_a_cols(int64_t mc, int64_t kc, const T* a, int64_t cs, float* dst) {
+  constexpr int64_t kGroup = 8;
+  const int64_t full = mc / MR * MR;
+  for (int64_t i0 = 0; i0 < full; i0 += kGroup * MR) {
+    const int64_t i1 = min64(full, i0 + kGroup * MR);
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* src = a + k * cs;
+      float* d = dst + k * MR;
+      for (int64_t i = i0; i < i1; i += MR)
+        copy6(src + i, d + i * kc);
+    }
+  }
+  if (full < mc) pack_a_panel(mc - full, kc, a + full, int64_t(1), cs, dst + full * kc);
+}
+
 template <class T>
 void pack_a_t(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, float* dst) {
+  if (rs == 1 && cs != 1) return pack_a_cols(mc, kc, a, cs, dst);
   for (int64_t i = 0; i < mc; i += MR)
     pack_a_panel(min64(MR, mc - i), kc, a + i * rs, rs, cs, dst + i * kc);
 }
