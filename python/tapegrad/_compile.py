@@ -3,8 +3,9 @@
 The first call with a given signature (tensor shapes, dtypes and requires_grad, the other
 arguments' values, grad mode) runs the function eagerly while the C++ core records every kernel
 it launches — forward, backward, optimizer updates, grad zeroing — over fixed buffers. Later
-calls with the same signature copy the new inputs into the captured input buffers and rerun the
-recorded kernels in C++: one crossing from Python, no graph building, no allocation.
+calls with the same signature rerun the recorded kernels in C++ on the new inputs (read in place
+when the step only reads them and they are dense and aligned, else copied into the captured input
+buffers): one crossing from Python, no graph building, no allocation.
 
 Tracing semantics (as torch.jit.trace and CUDA graphs): Python control flow and Python numbers are
 frozen at capture; the optimizers' hyperparameters (lr, momentum, betas, eps, weight decay,
@@ -202,16 +203,17 @@ class CompiledStep:
         private, call_args = [], []
         for a in args:
             if isinstance(a, Tensor):
-                # Data is copied into the capture's own buffer at each call; a tensor that requires
-                # grad is used itself (its .grad and in-place updates must be the caller's), and a
-                # call with another such tensor captures anew.
+                # Each call's data is read in place or copied into the capture's own buffer
+                # (this clone); a tensor that requires grad is used itself (its .grad and
+                # in-place updates must be the caller's), and a call with another such tensor
+                # captures anew.
                 p = a if a.requires_grad else a.detach().clone()
                 private.append(p)
                 call_args.append(p)
             else:
                 call_args.append(a)
         _optimizer._noted[0] = noted = []
-        core.capture_begin()
+        core.capture_begin(private)
         try:
             out = self.fn(*call_args)
             outs, rebuild = _flatten(out)
