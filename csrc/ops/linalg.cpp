@@ -134,15 +134,40 @@ void check_product_dtypes(const TensorImpl& a, const TensorImpl& b) {
 }
 }  // namespace
 
+namespace {
+// A float32 matrix (or stack of them) stored transposed: its last two dims swapped make a dense
+// tensor, as w.t() or k.transpose(-2, -1) of a dense one. The float32 product reads it through
+// strides with the same bits as a dense copy (the GEMM packs both alike), so it is not copied.
+// Other dtypes are copied: PyTorch's float16 kernels sum in another order for transposed operands.
+bool transposed_f32(const TensorImpl& t) {
+  const int n = t.shape.n;
+  if (t.dt != DType::f32 || n < 2 || t.is_contiguous()) return false;
+  const int64_t rows = t.shape.d[n - 2], cols = t.shape.d[n - 1];
+  if (t.strides.d[n - 2] != 1 || t.strides.d[n - 1] != rows) return false;
+  int64_t expect = rows * cols;
+  for (int i = n - 3; i >= 0; --i) {
+    if (t.shape.d[i] != 1 && t.strides.d[i] != expect) return false;
+    expect *= t.shape.d[i];
+  }
+  return true;
+}
+}  // namespace
+
 TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   check_product_dtypes(*a, *b);
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
-  TensorPtr ad = dense(a), bd = dense(b);  // the tape records a and b themselves
-  launch({ad.get(), bd.get(), out.get()}, [p, a = ad.get(), b = bd.get(), out = out.get()] {
+  // The tape records a and b themselves; the product reads dense copies, or a transposed float32
+  // operand as it lies.
+  const bool ta = !p.a1d && transposed_f32(*a), tb = !p.b1d && transposed_f32(*b);
+  TensorPtr ad = ta ? a : dense(a), bd = tb ? b : dense(b);
+  launch({ad.get(), bd.get(), out.get()}, [p, ta, tb, a = ad.get(), b = bd.get(), out = out.get()] {
     std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
     batch_offsets(p, offs.data(), offs.data() + p.nb);
-    Batched m{a, b, p.M, p.N, p.K, p.M, p.K, p.K, p.N, false, false, forward_order(p)};
+    // In memory a transposed operand is its matrices' transposes, laid out densely.
+    const int64_t a_rows = ta ? p.K : p.M, a_cols = ta ? p.M : p.K;
+    const int64_t b_rows = tb ? p.N : p.K, b_cols = tb ? p.K : p.N;
+    Batched m{a, b, p.M, p.N, p.K, a_rows, a_cols, b_rows, b_cols, ta, tb, forward_order(p)};
     into_out(*out, out->numel,
              [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
   });
