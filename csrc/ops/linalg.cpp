@@ -135,13 +135,15 @@ void check_product_dtypes(const TensorImpl& a, const TensorImpl& b) {
 }  // namespace
 
 namespace {
-// A float32 matrix (or stack of them) stored transposed: its last two dims swapped make a dense
-// tensor, as w.t() or k.transpose(-2, -1) of a dense one. The float32 product reads it through
-// strides with the same bits as a dense copy (the GEMM packs both alike), so it is not copied.
-// Other dtypes are copied: PyTorch's float16 kernels sum in another order for transposed operands.
-bool transposed_f32(const TensorImpl& t) {
+// A matrix (or a stack of them) stored transposed: its last two dims swapped make a dense tensor,
+// as w.t() or k.transpose(-2, -1) of a dense one. PyTorch hands such operands to its GEMM as they
+// lie, so they are not copied here either. float32 products have the same bits either way (the
+// GEMM packs both layouts alike); float16 ones follow the order of the ATen kernel the layout
+// picks (float16_order), where `f16` says PyTorch reaches that kernel per matrix.
+bool reads_transposed(const TensorImpl& t, bool f16) {
   const int n = t.shape.n;
-  if (t.dt != DType::f32 || n < 2 || t.is_contiguous()) return false;
+  if (n < 2 || t.is_contiguous()) return false;
+  if (t.dt != DType::f32 && !(t.dt == DType::f16 && f16)) return false;
   const int64_t rows = t.shape.d[n - 2], cols = t.shape.d[n - 1];
   if (t.strides.d[n - 2] != 1 || t.strides.d[n - 1] != rows) return false;
   int64_t expect = rows * cols;
@@ -151,26 +153,44 @@ bool transposed_f32(const TensorImpl& t) {
   }
   return true;
 }
+
+// ATen's float16 GEMM is column-major: a row-major product with B transposed reaches it as
+// gemm_transa_, with A transposed as gemm_transb_, with both as gemm_transab_.
+F16Order float16_order(const MatmulPlan& p, bool ta, bool tb) {
+  if (ta && tb) return F16Order::interleave4;
+  if (tb) return F16Order::blocks64;
+  if (ta) return F16Order::sequential;
+  return forward_order(p);
+}
 }  // namespace
 
 TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   check_product_dtypes(*a, *b);
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
-  // The tape records a and b themselves; the product reads dense copies, or a transposed float32
-  // operand as it lies.
-  const bool ta = !p.a1d && transposed_f32(*a), tb = !p.b1d && transposed_f32(*b);
+  // The tape records a and b themselves; the product reads dense copies, or a transposed operand
+  // as it lies.
+  // float16: matrices (PyTorch's mm) and stacks on both sides (bmm) are read as they lie, in the
+  // order of the kernel ATen picks for their layout; bmm's small products (fewer than 400
+  // multiply-adds a matrix) take its naive loop, one sequential sum per element.
+  const bool single = p.nb == 1 && a->shape.n == 2 && b->shape.n == 2;
+  const bool stacked = a->shape.n >= 3 && b->shape.n >= 3;
+  const bool ta = !p.a1d && reads_transposed(*a, single || stacked);
+  const bool tb = !p.b1d && reads_transposed(*b, single || stacked);
+  const F16Order order =
+      stacked && p.M * p.N * p.K < 400 ? F16Order::sequential : float16_order(p, ta, tb);
   TensorPtr ad = ta ? a : dense(a), bd = tb ? b : dense(b);
-  launch({ad.get(), bd.get(), out.get()}, [p, ta, tb, a = ad.get(), b = bd.get(), out = out.get()] {
-    std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
-    batch_offsets(p, offs.data(), offs.data() + p.nb);
-    // In memory a transposed operand is its matrices' transposes, laid out densely.
-    const int64_t a_rows = ta ? p.K : p.M, a_cols = ta ? p.M : p.K;
-    const int64_t b_rows = tb ? p.N : p.K, b_cols = tb ? p.K : p.N;
-    Batched m{a, b, p.M, p.N, p.K, a_rows, a_cols, b_rows, b_cols, ta, tb, forward_order(p)};
-    into_out(*out, out->numel,
-             [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
-  });
+  launch({ad.get(), bd.get(), out.get()},
+         [p, ta, tb, order, a = ad.get(), b = bd.get(), out = out.get()] {
+           std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+           batch_offsets(p, offs.data(), offs.data() + p.nb);
+           // In memory a transposed operand is its matrices' transposes, laid out densely.
+           const int64_t a_rows = ta ? p.K : p.M, a_cols = ta ? p.M : p.K;
+           const int64_t b_rows = tb ? p.N : p.K, b_cols = tb ? p.K : p.N;
+           Batched m{a, b, p.M, p.N, p.K, a_rows, a_cols, b_rows, b_cols, ta, tb, order};
+           into_out(*out, out->numel,
+                    [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
+         });
   record(OpCode::matmul, out, {a.get(), b.get()});
   return out;
 }
@@ -223,6 +243,21 @@ TensorPtr outer_product(const TensorPtr& u0, const TensorPtr& v0) {
 
 void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   MatmulPlan p = plan(n.in_shape[0], n.in_shape[1]);
+  // float16 follows the ATen kernels PyTorch's mm backward reaches: g @ B^T, or (B @ g^T)^T for a
+  // column-major A, both gemm_transa_ (blocks64) unless B itself was transposed (then notrans or
+  // transab: interleave4); likewise A^T @ g is gemm_transb_ (sequential) unless A was transposed.
+  // Stacks with one batch shape on both sides (bmm's backward is two bmm's) follow the same
+  // rules, and bmm's naive loop below 400 multiply-adds a matrix.
+  F16Order order_a = F16Order::blocks64, order_b = F16Order::sequential;
+  const bool single = p.nb == 1 && n.in_shape[0].n == 2 && n.in_shape[1].n == 2;
+  const bool stacked =
+      n.in_shape[0].n >= 3 && n.in_shape[1].n >= 3 && p.batch_a == p.batch && p.batch_b == p.batch;
+  if (g->dt == DType::f16 && stacked && p.M * p.N * p.K < 400) {
+    order_a = F16Order::sequential;
+  } else if (g->dt == DType::f16 && (single || stacked)) {
+    if (n.in_requires[0] && reads_transposed(*n.as_saved(1), true)) order_a = F16Order::interleave4;
+    if (n.in_requires[1] && reads_transposed(*n.as_saved(0), true)) order_b = F16Order::interleave4;
+  }
   // The gradient of each operand over the full broadcast batch (float32), then summed back to
   // the operand's own batch shape and rounded once into its dtype.
   auto grad_for = [&](int i, const TensorPtr& other) {
@@ -235,26 +270,26 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
     fs.push(for_a ? p.M : p.K);
     fs.push(for_a ? p.K : p.N);
     auto full = empty(fs, acc_dtype(g->dt));
-    launch({g.get(), other.get(), full.get()}, [p, for_a, fold, g = g.get(), o = other.get(),
-                                                full = full.get()] {
-      std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
-      batch_offsets(p, offs.data(), offs.data() + p.nb);
-      std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
-      for (int64_t j = 0; j < p.nb; ++j)
-        seq[size_t(j)] = j;
-      if (for_a) {  // dA[M,K] = g[M,N] @ B^T
-        Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true, F16Order::blocks64};
-        run_batched(m, seq.data(), offs.data() + p.nb, p.nb, Out{full->data(), full->dt});
-      } else {  // dB[K,N] = A^T @ g[M,N]
-        Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false, F16Order::sequential};
-        if (fold) {  // one product over the stacked batches, as PyTorch folds them
-          m.K = m.a_rows = p.M * p.nb;
-          run_batched(m, offs.data(), seq.data(), 1, Out{full->data(), full->dt});
-        } else {
-          run_batched(m, offs.data(), seq.data(), p.nb, Out{full->data(), full->dt});
-        }
-      }
-    });
+    launch({g.get(), other.get(), full.get()},
+           [p, for_a, fold, order_a, order_b, g = g.get(), o = other.get(), full = full.get()] {
+             std::vector<int64_t> offs(size_t(2 * std::max<int64_t>(p.nb, 1)));
+             batch_offsets(p, offs.data(), offs.data() + p.nb);
+             std::vector<int64_t> seq(size_t(std::max<int64_t>(p.nb, 1)));
+             for (int64_t j = 0; j < p.nb; ++j)
+               seq[size_t(j)] = j;
+             if (for_a) {  // dA[M,K] = g[M,N] @ B^T
+               Batched m{g, o, p.M, p.K, p.N, p.M, p.N, p.K, p.N, false, true, order_a};
+               run_batched(m, seq.data(), offs.data() + p.nb, p.nb, Out{full->data(), full->dt});
+             } else {  // dB[K,N] = A^T @ g[M,N]
+               Batched m{o, g, p.K, p.N, p.M, p.M, p.K, p.M, p.N, true, false, order_b};
+               if (fold) {  // one product over the stacked batches, as PyTorch folds them
+                 m.K = m.a_rows = p.M * p.nb;
+                 run_batched(m, offs.data(), seq.data(), 1, Out{full->data(), full->dt});
+               } else {
+                 run_batched(m, offs.data(), seq.data(), p.nb, Out{full->data(), full->dt});
+               }
+             }
+           });
     Shape target = for_a ? p.batch_a : p.batch_b;
     target.push(for_a ? p.M : p.K);
     target.push(for_a ? p.K : p.N);

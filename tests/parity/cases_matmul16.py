@@ -15,6 +15,12 @@ MATMUL = (((1, 1), (1, 1)), ((7, 16), (16, 33)), ((33, 100), (100, 7)), ((64, 64
 # in-features cover each part present or absent (784: blocks and tail lanes; 130 and 200: blocks
 # and the last few; 1000: all three; 33: tail lanes and the last; 10: the last only).
 LINEAR = ((64, 784, 256), (64, 10, 32), (5, 33, 7), (3, 130, 5), (4, 200, 9), (2, 1000, 19))
+# Operands passed transposed (w.t(), k.transpose(-2, -1)): ATen picks its kernel, and with it the
+# summation order, from the layout, in the forward and in mm's and bmm's backward; stacks of the
+# same batch shape, small ones (bmm's naive loop below 400 multiply-adds) and large.
+TRANSPOSED = (((33, 100), (100, 7)), ((64, 64), (64, 64)), ((100, 257), (257, 31)),
+              ((1, 64), (64, 40)), ((40, 64), (64, 1)), ((2, 20, 30), (2, 30, 20)),
+              ((4, 33, 40), (4, 40, 50)), ((3, 5, 7), (3, 7, 9)))  # fmt: skip
 SPREADS = {"normal": (0, 0), "spread": (-5, 3)}
 
 
@@ -48,6 +54,23 @@ def cases():
                     rng = rng_for(name)
                     a, b = values(rng, sa, spread), values(rng, sb, spread)
                     f = (lambda T, x, y: x @ y) if op == "matmul" else (lambda T, x, y: T.mm(x, y))
+                    return fwd_bwd(T, f, [a, b], name, spread)
+
+                yield name, case
+        for sa, sb in TRANSPOSED:
+            for ta, tb in ((True, False), (False, True), (True, True)):
+                name = f"matmul16/transposed/{spread}/{sa}@{sb}/ta={ta}/tb={tb}"
+
+                def case(T, sa=sa, sb=sb, ta=ta, tb=tb, spread=spread, name=name):
+                    rng = rng_for(name)
+                    swap = lambda s, t: s[:-2] + (s[-1], s[-2]) if t else s  # noqa: E731
+                    a, b = values(rng, swap(sa, ta), spread), values(rng, swap(sb, tb), spread)
+
+                    def f(T, x, y):
+                        return (x.transpose(-2, -1) if ta else x) @ (
+                            y.transpose(-2, -1) if tb else y
+                        )
+
                     return fwd_bwd(T, f, [a, b], name, spread)
 
                 yield name, case

@@ -42,6 +42,35 @@ def _matmul_name(shapes, attrs):
     return "MmBackward0"
 
 
+def _transposed(x):
+    """x is a matrix (or a stack) stored transposed: w.t() or k.transpose(-2, -1) of a dense one.
+    ATen hands it to its GEMM as it lies, and the kernel that layout picks sets the order."""
+    return x.ndim >= 2 and not x.flags.c_contiguous and np.swapaxes(x, -1, -2).flags.c_contiguous
+
+
+def _small_bmm(a, b):
+    """bmm's naive loop (one sequential sum per element) runs products of fewer than 400
+    multiply-adds a matrix; mm and larger stacks run the GEMM."""
+    return a.ndim >= 3 and b.ndim >= 3 and a.shape[-2] * a.shape[-1] * b.shape[-1] < 400
+
+
+def _forward_order(a, b):
+    """The order of the ATen kernel PyTorch's float16 a @ b reaches. Its GEMM is column-major:
+    a row-major product with b transposed reaches gemm_transa_, with a transposed gemm_transb_,
+    with both gemm_transab_ (matrices, and stacks on both sides)."""
+    if b.ndim == 1 and a.ndim != 1:
+        return "blocks64"  # the gemv fast path (float16 dot kernel)
+    if (a.ndim == 2 and b.ndim == 2) or (a.ndim >= 3 and b.ndim >= 3):
+        if _small_bmm(a, b):
+            return "sequential"
+        ta, tb = _transposed(a), _transposed(b)
+        if tb and not ta:
+            return "blocks64"
+        if ta and not tb:
+            return "sequential"
+    return "interleave4"
+
+
 @kernel("matmul", _matmul_name)
 class MatMul:
     def forward(ctx, a, b):
@@ -49,8 +78,7 @@ class MatMul:
         ctx.save(a, b)
         if not ctx.f16:
             return ctx.round(np.matmul(a, b))
-        # mm's gemm for matrices; the gemv fast path (float16 dot kernel) for matrix @ vector
-        order = "blocks64" if b.ndim == 1 and a.ndim != 1 else "interleave4"
+        order = _forward_order(a, b)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         return ctx.round(matmul16.product(a2, b2, order).reshape(out_shape))
@@ -76,7 +104,17 @@ class MatMul:
         if not ctx.f16:
             ga, gb = np.matmul(g2, bt), np.matmul(at, g2)
         else:
-            ga = matmul16.product(g2, bt, "blocks64")
+            # mm's backward: g @ b^T (or (b @ g^T)^T for a column-major a) and a^T @ g (or
+            # (g^T @ a)^T), whose kernels follow b's and a's layouts; bmm's: the same two
+            # products, for stacks of one batch shape on both sides.
+            order_a, order_b = "blocks64", "sequential"
+            same = a2.shape[:-2] == batch and b2.shape[:-2] == batch
+            if a.ndim >= 3 and b.ndim >= 3 and same and _small_bmm(a, b):
+                order_a = "sequential"
+            elif (a.ndim == 2 and b.ndim == 2) or (a.ndim >= 3 and b.ndim >= 3 and same):
+                order_a = "interleave4" if _transposed(b) else order_a
+                order_b = "interleave4" if _transposed(a) else order_b
+            ga = matmul16.product(g2, bt, order_a)
             if batch and b2.ndim == 2 and a2.shape[:-2] == batch and _numel(batch) > 1:
                 # PyTorch multiplies a batched a by a 2-D b as one stacked matrix: b's gradient
                 # is one sum over all the stacked rows
@@ -84,7 +122,7 @@ class MatMul:
                 gb = matmul16.product(a2.reshape(rows, a2.shape[-1]).T,
                                       g2.reshape(rows, g2.shape[-1]), "sequential")  # fmt: skip
             else:
-                gb = matmul16.product(at, g2, "sequential")
+                gb = matmul16.product(at, g2, order_b)
         ga = sum_to(ctx, ga, a2.shape)
         gb = sum_to(ctx, gb, b2.shape)
         return ctx.round(ga.reshape(a.shape)), ctx.round(gb.reshape(b.shape))
