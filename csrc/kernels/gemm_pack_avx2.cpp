@@ -87,17 +87,19 @@ void pack_a_panel(int64_t mr, int64_t kc, const T* a, int64_t rs, int64_t cs, fl
   }
 }
 
-// MR consecutive values of A's column k, stored as one k-row of a micro-panel.
+// MR consecutive values of A's column k, stored as one k-row of a micro-panel (unaligned 8-byte
+// loads and stores through the epi64 forms, which declare them unaligned).
 inline void copy6(const float* src, float* d) {
   _mm_storeu_ps(d, _mm_loadu_ps(src));
-  _mm_storel_pi(reinterpret_cast<__m64*>(d + 4),
-                _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(src + 4))));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(d + 4),
+                   _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + 4)));
 }
 inline void copy6(const uint16_t* src, float* d) {
   _mm_storeu_ps(d, _mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src))));
   int32_t two;
   __builtin_memcpy(&two, src + 4, 4);
-  _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm_cvtph_ps(_mm_cvtsi32_si128(two)));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(d + 4),
+                   _mm_castps_si128(_mm_cvtph_ps(_mm_cvtsi32_si128(two))));
 }
 
 // A with contiguous columns (A^T stored row-major, rs == 1): kGroup whole micro-panels at a
