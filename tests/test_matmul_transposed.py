@@ -74,10 +74,12 @@ def test_float64_unchanged():
 
 # float16: the C++ core against the NumPy reference (the spec the parity lane checks against
 # PyTorch), forward and both gradients, for operands passed transposed: matrices, stacks of one
-# batch shape (bmm's naive loop below 400 multiply-adds, its GEMM above) and a broadcast stack.
+# batch shape (bmm's naive loop below 400 multiply-adds, its GEMM above), a broadcast stack, and
+# a stack @ a matrix (one mm over the stacked rows).
 F16_CASES = [((33, 100), (100, 7)), ((64, 64), (64, 64)), ((1, 64), (64, 40)),
              ((2, 20, 30), (2, 30, 20)), ((4, 33, 40), (4, 40, 50)), ((3, 5, 7), (3, 7, 9)),
-             ((2, 3, 5, 8), (3, 8, 10))]  # fmt: skip
+             ((2, 3, 5, 8), (3, 8, 10)), ((3, 33, 40), (40, 50)),
+             ((1, 40, 50), (50, 30))]  # fmt: skip
 
 
 def _f16_run(backend, sa, sb, ta, tb):

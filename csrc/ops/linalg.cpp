@@ -173,10 +173,14 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   // float16: matrices (PyTorch's mm) and stacks on both sides (bmm) are read as they lie, in the
   // order of the kernel ATen picks for their layout; bmm's small products (fewer than 400
   // multiply-adds a matrix) take its naive loop, one sequential sum per element.
-  const bool single = p.nb == 1 && a->shape.n == 2 && b->shape.n == 2;
+  // A stack @ a matrix is one mm over the stacked rows in PyTorch (a folded into a matrix, by a
+  // copy where it is not dense), so only the matrix's layout counts there; a stack of one matrix
+  // folds into a view, whose layout counts too.
+  const bool single = p.nb == 1 && a->shape.n >= 2 && b->shape.n == 2;
   const bool stacked = a->shape.n >= 3 && b->shape.n >= 3;
+  const bool folded = p.nb > 1 && a->shape.n >= 3 && b->shape.n == 2;
   const bool ta = !p.a1d && reads_transposed(*a, single || stacked);
-  const bool tb = !p.b1d && reads_transposed(*b, single || stacked);
+  const bool tb = !p.b1d && reads_transposed(*b, single || stacked || folded);
   const F16Order order =
       stacked && p.M * p.N * p.K < 400 ? F16Order::sequential : float16_order(p, ta, tb);
   TensorPtr ad = ta ? a : dense(a), bd = tb ? b : dense(b);
@@ -249,14 +253,16 @@ void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   // Stacks with one batch shape on both sides (bmm's backward is two bmm's) follow the same
   // rules, and bmm's naive loop below 400 multiply-adds a matrix.
   F16Order order_a = F16Order::blocks64, order_b = F16Order::sequential;
-  const bool single = p.nb == 1 && n.in_shape[0].n == 2 && n.in_shape[1].n == 2;
+  const bool single = p.nb == 1 && n.in_shape[0].n >= 2 && n.in_shape[1].n == 2;
   const bool stacked =
       n.in_shape[0].n >= 3 && n.in_shape[1].n >= 3 && p.batch_a == p.batch && p.batch_b == p.batch;
+  const bool folded = p.nb > 1 && n.in_shape[0].n >= 3 && n.in_shape[1].n == 2;  // a: dense
   if (g->dt == DType::f16 && stacked && p.M * p.N * p.K < 400) {
     order_a = F16Order::sequential;
-  } else if (g->dt == DType::f16 && (single || stacked)) {
+  } else if (g->dt == DType::f16 && (single || stacked || folded)) {
     if (n.in_requires[0] && reads_transposed(*n.as_saved(1), true)) order_a = F16Order::interleave4;
-    if (n.in_requires[1] && reads_transposed(*n.as_saved(0), true)) order_b = F16Order::interleave4;
+    if (n.in_requires[1] && !folded && reads_transposed(*n.as_saved(0), true))
+      order_b = F16Order::interleave4;
   }
   // The gradient of each operand over the full broadcast batch (float32), then summed back to
   // the operand's own batch shape and rounded once into its dtype.

@@ -17,10 +17,13 @@ MATMUL = (((1, 1), (1, 1)), ((7, 16), (16, 33)), ((33, 100), (100, 7)), ((64, 64
 LINEAR = ((64, 784, 256), (64, 10, 32), (5, 33, 7), (3, 130, 5), (4, 200, 9), (2, 1000, 19))
 # Operands passed transposed (w.t(), k.transpose(-2, -1)): ATen picks its kernel, and with it the
 # summation order, from the layout, in the forward and in mm's and bmm's backward; stacks of the
-# same batch shape, small ones (bmm's naive loop below 400 multiply-adds) and large.
+# same batch shape, small ones (bmm's naive loop below 400 multiply-adds) and large; a stack @ a
+# matrix (one mm over the stacked rows: a stack of several is copied dense, a stack of one is a
+# view).
 TRANSPOSED = (((33, 100), (100, 7)), ((64, 64), (64, 64)), ((100, 257), (257, 31)),
               ((1, 64), (64, 40)), ((40, 64), (64, 1)), ((2, 20, 30), (2, 30, 20)),
-              ((4, 33, 40), (4, 40, 50)), ((3, 5, 7), (3, 7, 9)))  # fmt: skip
+              ((4, 33, 40), (4, 40, 50)), ((3, 5, 7), (3, 7, 9)),
+              ((3, 33, 40), (40, 50)), ((1, 40, 50), (50, 30)))  # fmt: skip
 SPREADS = {"normal": (0, 0), "spread": (-5, 3)}
 
 

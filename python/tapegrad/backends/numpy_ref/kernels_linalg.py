@@ -54,13 +54,26 @@ def _small_bmm(a, b):
     return a.ndim >= 3 and b.ndim >= 3 and a.shape[-2] * a.shape[-1] * b.shape[-1] < 400
 
 
+def _single(a, b):
+    """One mm: two matrices, or a stack of one matrix (it folds into a view) @ a matrix."""
+    return a.ndim >= 2 and b.ndim == 2 and _numel(a.shape[:-2]) == 1
+
+
+def _folded(a, b):
+    """A stack of several matrices @ a matrix: one mm over the stacked rows, a made dense."""
+    return a.ndim >= 3 and b.ndim == 2 and _numel(a.shape[:-2]) > 1
+
+
 def _forward_order(a, b):
     """The order of the ATen kernel PyTorch's float16 a @ b reaches. Its GEMM is column-major:
     a row-major product with b transposed reaches gemm_transa_, with a transposed gemm_transb_,
     with both gemm_transab_ (matrices, and stacks on both sides)."""
     if b.ndim == 1 and a.ndim != 1:
         return "blocks64"  # the gemv fast path (float16 dot kernel)
-    if (a.ndim == 2 and b.ndim == 2) or (a.ndim >= 3 and b.ndim >= 3):
+    if _folded(a, b):
+        # one mm over a's stacked rows (a folded into a dense matrix): b's layout decides
+        return "blocks64" if _transposed(b) else "interleave4"
+    if _single(a, b) or (a.ndim >= 3 and b.ndim >= 3):
         if _small_bmm(a, b):
             return "sequential"
         ta, tb = _transposed(a), _transposed(b)
@@ -111,9 +124,11 @@ class MatMul:
             same = a2.shape[:-2] == batch and b2.shape[:-2] == batch
             if a.ndim >= 3 and b.ndim >= 3 and same and _small_bmm(a, b):
                 order_a = "sequential"
-            elif (a.ndim == 2 and b.ndim == 2) or (a.ndim >= 3 and b.ndim >= 3 and same):
+            elif _single(a, b) or (a.ndim >= 3 and b.ndim >= 3 and same):
                 order_a = "interleave4" if _transposed(b) else order_a
                 order_b = "interleave4" if _transposed(a) else order_b
+            elif _folded(a, b):  # a is dense there
+                order_a = "interleave4" if _transposed(b) else order_a
             ga = matmul16.product(g2, bt, order_a)
             if batch and b2.ndim == 2 and a2.shape[:-2] == batch and _numel(batch) > 1:
                 # PyTorch multiplies a batched a by a 2-D b as one stacked matrix: b's gradient
