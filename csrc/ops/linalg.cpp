@@ -162,6 +162,65 @@ F16Order float16_order(const MatmulPlan& p, bool ta, bool tb) {
   if (ta) return F16Order::sequential;
   return forward_order(p);
 }
+
+// PyTorch's matmul folds a stack's batch into the rows of one matrix (at::reshape: a view when
+// its strides allow) only where each batch stride is the next dim's stride times its size.
+bool batch_folds(const Shape& shape, const Shape& strides) {
+  for (int i = 0; i + 2 < shape.n; ++i)
+    if (strides.d[i] != strides.d[i + 1] * shape.d[i + 1]) return false;
+  return true;
+}
+
+// The route PyTorch's matmul takes for operands of two dims or more, which picks float16's
+// kernels: mm for two matrices; for a stack @ a matrix, one mm over the stacked rows when the
+// batch folds without a copy or the matrix requires grad (the stack is then copied dense), else
+// bmm with the matrix broadcast; for a matrix @ a stack, when the matrix requires grad, the
+// transposed product (stack^T folded) @ matrix^T as one mm, else bmm; bmm for two stacks.
+enum class Route { mm, fold, mm_t, bmm };
+Route route(const Shape& sa, const Shape& ta_strides, bool a_requires, const Shape& sb,
+            bool b_requires) {
+  if (sa.n == 2 && sb.n == 2) return Route::mm;
+  if (sb.n == 2) return b_requires || batch_folds(sa, ta_strides) ? Route::fold : Route::bmm;
+  if (sa.n == 2) return a_requires ? Route::mm_t : Route::bmm;
+  return Route::bmm;
+}
+
+// The order of PyTorch's float16 forward for operands laid out as stored (ta, tb: transposed).
+// A stack of one matrix folds into a view, which keeps its layout; a folded stack of several is
+// dense; the transposed route multiplies the stack's transposes, folded, by a's transpose.
+F16Order route_order(Route r, const MatmulPlan& p, bool ta, bool tb) {
+  const bool small = p.M * p.N * p.K < 400;  // bmm's naive loop: one sequential sum
+  switch (r) {
+    case Route::bmm:
+      return small ? F16Order::sequential : float16_order(p, ta, tb);
+    case Route::fold:
+      return float16_order(p, p.nb == 1 && ta, tb);
+    case Route::mm_t:
+      return p.nb == 1 ? float16_order(p, ta, tb) : float16_order(p, false, !ta);
+    default:
+      return float16_order(p, ta, tb);
+  }
+}
+
+// The orders of the float16 backward PyTorch runs on that route: mm's backward is g @ B^T and
+// A^T @ g (or their transposes for a column-major operand), gemm_transa_ (blocks64) and
+// gemm_transb_ (sequential) unless the other operand was itself transposed (then notrans or
+// transab: interleave4); bmm's is the same per matrix, or its naive loop below 400 multiply-adds;
+// a folded stack of several is dense, and b's gradient one sum over its rows. On the transposed
+// route with a stack of several, b's gradient is g's folded transpose @ a; a's gradient, there
+// one sum over all the stack's rows, keeps the default order (not PyTorch's).
+void backward_orders(Route r, const MatmulPlan& p, bool ta, bool tb, F16Order* oa, F16Order* ob) {
+  *oa = F16Order::blocks64;
+  *ob = F16Order::sequential;
+  if (r == Route::bmm && p.M * p.N * p.K < 400) {
+    *oa = F16Order::sequential;
+  } else if (r == Route::mm_t && p.nb > 1) {
+    *ob = ta ? F16Order::blocks64 : F16Order::interleave4;
+  } else {
+    if (tb) *oa = F16Order::interleave4;
+    if (ta && (r != Route::fold || p.nb == 1)) *ob = F16Order::interleave4;
+  }
+}
 }  // namespace
 
 TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
@@ -169,20 +228,12 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   MatmulPlan p = plan(a->shape, b->shape);
   auto out = empty(p.out, a->dt);
   // The tape records a and b themselves; the product reads dense copies, or a transposed operand
-  // as it lies.
-  // float16: matrices (PyTorch's mm) and stacks on both sides (bmm) are read as they lie, in the
-  // order of the kernel ATen picks for their layout; bmm's small products (fewer than 400
-  // multiply-adds a matrix) take its naive loop, one sequential sum per element.
-  // A stack @ a matrix is one mm over the stacked rows in PyTorch (a folded into a matrix, by a
-  // copy where it is not dense), so only the matrix's layout counts there; a stack of one matrix
-  // folds into a view, whose layout counts too.
-  const bool single = p.nb == 1 && a->shape.n >= 2 && b->shape.n == 2;
-  const bool stacked = a->shape.n >= 3 && b->shape.n >= 3;
-  const bool folded = p.nb > 1 && a->shape.n >= 3 && b->shape.n == 2;
-  const bool ta = !p.a1d && reads_transposed(*a, single || stacked);
-  const bool tb = !p.b1d && reads_transposed(*b, single || stacked || folded);
-  const F16Order order =
-      stacked && p.M * p.N * p.K < 400 ? F16Order::sequential : float16_order(p, ta, tb);
+  // as it lies. float16 sums in the order of the ATen kernel PyTorch's route reaches (route).
+  const bool mats = !p.a1d && !p.b1d;
+  const bool ta = !p.a1d && reads_transposed(*a, mats);
+  const bool tb = !p.b1d && reads_transposed(*b, mats);
+  const Route r = route(a->shape, a->strides, a->requires_grad, b->shape, b->requires_grad);
+  const F16Order order = mats ? route_order(r, p, ta, tb) : forward_order(p);
   TensorPtr ad = ta ? a : dense(a), bd = tb ? b : dense(b);
   launch({ad.get(), bd.get(), out.get()},
          [p, ta, tb, order, a = ad.get(), b = bd.get(), out = out.get()] {
@@ -195,7 +246,11 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
            into_out(*out, out->numel,
                     [&](Out c) { run_batched(m, offs.data(), offs.data() + p.nb, p.nb, c); });
          });
-  record(OpCode::matmul, out, {a.get(), b.get()});
+  if (Node* n = record(OpCode::matmul, out, {a.get(), b.get()}); n && mats) {
+    F16Order oa, ob;  // the backward's orders, fixed by the forward's route and layouts
+    backward_orders(r, p, ta, tb, &oa, &ob);
+    n->i1 = 1 + 3 * int(oa) + int(ob);
+  }
   return out;
 }
 
@@ -247,22 +302,11 @@ TensorPtr outer_product(const TensorPtr& u0, const TensorPtr& v0) {
 
 void Op_matmul::backward(Node& n, const TensorPtr& g, TensorPtr* gin) {
   MatmulPlan p = plan(n.in_shape[0], n.in_shape[1]);
-  // float16 follows the ATen kernels PyTorch's mm backward reaches: g @ B^T, or (B @ g^T)^T for a
-  // column-major A, both gemm_transa_ (blocks64) unless B itself was transposed (then notrans or
-  // transab: interleave4); likewise A^T @ g is gemm_transb_ (sequential) unless A was transposed.
-  // Stacks with one batch shape on both sides (bmm's backward is two bmm's) follow the same
-  // rules, and bmm's naive loop below 400 multiply-adds a matrix.
+  // float16's orders, from the forward (backward_orders); 0: a vector operand's defaults.
   F16Order order_a = F16Order::blocks64, order_b = F16Order::sequential;
-  const bool single = p.nb == 1 && n.in_shape[0].n >= 2 && n.in_shape[1].n == 2;
-  const bool stacked =
-      n.in_shape[0].n >= 3 && n.in_shape[1].n >= 3 && p.batch_a == p.batch && p.batch_b == p.batch;
-  const bool folded = p.nb > 1 && n.in_shape[0].n >= 3 && n.in_shape[1].n == 2;  // a: dense
-  if (g->dt == DType::f16 && stacked && p.M * p.N * p.K < 400) {
-    order_a = F16Order::sequential;
-  } else if (g->dt == DType::f16 && (single || stacked || folded)) {
-    if (n.in_requires[0] && reads_transposed(*n.as_saved(1), true)) order_a = F16Order::interleave4;
-    if (n.in_requires[1] && !folded && reads_transposed(*n.as_saved(0), true))
-      order_b = F16Order::interleave4;
+  if (n.i1 > 0) {
+    order_a = F16Order((n.i1 - 1) / 3);
+    order_b = F16Order((n.i1 - 1) % 3);
   }
   // The gradient of each operand over the full broadcast batch (float32), then summed back to
   // the operand's own batch shape and rounded once into its dtype.

@@ -24,6 +24,19 @@ TRANSPOSED = (((33, 100), (100, 7)), ((64, 64), (64, 64)), ((100, 257), (257, 31
               ((1, 64), (64, 40)), ((40, 64), (64, 1)), ((2, 20, 30), (2, 30, 20)),
               ((4, 33, 40), (4, 40, 50)), ((3, 5, 7), (3, 7, 9)),
               ((3, 33, 40), (40, 50)), ((1, 40, 50), (50, 30)))  # fmt: skip
+# PyTorch's matmul picks its route by which operand requires grad: a stack @ a matrix that does
+# not is bmm when the stack's batch does not fold (a transposed stack); a matrix @ a stack is bmm
+# when the matrix does not, else one transposed mm. (shapes, a transposed, b transposed, which
+# require grad); the outputs compared are the product and the gradients of those operands,
+# except a's on the transposed route of a stack of several (not followed: docs/numerics.md).
+ROUTES = (((3, 33, 40), (40, 50), True, False, (True, False)),
+          ((3, 33, 40), (40, 50), True, True, (True, False)),
+          ((33, 40), (3, 40, 50), False, False, (False, True)),
+          ((33, 40), (3, 40, 50), True, True, (False, True)),
+          ((33, 40), (1, 40, 50), False, False, (True, True)),
+          ((33, 40), (1, 40, 50), True, False, (True, True)),
+          ((33, 40), (3, 40, 50), False, True, (True, True)),
+          ((5, 7), (2, 7, 9), True, False, (False, True)))  # fmt: skip
 SPREADS = {"normal": (0, 0), "spread": (-5, 3)}
 
 
@@ -77,6 +90,23 @@ def cases():
                     return fwd_bwd(T, f, [a, b], name, spread)
 
                 yield name, case
+        for sa, sb, ta, tb, req in ROUTES:
+            name = f"matmul16/route/{spread}/{sa}@{sb}/ta={ta}/tb={tb}/requires={req}"
+
+            def case(T, sa=sa, sb=sb, ta=ta, tb=tb, req=req, spread=spread, name=name):
+                rng = rng_for(name)
+                swap = lambda s, t: s[:-2] + (s[-1], s[-2]) if t else s  # noqa: E731
+                a = T.tensor(values(rng, swap(sa, ta), spread)).requires_grad_(req[0])
+                b = T.tensor(values(rng, swap(sb, tb), spread)).requires_grad_(req[1])
+                x = a.transpose(-2, -1) if ta else a
+                out = x @ (b.transpose(-2, -1) if tb else b)
+                out.backward(
+                    T.tensor(values(rng_for(name + "/upstream"), tuple(out.shape), spread))
+                )
+                kept_a = req[0] and not (len(sa) == 2 and len(sb) > 2 and sb[0] > 1)
+                return [out] + ([a.grad] if kept_a else []) + ([b.grad] if req[1] else [])
+
+            yield name, case
         for batch, fin, fout in LINEAR:
             for bias in (True, False):
                 name = f"matmul16/linear/{spread}/bias={bias}/{batch}x{fin}->{fout}"

@@ -48,40 +48,69 @@ def _transposed(x):
     return x.ndim >= 2 and not x.flags.c_contiguous and np.swapaxes(x, -1, -2).flags.c_contiguous
 
 
-def _small_bmm(a, b):
-    """bmm's naive loop (one sequential sum per element) runs products of fewer than 400
-    multiply-adds a matrix; mm and larger stacks run the GEMM."""
-    return a.ndim >= 3 and b.ndim >= 3 and a.shape[-2] * a.shape[-1] * b.shape[-1] < 400
+def _batch_folds(x):
+    """PyTorch's matmul folds a stack's batch into the rows of one matrix (at::reshape: a view
+    when its strides allow) only where each batch stride is the next dim's stride times its
+    size."""
+    st = [v // x.itemsize for v in x.strides]
+    return all(st[i] == st[i + 1] * x.shape[i + 1] for i in range(x.ndim - 2))
 
 
-def _single(a, b):
-    """One mm: two matrices, or a stack of one matrix (it folds into a view) @ a matrix."""
-    return a.ndim >= 2 and b.ndim == 2 and _numel(a.shape[:-2]) == 1
+def _route(a, b, requires):
+    """The route PyTorch's matmul takes for operands of two dims or more: "mm" for two matrices;
+    a stack @ a matrix: "fold" (one mm over the stacked rows) when the batch folds without a copy
+    or the matrix requires grad (the stack is then copied dense), else "bmm" with the matrix
+    broadcast; a matrix @ a stack: "mm_t" ((stack^T folded) @ matrix^T, one mm) when the matrix
+    requires grad, else "bmm"; "bmm" for two stacks."""
+    if a.ndim == 2 and b.ndim == 2:
+        return "mm"
+    if b.ndim == 2:
+        return "fold" if requires[1] or _batch_folds(a) else "bmm"
+    if a.ndim == 2:
+        return "mm_t" if requires[0] else "bmm"
+    return "bmm"
 
 
-def _folded(a, b):
-    """A stack of several matrices @ a matrix: one mm over the stacked rows, a made dense."""
-    return a.ndim >= 3 and b.ndim == 2 and _numel(a.shape[:-2]) > 1
+def _order(ta, tb):
+    """ATen's float16 GEMM is column-major: a row-major product with b transposed reaches
+    gemm_transa_, with a transposed gemm_transb_, with both gemm_transab_."""
+    if ta and tb:
+        return "interleave4"
+    return "blocks64" if tb else "sequential" if ta else "interleave4"
 
 
-def _forward_order(a, b):
-    """The order of the ATen kernel PyTorch's float16 a @ b reaches. Its GEMM is column-major:
-    a row-major product with b transposed reaches gemm_transa_, with a transposed gemm_transb_,
-    with both gemm_transab_ (matrices, and stacks on both sides)."""
-    if b.ndim == 1 and a.ndim != 1:
-        return "blocks64"  # the gemv fast path (float16 dot kernel)
-    if _folded(a, b):
-        # one mm over a's stacked rows (a folded into a dense matrix): b's layout decides
-        return "blocks64" if _transposed(b) else "interleave4"
-    if _single(a, b) or (a.ndim >= 3 and b.ndim >= 3):
-        if _small_bmm(a, b):
-            return "sequential"
-        ta, tb = _transposed(a), _transposed(b)
-        if tb and not ta:
-            return "blocks64"
-        if ta and not tb:
-            return "sequential"
-    return "interleave4"
+def _orders(a, b, requires):
+    """The float16 orders of PyTorch's forward, a's gradient and b's gradient on its route, for
+    operands laid out as given. A stack of one matrix folds into a view, which keeps its layout;
+    a folded stack of several is dense. bmm's naive loop (below 400 multiply-adds a matrix) sums
+    sequentially. mm's backward is g @ b^T and a^T @ g (or their transposes for a column-major
+    operand): gemm_transa_ and gemm_transb_ unless the other operand was itself transposed. On
+    the transposed route with a stack of several, b's gradient is g's folded transpose @ a; a's
+    gradient, there one sum over all the stack's rows, keeps the default order (not PyTorch's)."""
+    if a.ndim == 1 or b.ndim == 1:
+        fwd = "blocks64" if b.ndim == 1 and a.ndim != 1 else "interleave4"
+        return fwd, "blocks64", "sequential"
+    r = _route(a, b, requires)
+    ta, tb = _transposed(a), _transposed(b)
+    single = _numel(a.shape[:-2]) * _numel(b.shape[:-2]) == 1
+    small = a.shape[-2] * a.shape[-1] * b.shape[-1] < 400
+    if r == "bmm":
+        fwd = "sequential" if small else _order(ta, tb)
+    elif r == "fold":
+        fwd = _order(single and ta, tb)
+    elif r == "mm_t" and not single:
+        fwd = _order(False, not ta)
+    else:
+        fwd = _order(ta, tb)
+    order_a, order_b = "blocks64", "sequential"
+    if r == "bmm" and small:
+        order_a = "sequential"
+    elif r == "mm_t" and not single:
+        order_b = "blocks64" if ta else "interleave4"
+    else:
+        order_a = "interleave4" if tb else order_a
+        order_b = "interleave4" if ta and (r != "fold" or single) else order_b
+    return fwd, order_a, order_b
 
 
 @kernel("matmul", _matmul_name)
@@ -91,7 +120,9 @@ class MatMul:
         ctx.save(a, b)
         if not ctx.f16:
             return ctx.round(np.matmul(a, b))
-        order = _forward_order(a, b)
+        # addmv, baddbmm and addbmm run their product here with a ctx of their own: vectors or
+        # two stacks, whose route does not depend on requires_grad
+        order, ctx.order_a, ctx.order_b = _orders(a, b, getattr(ctx, "requires", ()) or (0, 0))
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         return ctx.round(matmul16.product(a2, b2, order).reshape(out_shape))
@@ -117,18 +148,11 @@ class MatMul:
         if not ctx.f16:
             ga, gb = np.matmul(g2, bt), np.matmul(at, g2)
         else:
-            # mm's backward: g @ b^T (or (b @ g^T)^T for a column-major a) and a^T @ g (or
-            # (g^T @ a)^T), whose kernels follow b's and a's layouts; bmm's: the same two
-            # products, for stacks of one batch shape on both sides.
-            order_a, order_b = "blocks64", "sequential"
-            same = a2.shape[:-2] == batch and b2.shape[:-2] == batch
-            if a.ndim >= 3 and b.ndim >= 3 and same and _small_bmm(a, b):
-                order_a = "sequential"
-            elif _single(a, b) or (a.ndim >= 3 and b.ndim >= 3 and same):
-                order_a = "interleave4" if _transposed(b) else order_a
-                order_b = "interleave4" if _transposed(a) else order_b
-            elif _folded(a, b):  # a is dense there
-                order_a = "interleave4" if _transposed(b) else order_a
+            # the forward's route (_orders); addmv's, baddbmm's and addbmm's ctx has none
+            if hasattr(ctx, "order_a"):
+                order_a, order_b = ctx.order_a, ctx.order_b
+            else:
+                _, order_a, order_b = _orders(a, b, (False, False))
             ga = matmul16.product(g2, bt, order_a)
             if batch and b2.ndim == 2 and a2.shape[:-2] == batch and _numel(batch) > 1:
                 # PyTorch multiplies a batched a by a 2-D b as one stacked matrix: b's gradient

@@ -86,6 +86,7 @@ class Ctx:
     round_in  the same for the input's storage dtype (differs from `round` only for `cast`)
     saved     the arrays `save()` kept for backward; the tape frees them after backward and
               checks the version of any that is an input or the output of the op
+    requires  per input, whether it requires grad (PyTorch's matmul picks its route by it)
     Kernels also set plain Python values (shapes, dims, scalars) as attributes.
     """
 
@@ -95,6 +96,7 @@ class Ctx:
         self.round = _rounder(storage)
         self.round_in = _rounder(storage if input_storage is None else input_storage)
         self.saved = ()
+        self.requires = ()
 
     def save(self, *arrays):
         self.saved = arrays

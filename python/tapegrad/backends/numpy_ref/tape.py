@@ -294,6 +294,7 @@ def _run(op, tensors, attrs, out_dtype=None, name=None):
     else:
         arrays = [None if t is None else _compute(t._arr) for t in tensors]
         ctx = Ctx(_F32 if out_dt == _F16 else out_dt, out_dt, in_dt)
+    ctx.requires = tuple(t is not None and t._rg for t in tensors)
     with np.errstate(all="ignore"):
         y = k.forward(ctx, *arrays, **attrs)
     y_raw, y0 = y, np.asarray(y)  # a 0-d result may come back as a NumPy scalar
