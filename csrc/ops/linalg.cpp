@@ -132,14 +132,13 @@ void check_product_dtypes(const TensorImpl& a, const TensorImpl& b) {
   throw std::runtime_error(std::string("expected m1 and m2 to have the same dtype, but got: ") +
                            cpp_name(a.dt) + " != " + cpp_name(b.dt));
 }
-}  // namespace
 
-namespace {
 // A matrix (or a stack of them) stored transposed: its last two dims swapped make a dense tensor,
 // as w.t() or k.transpose(-2, -1) of a dense one. PyTorch hands such operands to its GEMM as they
 // lie, so they are not copied here either. float32 products have the same bits either way (the
 // GEMM packs both layouts alike); float16 ones follow the order of the ATen kernel the layout
-// picks (float16_order), where `f16` says PyTorch reaches that kernel per matrix.
+// picks (route_order). `f16`: float16 too (not beside a vector, whose gemv kernels tapegrad
+// follows for dense matrices only, so such a matrix is copied dense).
 bool reads_transposed(const TensorImpl& t, bool f16) {
   const int n = t.shape.n;
   if (n < 2 || t.is_contiguous()) return false;
@@ -232,7 +231,8 @@ TensorPtr op::matmul(const TensorPtr& a, const TensorPtr& b) {
   const bool mats = !p.a1d && !p.b1d;
   const bool ta = !p.a1d && reads_transposed(*a, mats);
   const bool tb = !p.b1d && reads_transposed(*b, mats);
-  const Route r = route(a->shape, a->strides, a->requires_grad, b->shape, b->requires_grad);
+  const Route r =
+      mats ? route(a->shape, a->strides, a->requires_grad, b->shape, b->requires_grad) : Route::mm;
   const F16Order order = mats ? route_order(r, p, ta, tb) : forward_order(p);
   TensorPtr ad = ta ? a : dense(a), bd = tb ? b : dense(b);
   launch({ad.get(), bd.get(), out.get()},
