@@ -137,8 +137,8 @@ void check_product_dtypes(const TensorImpl& a, const TensorImpl& b) {
 // as w.t() or k.transpose(-2, -1) of a dense one. PyTorch hands such operands to its GEMM as they
 // lie, so they are not copied here either. float32 products have the same bits either way (the
 // GEMM packs both layouts alike); float16 ones follow the order of the ATen kernel the layout
-// picks (route_order). `f16`: float16 too (not beside a vector, whose gemv kernels tapegrad
-// follows for dense matrices only, so such a matrix is copied dense).
+// picks (route_order). `f16`: float16 too; not beside a vector, where the dense copy keeps
+// PyTorch's gemv order (checked for transposed matrices as well).
 bool reads_transposed(const TensorImpl& t, bool f16) {
   const int n = t.shape.n;
   if (n < 2 || t.is_contiguous()) return false;
